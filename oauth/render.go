@@ -1,0 +1,55 @@
+package oauth
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+)
+
+// WriteJSON writes v as a JSON body with the given status. Every answer mint
+// gives may carry a credential or depend on one, so none may be cached
+// (RFC 6749 §5.1).
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client went away; nothing left to tell it
+}
+
+// WriteError renders err (see As) and returns what it wrote.
+func WriteError(w http.ResponseWriter, err error) *Error {
+	e := As(err)
+	for k, vs := range e.Header {
+		w.Header()[k] = vs
+	}
+	WriteJSON(w, e.Status, e)
+	return e
+}
+
+// HandlerFunc is an HTTP handler that returns its error instead of writing
+// it, so that every error is rendered and logged in one place.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts h to http.Handler. Errors are written with WriteError; server
+// errors are logged with their cause at error level, client errors at debug
+// level. Neither log line holds the request body or headers.
+func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		e := WriteError(w, err)
+		level := slog.LevelDebug
+		if e.Status >= 500 {
+			level = slog.LevelError
+		}
+		log.Log(r.Context(), level, "request failed",
+			"method", r.Method, "path", r.URL.Path, "status", e.Status,
+			"error", e.Code, "detail", e.Error())
+	})
+}

@@ -1,0 +1,78 @@
+package mint
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps mint's state. Every backend (sqlite, postgres) implements it
+// and passes the conformance suite in package storetest.
+//
+// Methods wrap ErrNotFound and ErrConflict as documented; any other error is
+// a storage failure. Lists are ordered by creation time, oldest first.
+// Update methods run the given function inside one transaction on the
+// current value, so read-modify-write cannot lose a concurrent change; the
+// function may return an error to abort the update, which the method returns
+// unchanged. The function must not change the identifier fields.
+type Store interface {
+	// CreateAPI stores a new API. ErrConflict: the ID or audience is taken.
+	CreateAPI(ctx context.Context, api API) error
+	// GetAPI: ErrNotFound.
+	GetAPI(ctx context.Context, id string) (API, error)
+	// GetAPIByAudience: ErrNotFound.
+	GetAPIByAudience(ctx context.Context, audience string) (API, error)
+	ListAPIs(ctx context.Context) ([]API, error)
+	// UpdateAPI: ErrNotFound. The audience cannot change.
+	UpdateAPI(ctx context.Context, id string, update func(API) (API, error)) (API, error)
+	// DeleteAPI deletes the API and every grant on it. ErrNotFound.
+	DeleteAPI(ctx context.Context, id string) error
+
+	// CreateClient stores a new client with its first secret.
+	// ErrConflict: the client ID is taken.
+	CreateClient(ctx context.Context, client Client, secret Secret) error
+	// GetClient: ErrNotFound.
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient: ErrNotFound.
+	UpdateClient(ctx context.Context, id string, update func(Client) (Client, error)) (Client, error)
+	// DeleteClient deletes the client, its secrets and its grants. ErrNotFound.
+	DeleteClient(ctx context.Context, id string) error
+
+	// ListSecrets returns every secret of a client, expired ones included.
+	// ErrNotFound: no such client.
+	ListSecrets(ctx context.Context, clientID string) ([]Secret, error)
+	// RotateSecret adds secret to its client and makes every other secret
+	// of that client expire at oldExpiresAt at the latest, in one
+	// transaction. ErrNotFound: no such client.
+	RotateSecret(ctx context.Context, secret Secret, oldExpiresAt time.Time) error
+	// DeleteSecret removes one secret. ErrNotFound.
+	DeleteSecret(ctx context.Context, clientID, secretID string) error
+
+	// CreateGrant stores a new grant. ErrNotFound: the client or the API
+	// (by audience) does not exist. ErrConflict: the ID is taken or the
+	// client already has a grant for that audience.
+	CreateGrant(ctx context.Context, grant Grant) error
+	// GetGrant: ErrNotFound.
+	GetGrant(ctx context.Context, id string) (Grant, error)
+	// FindGrant returns the client's grant for an audience. ErrNotFound.
+	FindGrant(ctx context.Context, clientID, audience string) (Grant, error)
+	// ListGrants returns every grant, or only a client's when clientID is
+	// not empty.
+	ListGrants(ctx context.Context, clientID string) ([]Grant, error)
+	// UpdateGrant: ErrNotFound. The client and audience cannot change.
+	UpdateGrant(ctx context.Context, id string, update func(Grant) (Grant, error)) (Grant, error)
+	// DeleteGrant: ErrNotFound.
+	DeleteGrant(ctx context.Context, id string) error
+
+	// ListSigningKeys returns every stored signing key.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// EnsureActiveKey stores key as the active key for its algorithm unless
+	// one is already active, and returns the key that is active afterwards.
+	// Two callers racing (two replicas starting at once) end with the same
+	// single active key.
+	EnsureActiveKey(ctx context.Context, key SigningKey) (SigningKey, error)
+
+	// Ping checks that the storage answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
