@@ -11,9 +11,15 @@ import (
 // (RFC 6749 §5.1).
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	WriteJSONCached(w, status, v)
+}
+
+// WriteJSONCached writes v as a JSON body and leaves caching headers to the
+// caller: for public documents such as the JWKS and discovery metadata.
+func WriteJSONCached(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
