@@ -1,0 +1,70 @@
+package bearer
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Claims are the verified claims of an access token (RFC 9068 §2.2).
+type Claims struct {
+	Issuer    string
+	Subject   string
+	Audience  []string
+	ClientID  string
+	Scopes    []string
+	ID        string // "jti"
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+type extraClaims struct {
+	ClientID string `json:"client_id"`
+	AZP      string `json:"azp"`
+	Scope    string `json:"scope"`
+}
+
+func newClaims(std jwt.Claims, extra extraClaims) *Claims {
+	c := &Claims{
+		Issuer:   std.Issuer,
+		Subject:  std.Subject,
+		Audience: std.Audience,
+		ClientID: extra.ClientID,
+		Scopes:   strings.Fields(extra.Scope),
+		ID:       std.ID,
+	}
+	if c.ClientID == "" {
+		c.ClientID = extra.AZP
+	}
+	if std.IssuedAt != nil {
+		c.IssuedAt = std.IssuedAt.Time()
+	}
+	c.ExpiresAt = std.Expiry.Time()
+	return c
+}
+
+// HasScopes reports whether the token carries every scope given.
+func (c *Claims) HasScopes(scopes ...string) bool {
+	for _, s := range scopes {
+		if !slices.Contains(c.Scopes, s) {
+			return false
+		}
+	}
+	return true
+}
+
+type claimsKey struct{}
+
+// WithClaims returns a context that carries c.
+func WithClaims(ctx context.Context, c *Claims) context.Context {
+	return context.WithValue(ctx, claimsKey{}, c)
+}
+
+// FromContext returns the claims the middleware verified for this request.
+func FromContext(ctx context.Context) (*Claims, bool) {
+	c, ok := ctx.Value(claimsKey{}).(*Claims)
+	return c, ok && c != nil
+}

@@ -1,0 +1,169 @@
+package bearer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// KeySource finds the public key that signed a token. The middleware's JWKS
+// cache implements it for resource servers; mint's own key ring implements
+// it for the admin API.
+type KeySource interface {
+	// LookupKey returns the published key with this "kid". found is false
+	// when no such key is published; err is for a source that failed.
+	LookupKey(ctx context.Context, kid string) (key jose.JSONWebKey, found bool, err error)
+}
+
+// Why a token is refused. Verify wraps one of these; test with errors.Is.
+var (
+	ErrMissing      = errors.New("token missing")
+	ErrMalformed    = errors.New("token malformed")
+	ErrAlgorithm    = errors.New("token algorithm not allowed")
+	ErrType         = errors.New("token type not allowed")
+	ErrUnknownKey   = errors.New("token signed by an unknown key")
+	ErrSignature    = errors.New("token signature invalid")
+	ErrExpired      = errors.New("token expired")
+	ErrNotYetValid  = errors.New("token not yet valid")
+	ErrIssuer       = errors.New("token issuer invalid")
+	ErrAudience     = errors.New("token audience invalid")
+	ErrKeysNotReady = errors.New("signing keys unavailable")
+)
+
+// DefaultAlgorithms are the JWS algorithms mint signs with. "none" and the
+// HMAC algorithms are never allowed: with a public key as HMAC secret anyone
+// could forge tokens.
+var DefaultAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}
+
+// DefaultLeeway absorbs clock skew between mint and the resource server.
+const DefaultLeeway = 30 * time.Second
+
+// AccessTokenTypes are the "typ" header values of RFC 9068 §2.1 access tokens.
+var AccessTokenTypes = []string{"at+jwt", "application/at+jwt"}
+
+// Verifier checks access tokens. The zero values of the optional fields pick
+// the defaults above. A Verifier is safe for concurrent use.
+type Verifier struct {
+	Issuer     string   // required: the "iss" every token must carry
+	Audiences  []string // required: a token must name at least one
+	Keys       KeySource
+	Algorithms []jose.SignatureAlgorithm // default DefaultAlgorithms
+	Types      []string                  // default AccessTokenTypes
+	Leeway     time.Duration             // default DefaultLeeway
+	Now        func() time.Time          // default time.Now
+}
+
+// Verify checks raw and returns its claims, or an error wrapping one of the
+// Err values above.
+func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if raw == "" {
+		return nil, ErrMissing
+	}
+	tok, err := jwt.ParseSigned(raw, v.algorithms())
+	if err != nil {
+		return nil, classifyParse(err)
+	}
+	header := tok.Headers[0]
+	if !slices.Contains(v.types(), typeOf(header)) {
+		return nil, fmt.Errorf("%w: %q", ErrType, typeOf(header))
+	}
+	key, err := v.key(ctx, header.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	var std jwt.Claims
+	var extra extraClaims
+	if err := tok.Claims(key.Key, &std, &extra); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	if err := v.validate(std); err != nil {
+		return nil, err
+	}
+	return newClaims(std, extra), nil
+}
+
+func (v *Verifier) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
+	if kid == "" {
+		return jose.JSONWebKey{}, fmt.Errorf("%w: no kid", ErrUnknownKey)
+	}
+	key, found, err := v.Keys.LookupKey(ctx, kid)
+	if err != nil {
+		return jose.JSONWebKey{}, fmt.Errorf("%w: %v", ErrKeysNotReady, err)
+	}
+	if !found {
+		return jose.JSONWebKey{}, fmt.Errorf("%w: %q", ErrUnknownKey, kid)
+	}
+	return key, nil
+}
+
+func (v *Verifier) validate(c jwt.Claims) error {
+	if c.Expiry == nil {
+		return fmt.Errorf("%w: no exp claim", ErrMalformed)
+	}
+	err := c.ValidateWithLeeway(jwt.Expected{
+		Issuer:      v.Issuer,
+		AnyAudience: v.Audiences,
+		Time:        v.now(),
+	}, v.leeway())
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jwt.ErrExpired):
+		return ErrExpired
+	case errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):
+		return ErrNotYetValid
+	case errors.Is(err, jwt.ErrInvalidIssuer):
+		return ErrIssuer
+	case errors.Is(err, jwt.ErrInvalidAudience):
+		return ErrAudience
+	}
+	return fmt.Errorf("%w: %v", ErrMalformed, err)
+}
+
+func classifyParse(err error) error {
+	if strings.Contains(err.Error(), "unexpected signature algorithm") {
+		return fmt.Errorf("%w: %v", ErrAlgorithm, err)
+	}
+	return fmt.Errorf("%w: %v", ErrMalformed, err)
+}
+
+func typeOf(h jose.Header) string {
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	return typ
+}
+
+func (v *Verifier) algorithms() []jose.SignatureAlgorithm {
+	if len(v.Algorithms) == 0 {
+		return DefaultAlgorithms
+	}
+	return slices.DeleteFunc(slices.Clone(v.Algorithms), func(a jose.SignatureAlgorithm) bool {
+		return a == "none" || strings.HasPrefix(string(a), "HS")
+	})
+}
+
+func (v *Verifier) types() []string {
+	if len(v.Types) == 0 {
+		return AccessTokenTypes
+	}
+	return v.Types
+}
+
+func (v *Verifier) leeway() time.Duration {
+	if v.Leeway == 0 {
+		return DefaultLeeway
+	}
+	return v.Leeway
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now == nil {
+		return time.Now()
+	}
+	return v.Now()
+}
