@@ -1,0 +1,85 @@
+package client
+
+import (
+	"io"
+	"net/http"
+)
+
+// bearerTransport adds a bearer token to each request and recovers once
+// from an API that rejects the token as expired or invalid.
+type bearerTransport struct {
+	base  http.RoundTripper
+	cache *tokenCache
+}
+
+var _ http.RoundTripper = (*bearerTransport)(nil)
+
+func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, err := t.cache.token(req.Context())
+	if err != nil {
+		closeBody(req) // RoundTrip must close the body, even on error
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(withToken(req, tok.Type()+" "+tok.AccessToken))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+		return resp, err
+	}
+	if !tokenRejected(resp) {
+		return resp, nil
+	}
+	// The API no longer takes the token, though the cache thought it
+	// good (revoked, server clock ahead, key rotated). Fetch a new one
+	// and try once more; a second 401 goes back to the caller.
+	t.cache.invalidate(tok)
+	next, err := t.cache.token(req.Context())
+	if err != nil {
+		return resp, nil // the API's 401 says more than the token error
+	}
+	retry, err := rewind(req)
+	if err != nil {
+		return resp, nil
+	}
+	discard(resp)
+	return t.base.RoundTrip(withToken(retry, next.Type()+" "+next.AccessToken))
+}
+
+// withToken returns a copy of req with its Authorization header set: a
+// RoundTripper must not change the request it was given.
+func withToken(req *http.Request, auth string) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", auth)
+	return r
+}
+
+// replayable says whether req could be sent again: a body, once sent, is
+// gone unless GetBody can make a new one.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// rewind returns a copy of req with a fresh body.
+func rewind(req *http.Request) (*http.Request, error) {
+	r := req.Clone(req.Context())
+	if req.Body == nil || req.Body == http.NoBody {
+		return r, nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	r.Body = body
+	return r, nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// discard reads a little of a response that will not be returned, so its
+// connection can be reused, and closes it.
+func discard(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+}
