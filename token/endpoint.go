@@ -1,0 +1,71 @@
+package token
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/keyring"
+	"github.com/mintauth/mint/oauth"
+)
+
+// Endpoint is the token endpoint. Mount it for every method: it answers
+// anything but POST itself. It is safe for concurrent use once its fields
+// are set.
+type Endpoint struct {
+	Store mint.Store
+	Keys  *keyring.Ring
+	// Issuer is the "iss" claim.
+	Issuer string
+	// DefaultAudience is used when the request names no audience and the
+	// client has other than exactly one grant. Empty: the request must name one.
+	DefaultAudience string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives issuance and authentication failures; nil discards them.
+	Log *slog.Logger
+}
+
+var _ http.Handler = (*Endpoint)(nil)
+
+var errMethod = oauth.ErrMethodNotAllowed.WithHeader("Allow", http.MethodPost).Describe(
+	"the token endpoint only accepts POST: credentials do not belong in URLs, send them in the request body or with HTTP Basic")
+
+// ServeHTTP answers a token request: parse, authenticate the client,
+// resolve the audience and scopes, sign, render.
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	oauth.Handle(e.log(), e.serve).ServeHTTP(w, r)
+}
+
+func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return errMethod
+	}
+	req, err := ParseRequest(r)
+	if err != nil {
+		return err
+	}
+	resp, err := e.Issue(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	oauth.WriteJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (e *Endpoint) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+func (e *Endpoint) log() *slog.Logger {
+	if e.Log == nil {
+		return discard
+	}
+	return e.Log
+}
