@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/mintauth/mint"
+)
+
+const selectClient = `SELECT id, name, created_at, updated_at FROM clients`
+
+func scanClient(row rowScanner) (mint.Client, error) {
+	var (
+		c                    mint.Client
+		createdAt, updatedAt int64
+	)
+	if err := row.Scan(&c.ID, &c.Name, &createdAt, &updatedAt); err != nil {
+		return mint.Client{}, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
+	return c, nil
+}
+
+// CreateClient stores a new client with its first secret, whose ClientID is
+// taken from client. ErrConflict: the client ID (or the secret ID) is taken.
+func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO clients (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+			client.ID, client.Name, millis(client.CreatedAt), millis(client.UpdatedAt))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: create client %q: %w", client.ID, err)
+		}
+		secret.ClientID = client.ID
+		return insertSecret(ctx, tx, secret)
+	})
+}
+
+// GetClient returns the client with the given ID. ErrNotFound.
+func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
+	c, err := scanClient(s.read.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return mint.Client{}, fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
+	}
+	if err != nil {
+		return mint.Client{}, fmt.Errorf("sqlite: get client %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListClients returns every client, oldest first.
+func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
+	rows, err := s.read.QueryContext(ctx, selectClient+` ORDER BY created_at, rowid`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list clients: %w", err)
+	}
+	defer rows.Close()
+	var clients []mint.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list clients: %w", err)
+		}
+		clients = append(clients, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list clients: %w", err)
+	}
+	return clients, nil
+}
+
+// UpdateClient applies update to the client in one transaction. ErrNotFound.
+// The ID and creation time are kept whatever update returns.
+func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
+	var out mint.Client
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanClient(tx.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: update client %q: %w", id, err)
+		}
+		c, err := update(old)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, updated_at = ? WHERE id = ?`,
+			c.Name, millis(c.UpdatedAt), id)
+		if err != nil {
+			return fmt.Errorf("sqlite: update client %q: %w", id, err)
+		}
+		out, err = scanClient(tx.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
+		if err != nil {
+			return fmt.Errorf("sqlite: update client %q: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return mint.Client{}, err
+	}
+	return out, nil
+}
+
+// DeleteClient deletes the client and, by cascade, its secrets and grants.
+// ErrNotFound.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
+	err := execOne(ctx, s.write, notFound, `DELETE FROM clients WHERE id = ?`, id)
+	if err != nil && !errors.Is(err, mint.ErrNotFound) {
+		return fmt.Errorf("sqlite: delete client %q: %w", id, err)
+	}
+	return err
+}
