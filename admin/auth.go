@@ -1,0 +1,87 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/oauth"
+)
+
+// realm names mint in every WWW-Authenticate challenge (RFC 6750 §3).
+const realm = "mint"
+
+// authenticate verifies the request's bearer token (RFC 6750 §2.1) with
+// a.Verifier and returns its claims.
+func (a *API) authenticate(r *http.Request) (*bearer.Claims, error) {
+	raw, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		// No credentials: a bare challenge without an error code (§3.1).
+		return nil, oauth.ErrInvalidToken.
+			Describe("an admin access token is required").
+			WithHeader("WWW-Authenticate", challenge())
+	}
+	claims, err := a.Verifier.Verify(r.Context(), raw)
+	if errors.Is(err, bearer.ErrKeysNotReady) {
+		return nil, oauth.ErrUnavailable.WithCause(err)
+	}
+	if err != nil {
+		desc := tokenProblem(err)
+		return nil, oauth.ErrInvalidToken.Describe("%s", desc).WithCause(err).
+			WithHeader("WWW-Authenticate", challenge(
+				"error", oauth.ErrInvalidToken.Code, "error_description", desc))
+	}
+	return claims, nil
+}
+
+// requireScope checks that the token carries scope; "" needs none.
+func requireScope(c *bearer.Claims, scope string) error {
+	if scope == "" || c.HasScopes(scope) {
+		return nil
+	}
+	desc := "the access token lacks the scope " + scope
+	return oauth.ErrInsufficientScope.Describe("%s", desc).
+		WithHeader("WWW-Authenticate", challenge(
+			"error", oauth.ErrInsufficientScope.Code, "error_description", desc, "scope", scope))
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header. The
+// scheme is case-insensitive (RFC 9110 §11.1); any other scheme counts as no
+// token at all.
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// tokenProblem says why a token was refused without echoing the token or
+// the verifier's internals.
+func tokenProblem(err error) string {
+	switch {
+	case errors.Is(err, bearer.ErrExpired):
+		return "the access token expired"
+	case errors.Is(err, bearer.ErrNotYetValid):
+		return "the access token is not valid yet"
+	case errors.Is(err, bearer.ErrAudience):
+		return "the access token is not for the admin API"
+	case errors.Is(err, bearer.ErrIssuer):
+		return "the access token was not issued by this server"
+	}
+	return "the access token is malformed or its signature is invalid"
+}
+
+// challenge builds `Bearer realm="mint"` with the given attribute pairs.
+// Values are mint's own words and scope names, which contain neither '"'
+// nor '\' (RFC 6749 §3.3), so they need no escaping.
+func challenge(attrs ...string) string {
+	var b strings.Builder
+	b.WriteString(`Bearer realm="` + realm + `"`)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		b.WriteString(", " + attrs[i] + `="` + attrs[i+1] + `"`)
+	}
+	return b.String()
+}

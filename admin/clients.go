@@ -1,0 +1,210 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/oauth"
+	"github.com/mintauth/mint/secret"
+)
+
+// clientView is a client as GET and list show it: its secrets' metadata,
+// never a secret.
+type clientView struct {
+	ClientID  string       `json:"client_id"`
+	Name      string       `json:"name"`
+	Secrets   []secretView `json:"secrets"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+}
+
+// clientWithSecret is a client as create and rotate-secret show it: with
+// the new secret, the one time it is ever shown.
+type clientWithSecret struct {
+	ClientID     string    `json:"client_id"`
+	Name         string    `json:"name"`
+	ClientSecret string    `json:"client_secret"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+type secretView struct {
+	ID         string     `json:"id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+func viewClient(c mint.Client, secrets []mint.Secret) clientView {
+	v := clientView{ClientID: c.ID, Name: c.Name, Secrets: []secretView{},
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+	for _, s := range secrets {
+		v.Secrets = append(v.Secrets, secretView{ID: s.ID, CreatedAt: s.CreatedAt.UTC(),
+			ExpiresAt: optionalTime(s.ExpiresAt), LastUsedAt: optionalTime(s.LastUsedAt)})
+	}
+	return v
+}
+
+func withSecret(c mint.Client, plain string) clientWithSecret {
+	return clientWithSecret{ClientID: c.ID, Name: c.Name, ClientSecret: plain,
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// clientRequest is the body of POST /admin/v1/clients.
+type clientRequest struct {
+	Name string `json:"name"`
+}
+
+func (req *clientRequest) Validate() error { return validName(req.Name) }
+
+// patchClientRequest is the body of PATCH /admin/v1/clients/{client_id};
+// an absent name stays unchanged.
+type patchClientRequest struct {
+	Name *string `json:"name"`
+}
+
+func (req *patchClientRequest) Validate() error {
+	if req.Name == nil {
+		return nil
+	}
+	return validName(*req.Name)
+}
+
+// rotateRequest is the optional body of POST …/rotate-secret.
+type rotateRequest struct {
+	// OldSecretTTL is how many more seconds older secrets keep working.
+	OldSecretTTL int64 `json:"old_secret_ttl"`
+}
+
+func (req *rotateRequest) Validate() error {
+	if req.OldSecretTTL < 0 || req.OldSecretTTL > maxOldSecretTTL {
+		return invalid("old_secret_ttl", "old_secret_ttl must be 0 to %d seconds", maxOldSecretTTL)
+	}
+	return nil
+}
+
+func newSecret(clientID string, now time.Time) (plain string, s mint.Secret) {
+	plain, digest := secret.New()
+	return plain, mint.Secret{ID: mint.NewID("sec"), ClientID: clientID, Digest: digest, CreatedAt: now}
+}
+
+func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.Claims) error {
+	var req clientRequest
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	now := a.now()
+	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, CreatedAt: now, UpdatedAt: now}
+	plain, s := newSecret(c.ID, now)
+	if err := a.Store.CreateClient(r.Context(), c, s); err != nil {
+		return storeError(err, "client")
+	}
+	a.changed(r, who, c.ID)
+	return created(w, "/admin/v1/clients/"+c.ID, withSecret(c, plain))
+}
+
+func (a *API) listClients(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {
+	clients, err := a.Store.ListClients(r.Context())
+	if err != nil {
+		return storeError(err, "client")
+	}
+	views := make([]clientView, 0, len(clients))
+	for _, c := range clients {
+		v, err := a.clientView(r.Context(), c)
+		if err != nil {
+			return err
+		}
+		views = append(views, v)
+	}
+	oauth.WriteJSON(w, http.StatusOK, views)
+	return nil
+}
+
+func (a *API) clientView(ctx context.Context, c mint.Client) (clientView, error) {
+	secrets, err := a.Store.ListSecrets(ctx, c.ID)
+	if err != nil {
+		return clientView{}, storeError(err, "client")
+	}
+	return viewClient(c, secrets), nil
+}
+
+func (a *API) getClient(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {
+	c, err := a.Store.GetClient(r.Context(), r.PathValue("client_id"))
+	if err != nil {
+		return storeError(err, "client")
+	}
+	return a.writeClient(w, r, c)
+}
+
+func (a *API) writeClient(w http.ResponseWriter, r *http.Request, c mint.Client) error {
+	v, err := a.clientView(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	oauth.WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Claims) error {
+	var req patchClientRequest
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	now := a.now()
+	c, err := a.Store.UpdateClient(r.Context(), r.PathValue("client_id"), func(c mint.Client) (mint.Client, error) {
+		if req.Name != nil {
+			c.Name = *req.Name
+		}
+		c.UpdatedAt = now
+		return c, nil
+	})
+	if err != nil {
+		return storeError(err, "client")
+	}
+	a.changed(r, who, c.ID)
+	return a.writeClient(w, r, c)
+}
+
+func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, who *bearer.Claims) error {
+	id := r.PathValue("client_id")
+	if err := a.Store.DeleteClient(r.Context(), id); err != nil {
+		return storeError(err, "client")
+	}
+	a.changed(r, who, id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// rotateSecret adds a new secret and ends the older ones at once or after
+// old_secret_ttl seconds.
+func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, who *bearer.Claims) error {
+	var req rotateRequest
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	id := r.PathValue("client_id")
+	now := a.now()
+	plain, s := newSecret(id, now)
+	oldExpiresAt := now.Add(time.Duration(req.OldSecretTTL) * time.Second)
+	if err := a.Store.RotateSecret(r.Context(), s, oldExpiresAt); err != nil {
+		return storeError(err, "client")
+	}
+	c, err := a.Store.GetClient(r.Context(), id)
+	if err != nil {
+		return storeError(err, "client")
+	}
+	a.changed(r, who, id)
+	oauth.WriteJSON(w, http.StatusOK, withSecret(c, plain))
+	return nil
+}

@@ -1,0 +1,102 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/mintauth/mint/oauth"
+)
+
+// maxBody bounds every admin request body.
+const maxBody = 1 << 20
+
+// request is a decoded admin request body that can check itself.
+type request interface {
+	Validate() error
+}
+
+// decode reads r's JSON body into req and validates it. When optional is
+// true an empty body without a Content-Type leaves req at its zero value.
+// Every error is a 4xx *oauth.Error.
+func decode(w http.ResponseWriter, r *http.Request, req request, optional bool) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return oauth.ErrRequestTooLarge.Describe("the request body exceeds %d bytes", maxBody)
+	}
+	if err != nil {
+		return oauth.ErrInvalidRequest.Describe("the request body could not be read").WithCause(err)
+	}
+	ct := r.Header.Get("Content-Type")
+	if optional && ct == "" && len(bytes.TrimSpace(body)) == 0 {
+		return req.Validate()
+	}
+	if !isJSON(ct) {
+		return oauth.ErrUnsupportedMediaType.Describe("the request body must be application/json")
+	}
+	if err := unmarshal(body, req); err != nil {
+		return err
+	}
+	return req.Validate()
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+// unmarshal decodes exactly one JSON object, refusing unknown fields.
+func unmarshal(body []byte, req request) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(req); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return oauth.ErrInvalidRequest.Describe("the request body must hold one JSON object")
+	}
+	return nil
+}
+
+// jsonError says what is wrong with a body encoding/json refused, naming the
+// field when there is one.
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return oauth.ErrInvalidRequest.
+			Describe("%s must be %s", typeErr.Field, jsonType(typeErr.Type.Kind().String())).
+			WithField(typeErr.Field)
+	case errors.As(err, &typeErr):
+		return oauth.ErrInvalidRequest.Describe("the request body must be a JSON object")
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return oauth.ErrInvalidRequest.Describe("the request body is not valid JSON")
+	}
+	// encoding/json reports an unknown field only in its message.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return oauth.ErrInvalidRequest.Describe("unknown field %q", name).WithField(name)
+	}
+	return oauth.ErrInvalidRequest.Describe("the request body is not valid JSON").WithCause(err)
+}
+
+// jsonType names a Go kind the way a JSON author thinks of it.
+func jsonType(kind string) string {
+	switch {
+	case kind == "string":
+		return "a string"
+	case kind == "slice" || kind == "array":
+		return "an array"
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+		return "an integer"
+	case kind == "bool":
+		return "a boolean"
+	}
+	return "an object"
+}

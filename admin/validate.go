@@ -1,0 +1,99 @@
+package admin
+
+import (
+	"slices"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mintauth/mint/oauth"
+)
+
+// Limits of the admin API's fields.
+const (
+	maxName          = 200
+	maxAudience      = 500
+	maxScope         = 100
+	minTokenLifetime = 60
+	maxTokenLifetime = 365 * 24 * 3600
+	maxOldSecretTTL  = 30 * 24 * 3600
+)
+
+func invalid(field, format string, args ...any) error {
+	return oauth.ErrInvalidRequest.Describe(format, args...).WithField(field)
+}
+
+func validName(name string) error {
+	if name == "" {
+		return invalid("name", "name is required")
+	}
+	if utf8.RuneCountInString(name) > maxName {
+		return invalid("name", "name must be at most %d characters", maxName)
+	}
+	if hasRune(name, unicode.IsControl) {
+		return invalid("name", "name must not contain control characters")
+	}
+	return nil
+}
+
+// validAudience accepts any identifier, not only URLs: "https://dataloy" and
+// "https://dataloy.dev" are two audiences.
+func validAudience(audience string) error {
+	if audience == "" {
+		return invalid("audience", "audience is required")
+	}
+	if utf8.RuneCountInString(audience) > maxAudience {
+		return invalid("audience", "audience must be at most %d characters", maxAudience)
+	}
+	if hasRune(audience, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return invalid("audience", "audience must not contain whitespace or control characters")
+	}
+	return nil
+}
+
+// validScopes checks each scope is an RFC 6749 §3.3 scope-token and none
+// repeats.
+func validScopes(scopes []string) error {
+	for i, s := range scopes {
+		if s == "" || len(s) > maxScope {
+			return invalid("scopes", "each scope must be 1 to %d characters", maxScope)
+		}
+		for _, c := range []byte(s) {
+			if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+				return invalid("scopes", "scope %q must be printable ASCII without space, '\"' or '\\'", s)
+			}
+		}
+		if slices.Contains(scopes[:i], s) {
+			return invalid("scopes", "scope %q is listed twice", s)
+		}
+	}
+	return nil
+}
+
+func validTokenLifetime(seconds int64) error {
+	if seconds < minTokenLifetime || seconds > maxTokenLifetime {
+		return invalid("token_lifetime", "token_lifetime must be %d to %d seconds",
+			minTokenLifetime, maxTokenLifetime)
+	}
+	return nil
+}
+
+func hasRune(s string, f func(rune) bool) bool {
+	for _, r := range s {
+		if f(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// seconds turns a lifetime from the store into whole seconds for the wire.
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+// nonNil makes a nil list render as [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
