@@ -68,3 +68,28 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 	c, ok := ctx.Value(claimsKey{}).(*Claims)
 	return c, ok && c != nil
 }
+
+// ClientID returns the client id of the verified token of this request, or
+// "" when the request was not verified.
+func ClientID(ctx context.Context) string {
+	if c, ok := FromContext(ctx); ok {
+		return c.ClientID
+	}
+	return ""
+}
+
+// Scopes returns the scopes of the verified token of this request.
+func Scopes(ctx context.Context) []string {
+	if c, ok := FromContext(ctx); ok {
+		return slices.Clone(c.Scopes)
+	}
+	return nil
+}
+
+// Audience returns the audiences of the verified token of this request.
+func Audience(ctx context.Context) []string {
+	if c, ok := FromContext(ctx); ok {
+		return slices.Clone(c.Audience)
+	}
+	return nil
+}

@@ -62,6 +62,9 @@ type Verifier struct {
 // Verify checks raw and returns its claims, or an error wrapping one of the
 // Err values above.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if v.Issuer == "" || len(v.Audiences) == 0 || v.Keys == nil {
+		return nil, errVerifierConfig
+	}
 	if raw == "" {
 		return nil, ErrMissing
 	}
@@ -70,17 +73,25 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, classifyParse(err)
 	}
 	header := tok.Headers[0]
-	if !slices.Contains(v.types(), typeOf(header)) {
+	if !slices.ContainsFunc(v.types(), func(t string) bool { return strings.EqualFold(t, typeOf(header)) }) {
 		return nil, fmt.Errorf("%w: %q", ErrType, typeOf(header))
 	}
 	key, err := v.key(ctx, header.KeyID)
 	if err != nil {
 		return nil, err
 	}
+	if key.Algorithm != "" && key.Algorithm != header.Algorithm {
+		return nil, fmt.Errorf("%w: key %q is for %s, token says %s", ErrSignature, key.KeyID, key.Algorithm, header.Algorithm)
+	}
+	// Verify first, then decode: a payload that is not valid claims JSON is
+	// malformed, not wrongly signed.
+	if err := tok.Claims(key.Key); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
 	var std jwt.Claims
 	var extra extraClaims
-	if err := tok.Claims(key.Key, &std, &extra); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+	if err := tok.UnsafeClaimsWithoutVerification(&std, &extra); err != nil {
+		return nil, fmt.Errorf("%w: claims: %v", ErrMalformed, err)
 	}
 	if err := v.validate(std); err != nil {
 		return nil, err
@@ -126,8 +137,13 @@ func (v *Verifier) validate(c jwt.Claims) error {
 	return fmt.Errorf("%w: %v", ErrMalformed, err)
 }
 
+// errVerifierConfig reports a Verifier that would check nothing: without an
+// issuer or audience go-jose skips those checks, so Verify refuses to run.
+var errVerifierConfig = errors.New("bearer: Verifier needs Issuer, Audiences and Keys")
+
 func classifyParse(err error) error {
-	if strings.Contains(err.Error(), "unexpected signature algorithm") {
+	var alg *jose.ErrUnexpectedSignatureAlgorithm
+	if errors.As(err, &alg) {
 		return fmt.Errorf("%w: %v", ErrAlgorithm, err)
 	}
 	return fmt.Errorf("%w: %v", ErrMalformed, err)

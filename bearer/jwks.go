@@ -1,0 +1,270 @@
+package bearer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
+)
+
+// Cache lifetimes of the key set. The issuer's Cache-Control max-age is
+// kept within [MinCacheAge, MaxCacheAge]; without one, DefaultCacheAge.
+const (
+	MinCacheAge               = time.Minute
+	MaxCacheAge               = 24 * time.Hour
+	DefaultCacheAge           = 5 * time.Minute
+	DefaultMinRefreshInterval = 10 * time.Second
+)
+
+// maxDocumentSize bounds the JWKS and metadata documents read.
+const maxDocumentSize = 1 << 20
+
+// JWKSConfig says where a JWKS finds the issuer's keys.
+type JWKSConfig struct {
+	// URL is the JWK Set URL. When empty, it is discovered from Issuer.
+	URL string
+	// Issuer is discovered through RFC 8414 metadata, then OpenID Connect
+	// discovery, when URL is empty. The metadata must name this issuer.
+	Issuer string
+	// HTTPClient fetches the documents; default a client with a 10s timeout.
+	HTTPClient *http.Client
+	// MinRefreshInterval is the least time between two fetches, so that
+	// tokens naming unknown keys cannot make us hammer the issuer. Default
+	// DefaultMinRefreshInterval.
+	MinRefreshInterval time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Log gets failed fetches at warn level; default nothing is logged.
+	Log *slog.Logger
+}
+
+// JWKS is a KeySource that fetches the issuer's JWK Set (RFC 7517 §5) and
+// caches it as long as the issuer's Cache-Control allows. A token naming a
+// key the cache lacks makes it fetch the set again, at most once per
+// MinRefreshInterval, so that a new signing key is used without a restart.
+// When a fetch fails, the last set fetched keeps serving.
+//
+// A JWKS is safe for concurrent use; concurrent lookups share one fetch.
+type JWKS struct {
+	cfg    JWKSConfig
+	client *http.Client
+	flight singleflight.Group
+
+	mu          sync.RWMutex
+	url         string // the JWK Set URL, once known
+	keys        map[string]jose.JSONWebKey
+	expires     time.Time // when the cached set goes stale
+	lastAttempt time.Time
+	lastErr     error
+}
+
+var _ KeySource = (*JWKS)(nil)
+
+// NewJWKS returns a JWKS for cfg and tries to fetch the keys once with ctx.
+// Only a bad cfg is an error: when the issuer cannot be reached, lookups
+// keep trying (rate-limited) and fail with an error until it can.
+func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
+	if cfg.URL == "" && cfg.Issuer == "" {
+		return nil, errors.New("bearer: JWKSConfig needs URL or Issuer")
+	}
+	if cfg.MinRefreshInterval <= 0 {
+		cfg.MinRefreshInterval = DefaultMinRefreshInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	j := &JWKS{cfg: cfg, client: cfg.HTTPClient, url: cfg.URL}
+	if j.client == nil {
+		j.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	_ = j.Refresh(ctx) // logged; lookups retry
+	return j, nil
+}
+
+// LookupKey returns the key with this kid, fetching the set when the cache
+// is stale or lacks the key and the last fetch is MinRefreshInterval old.
+// err is set only when no set has ever been fetched.
+func (j *JWKS) LookupKey(ctx context.Context, kid string) (jose.JSONWebKey, bool, error) {
+	key, found, fresh := j.cached(kid)
+	if found && fresh {
+		return key, true, nil
+	}
+	refreshErr := j.refresh(ctx, false) // on failure, the cached set serves
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.keys == nil {
+		if j.lastErr != nil {
+			refreshErr = j.lastErr
+		}
+		return jose.JSONWebKey{}, false, fmt.Errorf("no key set fetched yet: %w", refreshErr)
+	}
+	key, found = j.keys[kid]
+	return key, found, nil
+}
+
+// Refresh fetches the key set now, whatever the rate limit.
+func (j *JWKS) Refresh(ctx context.Context) error {
+	err := j.refresh(ctx, true)
+	if err != nil {
+		j.cfg.Log.Warn("fetch issuer keys", "error", err)
+	}
+	return err
+}
+
+func (j *JWKS) cached(kid string) (key jose.JSONWebKey, found, fresh bool) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	key, found = j.keys[kid]
+	return key, found, j.cfg.Now().Before(j.expires)
+}
+
+// errTooSoon is a refresh skipped by the rate limit.
+var errTooSoon = errors.New("key set fetched too recently")
+
+// refresh fetches the set once for all callers at the same time. The fetch
+// outlives a caller that gives up, so the others still get its result.
+func (j *JWKS) refresh(ctx context.Context, force bool) error {
+	ch := j.flight.DoChan("jwks", func() (any, error) {
+		if !j.startAttempt(force) {
+			return nil, errTooSoon
+		}
+		return nil, j.fetch(context.WithoutCancel(ctx))
+	})
+	select {
+	case res := <-ch:
+		return res.Err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (j *JWKS) startAttempt(force bool) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	now := j.cfg.Now()
+	if !force && !j.lastAttempt.IsZero() && now.Sub(j.lastAttempt) < j.cfg.MinRefreshInterval {
+		return false
+	}
+	j.lastAttempt = now
+	return true
+}
+
+func (j *JWKS) fetch(ctx context.Context) error {
+	err := j.fetchSet(ctx)
+	if err != nil {
+		j.cfg.Log.Warn("fetch issuer keys", "error", err)
+	}
+	j.mu.Lock()
+	j.lastErr = err
+	j.mu.Unlock()
+	return err
+}
+
+func (j *JWKS) fetchSet(ctx context.Context) error {
+	j.mu.RLock()
+	url := j.url
+	j.mu.RUnlock()
+	if url == "" {
+		var err error
+		if url, err = discover(ctx, j.client, j.cfg.Issuer); err != nil {
+			return err
+		}
+		j.mu.Lock()
+		j.url = url
+		j.mu.Unlock()
+	}
+	body, header, err := getDocument(ctx, j.client, url)
+	if err != nil {
+		return err
+	}
+	keys, err := parseKeySet(body)
+	if err != nil {
+		return fmt.Errorf("key set %s: %w", url, err)
+	}
+	j.mu.Lock()
+	j.keys = keys
+	j.expires = j.cfg.Now().Add(cacheAge(header.Get("Cache-Control")))
+	j.mu.Unlock()
+	return nil
+}
+
+// parseKeySet keeps the public signing keys with a kid, skipping keys it
+// cannot use (other key types, encryption keys, symmetric keys) rather
+// than failing the whole set over one of them.
+func parseKeySet(body []byte) (map[string]jose.JSONWebKey, error) {
+	var raw struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, err
+	}
+	if raw.Keys == nil {
+		return nil, errors.New(`no "keys" member`)
+	}
+	keys := make(map[string]jose.JSONWebKey, len(raw.Keys))
+	for _, r := range raw.Keys {
+		var k jose.JSONWebKey
+		if json.Unmarshal(r, &k) != nil || k.KeyID == "" || (k.Use != "" && k.Use != "sig") {
+			continue
+		}
+		if _, symmetric := k.Key.([]byte); symmetric {
+			continue
+		}
+		keys[k.KeyID] = k.Public()
+	}
+	return keys, nil
+}
+
+// cacheAge reads max-age from a Cache-Control value, within the bounds.
+func cacheAge(cc string) time.Duration {
+	age := DefaultCacheAge
+	for d := range strings.SplitSeq(cc, ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
+		switch strings.ToLower(name) {
+		case "no-store", "no-cache":
+			return MinCacheAge
+		case "max-age":
+			if s, err := strconv.Atoi(strings.Trim(value, `"`)); err == nil && s >= 0 {
+				age = time.Duration(min(s, int(MaxCacheAge.Seconds()))) * time.Second
+			}
+		}
+	}
+	return min(max(age, MinCacheAge), MaxCacheAge)
+}
+
+func getDocument(ctx context.Context, client *http.Client, url string) ([]byte, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("GET %s: %w", url, err)
+	}
+	if len(body) > maxDocumentSize {
+		return nil, nil, fmt.Errorf("GET %s: document larger than %d bytes", url, maxDocumentSize)
+	}
+	return body, resp.Header, nil
+}
