@@ -1,0 +1,97 @@
+package admin
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/keyring"
+	"github.com/mintauth/mint/sqlite"
+)
+
+func TestAuth(t *testing.T) {
+	h := newHarness(t)
+	now := time.Now()
+	claims := func(change func(map[string]any)) string {
+		c := map[string]any{
+			"iss": testIssuer, "sub": testAdminClient, "aud": mint.AdminAudience,
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "jti-1",
+			"client_id": testAdminClient, "scope": "apis:read",
+		}
+		change(c)
+		return h.sign(c)
+	}
+	const (
+		invalid = `Bearer realm="mint", error="invalid_token", error_description=`
+		badSig  = invalid + `"the access token is malformed or its signature is invalid"`
+	)
+	tests := []struct {
+		name          string
+		method, path  string
+		authorization string // the whole header; "" sends none
+		status        int
+		challenge     string
+	}{
+		{"missing token", "GET", "/admin/v1/apis", "", 401, `Bearer realm="mint"`},
+		{"missing token on unknown path", "GET", "/admin/v1/nothing", "", 401, `Bearer realm="mint"`},
+		{"basic scheme", "GET", "/admin/v1/apis", "Basic YWRtaW46YWRtaW4=", 401, `Bearer realm="mint"`},
+		{"empty bearer", "GET", "/admin/v1/apis", "Bearer ", 401, `Bearer realm="mint"`},
+		{"garbage", "GET", "/admin/v1/apis", "Bearer not-a-token", 401, badSig},
+		{"signed by another key", "GET", "/admin/v1/apis", "Bearer " + foreignToken(t), 401, badSig},
+		{"expired", "GET", "/admin/v1/apis", "Bearer " + claims(func(c map[string]any) {
+			c["exp"] = now.Add(-time.Hour).Unix()
+		}), 401, invalid + `"the access token expired"`},
+		{"wrong audience", "GET", "/admin/v1/apis", "Bearer " + claims(func(c map[string]any) {
+			c["aud"] = "https://cargo"
+		}), 401, invalid + `"the access token is not for the admin API"`},
+		{"wrong issuer", "GET", "/admin/v1/apis", "Bearer " + claims(func(c map[string]any) {
+			c["iss"] = "https://evil.test"
+		}), 401, invalid + `"the access token was not issued by this server"`},
+		{"missing scope for write", "POST", "/admin/v1/apis", "Bearer " + claims(func(map[string]any) {}),
+			403, `Bearer realm="mint", error="insufficient_scope", error_description="the access token lacks the scope apis:write", scope="apis:write"`},
+		{"missing scope for clients", "DELETE", "/admin/v1/clients/x", "Bearer " + claims(func(map[string]any) {}),
+			403, `Bearer realm="mint", error="insufficient_scope", error_description="the access token lacks the scope clients:write", scope="clients:write"`},
+		{"read scope does not write", "PATCH", "/admin/v1/grants/x", "Bearer " + h.token("grants:read"),
+			403, `Bearer realm="mint", error="insufficient_scope", error_description="the access token lacks the scope grants:write", scope="grants:write"`},
+		{"lowercase scheme", "GET", "/admin/v1/apis", "bearer " + claims(func(map[string]any) {}), 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := call{method: tt.method, path: tt.path}
+			a := h.doHeader(c, tt.authorization)
+			if a.status != tt.status {
+				t.Fatalf("status %d, want %d; body %s", a.status, tt.status, a.body)
+			}
+			if got := a.header.Get("WWW-Authenticate"); got != tt.challenge {
+				t.Errorf("WWW-Authenticate\n got: %s\nwant: %s", got, tt.challenge)
+			}
+			if tt.status != 200 {
+				golden(t, a.body)
+			}
+		})
+	}
+}
+
+// foreignToken is a well-formed admin token signed by a key mint does not
+// hold.
+func foreignToken(t *testing.T) string {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "other.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ring, err := keyring.Open(ctx, store, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tok, err := ring.Sign([]byte(`{"iss":"` + testIssuer + `","aud":"urn:mint:admin","exp":` +
+		itoa(now.Add(time.Hour).Unix()) + `,"client_id":"x","scope":"apis:read"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
