@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"text/tabwriter"
+)
+
+// apiView is an API as the admin API shows it.
+type apiView struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Audience      string   `json:"audience"`
+	Scopes        []string `json:"scopes"`
+	TokenLifetime int64    `json:"token_lifetime"`
+	CreatedAt     string   `json:"created_at"`
+	UpdatedAt     string   `json:"updated_at"`
+}
+
+// apiChange is the body of POST and PATCH /admin/v1/apis: what is left out
+// is not sent, so PATCH leaves it unchanged.
+type apiChange struct {
+	Name          string   `json:"name,omitempty"`
+	Audience      string   `json:"audience,omitempty"`
+	Scopes        []string `json:"scopes,omitempty"`
+	TokenLifetime int64    `json:"token_lifetime,omitempty"`
+}
+
+// apiFlags are the flags that describe an API, as create and update take them.
+type apiFlags struct {
+	name     string
+	audience string
+	scopes   scopeFlags
+	lifetime int64
+}
+
+func (f *apiFlags) register(c *call, withAudience bool) {
+	c.fs.StringVar(&f.name, "name", "", "the API's `name`, for people")
+	if withAudience {
+		c.fs.StringVar(&f.audience, "audience", "", "the `audience` clients ask tokens for, e.g. https://api.example.com")
+	}
+	f.scopes.register(c.fs, "scopes the API defines")
+	c.fs.Int64Var(&f.lifetime, "token-lifetime", 0, "lifetime of its access tokens in `seconds` (server default 86400)")
+}
+
+func apisCreate(ctx context.Context, c *call) error {
+	var f apiFlags
+	f.register(c, true)
+	if _, err := c.parse(0); err != nil {
+		return err
+	}
+	if f.name == "" || f.audience == "" {
+		return usagef(c.fs, "--name and --audience are required")
+	}
+	body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime}
+	return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
+}
+
+func apisList(ctx context.Context, c *call) error {
+	if _, err := c.parse(0); err != nil {
+		return err
+	}
+	return callAdmin(ctx, c, http.MethodGet, "/apis", nil, apiTable)
+}
+
+func apisGet(ctx context.Context, c *call) error {
+	pos, err := c.parse(1)
+	if err != nil {
+		return err
+	}
+	return callAdmin(ctx, c, http.MethodGet, "/apis/"+url.PathEscape(pos[0]), nil, apiDetail)
+}
+
+func apisUpdate(ctx context.Context, c *call) error {
+	var f apiFlags
+	f.register(c, false)
+	pos, err := c.parse(1)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{}
+	if isSet(c.fs, "name") {
+		body["name"] = f.name
+	}
+	if isSet(c.fs, "scope") || isSet(c.fs, "scopes") {
+		body["scopes"] = f.scopes.list()
+	}
+	if isSet(c.fs, "token-lifetime") {
+		body["token_lifetime"] = f.lifetime
+	}
+	if len(body) == 0 {
+		return usagef(c.fs, "nothing to change: give --name, --scope, --scopes or --token-lifetime")
+	}
+	return callAdmin(ctx, c, http.MethodPatch, "/apis/"+url.PathEscape(pos[0]), body, apiDetail)
+}
+
+func apisDelete(ctx context.Context, c *call) error {
+	return deleteResource(ctx, c, "/apis/", "API")
+}
+
+func apiTable(w *tabwriter.Writer, apis []apiView) {
+	row(w, "ID", "NAME", "AUDIENCE", "SCOPES", "TOKEN LIFETIME", "CREATED")
+	for _, a := range apis {
+		row(w, a.ID, a.Name, a.Audience, joinScopes(a.Scopes), formatLifetime(a.TokenLifetime), formatTime(a.CreatedAt))
+	}
+}
+
+func apiDetail(w *tabwriter.Writer, a apiView) {
+	row(w, "id", a.ID)
+	row(w, "name", a.Name)
+	row(w, "audience", a.Audience)
+	row(w, "scopes", joinScopes(a.Scopes))
+	row(w, "token_lifetime", formatLifetime(a.TokenLifetime))
+	row(w, "created_at", formatTime(a.CreatedAt))
+	row(w, "updated_at", formatTime(a.UpdatedAt))
+}

@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+func tokenCmd(ctx context.Context, c *call) error {
+	var (
+		req      tokenRequest
+		scopes   scopeFlags
+		tokenURL string
+	)
+	c.fs.StringVar(&req.Audience, "audience", "", "the `audience` of the API the token is for")
+	scopes.register(c.fs, "scopes to ask for (default: all granted)")
+	c.fs.StringVar(&tokenURL, "token-url", "", "token endpoint `URL` (default <server>/oauth/token)")
+	if _, err := c.parse(0); err != nil {
+		return err
+	}
+	if err := c.opts.needCredentials(); err != nil {
+		return err
+	}
+	if tokenURL == "" {
+		tokenURL = c.opts.server + "/oauth/token"
+	}
+	req.ClientID, req.ClientSecret = c.opts.clientID, c.opts.clientSecret
+	req.Scope = strings.Join(scopes.list(), " ")
+	answer, token, err := fetchToken(ctx, c.http, tokenURL, req)
+	if err != nil {
+		return err
+	}
+	if c.opts.json {
+		return writeJSON(c.stdout, answer)
+	}
+	_, err = fmt.Fprintln(c.stdout, token)
+	return err
+}
