@@ -76,9 +76,17 @@ var errorCases = []errorCase{
 	{name: "content_type_text_plain", golden: "unsupported_media_type", status: 415,
 		req: func(f *fixture) httpCase { c := postForm(f.multi); c.contentType = "text/plain"; return c }},
 	{name: "content_type_malformed", golden: "unsupported_media_type", status: 415,
-		req: func(f *fixture) httpCase { c := postForm(f.multi); c.contentType = "application/json; charset"; return c }},
+		req: func(f *fixture) httpCase {
+			c := postForm(f.multi)
+			c.contentType = "application/json; charset"
+			return c
+		}},
 	{name: "content_type_latin1", golden: "unsupported_media_type", status: 415,
-		req: func(f *fixture) httpCase { c := postForm(f.multi); c.contentType = formType + "; charset=ISO-8859-1"; return c }},
+		req: func(f *fixture) httpCase {
+			c := postForm(f.multi)
+			c.contentType = formType + "; charset=ISO-8859-1"
+			return c
+		}},
 	{name: "body_too_large", status: 413,
 		req: func(f *fixture) httpCase {
 			return postForm(f.multi, "padding", strings.Repeat("a", MaxBodyBytes))
@@ -165,7 +173,11 @@ var errorCases = []errorCase{
 	{name: "basic_bad_base64", golden: "basic_malformed", status: 401, header: map[string]string{"WWW-Authenticate": challenge},
 		req: func(f *fixture) httpCase { c := basicForm(f.multi); c.auth = "Basic !!!notbase64"; return c }},
 	{name: "basic_no_colon", golden: "basic_malformed", status: 401, header: map[string]string{"WWW-Authenticate": challenge},
-		req: func(f *fixture) httpCase { c := basicForm(f.multi); c.auth = rawBasic(f.multi.ID + f.multi.Secret); return c }},
+		req: func(f *fixture) httpCase {
+			c := basicForm(f.multi)
+			c.auth = rawBasic(f.multi.ID + f.multi.Secret)
+			return c
+		}},
 	{name: "basic_bad_escape", golden: "basic_malformed", status: 401, header: map[string]string{"WWW-Authenticate": challenge},
 		req: func(f *fixture) httpCase { c := basicForm(f.multi); c.auth = rawBasic(f.multi.ID + ":%zz"); return c }},
 	{name: "basic_empty_secret", golden: "basic_malformed", status: 401, header: map[string]string{"WWW-Authenticate": challenge},
