@@ -45,6 +45,7 @@ type tokenServer struct {
 	*httptest.Server
 	expiresIn int           // 0 leaves expires_in out, as seeds 000 and 001 do
 	delay     time.Duration // before answering, so that callers overlap
+	stale     int           // how many of the next tokens the API will refuse
 
 	mu       sync.Mutex
 	requests []received
@@ -148,7 +149,11 @@ func (ts *tokenServer) answer(w http.ResponseWriter, rec received) {
 		if ts.expiresIn > 0 {
 			exp = time.Now().Add(time.Duration(ts.expiresIn) * time.Second)
 		}
-		ts.issued[tok] = exp
+		if ts.stale > 0 {
+			ts.stale-- // issued, but the API never takes it (say, a rotated key)
+		} else {
+			ts.issued[tok] = exp
+		}
 		ts.mu.Unlock()
 		body := map[string]any{"access_token": tok, "token_type": "Bearer", "scope": rec.Form["scope"]}
 		if ts.expiresIn > 0 {
@@ -231,6 +236,13 @@ func (api *apiServer) count() int {
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	return api.hits
+}
+
+// seen returns the bodies and Authorization headers of the calls so far.
+func (api *apiServer) seen() (bodies, auths []string) {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return append([]string(nil), api.bodies...), append([]string(nil), api.auths...)
 }
 
 func (api *apiServer) serve(w http.ResponseWriter, r *http.Request) {
