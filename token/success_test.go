@@ -27,7 +27,9 @@ func prodOnly(f *fixture) testClient { return f.prodOnly }
 
 var successCases = []successCase{
 	{name: "post_form", client: multi, api: apiTOCC, scope: "read:orders",
-		req: func(f *fixture) httpCase { return postForm(f.multi, "audience", apiTOCC.Audience, "scope", "read:orders") }},
+		req: func(f *fixture) httpCase {
+			return postForm(f.multi, "audience", apiTOCC.Audience, "scope", "read:orders")
+		}},
 	{name: "basic_form", client: multi, api: apiTOCC, scope: "read:orders write:orders",
 		req: func(f *fixture) httpCase {
 			return basicForm(f.multi, "audience", apiTOCC.Audience, "scope", "write:orders read:orders read:orders")
@@ -39,7 +41,9 @@ var successCases = []successCase{
 			return c
 		}},
 	{name: "basic_with_same_client_id_in_body", client: multi, api: apiDataloy, scope: "cargo:read",
-		req: func(f *fixture) httpCase { return basicForm(f.multi, "audience", apiDataloy.Audience, "client_id", f.multi.ID) }},
+		req: func(f *fixture) httpCase {
+			return basicForm(f.multi, "audience", apiDataloy.Audience, "client_id", f.multi.ID)
+		}},
 	{name: "basic_form_urlencoded_credentials", client: escaped, api: apiSingle,
 		req: func(f *fixture) httpCase { return basicForm(f.escaped) }},
 	{name: "post_special_characters", client: escaped, api: apiSingle,
