@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/mintauth/mint/oauth"
@@ -55,7 +56,7 @@ func unmarshal(body []byte, req request) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(req); err != nil {
-		return jsonError(err)
+		return jsonError(err, req)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return oauth.ErrInvalidRequest.Describe("the request body must hold one JSON object")
@@ -63,15 +64,15 @@ func unmarshal(body []byte, req request) error {
 	return nil
 }
 
-// jsonError says what is wrong with a body encoding/json refused, naming the
-// field when there is one.
-func jsonError(err error) error {
+// jsonError says what is wrong with a body encoding/json refused into req,
+// naming the field when there is one.
+func jsonError(err error, req request) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return oauth.ErrInvalidRequest.
-			Describe("%s must be %s", typeErr.Field, jsonType(typeErr.Type.Kind().String())).
+			Describe("%s must be %s", typeErr.Field, jsonType(req, typeErr.Field)).
 			WithField(typeErr.Field)
 	case errors.As(err, &typeErr):
 		return oauth.ErrInvalidRequest.Describe("the request body must be a JSON object")
@@ -86,17 +87,29 @@ func jsonError(err error) error {
 	return oauth.ErrInvalidRequest.Describe("the request body is not valid JSON").WithCause(err)
 }
 
-// jsonType names a Go kind the way a JSON author thinks of it.
-func jsonType(kind string) string {
-	switch {
-	case kind == "string":
-		return "a string"
-	case kind == "slice" || kind == "array":
-		return "an array"
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
-		return "an integer"
-	case kind == "bool":
-		return "a boolean"
+// jsonType names the JSON type of req's field with the given JSON name, the
+// way a JSON author thinks of it.
+func jsonType(req request, name string) string {
+	t := reflect.TypeOf(req).Elem()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == name {
+			return kindName(f.Type)
+		}
 	}
-	return "an object"
+	return "of another type"
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return kindName(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(kindName(t.Elem()), "a "), "an ") + "s"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "an integer"
+	}
+	return "of another type"
 }

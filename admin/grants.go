@@ -94,6 +94,10 @@ func (a *API) createGrant(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		if errors.Is(err, mint.ErrNotFound) { // deleted since the checks above
 			return invalid("client_id", "the client or the API no longer exists")
 		}
+		if errors.Is(err, mint.ErrConflict) {
+			return oauth.ErrConflict.Describe("the client already has a grant for this audience").
+				WithField("audience").WithCause(err)
+		}
 		return storeError(err, "grant")
 	}
 	a.changed(r, who, g.ID)
