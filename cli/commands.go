@@ -16,6 +16,7 @@ type command struct {
 // group is a resource kind and its commands, such as `mint clients`.
 type group struct {
 	name    string
+	title   string
 	summary string
 	// clientIDFlag is true where --client-id names a resource rather than
 	// the caller, who then comes from $MINT_CLIENT_ID.
@@ -25,14 +26,14 @@ type group struct {
 
 // groups are the commands of the CLI, in the order usage lists them.
 var groups = []*group{
-	{name: "apis", summary: "the APIs that accept mint's tokens", commands: []command{
+	{name: "apis", title: "APIs", summary: "the APIs that accept mint's tokens", commands: []command{
 		{"create", `--name N --audience AUD [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS]`, "register an API", apisCreate},
 		{"list", "", "list the APIs", apisList},
 		{"get", "ID", "show one API", apisGet},
 		{"update", `ID [--name N] [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS]`, "change an API's name, scopes or token lifetime", apisUpdate},
 		{"delete", "ID", "delete an API and its grants", apisDelete},
 	}},
-	{name: "clients", summary: "the machines that ask for tokens", commands: []command{
+	{name: "clients", title: "Clients", summary: "the machines that ask for tokens", commands: []command{
 		{"create", "--name N", "register a client and show its secret, once", clientsCreate},
 		{"list", "", "list the clients", clientsList},
 		{"get", "ID", "show one client and its secrets' dates", clientsGet},
@@ -40,14 +41,14 @@ var groups = []*group{
 		{"delete", "ID", "delete a client, its secrets and its grants", clientsDelete},
 		{"rotate-secret", "ID [--old-secret-ttl SECONDS]", "give a client a new secret, shown once; older ones stop working after SECONDS (default 0: now)", clientsRotate},
 	}},
-	{name: "grants", summary: "which client may get tokens for which API", clientIDFlag: true, commands: []command{
+	{name: "grants", title: "Grants", summary: "which client may get tokens for which API", clientIDFlag: true, commands: []command{
 		{"create", `--client-id ID --audience AUD [--scope S]... [--scopes "a b"]`, "let a client get tokens for an API", grantsCreate},
 		{"list", "[--client-id ID]", "list the grants, or one client's", grantsList},
 		{"get", "ID", "show one grant", grantsGet},
 		{"update", `ID [--scope S]... [--scopes "a b"]`, "change a grant's scopes", grantsUpdate},
 		{"delete", "ID", "delete a grant", grantsDelete},
 	}},
-	{name: "token", summary: "get an access token with your client's credentials", commands: []command{
+	{name: "token", title: "Token", summary: "get an access token with your client's credentials", commands: []command{
 		{"", `[--audience AUD] [--scope S]... [--scopes "a b"] [--token-url URL]`, "print an access token (the whole answer with --json)", tokenCmd},
 	}},
 }

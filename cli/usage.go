@@ -40,7 +40,7 @@ func mainUsage(w io.Writer) {
 		fmt.Fprintf(w, "  mint %-8s %s\n", c[0], c[1])
 	}
 	for _, g := range groups {
-		fmt.Fprintf(w, "\n%s: %s\n", title(g.name), g.summary)
+		fmt.Fprintf(w, "\n%s: %s\n", g.title, g.summary)
 		g.listCommands(w)
 	}
 	fmt.Fprintf(w, "\n%s\n%s\n", commonFlagsText, exitCodesText)
@@ -59,11 +59,4 @@ func (g *group) listCommands(w io.Writer) {
 		cmd := &g.commands[i]
 		fmt.Fprintf(w, "  mint %s\n      %s\n", cmd.synopsis(g), cmd.summary)
 	}
-}
-
-func title(s string) string {
-	if s == "" {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }
