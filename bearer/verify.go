@@ -62,7 +62,7 @@ type Verifier struct {
 // Verify checks raw and returns its claims, or an error wrapping one of the
 // Err values above.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
-	if v.Issuer == "" || len(v.Audiences) == 0 || v.Keys == nil {
+	if v.Issuer == "" || len(v.Audiences) == 0 || v.Keys == nil || len(v.algorithms()) == 0 {
 		return nil, errVerifierConfig
 	}
 	if raw == "" {
@@ -138,7 +138,8 @@ func (v *Verifier) validate(c jwt.Claims) error {
 }
 
 // errVerifierConfig reports a Verifier that would check nothing: without an
-// issuer or audience go-jose skips those checks, so Verify refuses to run.
+// issuer or audience go-jose skips those checks, so Verify refuses to run;
+// so it does with no allowed algorithm left.
 var errVerifierConfig = errors.New("bearer: Verifier needs Issuer, Audiences and Keys")
 
 func classifyParse(err error) error {
