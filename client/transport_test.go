@@ -123,14 +123,14 @@ func TestOAuth2NewClient(t *testing.T) {
 	}
 }
 
-// closeCounter records whether a request body was closed.
-type closeCounter struct {
+// closeRecorder records whether a request body was closed.
+type closeRecorder struct {
 	io.Reader
 	mu     sync.Mutex
 	closed bool
 }
 
-func (c *closeCounter) Close() error {
+func (c *closeRecorder) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
@@ -142,7 +142,7 @@ func TestTransportTokenFailure(t *testing.T) {
 	api := newAPIServer(t, ts, rejectSeed)
 	cfg := ts.config(StyleJSON)
 	cfg.ClientSecret = "wrong"
-	body := &closeCounter{Reader: strings.NewReader("payload")}
+	body := &closeRecorder{Reader: strings.NewReader("payload")}
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, api.URL, body)
 
 	_, err := cfg.Client(testContext(t)).Do(req)
