@@ -12,6 +12,7 @@ import (
 )
 
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	now := time.Now()
 	claims := func(change func(map[string]any)) string {

@@ -127,6 +127,7 @@ var pathErrors = []errorCase{
 
 // TestErrors checks every refused request's status, headers and exact body.
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	f := h.fixtures()
 	groups := []struct {

@@ -190,6 +190,13 @@ func golden(t *testing.T, got []byte) {
 	}
 }
 
+func mustUnmarshal(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%v in %s", err, data)
+	}
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // syncBuffer collects log lines written by server goroutines.
