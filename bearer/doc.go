@@ -3,7 +3,38 @@
 // "Authorization: Bearer" (RFC 6750), and puts the verified claims in the
 // request context.
 //
-// Keys come from a KeySource: the issuer's JWKS over HTTP for an API, or
-// mint's own key ring for its admin API. Only asymmetric algorithms are
-// accepted, from an explicit allow-list.
+// Keys come from a KeySource: the issuer's JWKS over HTTP for an API (JWKS,
+// found through RFC 8414 metadata or OpenID Connect discovery, cached per
+// Cache-Control and refetched, rate-limited, when a token names an unknown
+// key), or mint's own key ring for its admin API. Only asymmetric
+// algorithms are accepted, from an explicit allow-list; the JWK's own "alg"
+// must match the token's.
+//
+// Middleware reads the token from the Authorization header only (RFC 6750
+// §2.1, scheme case-insensitive); RequireScopes guards a route with scopes.
+// A refused request is answered, by default, in the shape the seed APIs
+// use:
+//
+//	{"statusCode":401,"statusText":"Unauthorized","message":"Token expired.",
+//	 "date":"2019-11-13T06:26:01","statusFamily":"CLIENT_ERROR","method":"GET",
+//	 "uri":"http://api.example/ws/rest/Cargo?x=1"}
+//
+// with a WWW-Authenticate challenge per RFC 6750 §3 (no error attribute when
+// the token is missing, §3.1). The messages:
+//
+//	401 Token missing.              no Bearer token (or another scheme)
+//	400 Token malformed.            two Authorization headers (invalid_request)
+//	401 Token malformed.            not a JWS compact JWT, bad claims, no exp
+//	401 Token algorithm not allowed. alg none, HS*, or not in the allow-list
+//	401 Token type invalid.         typ is not at+jwt
+//	401 Token signature invalid.    unknown kid or a signature that fails
+//	401 Token expired.              exp passed (beyond the leeway)
+//	401 Token not yet valid.        nbf or iat in the future
+//	401 Token issuer invalid.       iss
+//	401 Token audience invalid.     aud
+//	403 Token scope insufficient.   RequireScopes (insufficient_scope)
+//	503 Token cannot be checked now. no key set could be fetched yet
+//
+// WithErrorWriter replaces the body; Failure.OAuthError gives the RFC 6749
+// §5.2 shape instead.
 package bearer
