@@ -40,7 +40,7 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	if withAudience {
 		c.fs.StringVar(&f.audience, "audience", "", "the `audience` clients ask tokens for, e.g. https://api.example.com")
 	}
-	f.scopes.register(c.fs, "scopes the API defines")
+	f.scopes.register(c.fs, "the API's scopes")
 	c.fs.Int64Var(&f.lifetime, "token-lifetime", 0, "lifetime of its access tokens in `seconds` (server default 86400)")
 }
 

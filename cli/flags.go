@@ -108,7 +108,7 @@ func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 	case len(pos) != want && want == 0:
 		return nil, usagef(fs, "unexpected argument %q", pos[0])
 	case len(pos) != want:
-		return nil, usagef(fs, "want %d argument(s), got %d", want, len(pos))
+		return nil, usagef(fs, "want %d argument%s, got %d", want, plural(want), len(pos))
 	}
 	return pos, nil
 }
@@ -130,7 +130,7 @@ type scopeFlags struct {
 }
 
 func (s *scopeFlags) register(fs *flag.FlagSet, what string) {
-	fs.Var(&s.one, "scope", what+" (repeatable)")
+	fs.Var(&s.one, "scope", "one `scope` of "+what+" (repeatable)")
 	fs.StringVar(&s.many, "scopes", "", "space-separated `list` of "+what)
 }
 
@@ -154,4 +154,11 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

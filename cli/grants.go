@@ -31,7 +31,7 @@ func grantsCreate(ctx context.Context, c *call) error {
 	)
 	c.fs.StringVar(&body.ClientID, "client-id", "", "the `ID` of the client the grant is for")
 	c.fs.StringVar(&body.Audience, "audience", "", "the `audience` of the API it may get tokens for")
-	scopes.register(c.fs, "scopes it may get, among the API's")
+	scopes.register(c.fs, "the scopes it may get, among the API's")
 	if _, err := c.parse(0); err != nil {
 		return err
 	}

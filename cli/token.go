@@ -13,7 +13,7 @@ func tokenCmd(ctx context.Context, c *call) error {
 		tokenURL string
 	)
 	c.fs.StringVar(&req.Audience, "audience", "", "the `audience` of the API the token is for")
-	scopes.register(c.fs, "scopes to ask for (default: all granted)")
+	scopes.register(c.fs, "the scopes to ask for (default: all granted)")
 	c.fs.StringVar(&tokenURL, "token-url", "", "token endpoint `URL` (default <server>/oauth/token)")
 	if _, err := c.parse(0); err != nil {
 		return err
