@@ -1,6 +1,8 @@
 package client
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -212,4 +214,30 @@ func get(hc *http.Client, url string) error {
 		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, body)
 	}
 	return nil
+}
+
+// TestCanceledCallerDoesNotFailOthers checks that a caller who joined a
+// token request started by one whose context then ended gets a token of
+// its own rather than the other's cancellation.
+func TestCanceledCallerDoesNotFailOthers(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	ts.delay = 300 * time.Millisecond
+	api := newAPIServer(t, ts, rejectSeed)
+	hc := ts.config(StyleJSON).Client(testContext(t))
+
+	leaderCtx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	leaderReq, _ := http.NewRequestWithContext(leaderCtx, http.MethodGet, api.URL, nil)
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := hc.Do(leaderReq)
+		leaderErr <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let the leader's token request start
+	if err := get(hc, api.URL); err != nil {
+		t.Errorf("second caller: %v", err)
+	}
+	if err := <-leaderErr; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("leader error = %v, want its own deadline", err)
+	}
 }
