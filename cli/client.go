@@ -65,6 +65,7 @@ func connectAdmin(ctx context.Context, hc *http.Client, o *options) (*adminAPI, 
 	var remote *remoteError
 	if asRemote(err, &remote) && remote.Status < 500 {
 		remote.Auth = true
+		remote.Hint = "these credentials cannot get a token for mint's admin API (" + mint.AdminAudience + ")"
 	}
 	if err != nil {
 		return nil, err

@@ -42,6 +42,8 @@ type remoteError struct {
 	Body []byte
 	// Auth marks a refusal of the caller's credentials (exit code 4).
 	Auth bool
+	// Hint is a second line for people, printed after the error.
+	Hint string
 }
 
 func (e *remoteError) Error() string {

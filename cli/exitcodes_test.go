@@ -60,7 +60,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "auth/wrong secret", env: with("MINT_CLIENT_SECRET", strings.Repeat("x", 40)), args: []string{"clients", "list"}, want: exitAuth, stderr: []string{"mint: invalid_client"}},
 		{name: "auth/unknown client", env: with("MINT_CLIENT_ID", "nobody"), args: []string{"apis", "list", "--json"}, want: exitAuth, stderr: []string{"mint: invalid_client"}, stdout: `"error": "invalid_client"`},
 		{name: "auth/wrong secret for token", env: with("MINT_CLIENT_SECRET", "wrong"), args: []string{"token"}, want: exitAuth, stderr: []string{"mint: invalid_client"}},
-		{name: "auth/client without admin grant", env: with("MINT_CLIENT_ID", plain.id), args: []string{"clients", "list"}, want: exitAuth, stderr: []string{"mint: "}},
+		{name: "auth/client without admin grant", env: with("MINT_CLIENT_ID", plain.id), args: []string{"clients", "list"}, want: exitAuth, stderr: []string{"cannot get a token for mint's admin API"}},
 		{name: "auth/credential flags", env: map[string]string{"MINT_SERVER": h.url}, args: []string{"apis", "list", "--client-id", h.admin.id, "--client-secret", "wrong"}, want: exitAuth},
 		{name: "credential flags", env: map[string]string{"MINT_SERVER": h.url}, args: []string{"apis", "list", "--client-id", h.admin.id, "--client-secret", h.admin.secret}, want: exitOK, stdout: "urn:mint:admin"},
 	}

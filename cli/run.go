@@ -134,6 +134,9 @@ func (inv *invocation) report(err error) int {
 	default:
 		fmt.Fprintf(inv.stderr, "mint: %v\n", err)
 	}
+	if errors.As(err, &remote) && remote.Hint != "" {
+		fmt.Fprintf(inv.stderr, "mint: %s\n", remote.Hint)
+	}
 	return exitCode(err)
 }
 
