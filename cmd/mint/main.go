@@ -1,0 +1,30 @@
+// Command mint is the mint token server and its tools in one binary:
+// `mint serve` runs the server, `mint gateway` protects an API written in
+// any language, and the other commands administer a running server.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mintauth/mint/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			return serve(ctx, args[1:], os.Getenv, os.Stderr)
+		}
+	}
+	return cli.Run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/mintauth/mint/server"
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mint serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", env(getenv, "MINT_ADDR", "127.0.0.1:8080"), "listen address (env MINT_ADDR)")
+	db := fs.String("db", env(getenv, "MINT_DB", "mint.db"), "SQLite file, sqlite:PATH, or postgres:// URL (env MINT_DB)")
+	issuer := fs.String("issuer", getenv("MINT_ISSUER"), `the "iss" of tokens and base of endpoint URLs (env MINT_ISSUER; default http://ADDR)`)
+	audience := fs.String("default-audience", getenv("MINT_DEFAULT_AUDIENCE"), "audience for requests that name none (env MINT_DEFAULT_AUDIENCE)")
+	paths := newListFlag(env(getenv, "MINT_TOKEN_PATHS", server.DefaultTokenPath))
+	fs.Var(paths, "token-path", "path of the token endpoint, repeatable (env MINT_TOKEN_PATHS, comma-separated; default /oauth/token)")
+	var logs logFlags
+	logs.register(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	h, err := logs.handler(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "mint serve:", err)
+		return 2
+	}
+	log := slog.New(h)
+	cfg := server.Config{
+		DB: *db, Issuer: *issuer, TokenPaths: tokenPaths(paths.values), DefaultAudience: *audience,
+		BootstrapClientID:     getenv("MINT_BOOTSTRAP_CLIENT_ID"),
+		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
+		Log:                   log,
+	}
+	if err := runServer(ctx, cfg, *addr, stderr); err != nil {
+		log.Error("mint serve stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// tokenPaths keeps /oauth/token served when only aliases were given:
+// discovery advertises it and every OAuth library expects it.
+func tokenPaths(given []string) []string {
+	out := []string{server.DefaultTokenPath}
+	for _, p := range given {
+		if p != server.DefaultTokenPath && strings.HasPrefix(p, "/") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func runServer(ctx context.Context, cfg server.Config, addr string, stderr io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = defaultIssuer(ln.Addr().(*net.TCPAddr))
+	}
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer srv.Close()
+	if c := srv.Generated; c != nil {
+		printCredentials(stderr, c)
+	}
+	cfg.Log.Info("mint serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "db", cfg.DB, "token_paths", cfg.TokenPaths)
+	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// defaultIssuer names the listener as clients on this machine reach it;
+// any real deployment sets --issuer to its public URL.
+func defaultIssuer(a *net.TCPAddr) string {
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(a.Port))
+}
+
+// printCredentials shows generated admin credentials once, outside the
+// structured log so that log shipping never carries them.
+func printCredentials(w io.Writer, c *server.Credentials) {
+	fmt.Fprintf(w, `
+  mint created an admin client on this new database. Its secret is shown
+  only now; keep it somewhere safe.
+
+    export MINT_CLIENT_ID=%s
+    export MINT_CLIENT_SECRET=%s
+
+`, c.ClientID, c.ClientSecret)
+}

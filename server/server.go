@@ -1,0 +1,136 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/admin"
+	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/keyring"
+	"github.com/mintauth/mint/oauth"
+	"github.com/mintauth/mint/token"
+)
+
+// DefaultTokenPath is the token endpoint of RFC 6749 and Auth0.
+const DefaultTokenPath = "/oauth/token"
+
+const jwksPath = "/.well-known/jwks.json"
+
+// Config is what `mint serve` is told.
+type Config struct {
+	// DB names the store; see OpenStore.
+	DB string
+	// Issuer is the "iss" of every token and the base of every URL in the
+	// discovery metadata.
+	Issuer string
+	// TokenPaths serve the token endpoint; the first is the one advertised.
+	// Empty means DefaultTokenPath.
+	TokenPaths []string
+	// DefaultAudience is used when a token request names no audience and
+	// the client has more than one grant.
+	DefaultAudience string
+	// BootstrapClientID and BootstrapClientSecret name an admin client that
+	// is created or repaired at start.
+	BootstrapClientID     string
+	BootstrapClientSecret string
+	Log                   *slog.Logger
+	Now                   func() time.Time
+}
+
+// Server is an assembled mint.
+type Server struct {
+	cfg   Config
+	store mint.Store
+	keys  *keyring.Ring
+	now   func() time.Time
+	// Generated holds admin credentials created on a new database, to be
+	// shown to the operator once; nil otherwise.
+	Generated *Credentials
+	handler   http.Handler
+}
+
+// New opens the store, loads the keys and bootstraps the admin client.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg = withDefaults(cfg)
+	store, err := OpenStore(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Server{cfg: cfg, store: store, now: cfg.Now}
+	if err := s.init(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) init(ctx context.Context) (err error) {
+	if s.keys, err = keyring.Open(ctx, s.store, s.now); err != nil {
+		return err
+	}
+	if s.Generated, err = s.bootstrap(ctx); err != nil {
+		return err
+	}
+	s.handler = s.routes()
+	return nil
+}
+
+func withDefaults(cfg Config) Config {
+	if len(cfg.TokenPaths) == 0 {
+		cfg.TokenPaths = []string{DefaultTokenPath}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
+}
+
+// Handler returns mint's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Store returns the store the server runs on.
+func (s *Server) Store() mint.Store { return s.store }
+
+// Keys returns the server's key ring.
+func (s *Server) Keys() *keyring.Ring { return s.keys }
+
+// Close closes the store.
+func (s *Server) Close() error { return s.store.Close() }
+
+func (s *Server) routes() http.Handler {
+	log := s.cfg.Log
+	mux := http.NewServeMux()
+	endpoint := &token.Endpoint{
+		Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer,
+		DefaultAudience: s.cfg.DefaultAudience, Now: s.now, Log: log,
+	}
+	for _, p := range s.cfg.TokenPaths {
+		mux.Handle(p, endpoint)
+	}
+	mux.HandleFunc("GET "+jwksPath, s.keys.ServeJWKS)
+	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
+	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
+	mux.Handle("/admin/", (&admin.API{Store: s.store, Verifier: s.adminVerifier(), Now: s.now, Log: log}).Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("/", oauth.Handle(log, func(http.ResponseWriter, *http.Request) error {
+		return oauth.ErrNotFound.Describe("no such endpoint")
+	}))
+	return accessLog(log, mux)
+}
+
+func (s *Server) adminVerifier() *bearer.Verifier {
+	return &bearer.Verifier{
+		Issuer: s.cfg.Issuer, Audiences: []string{mint.AdminAudience},
+		Keys: s.keys, Now: s.now,
+	}
+}

@@ -1,0 +1,26 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/sqlite"
+)
+
+// OpenStore opens the backend a database URL names: a file path or
+// "sqlite:PATH" is an embedded SQLite file; "postgres://" and
+// "postgresql://" name a PostgreSQL server.
+func OpenStore(ctx context.Context, dsn string) (mint.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, fmt.Errorf("the PostgreSQL backend is not built yet; use a SQLite file")
+	case strings.HasPrefix(dsn, "sqlite:"):
+		dsn = strings.TrimPrefix(dsn, "sqlite:")
+	}
+	if dsn == "" {
+		return nil, fmt.Errorf("no database: give --db a file path or a postgres:// URL")
+	}
+	return sqlite.Open(ctx, dsn)
+}
