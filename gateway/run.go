@@ -1,0 +1,166 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mintauth/mint/bearer"
+)
+
+// Options are the settings of "mint gateway", from flags and environment.
+type Options struct {
+	Listen   string // --listen, MINT_GATEWAY_LISTEN
+	Upstream string // --upstream, MINT_GATEWAY_UPSTREAM
+	Issuer   string // --issuer, MINT_ISSUER
+	Audience string // --audience, MINT_GATEWAY_AUDIENCE
+	JWKSURL  string // --jwks-url, MINT_JWKS_URL; default discovered from the issuer
+	Rules    []Rule // --rule (repeatable), MINT_GATEWAY_RULES (";"-separated)
+	// Log is not a flag; default nothing is logged.
+	Log *slog.Logger
+
+	rulesErr error // a bad MINT_GATEWAY_RULES, reported by Run
+}
+
+// DefaultListen is where the gateway listens unless told otherwise.
+const DefaultListen = "127.0.0.1:8081"
+
+// FromFlags defines the gateway's flags on fs, with defaults from getenv
+// (os.Getenv), and returns the Options they fill when fs is parsed. A
+// --rule flag replaces the rules of MINT_GATEWAY_RULES.
+func FromFlags(fs *flag.FlagSet, getenv func(string) string) *Options {
+	o := &Options{}
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&o.Listen, "listen", env("MINT_GATEWAY_LISTEN", DefaultListen), "`address` to listen on (MINT_GATEWAY_LISTEN)")
+	fs.StringVar(&o.Upstream, "upstream", getenv("MINT_GATEWAY_UPSTREAM"), "`URL` of the API behind the gateway (MINT_GATEWAY_UPSTREAM)")
+	fs.StringVar(&o.Issuer, "issuer", getenv("MINT_ISSUER"), "issuer `URL` the tokens must come from (MINT_ISSUER)")
+	fs.StringVar(&o.Audience, "audience", getenv("MINT_GATEWAY_AUDIENCE"), "`audience` the tokens must name (MINT_GATEWAY_AUDIENCE)")
+	fs.StringVar(&o.JWKSURL, "jwks-url", getenv("MINT_JWKS_URL"), "JWK Set `URL`; default discovered from the issuer (MINT_JWKS_URL)")
+	o.Rules, o.rulesErr = ParseRules(getenv("MINT_GATEWAY_RULES"))
+	fs.Var(&ruleFlag{o: o}, "rule", "`\"[METHOD] PATTERN [SCOPE,...]\"`: scopes a route requires; repeatable (MINT_GATEWAY_RULES, ;-separated)")
+	return o
+}
+
+type ruleFlag struct {
+	o   *Options
+	set bool
+}
+
+func (f *ruleFlag) String() string {
+	if f == nil || f.o == nil {
+		return ""
+	}
+	var s []string
+	for _, r := range f.o.Rules {
+		s = append(s, r.String())
+	}
+	return strings.Join(s, "; ")
+}
+
+func (f *ruleFlag) Set(v string) error {
+	r, err := ParseRule(v)
+	if err != nil {
+		return err
+	}
+	if !f.set { // the first --rule replaces the environment's rules
+		f.o.Rules, f.o.rulesErr, f.set = nil, nil, true
+	}
+	f.o.Rules = append(f.o.Rules, r)
+	return nil
+}
+
+// Run listens on o.Listen and serves until ctx ends (see Serve).
+func Run(ctx context.Context, o *Options) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	return Serve(ctx, ln, o)
+}
+
+// Serve serves the gateway on ln until ctx ends, then shuts down gracefully,
+// giving requests in flight up to 10 seconds. It closes ln.
+func Serve(ctx context.Context, ln net.Listener, o *Options) error {
+	defer ln.Close()
+	if err := o.check(); err != nil {
+		return err
+	}
+	h, err := o.handler(ctx)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second, // no body timeouts: bodies stream
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(o.log().Handler(), slog.LevelWarn),
+	}
+	o.log().Info("gateway listening", "addr", ln.Addr().String(), "upstream", o.Upstream)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if serveErr := <-done; !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return err
+}
+
+func (o *Options) check() error {
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"--upstream", o.Upstream}, {"--issuer", o.Issuer}, {"--audience", o.Audience},
+	} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("gateway: %s required", strings.Join(missing, ", "))
+	}
+	if o.rulesErr != nil {
+		return fmt.Errorf("gateway: MINT_GATEWAY_RULES: %w", o.rulesErr)
+	}
+	return nil
+}
+
+func (o *Options) handler(ctx context.Context) (http.Handler, error) {
+	upstream, err := url.Parse(o.Upstream)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: --upstream: %w", err)
+	}
+	keys, err := bearer.NewJWKS(ctx, bearer.JWKSConfig{URL: o.JWKSURL, Issuer: o.Issuer, Log: o.log()})
+	if err != nil {
+		return nil, err
+	}
+	v := &bearer.Verifier{Issuer: o.Issuer, Audiences: []string{o.Audience}, Keys: keys}
+	return New(Config{Upstream: upstream, Verifier: v, Rules: o.Rules, Log: o.log()})
+}
+
+func (o *Options) log() *slog.Logger {
+	if o.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Log
+}
