@@ -109,7 +109,7 @@ func (s *Server) ensureAdminGrant(ctx context.Context, clientID string) error {
 	if errors.Is(err, mint.ErrNotFound) {
 		now := s.now().UTC()
 		err = s.store.CreateGrant(ctx, mint.Grant{
-			ID: mint.NewID("grt"), ClientID: clientID, Audience: mint.AdminAudience,
+			ID: mint.NewID("grant"), ClientID: clientID, Audience: mint.AdminAudience,
 			Scopes: mint.AdminScopes, CreatedAt: now, UpdatedAt: now,
 		})
 		if errors.Is(err, mint.ErrConflict) {
