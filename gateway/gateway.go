@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,7 +87,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	mw := bearer.Middleware(cfg.Verifier, bearer.WithErrorWriter(cfg.ErrorWriter),
 		bearer.WithClock(cfg.Now), bearer.WithLogger(cfg.Log))
-	return mw(g.refuseAmbiguousPaths(mux)), nil
+	return mw(g.checkPath(mux)), nil
 }
 
 func (cfg *Config) fill() error {
@@ -141,10 +142,19 @@ func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 	}
 }
 
-// upstreamFailed answers 502 in the error writer's shape.
+// callerURIKey holds the request URI as the caller sent it: ReverseProxy
+// hands its error handler the outgoing request, rewritten for the upstream.
+type callerURIKey struct{}
+
+// upstreamFailed answers 502 in the error writer's shape. r is the
+// outgoing request.
 func (g *gateway) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
-	g.cfg.Log.Warn("upstream failed", "method", r.Method, "path", r.URL.Path, "error", err)
-	g.fail(w, r, http.StatusBadGateway, "Upstream unavailable.", err)
+	g.cfg.Log.Warn("upstream failed", "method", r.Method, "upstream", r.URL.Redacted(), "error", err)
+	uri, _ := r.Context().Value(callerURIKey{}).(string)
+	g.cfg.ErrorWriter(w, r, &bearer.Failure{
+		Status: http.StatusBadGateway, Message: "Upstream unavailable.", Description: "The upstream failed to answer.",
+		Date: g.cfg.Now(), URI: uri, Err: err,
+	})
 }
 
 func (g *gateway) fail(w http.ResponseWriter, r *http.Request, status int, message string, err error) {
@@ -154,16 +164,17 @@ func (g *gateway) fail(w http.ResponseWriter, r *http.Request, status int, messa
 	})
 }
 
-// refuseAmbiguousPaths answers 400 to a path with an escaped slash or
+// checkPath answers 400 to a path with an escaped slash or
 // backslash: the rules see one path segment where an upstream that decodes
 // the path before routing would see two, and could be reached around them.
-func (g *gateway) refuseAmbiguousPaths(next http.Handler) http.Handler {
+func (g *gateway) checkPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := strings.ToLower(r.URL.EscapedPath())
 		if strings.Contains(p, "%2f") || strings.Contains(p, "%5c") {
 			g.fail(w, r, http.StatusBadRequest, "Request path invalid.", errors.New("escaped slash in path"))
 			return
 		}
-		next.ServeHTTP(w, r)
+		ctx := context.WithValue(r.Context(), callerURIKey{}, bearer.RequestURL(r, false))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
