@@ -22,7 +22,7 @@ type request interface {
 }
 
 // decode reads r's JSON body into req and validates it. When optional is
-// true an empty body without a Content-Type leaves req at its zero value.
+// true an empty body, whatever its Content-Type, leaves req at its zero value.
 // Every error is a 4xx *oauth.Error.
 func decode(w http.ResponseWriter, r *http.Request, req request, optional bool) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -33,11 +33,10 @@ func decode(w http.ResponseWriter, r *http.Request, req request, optional bool) 
 	if err != nil {
 		return oauth.ErrInvalidRequest.Describe("the request body could not be read").WithCause(err)
 	}
-	ct := r.Header.Get("Content-Type")
-	if optional && ct == "" && len(bytes.TrimSpace(body)) == 0 {
+	if optional && len(bytes.TrimSpace(body)) == 0 {
 		return req.Validate()
 	}
-	if !isJSON(ct) {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		return oauth.ErrUnsupportedMediaType.Describe("the request body must be application/json")
 	}
 	if err := unmarshal(body, req); err != nil {
@@ -81,7 +80,7 @@ func jsonError(err error, req request) error {
 	}
 	// encoding/json reports an unknown field only in its message.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
+		name = shorten(strings.Trim(name, `"`), maxName)
 		return oauth.ErrInvalidRequest.Describe("unknown field %q", name).WithField(name)
 	}
 	return oauth.ErrInvalidRequest.Describe("the request body is not valid JSON").WithCause(err)
@@ -112,4 +111,16 @@ func kindName(t reflect.Type) string {
 		return "an integer"
 	}
 	return "of another type"
+}
+
+// shorten cuts s to at most n runes, so that a client's input echoed in an
+// error stays small.
+func shorten(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
+	}
+	return s
 }

@@ -61,6 +61,7 @@ var apiErrors = []errorCase{
 	{name: "create/scope not string", method: "POST", path: "/admin/v1/apis", body: `{"name":"A","audience":"a","scopes":[1]}`, status: 400},
 	{name: "create/name not string", method: "POST", path: "/admin/v1/apis", body: `{"name":{},"audience":"a"}`, status: 400},
 	{name: "create/unknown field", method: "POST", path: "/admin/v1/apis", body: `{"name":"A","audience":"a","identifier":"a"}`, status: 400},
+	{name: "create/long unknown field", method: "POST", path: "/admin/v1/apis", body: `{"` + strings.Repeat("x", 300) + `":1}`, status: 400},
 	{name: "create/not JSON", method: "POST", path: "/admin/v1/apis", body: `{"name":`, status: 400},
 	{name: "create/empty body", method: "POST", path: "/admin/v1/apis", body: ``, status: 400},
 	{name: "create/array body", method: "POST", path: "/admin/v1/apis", body: `[]`, status: 400},
@@ -96,6 +97,7 @@ var clientErrors = []errorCase{
 	{name: "rotate/ttl too long", method: "POST", path: "/admin/v1/clients/{client}/rotate-secret", body: `{"old_secret_ttl":2592001}`, status: 400},
 	{name: "rotate/ttl string", method: "POST", path: "/admin/v1/clients/{client}/rotate-secret", body: `{"old_secret_ttl":"60"}`, status: 400},
 	{name: "rotate/text plain body", method: "POST", path: "/admin/v1/clients/{client}/rotate-secret", body: `old_secret_ttl=60`, contentType: "text/plain", status: 415},
+	{name: "rotate/array body", method: "POST", path: "/admin/v1/clients/{client}/rotate-secret", body: `[1]`, status: 400},
 	{name: "rotate/GET", method: "GET", path: "/admin/v1/clients/{client}/rotate-secret", status: 405, allow: "POST"},
 	{name: "item/PUT", method: "PUT", path: "/admin/v1/clients/{client}", body: `{}`, status: 405, allow: "GET, PATCH, DELETE"},
 }

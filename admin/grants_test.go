@@ -139,6 +139,14 @@ func TestRotateSecretZeroTTL(t *testing.T) {
 	var r clientWithSecret
 	h.json("POST", "/admin/v1/clients/"+c.ClientID+"/rotate-secret", `{"old_secret_ttl":0}`, 200, &r)
 	checkExpiry(t, h.secrets(c.ClientID, r.ClientSecret), h.now, time.Time{})
+
+	// An empty body with a JSON Content-Type, as curl -H sends it, is no TTL.
+	a := h.do(call{method: "POST", path: "/admin/v1/clients/" + c.ClientID + "/rotate-secret",
+		token: h.bearer, contentType: jsonCT})
+	if a.status != 200 {
+		t.Fatalf("rotate with empty JSON body: %d %s", a.status, a.body)
+	}
+	checkExpiry(t, h.secrets(c.ClientID), h.now, h.now, time.Time{})
 }
 
 // secrets GETs the client's secrets list, checking it shows no secret.
