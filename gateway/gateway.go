@@ -167,6 +167,7 @@ func (g *gateway) fail(w http.ResponseWriter, r *http.Request, status int, messa
 // checkPath answers 400 to a path with an escaped slash or
 // backslash: the rules see one path segment where an upstream that decodes
 // the path before routing would see two, and could be reached around them.
+// It keeps the caller's URI in the context for upstream errors.
 func (g *gateway) checkPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := strings.ToLower(r.URL.EscapedPath())
