@@ -42,7 +42,8 @@
 // Without a token the answer is 401 with a bare
 // `WWW-Authenticate: Bearer realm="mint"` (RFC 6750 §3.1); with a bad one
 // 401 invalid_token; with a good one that lacks the route's scope 403
-// insufficient_scope naming the scope needed.
+// insufficient_scope naming the scope needed. When mint's signing keys
+// cannot be read the answer is 503 temporarily_unavailable.
 //
 // # Choices
 //
@@ -70,8 +71,10 @@
 //     field (404 is kept for the URL's resource); scopes must be a subset of
 //     the API's scopes, else 400 naming scopes and the first scope not
 //     allowed. PATCH changes scopes only; client_id and audience are 400.
-//   - rotate-secret takes an optional body {"old_secret_ttl": seconds}.
-//     0 or absent: older secrets stop working at once (Auth0's behaviour,
+//   - rotate-secret takes an optional body {"old_secret_ttl": seconds}; an
+//     empty body counts as absent whatever its Content-Type. It answers 200
+//     with the client and its new secret. 0 or absent: older secrets stop
+//     working at once (Auth0's behaviour,
 //     right after a leak). N > 0 (at most 2592000, 30 days): older secrets
 //     keep working N more seconds, for a rollout without downtime.
 //   - Deleting an API deletes its grants; deleting a client deletes its
