@@ -100,8 +100,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.write.SetMaxOpenConns(1)
 	s.write.SetMaxIdleConns(1)
-	s.write.SetConnMaxIdleTime(0)
-	s.write.SetConnMaxLifetime(0)
 
 	// Migrate before opening readers: journal_mode=WAL is set on the
 	// writer's first connection, and readers must find the schema.
@@ -181,14 +179,15 @@ func (s *Store) Close() error {
 
 // inTx runs fn in one write transaction, committing if fn returns nil. An
 // error from fn is returned unchanged, so that update functions' errors reach
-// the caller as they were.
+// the caller as they were. If fn panics the transaction is rolled back before
+// the panic goes on, so the one writer connection is not left stuck in it.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
+	defer tx.Rollback() // no-op after Commit
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -202,3 +202,22 @@ func TestOpenNeedsAFile(t *testing.T) {
 		}
 	}
 }
+
+// A panicking update function (recovered further up, as net/http does) must
+// not leave the single writer connection inside an open transaction.
+func TestPanickingUpdateDoesNotWedgeWrites(t *testing.T) {
+	ctx := testContext(t)
+	s := openTest(t, filepath.Join(t.TempDir(), "mint.db"))
+	if err := s.CreateAPI(ctx, mint.API{ID: "api_1", Audience: "https://1.example.com"}); err != nil {
+		t.Fatalf("CreateAPI: %v", err)
+	}
+	func() {
+		defer func() { _ = recover() }()
+		s.UpdateAPI(ctx, "api_1", func(a mint.API) (mint.API, error) { panic("boom") })
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.CreateAPI(ctx, mint.API{ID: "api_2", Audience: "https://2.example.com"}); err != nil {
+		t.Fatalf("CreateAPI after a panicking update: %v", err)
+	}
+}
