@@ -122,7 +122,6 @@ func (f *fixture) populate(tb testing.TB) {
 	f.rotated.Secret = f.rotate(tb, f.rotated.ID)
 	f.escaped = testClient{ID: "legacy:svc+1 é", Secret: "p@ss:w%rd+/= &x"}
 	f.createClient(tb, f.escaped, time.Time{}, mint.Grant{Audience: apiSingle.Audience})
-	return
 }
 
 func (f *fixture) client(tb testing.TB, id string, expires time.Time, grants ...mint.Grant) testClient {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mintauth/mint/oauth"
@@ -67,5 +69,15 @@ func checkParsed(t *testing.T, req *Request) {
 		if !validScopeToken(s) || slices.Contains(req.Scopes[:i], s) {
 			t.Fatalf("scope %q in %q", s, req.Scopes)
 		}
+	}
+}
+
+// TestRequestLogValue: a Request can be logged without its secret.
+func TestRequestLogValue(t *testing.T) {
+	var buf bytes.Buffer
+	req := &Request{GrantType: GrantType, ClientID: "client-1", ClientSecret: "mint_s3cret", AuthMethod: AuthSecretPost}
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("parsed", "request", req)
+	if out := buf.String(); strings.Contains(out, "mint_s3cret") || !strings.Contains(out, "client-1") {
+		t.Errorf("log line: %s", out)
 	}
 }
