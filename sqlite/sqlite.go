@@ -9,8 +9,11 @@
 // connection for writes, whose transactions begin IMMEDIATE (they take the
 // write lock up front and so never fail half-way with SQLITE_BUSY), and a
 // read-only pool that reads the last committed state through WAL without
-// waiting for the writer. The file holds client-secret digests and private
-// signing keys: Open creates it readable by its owner only.
+// waiting for the writer. Update functions run while their transaction holds
+// the write connection, so they must not call the Store themselves.
+//
+// The file holds client-secret digests and private signing keys: Open
+// creates it readable by its owner only. An existing file keeps its mode.
 package sqlite
 
 import (
