@@ -51,6 +51,9 @@ var groups = []*group{
 	{name: "token", title: "Token", summary: "get an access token with your client's credentials", commands: []command{
 		{"", `[--audience AUD] [--scope S]... [--scopes "a b"] [--token-url URL]`, "print an access token (the whole answer with --json)", tokenCmd},
 	}},
+	{name: "verify", title: "Verify", summary: "check a token as an API would, against the server's published keys", commands: []command{
+		{"", "--audience AUD TOKEN", "print the token's verified claims, or why it is refused (exit 1)", verifyCmd},
+	}},
 }
 
 func findGroup(name string) *group {
