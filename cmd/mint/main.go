@@ -24,6 +24,8 @@ func run(ctx context.Context, args []string) int {
 		switch args[0] {
 		case "serve":
 			return serve(ctx, args[1:], os.Getenv, os.Stderr)
+		case "gateway":
+			return gatewayCmd(ctx, args[1:], os.Getenv, os.Stderr)
 		}
 	}
 	return cli.Run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
