@@ -13,7 +13,10 @@ import (
 // Update methods run the given function inside one transaction on the
 // current value, so read-modify-write cannot lose a concurrent change; the
 // function may return an error to abort the update, which the method returns
-// unchanged. The function must not change the identifier fields.
+// unchanged. Identifier fields (IDs, an API's audience, a grant's client and
+// audience) cannot change: the store keeps the stored values whatever the
+// function returns. The function must not call the Store itself: it runs
+// inside the update's transaction.
 type Store interface {
 	// CreateAPI stores a new API. ErrConflict: the ID or audience is taken.
 	CreateAPI(ctx context.Context, api API) error
@@ -43,7 +46,8 @@ type Store interface {
 	ListSecrets(ctx context.Context, clientID string) ([]Secret, error)
 	// RotateSecret adds secret to its client and makes every other secret
 	// of that client expire at oldExpiresAt at the latest, in one
-	// transaction. ErrNotFound: no such client.
+	// transaction; a zero oldExpiresAt leaves the other secrets as they are.
+	// ErrNotFound: no such client. ErrConflict: the secret's ID is taken.
 	RotateSecret(ctx context.Context, secret Secret, oldExpiresAt time.Time) error
 	// DeleteSecret removes one secret. ErrNotFound.
 	DeleteSecret(ctx context.Context, clientID, secretID string) error
