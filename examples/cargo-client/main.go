@@ -1,0 +1,116 @@
+// Command cargo-client is the partner's side of mint's README tour: it gets
+// a token with the client credentials grant through mint's Go SDK (package
+// client) and calls the example cargo API with it N times. The SDK fetches
+// one token and shares it, so the last line should read "N calls, 1 token
+// request".
+//
+//	export PARTNER_CLIENT_ID=… PARTNER_CLIENT_SECRET=…
+//	go run ./examples/cargo-client -n 200
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/mintauth/mint/client"
+)
+
+const defaultAPI = "http://127.0.0.1:9090/ws/rest/Cargo?filter=subCargos.freight%28GTE%292500000"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "cargo-client:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("cargo-client", flag.ContinueOnError)
+	api := fs.String("api", defaultAPI, "`URL` to GET")
+	audience := fs.String("audience", "https://dataloy", "`audience` of the token")
+	n := fs.Int("n", 10, "how many calls to make")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tokenURL := getenv("MINT_TOKEN_URL")
+	if tokenURL == "" {
+		tokenURL = "http://127.0.0.1:8080/oauth/token"
+	}
+	if getenv("PARTNER_CLIENT_ID") == "" || getenv("PARTNER_CLIENT_SECRET") == "" {
+		return errors.New("set PARTNER_CLIENT_ID and PARTNER_CLIENT_SECRET")
+	}
+	tokenRequests := &countingTransport{base: http.DefaultTransport}
+	cfg := &client.Config{
+		TokenURL:     tokenURL,
+		ClientID:     getenv("PARTNER_CLIENT_ID"),
+		ClientSecret: getenv("PARTNER_CLIENT_SECRET"),
+		Audience:     *audience,
+		HTTPClient:   &http.Client{Transport: tokenRequests},
+	}
+	// API calls go over their own transport, so only token requests are counted.
+	hc := &http.Client{Transport: cfg.Transport(http.DefaultTransport)}
+	failed := 0
+	for i := 1; i <= *n; i++ {
+		status, err := get(ctx, hc, *api)
+		if err != nil {
+			return fmt.Errorf("call %d: %w", i, err)
+		}
+		if status != "200 OK" {
+			failed++
+		}
+		fmt.Fprintf(stdout, "call %d: %s\n", i, status)
+	}
+	fmt.Fprintf(stdout, "%s, %s\n", plural(*n, "call"), plural(int(tokenRequests.n.Load()), "token request"))
+	if failed > 0 {
+		return fmt.Errorf("%s failed", plural(failed, "call"))
+	}
+	return nil
+}
+
+// get calls url and returns the answer's status, reading the body so the
+// connection is reused.
+func get(ctx context.Context, hc *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.Status, err
+}
+
+// countingTransport counts the requests it sends.
+type countingTransport struct {
+	base http.RoundTripper
+	n    atomic.Int64
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.base.RoundTrip(req)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
