@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mintauth/mint"
+)
+
+const clientColumns = `id, name, created_at, updated_at`
+
+const selectClient = `SELECT ` + clientColumns + ` FROM clients`
+
+func scanClient(row pgx.Row) (mint.Client, error) {
+	var c mint.Client
+	if err := row.Scan(&c.ID, &c.Name, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return mint.Client{}, err
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, nil
+}
+
+// CreateClient stores a new client with its first secret, whose ClientID is
+// taken from client. ErrConflict: the client ID (or the secret ID) is taken.
+func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx,
+			`INSERT INTO clients (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
+			client.ID, client.Name, millis(client.CreatedAt), millis(client.UpdatedAt))
+		if hasCode(err, uniqueViolation) {
+			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: create client %q: %w", client.ID, err)
+		}
+		secret.ClientID = client.ID
+		return insertSecret(ctx, tx, secret)
+	})
+}
+
+// GetClient returns the client with the given ID. ErrNotFound.
+func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
+	c, err := scanClient(s.pool.QueryRow(ctx, selectClient+` WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return mint.Client{}, fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
+	}
+	if err != nil {
+		return mint.Client{}, fmt.Errorf("postgres: get client %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListClients returns every client, oldest first.
+func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
+	clients, err := list(ctx, s.pool, scanClient, selectClient+` ORDER BY created_at, seq`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list clients: %w", err)
+	}
+	return clients, nil
+}
+
+// UpdateClient applies update to the client in one transaction, holding the
+// row lock. ErrNotFound. The ID and creation time are kept whatever update
+// returns.
+func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
+	var out mint.Client
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := scanClient(tx.QueryRow(ctx, selectClient+` WHERE id = $1 FOR UPDATE`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: update client %q: %w", id, err)
+		}
+		c, err := update(old)
+		if err != nil {
+			return err
+		}
+		out, err = scanClient(tx.QueryRow(ctx,
+			`UPDATE clients SET name = $1, updated_at = $2 WHERE id = $3 RETURNING `+clientColumns,
+			c.Name, millis(c.UpdatedAt), id))
+		if err != nil {
+			return fmt.Errorf("postgres: update client %q: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return mint.Client{}, err
+	}
+	return out, nil
+}
+
+// DeleteClient deletes the client and, by cascade, its secrets and grants.
+// ErrNotFound.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
+	err := execOne(ctx, s.pool, notFound, `DELETE FROM clients WHERE id = $1`, id)
+	if err != nil && !errors.Is(err, mint.ErrNotFound) {
+		return fmt.Errorf("postgres: delete client %q: %w", id, err)
+	}
+	return err
+}
