@@ -40,7 +40,9 @@ func Match(presented string, digest []byte) bool {
 	return MatchDigest(Digest(presented), digest)
 }
 
-// MatchDigest compares two digests in constant time.
+// MatchDigest compares two digests in constant time. Anything but two equal
+// SHA-256 digests is a mismatch, so an empty or truncated stored digest can
+// never authenticate.
 func MatchDigest(a, b []byte) bool {
-	return subtle.ConstantTimeCompare(a, b) == 1
+	return len(a) == sha256.Size && subtle.ConstantTimeCompare(a, b) == 1
 }

@@ -116,6 +116,9 @@ func TestMatchDigest(t *testing.T) {
 		{"Different", a, secret.Digest("mint_b"), false},
 		{"Prefix", a, a[:31], false},
 		{"AgainstNil", a, nil, false},
+		{"BothNil", nil, nil, false},
+		{"BothEmpty", []byte{}, []byte{}, false},
+		{"EqualButShort", a[:16], bytes.Clone(a[:16]), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
