@@ -6,16 +6,18 @@ import (
 	"strings"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/postgres"
 	"github.com/mintauth/mint/sqlite"
 )
 
 // OpenStore opens the backend a database URL names: a file path or
 // "sqlite:PATH" is an embedded SQLite file; "postgres://" and
-// "postgresql://" name a PostgreSQL server.
+// "postgresql://" name a PostgreSQL server (see package postgres for the
+// parameters it reads, search_path among them).
 func OpenStore(ctx context.Context, dsn string) (mint.Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, fmt.Errorf("the PostgreSQL backend is not built yet; use a SQLite file")
+		return postgres.Open(ctx, dsn)
 	case strings.HasPrefix(dsn, "sqlite:"):
 		dsn = strings.TrimPrefix(dsn, "sqlite:")
 	}
