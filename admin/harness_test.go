@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
+	goldenfile "github.com/mintauth/mint/internal/golden"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,8 +21,6 @@ import (
 	"github.com/mintauth/mint/keyring"
 	"github.com/mintauth/mint/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
 	testIssuer      = "https://mint.test"
@@ -171,23 +168,7 @@ func (h *harness) json(method, path string, body any, want int, out any) answer 
 // -update.
 func golden(t *testing.T, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("body differs from %s\n got: %s\nwant: %s", path, got, want)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", t.Name()+".golden"), got)
 }
 
 func mustUnmarshal(t *testing.T, data []byte, v any) {

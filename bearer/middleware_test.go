@@ -5,11 +5,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
+	goldenfile "github.com/mintauth/mint/internal/golden"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,8 +17,6 @@ import (
 
 	"github.com/mintauth/mint/bearer"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // seedURL is the request of the seed's example answer.
 const seedURL = "http://platform-dev.dataloy.com/ws/rest/Cargo?filter=subCargos.freight%28GTE%292500000"
@@ -216,23 +213,7 @@ func checkGolden(t *testing.T, name string, w *httptest.ResponseRecorder) {
 	got := fmt.Sprintf("status: %d\nwww-authenticate: %s\ncontent-type: %s\ncache-control: %s\n\n%s",
 		w.Code, w.Header().Get("WWW-Authenticate"), w.Header().Get("Content-Type"),
 		w.Header().Get("Cache-Control"), w.Body)
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("answer differs from %s:\n got: %s\nwant: %s", path, got, want)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }
 
 // staticKeys is a KeySource with fixed keys.

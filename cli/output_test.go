@@ -2,32 +2,16 @@ package cli
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	goldenfile "github.com/mintauth/mint/internal/golden"
 	"path/filepath"
 	"testing"
 	"text/tabwriter"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", name), got)
 }
 
 // table renders v with render, as show does.

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	goldenfile "github.com/mintauth/mint/internal/golden"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,8 +16,6 @@ import (
 
 	"github.com/mintauth/mint/oauth"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // dump writes a recorded response as the golden files hold it: the status,
 // every header sorted, a blank line and the body.
@@ -45,23 +42,7 @@ func dump(w *httptest.ResponseRecorder) []byte {
 // -update.
 func golden(t *testing.T, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("response differs from %s\n got:\n%s\nwant:\n%s", path, got, want)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", t.Name()+".golden"), got)
 }
 
 func TestWriteError(t *testing.T) {

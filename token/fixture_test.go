@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
+	goldenfile "github.com/mintauth/mint/internal/golden"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,8 +24,6 @@ import (
 	"github.com/mintauth/mint/secret"
 	"github.com/mintauth/mint/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const testIssuer = "https://auth.mint.test/"
 
@@ -223,23 +220,7 @@ func (f *fixture) do(tb testing.TB, c httpCase) (*http.Response, []byte) {
 // golden compares got with testdata/<name>.golden, or rewrites it with -update.
 func golden(tb testing.TB, name string, got []byte) {
 	tb.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		tb.Errorf("body of %s:\n got: %s\nwant: %s", name, got, want)
-	}
+	goldenfile.Assert(tb, filepath.Join("testdata", name+".golden"), got)
 }
 
 // tokenClaims is what the tests read from a verified token.
