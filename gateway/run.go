@@ -110,7 +110,7 @@ func Serve(ctx context.Context, ln net.Listener, o *Options) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(o.log().Handler(), slog.LevelWarn),
 	}
-	o.log().Info("gateway listening", "addr", ln.Addr().String(), "upstream", o.Upstream)
+	o.log().Info("mint gateway serving", "addr", ln.Addr().String(), "upstream", o.Upstream, "audience", o.Audience)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

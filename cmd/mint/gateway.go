@@ -31,7 +31,6 @@ func gatewayCmd(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stderr, "mint gateway:", err)
 		return 1
 	}
-	opts.Log.Info("mint gateway serving", "addr", ln.Addr().String(), "upstream", opts.Upstream, "audience", opts.Audience)
 	if err := gateway.Serve(ctx, ln, opts); err != nil {
 		opts.Log.Error("mint gateway stopped", "error", err)
 		return 1
