@@ -30,6 +30,23 @@ func testDSN() string {
 	return defaultTestDSN
 }
 
+// TestMain fails the package at once, with one clear message, when the
+// server cannot be reached, rather than once per test after a timeout each.
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	conn, err := pgx.Connect(ctx, testDSN())
+	if err == nil {
+		conn.Close(ctx)
+	}
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: cannot reach the test PostgreSQL at MINT_TEST_POSTGRES or %s: %v\n"+
+			"scripts/test starts the local server; these tests do not skip.\n", defaultTestDSN, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
