@@ -106,7 +106,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	// Migrate before opening readers: journal_mode=WAL is set on the
 	// writer's first connection, and readers must find the schema.
-	if err := migrate(ctx, s.write); err != nil {
+	unlock, err := lockForMigration(abs)
+	if err != nil {
+		s.write.Close()
+		return nil, err
+	}
+	err = migrate(ctx, s.write)
+	unlock()
+	if err != nil {
 		s.write.Close()
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,5 +220,32 @@ func TestPanickingUpdateDoesNotWedgeWrites(t *testing.T) {
 	defer cancel()
 	if err := s.CreateAPI(ctx, mint.API{ID: "api_2", Audience: "https://2.example.com"}); err != nil {
 		t.Fatalf("CreateAPI after a panicking update: %v", err)
+	}
+}
+
+// TestConcurrentFirstOpensMigrateOnce: replicas (here goroutines, each
+// with its own connections, as separate processes would have) opening one
+// new file at the same moment must not race to create the tables.
+func TestConcurrentFirstOpensMigrateOnce(t *testing.T) {
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("race-%d.db", round))
+		var wg sync.WaitGroup
+		errs := make(chan error, 6)
+		for range 6 {
+			wg.Go(func() {
+				s, err := Open(context.Background(), path)
+				if err == nil {
+					err = s.Close()
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: concurrent Open: %v", round, err)
+			}
+		}
 	}
 }
