@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/mintauth/mint"
@@ -25,4 +27,15 @@ func OpenStore(ctx context.Context, dsn string) (mint.Store, error) {
 		return nil, fmt.Errorf("no database: give --db a file path or a postgres:// URL")
 	}
 	return sqlite.Open(ctx, dsn)
+}
+
+// passwordSetting matches the password of a libpq keyword/value string.
+var passwordSetting = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
+
+// RedactDSN returns dsn fit for a log line: any password replaced by "xxxxx".
+func RedactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.User != nil {
+		dsn = u.Redacted()
+	}
+	return passwordSetting.ReplaceAllString(dsn, "${1}xxxxx")
 }

@@ -75,7 +75,7 @@ func runServer(ctx context.Context, cfg server.Config, addr string, stderr io.Wr
 	if c := srv.Generated; c != nil {
 		printCredentials(stderr, c)
 	}
-	cfg.Log.Info("mint serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "db", cfg.DB, "token_paths", cfg.TokenPaths)
+	cfg.Log.Info("mint serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "db", server.RedactDSN(cfg.DB), "token_paths", cfg.TokenPaths)
 	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
