@@ -26,6 +26,8 @@ func run(ctx context.Context, args []string) int {
 			return serve(ctx, args[1:], os.Getenv, os.Stderr)
 		case "gateway":
 			return gatewayCmd(ctx, args[1:], os.Getenv, os.Stderr)
+		case "bench":
+			return benchCmd(ctx, args[1:], os.Getenv, os.Stdout, os.Stderr)
 		}
 	}
 	return cli.Run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
