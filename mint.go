@@ -28,6 +28,17 @@ var AdminScopes = []string{
 	"keys:read", "keys:write",
 }
 
+// The JWS algorithms mint signs access tokens with (RFC 7518 §3, RFC 8037).
+const (
+	AlgRS256 = "RS256" // the default, as in the seed APIs
+	AlgPS256 = "PS256"
+	AlgES256 = "ES256"
+	AlgEdDSA = "EdDSA" // Ed25519
+)
+
+// SigningAlgorithms lists the algorithms an API may choose, default first.
+var SigningAlgorithms = []string{AlgRS256, AlgPS256, AlgES256, AlgEdDSA}
+
 // API is a resource server: something that accepts mint's tokens. It is
 // named on the wire by its Audience.
 type API struct {
@@ -36,16 +47,36 @@ type API struct {
 	Audience      string
 	Scopes        []string
 	TokenLifetime time.Duration
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// SigningAlg is the algorithm of the API's tokens; empty means AlgRS256.
+	SigningAlg string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Alg returns the API's signing algorithm, AlgRS256 when unset.
+func (a API) Alg() string {
+	if a.SigningAlg == "" {
+		return AlgRS256
+	}
+	return a.SigningAlg
 }
 
 // Client is a machine that asks for tokens with the client_credentials grant.
 type Client struct {
-	ID        string
-	Name      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID   string
+	Name string
+	// JWKS is the client's public JWK Set (RFC 7517 §5) as JSON, for
+	// private_key_jwt authentication (RFC 7523 §2.2); empty when the client
+	// authenticates with secrets only.
+	JWKS []byte
+	// IntrospectAll lets the client introspect (RFC 7662) tokens issued to
+	// other clients; every client may introspect and revoke its own.
+	IntrospectAll bool
+	// TokensRevokedBefore: tokens issued to the client before this time are
+	// revoked (introspection answers inactive). Zero: none.
+	TokensRevokedBefore time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // Secret is one credential of a client. Only a digest of the secret is kept;
@@ -78,20 +109,36 @@ type Grant struct {
 type KeyState string
 
 const (
+	// KeyNext is published but does not sign until ActivateAt, so that
+	// verifiers caching the JWKS learn it before they meet tokens it signed.
+	KeyNext KeyState = "next"
 	// KeyActive signs new tokens and is published.
 	KeyActive KeyState = "active"
-	// KeyRetired no longer signs but stays published until the tokens it
-	// signed have expired.
+	// KeyRetired no longer signs but stays published until RemoveAt, when
+	// every token it signed has expired.
 	KeyRetired KeyState = "retired"
 )
 
 // SigningKey is a private key that signs access tokens.
 type SigningKey struct {
-	ID         string // the JWS "kid"
-	Algorithm  string // the JWS "alg", e.g. RS256
-	PrivateKey []byte // PKCS #8, DER
+	ID        string // the JWS "kid"
+	Algorithm string // the JWS "alg", one of SigningAlgorithms
+	// PrivateKey is the key as the key ring stores it: PKCS #8 sealed with
+	// the master key. Stores keep it as opaque bytes.
+	PrivateKey []byte
 	State      KeyState
 	CreatedAt  time.Time
+	ActivateAt time.Time // KeyNext: when it starts signing
+	RetiredAt  time.Time // KeyRetired: when it stopped signing
+	RemoveAt   time.Time // KeyRetired: when it leaves the JWKS
+}
+
+// RevokedToken is an access token revoked before its expiry (RFC 7009),
+// remembered until then.
+type RevokedToken struct {
+	ID        string // the token's "jti"
+	ClientID  string
+	ExpiresAt time.Time
 }
 
 // Errors every Store returns, wrapped with context. Test with errors.Is.

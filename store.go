@@ -68,13 +68,34 @@ type Store interface {
 	// DeleteGrant: ErrNotFound.
 	DeleteGrant(ctx context.Context, id string) error
 
-	// ListSigningKeys returns every stored signing key.
+	// RecordSecretUse moves the LastUsedAt of each secret named (by ID) to
+	// the time given, unless it is already later. Unknown IDs are ignored:
+	// the secret may have been deleted since it was used.
+	RecordSecretUse(ctx context.Context, uses map[string]time.Time) error
+
+	// ListSigningKeys returns every stored signing key, oldest first.
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
-	// EnsureActiveKey stores key as the active key for its algorithm unless
-	// one is already active, and returns the key that is active afterwards.
-	// Two callers racing (two replicas starting at once) end with the same
-	// single active key.
-	EnsureActiveKey(ctx context.Context, key SigningKey) (SigningKey, error)
+	// UpdateSigningKeys runs update on every stored key, oldest first, in
+	// one transaction, and stores what it returns: keys missing from the
+	// result are deleted, keys with new IDs inserted, the others replaced.
+	// Callers racing (replicas starting or rotating at once) run one after
+	// the other, each seeing the previous one's result. ErrConflict: the
+	// result has two active keys for one algorithm. It returns the keys
+	// stored afterwards, oldest first.
+	UpdateSigningKeys(ctx context.Context, update func([]SigningKey) ([]SigningKey, error)) ([]SigningKey, error)
+
+	// RevokeToken remembers a revoked token until it expires; revoking one
+	// twice is not an error.
+	RevokeToken(ctx context.Context, token RevokedToken) error
+	// TokenRevoked reports whether the token with this "jti" is revoked.
+	TokenRevoked(ctx context.Context, id string) (bool, error)
+	// UseAssertion records the "jti" of a client assertion (RFC 7523 §3)
+	// until it expires. ErrConflict: that client used it already — a
+	// replay, whichever replica saw the first use.
+	UseAssertion(ctx context.Context, clientID, id string, expiresAt time.Time) error
+	// PruneExpired forgets revoked tokens and assertion ids that expired
+	// before t.
+	PruneExpired(ctx context.Context, t time.Time) error
 
 	// Ping checks that the storage answers.
 	Ping(ctx context.Context) error

@@ -4,23 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mintauth/mint"
 )
 
-const clientColumns = `id, name, created_at, updated_at`
+const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before, created_at, updated_at`
 
 const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
 func scanClient(row pgx.Row) (mint.Client, error) {
-	var c mint.Client
-	if err := row.Scan(&c.ID, &c.Name, &c.CreatedAt, &c.UpdatedAt); err != nil {
+	var (
+		c             mint.Client
+		revokedBefore *time.Time
+	)
+	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &c.CreatedAt, &c.UpdatedAt)
+	if err != nil {
 		return mint.Client{}, err
 	}
+	c.TokensRevokedBefore = fromNull(revokedBefore)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, nil
+}
+
+// nullBytes writes an empty JWK Set as NULL: the client has none.
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // CreateClient stores a new client with its first secret, whose ClientID is
@@ -28,8 +42,10 @@ func scanClient(row pgx.Row) (mint.Client, error) {
 func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
-			`INSERT INTO clients (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
-			client.ID, client.Name, millis(client.CreatedAt), millis(client.UpdatedAt))
+			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, created_at, updated_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			client.ID, client.Name, nullBytes(client.JWKS), client.IntrospectAll,
+			nullMillis(client.TokensRevokedBefore), millis(client.CreatedAt), millis(client.UpdatedAt))
 		if hasCode(err, uniqueViolation) {
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
 		}
@@ -80,8 +96,10 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 			return err
 		}
 		out, err = scanClient(tx.QueryRow(ctx,
-			`UPDATE clients SET name = $1, updated_at = $2 WHERE id = $3 RETURNING `+clientColumns,
-			c.Name, millis(c.UpdatedAt), id))
+			`UPDATE clients SET name = $1, jwks = $2, introspect_all = $3, tokens_revoked_before = $4,
+			        updated_at = $5
+			  WHERE id = $6 RETURNING `+clientColumns,
+			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore), millis(c.UpdatedAt), id))
 		if err != nil {
 			return fmt.Errorf("postgres: update client %q: %w", id, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -118,4 +120,28 @@ func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) err
 		return fmt.Errorf("postgres: delete secret %q of client %q: %w", secretID, clientID, err)
 	}
 	return err
+}
+
+// RecordSecretUse moves the LastUsedAt of each secret named to the time
+// given, unless it is already later. Unknown IDs and zero times are
+// ignored. The updates go in one batch inside one transaction, in ID order,
+// so that replicas recording overlapping uses take the row locks in the
+// same order and cannot deadlock.
+func (s *Store) RecordSecretUse(ctx context.Context, uses map[string]time.Time) error {
+	b := &pgx.Batch{}
+	for _, id := range slices.Sorted(maps.Keys(uses)) {
+		if t := uses[id]; !t.IsZero() {
+			b.Queue(`UPDATE secrets SET last_used_at = $1
+			          WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, millis(t), id)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("postgres: record secret use: %w", err)
+		}
+		return nil
+	})
 }

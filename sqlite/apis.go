@@ -10,7 +10,7 @@ import (
 	"github.com/mintauth/mint"
 )
 
-const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, created_at, updated_at FROM apis`
+const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, signing_alg, created_at, updated_at FROM apis`
 
 func scanAPI(row rowScanner) (mint.API, error) {
 	var (
@@ -19,7 +19,7 @@ func scanAPI(row rowScanner) (mint.API, error) {
 		lifetime             int64
 		createdAt, updatedAt int64
 	)
-	if err := row.Scan(&api.ID, &api.Name, &api.Audience, &scopes, &lifetime, &createdAt, &updatedAt); err != nil {
+	if err := row.Scan(&api.ID, &api.Name, &api.Audience, &scopes, &lifetime, &api.SigningAlg, &createdAt, &updatedAt); err != nil {
 		return mint.API{}, err
 	}
 	var err error
@@ -38,9 +38,9 @@ func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 		return err
 	}
 	_, err = s.write.ExecContext(ctx,
-		`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		api.ID, api.Name, api.Audience, scopes, int64(api.TokenLifetime),
+		`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, created_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		api.ID, api.Name, api.Audience, scopes, int64(api.TokenLifetime), api.SigningAlg,
 		millis(api.CreatedAt), millis(api.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
@@ -117,8 +117,9 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, updated_at = ? WHERE id = ?`,
-			api.Name, scopes, int64(api.TokenLifetime), millis(api.UpdatedAt), id)
+			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, updated_at = ?
+			  WHERE id = ?`,
+			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, millis(api.UpdatedAt), id)
 		if err != nil {
 			return fmt.Errorf("sqlite: update api %q: %w", id, err)
 		}

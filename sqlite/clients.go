@@ -9,18 +9,30 @@ import (
 	"github.com/mintauth/mint"
 )
 
-const selectClient = `SELECT id, name, created_at, updated_at FROM clients`
+const selectClient = `SELECT id, name, jwks, introspect_all, tokens_revoked_before,
+	created_at, updated_at FROM clients`
 
 func scanClient(row rowScanner) (mint.Client, error) {
 	var (
 		c                    mint.Client
+		revokedBefore        sql.NullInt64
 		createdAt, updatedAt int64
 	)
-	if err := row.Scan(&c.ID, &c.Name, &createdAt, &updatedAt); err != nil {
+	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &createdAt, &updatedAt)
+	if err != nil {
 		return mint.Client{}, err
 	}
+	c.TokensRevokedBefore = fromNullMillis(revokedBefore)
 	c.CreatedAt, c.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
 	return c, nil
+}
+
+// nullBytes stores an empty JWK Set as NULL: the client has none.
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // CreateClient stores a new client with its first secret, whose ClientID is
@@ -28,8 +40,10 @@ func scanClient(row rowScanner) (mint.Client, error) {
 func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO clients (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)`,
-			client.ID, client.Name, millis(client.CreatedAt), millis(client.UpdatedAt))
+			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, created_at, updated_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			client.ID, client.Name, nullBytes(client.JWKS), client.IntrospectAll,
+			nullMillis(client.TokensRevokedBefore), millis(client.CreatedAt), millis(client.UpdatedAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
 		}
@@ -90,8 +104,10 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, updated_at = ? WHERE id = ?`,
-			c.Name, millis(c.UpdatedAt), id)
+		_, err = tx.ExecContext(ctx,
+			`UPDATE clients SET name = ?, jwks = ?, introspect_all = ?, tokens_revoked_before = ?, updated_at = ?
+			  WHERE id = ?`,
+			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore), millis(c.UpdatedAt), id)
 		if err != nil {
 			return fmt.Errorf("sqlite: update client %q: %w", id, err)
 		}

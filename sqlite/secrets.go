@@ -124,3 +124,30 @@ func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) err
 	}
 	return err
 }
+
+// RecordSecretUse moves the LastUsedAt of each secret named to the time
+// given, unless it is already later, in one transaction. Unknown IDs and
+// zero times are ignored.
+func (s *Store) RecordSecretUse(ctx context.Context, uses map[string]time.Time) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx,
+			`UPDATE secrets SET last_used_at = ?1
+			  WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
+		if err != nil {
+			return fmt.Errorf("sqlite: record secret use: %w", err)
+		}
+		defer stmt.Close()
+		for id, t := range uses {
+			if t.IsZero() {
+				continue
+			}
+			if _, err := stmt.ExecContext(ctx, millis(t), id); err != nil {
+				return fmt.Errorf("sqlite: record use of secret %q: %w", id, err)
+			}
+		}
+		return nil
+	})
+}

@@ -101,10 +101,10 @@ func TestFileIsPrivate(t *testing.T) {
 	path := filepath.Join(dir, "mint.db")
 	s := openTest(t, path)
 	// Write something so that the WAL exists too.
-	_, err := s.EnsureActiveKey(ctx, mint.SigningKey{ID: "key_1", Algorithm: "RS256",
-		PrivateKey: []byte("not really PKCS #8"), CreatedAt: time.Now()})
+	_, err := s.UpdateSigningKeys(ctx, addIfNoActive(mint.SigningKey{ID: "key_1", Algorithm: mint.AlgRS256,
+		PrivateKey: []byte("not really PKCS #8"), State: mint.KeyActive, CreatedAt: time.Now()}))
 	if err != nil {
-		t.Fatalf("EnsureActiveKey: %v", err)
+		t.Fatalf("UpdateSigningKeys: %v", err)
 	}
 	for _, name := range []string{"mint.db", "mint.db-wal", "mint.db-shm"} {
 		fi, err := os.Stat(filepath.Join(dir, name))
@@ -183,7 +183,8 @@ func writeSome(ctx context.Context, s *Store, i int) error {
 			return err
 		},
 		func() error {
-			_, err := s.EnsureActiveKey(ctx, mint.SigningKey{ID: fmt.Sprintf("key_%d", i), Algorithm: "RS256", PrivateKey: []byte{1}, CreatedAt: now})
+			_, err := s.UpdateSigningKeys(ctx, addIfNoActive(mint.SigningKey{ID: fmt.Sprintf("key_%d", i),
+				Algorithm: mint.AlgRS256, PrivateKey: []byte{1}, State: mint.KeyActive, CreatedAt: now}))
 			return err
 		},
 	}
@@ -193,6 +194,18 @@ func writeSome(ctx context.Context, s *Store, i int) error {
 		}
 	}
 	return nil
+}
+
+// addIfNoActive adds key unless its algorithm has an active key already.
+func addIfNoActive(key mint.SigningKey) func([]mint.SigningKey) ([]mint.SigningKey, error) {
+	return func(keys []mint.SigningKey) ([]mint.SigningKey, error) {
+		for _, k := range keys {
+			if k.Algorithm == key.Algorithm && k.State == mint.KeyActive {
+				return keys, nil
+			}
+		}
+		return append(keys, key), nil
+	}
 }
 
 func TestOpenNeedsAFile(t *testing.T) {

@@ -30,6 +30,7 @@ func checkAPI(t *testing.T, got, want mint.API) {
 	d.str("Audience", got.Audience, want.Audience)
 	d.scopes("Scopes", got.Scopes, want.Scopes)
 	d.str("TokenLifetime", got.TokenLifetime.String(), want.TokenLifetime.String())
+	d.str("SigningAlg", got.SigningAlg, want.SigningAlg)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 	d.check(t, "API "+want.ID)
@@ -94,6 +95,28 @@ var apiCases = []testCase{
 			api := newAPI(i)
 			api.TokenLifetime = d
 			createAPIs(t, ctx, s, api)
+			checkStoredAPI(t, ctx, s, api)
+		}
+	}},
+	{"SigningAlgRoundTrip", func(t *testing.T, ctx context.Context, s mint.Store) {
+		for i, alg := range append([]string{""}, mint.SigningAlgorithms...) {
+			api := newAPI(i)
+			api.SigningAlg = alg
+			createAPIs(t, ctx, s, api)
+			checkStoredAPI(t, ctx, s, api)
+		}
+	}},
+	{"UpdateSigningAlg", func(t *testing.T, ctx context.Context, s mint.Store) {
+		api := newAPI(1)
+		createAPIs(t, ctx, s, api)
+		for _, alg := range []string{mint.AlgEdDSA, mint.AlgES256, ""} {
+			api.SigningAlg = alg
+			got, err := s.UpdateAPI(ctx, api.ID, func(a mint.API) (mint.API, error) {
+				a.SigningAlg = alg
+				return a, nil
+			})
+			must(t, "UpdateAPI", err)
+			checkAPI(t, got, api)
 			checkStoredAPI(t, ctx, s, api)
 		}
 	}},

@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mintauth/mint"
 )
@@ -18,11 +20,21 @@ func newClient(n int) mint.Client {
 	}
 }
 
+// jwks is a client's JWK Set (RFC 7517 §5). Stores keep it as bytes.
+const jwks = `{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"c1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`
+
 func checkClient(t *testing.T, got, want mint.Client) {
 	t.Helper()
 	var d diff
 	d.str("ID", got.ID, want.ID)
 	d.str("Name", got.Name, want.Name)
+	if !bytes.Equal(got.JWKS, want.JWKS) {
+		d = append(d, fmt.Sprintf("JWKS = %q, want %q", got.JWKS, want.JWKS))
+	}
+	if got.IntrospectAll != want.IntrospectAll {
+		d = append(d, fmt.Sprintf("IntrospectAll = %v, want %v", got.IntrospectAll, want.IntrospectAll))
+	}
+	d.time("TokensRevokedBefore", got.TokensRevokedBefore, want.TokensRevokedBefore)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 	d.check(t, "client "+want.ID)
@@ -59,6 +71,35 @@ var clientCases = []testCase{
 		createClients(t, ctx, s, c)
 		checkStoredClient(t, ctx, s, c)
 		checkSecrets(t, ctx, s, c.ID, firstSecret(c))
+	}},
+	{"JWKSIntrospectAllRevokedBeforeRoundTrip", func(t *testing.T, ctx context.Context, s mint.Store) {
+		c := newClient(1)
+		c.JWKS = []byte(jwks)
+		c.IntrospectAll = true
+		c.TokensRevokedBefore = at(30).Add(250 * time.Millisecond)
+		createClients(t, ctx, s, c, newClient(2))
+		checkStoredClient(t, ctx, s, c)
+		checkStoredClient(t, ctx, s, newClient(2))
+		clients, err := s.ListClients(ctx)
+		must(t, "ListClients", err)
+		wantIDs(t, "ListClients", ids(clients, clientID), []string{"client_1", "client_2"})
+		checkClient(t, clients[0], c)
+	}},
+	{"UpdateJWKSIntrospectAllRevokedBefore", func(t *testing.T, ctx context.Context, s mint.Store) {
+		c := newClient(1)
+		createClients(t, ctx, s, c)
+		set := c
+		set.JWKS, set.IntrospectAll, set.TokensRevokedBefore = []byte(jwks), true, at(40)
+		for _, want := range []mint.Client{set, c} { // set, then cleared
+			got, err := s.UpdateClient(ctx, c.ID, func(old mint.Client) (mint.Client, error) {
+				old.JWKS, old.IntrospectAll = want.JWKS, want.IntrospectAll
+				old.TokensRevokedBefore = want.TokensRevokedBefore
+				return old, nil
+			})
+			must(t, "UpdateClient", err)
+			checkClient(t, got, want)
+			checkStoredClient(t, ctx, s, want)
+		}
 	}},
 	{"ListEmpty", func(t *testing.T, ctx context.Context, s mint.Store) {
 		clients, err := s.ListClients(ctx)

@@ -157,3 +157,55 @@ var secretCases = []testCase{
 		checkSecrets(t, ctx, s, other.ID, firstSecret(other))
 	}},
 }
+
+// recordUseCases test RecordSecretUse.
+var recordUseCases = []testCase{
+	{"RecordSecretUse", func(t *testing.T, ctx context.Context, s mint.Store) {
+		c1, c2 := newClient(1), newClient(2)
+		createClients(t, ctx, s, c1, c2)
+		s1, s2 := firstSecret(c1), firstSecret(c2)
+		later := newSecret(3, c1.ID)
+		later.LastUsedAt = at(50)
+		must(t, "RotateSecret", s.RotateSecret(ctx, later, time.Time{}))
+		must(t, "RecordSecretUse", s.RecordSecretUse(ctx, map[string]time.Time{
+			s1.ID:            at(20).Add(5 * time.Millisecond),
+			s2.ID:            at(30),
+			later.ID:         at(40), // earlier than stored: kept at(50)
+			"secret_missing": at(40),
+		}))
+		s1.LastUsedAt, s2.LastUsedAt = at(20).Add(5*time.Millisecond), at(30)
+		checkSecrets(t, ctx, s, c1.ID, s1, later)
+		checkSecrets(t, ctx, s, c2.ID, s2)
+	}},
+	{"RecordSecretUseNeverGoesBack", func(t *testing.T, ctx context.Context, s mint.Store) {
+		c := newClient(1)
+		createClients(t, ctx, s, c)
+		sec := firstSecret(c)
+		for _, use := range []time.Time{at(10), at(30), at(20), time.Time{}, at(30)} {
+			must(t, "RecordSecretUse", s.RecordSecretUse(ctx, map[string]time.Time{sec.ID: use}))
+		}
+		sec.LastUsedAt = at(30)
+		checkSecrets(t, ctx, s, c.ID, sec)
+	}},
+	{"RecordSecretUseNothing", func(t *testing.T, ctx context.Context, s mint.Store) {
+		must(t, "RecordSecretUse(nil)", s.RecordSecretUse(ctx, nil))
+		must(t, "RecordSecretUse(unknown)", s.RecordSecretUse(ctx, map[string]time.Time{"secret_missing": at(1)}))
+	}},
+	{"RacingRecordSecretUse", func(t *testing.T, ctx context.Context, s mint.Store) {
+		// Replicas flushing uses of the same secrets at once, in any order,
+		// end with the latest use of each.
+		c := newClient(1)
+		createClients(t, ctx, s, c)
+		a, b := firstSecret(c), newSecret(2, c.ID)
+		must(t, "RotateSecret", s.RotateSecret(ctx, b, time.Time{}))
+		const n = 10
+		errs := concurrently(n, func(i int) error {
+			return s.RecordSecretUse(ctx, map[string]time.Time{a.ID: at(10 + i), b.ID: at(10 + n - i)})
+		})
+		for i, err := range errs {
+			must(t, fmt.Sprintf("RecordSecretUse #%d", i), err)
+		}
+		a.LastUsedAt, b.LastUsedAt = at(10+n-1), at(10+n)
+		checkSecrets(t, ctx, s, c.ID, a, b)
+	}},
+}

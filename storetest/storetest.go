@@ -9,9 +9,17 @@
 //     values and returns no error, and the returned value is what is stored.
 //   - A list with nothing in it may be nil or empty; scopes likewise.
 //   - Times come back in UTC, equal to what was stored to the millisecond.
-//   - Secret.ExpiresAt and Secret.LastUsedAt come back zero when stored zero.
-//   - EnsureActiveKey stores the key with State KeyActive whatever State the
-//     caller set.
+//   - Zero times in "never" fields (Secret.ExpiresAt and LastUsedAt,
+//     Client.TokensRevokedBefore, SigningKey.ActivateAt, RetiredAt and
+//     RemoveAt) come back zero; a nil or empty Client.JWKS comes back nil or
+//     empty.
+//   - UpdateSigningKeys stores every field of a key its update returns but
+//     the ID, which names the key; it refuses (ErrConflict) a result naming
+//     one ID twice, and returns no keys with an error. Its update function
+//     may change the slice it is given in place.
+//   - RecordSecretUse ignores zero times.
+//   - RevokeToken does not need the client to exist, and PruneExpired keeps
+//     what expires at t exactly; an assertion ID pruned may be used again.
 //   - ListGrants for a client that does not exist returns no grants and no
 //     error (ErrNotFound is not documented for it).
 //
@@ -39,8 +47,10 @@ func Run(t *testing.T, open func(t *testing.T) mint.Store) {
 	t.Run("APIs", func(t *testing.T) { runCases(t, open, apiCases) })
 	t.Run("Clients", func(t *testing.T) { runCases(t, open, clientCases) })
 	t.Run("Secrets", func(t *testing.T) { runCases(t, open, secretCases) })
+	t.Run("SecretUse", func(t *testing.T) { runCases(t, open, recordUseCases) })
 	t.Run("Grants", func(t *testing.T) { runCases(t, open, grantCases) })
 	t.Run("SigningKeys", func(t *testing.T) { runCases(t, open, keyCases) })
+	t.Run("Revocation", func(t *testing.T) { runCases(t, open, revocationCases) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(testContext(t)); err != nil {
 			t.Fatalf("Ping: %v", err)
