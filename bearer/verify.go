@@ -50,19 +50,23 @@ var AccessTokenTypes = []string{"at+jwt", "application/at+jwt"}
 // Verifier checks access tokens. The zero values of the optional fields pick
 // the defaults above. A Verifier is safe for concurrent use.
 type Verifier struct {
-	Issuer     string   // required: the "iss" every token must carry
-	Audiences  []string // required: a token must name at least one
-	Keys       KeySource
-	Algorithms []jose.SignatureAlgorithm // default DefaultAlgorithms
-	Types      []string                  // default AccessTokenTypes
-	Leeway     time.Duration             // default DefaultLeeway
-	Now        func() time.Time          // default time.Now
+	Issuer    string   // required: the "iss" every token must carry
+	Audiences []string // required unless AnyAudience: a token must name at least one
+	// AnyAudience accepts a token whatever its audience, for mint's own
+	// introspection endpoint, which answers for the tokens of every API.
+	// Resource servers must name their audiences instead.
+	AnyAudience bool
+	Keys        KeySource
+	Algorithms  []jose.SignatureAlgorithm // default DefaultAlgorithms
+	Types       []string                  // default AccessTokenTypes
+	Leeway      time.Duration             // default DefaultLeeway
+	Now         func() time.Time          // default time.Now
 }
 
 // Verify checks raw and returns its claims, or an error wrapping one of the
 // Err values above.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
-	if v.Issuer == "" || len(v.Audiences) == 0 || v.Keys == nil || len(v.algorithms()) == 0 {
+	if v.Issuer == "" || (len(v.Audiences) == 0 && !v.AnyAudience) || v.Keys == nil || len(v.algorithms()) == 0 {
 		return nil, errVerifierConfig
 	}
 	if raw == "" {
@@ -117,11 +121,11 @@ func (v *Verifier) validate(c jwt.Claims) error {
 	if c.Expiry == nil {
 		return fmt.Errorf("%w: no exp claim", ErrMalformed)
 	}
-	err := c.ValidateWithLeeway(jwt.Expected{
-		Issuer:      v.Issuer,
-		AnyAudience: v.Audiences,
-		Time:        v.now(),
-	}, v.leeway())
+	expected := jwt.Expected{Issuer: v.Issuer, AnyAudience: v.Audiences, Time: v.now()}
+	if v.AnyAudience {
+		expected.AnyAudience = nil // go-jose checks no audience then
+	}
+	err := c.ValidateWithLeeway(expected, v.leeway())
 	switch {
 	case err == nil:
 		return nil
@@ -138,7 +142,8 @@ func (v *Verifier) validate(c jwt.Claims) error {
 }
 
 // errVerifierConfig reports a Verifier that would check nothing: without an
-// issuer or audience go-jose skips those checks, so Verify refuses to run;
+// issuer or audience go-jose skips those checks, so Verify refuses to run
+// (unless AnyAudience says that skipping the audience is meant);
 // so it does with no allowed algorithm left.
 var errVerifierConfig = errors.New("bearer: Verifier needs Issuer, Audiences and Keys")
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/keyring"
 	"github.com/mintauth/mint/oauth"
 )
@@ -21,6 +22,9 @@ type Endpoint struct {
 	// DefaultAudience is used when the request names no audience and the
 	// client has other than exactly one grant. Empty: the request must name one.
 	DefaultAudience string
+	// Auth authenticates clients; nil means one built from Store, Issuer,
+	// Now and Log, which records no secret use.
+	Auth *clientauth.Authenticator
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives issuance and authentication failures; nil discards them.

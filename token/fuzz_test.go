@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -56,11 +57,21 @@ func FuzzParseRequest(f *testing.F) {
 }
 
 func checkParsed(t *testing.T, req *Request) {
-	if req.GrantType != GrantType || req.ClientID == "" || req.ClientSecret == "" {
-		t.Fatalf("parsed an incomplete request: %+v", req)
+	c := req.Credentials
+	switch c.Method {
+	case clientauth.SecretBasic, clientauth.SecretPost:
+		if c.ClientID == "" || c.Secret == "" || c.Assertion != "" || req.ClientID != c.ClientID {
+			t.Fatalf("parsed incomplete secret credentials: %+v", req)
+		}
+	case clientauth.PrivateKeyJWT:
+		if c.Assertion == "" || c.Secret != "" {
+			t.Fatalf("parsed incomplete assertion credentials: %+v", req)
+		}
+	default:
+		t.Fatalf("auth method %q", c.Method)
 	}
-	if req.AuthMethod != AuthSecretBasic && req.AuthMethod != AuthSecretPost {
-		t.Fatalf("auth method %q", req.AuthMethod)
+	if req.GrantType != GrantType {
+		t.Fatalf("parsed an incomplete request: %+v", req)
 	}
 	if req.AudienceParam != paramAudience && req.AudienceParam != paramResource {
 		t.Fatalf("audience param %q", req.AudienceParam)
@@ -75,7 +86,8 @@ func checkParsed(t *testing.T, req *Request) {
 // TestRequestLogValue: a Request can be logged without its secret.
 func TestRequestLogValue(t *testing.T) {
 	var buf bytes.Buffer
-	req := &Request{GrantType: GrantType, ClientID: "client-1", ClientSecret: "mint_s3cret", AuthMethod: AuthSecretPost}
+	req := &Request{GrantType: GrantType, ClientID: "client-1",
+		Credentials: clientauth.Credentials{Method: clientauth.SecretPost, ClientID: "client-1", Secret: "mint_s3cret"}}
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("parsed", "request", req)
 	if out := buf.String(); strings.Contains(out, "mint_s3cret") || !strings.Contains(out, "client-1") {
 		t.Errorf("log line: %s", out)

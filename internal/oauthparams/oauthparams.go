@@ -1,0 +1,169 @@
+// Package oauthparams reads the parameters of an OAuth request body:
+// application/x-www-form-urlencoded (RFC 6749 §3.2, RFC 7662 §2.1,
+// RFC 7009 §2.1) or, in the dialect of Auth0 and the seed pages,
+// application/json, both in UTF-8. The token, introspection and revocation
+// endpoints share it.
+//
+// Only the parameters a Spec names are kept. A parameter an endpoint reads
+// may appear once (RFC 6749 §3.2); an empty value counts as omitted. JSON
+// bodies must be exactly one object whose read members are strings; other
+// members are skipped whatever their type. Every error is a 4xx *oauth.Error.
+package oauthparams
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mintauth/mint/oauth"
+)
+
+// Params holds the read parameters of a request by name; an absent one
+// reads as "".
+type Params map[string]string
+
+// Spec says which parameters an endpoint reads and how it words its errors.
+type Spec struct {
+	// Known reports whether the endpoint reads the parameter.
+	Known func(name string) bool
+	// Repeated is the error for a second occurrence of a read parameter;
+	// nil gives invalid_request naming it.
+	Repeated func(name string) error
+	// MediaType is the error for a Content-Type other than form or JSON
+	// in UTF-8.
+	MediaType *oauth.Error
+	// MaxBytes bounds the body; a larger one is 413.
+	MaxBytes int64
+}
+
+// Read reads r's body in the encoding its Content-Type names.
+func (s Spec) Read(r *http.Request) (Params, error) {
+	decode, err := s.decoder(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return decode(body)
+}
+
+// add records one occurrence of a read parameter.
+func (s Spec) add(p Params, name, value string) error {
+	if _, dup := p[name]; dup {
+		if s.Repeated != nil {
+			return s.Repeated(name)
+		}
+		return oauth.ErrInvalidRequest.WithField(name).Describe("%s must not be given more than once", name)
+	}
+	p[name] = value
+	return nil
+}
+
+func (s Spec) decoder(contentType string) (func([]byte) (Params, error), error) {
+	mediaType, ps, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return nil, s.MediaType
+	}
+	if cs, ok := ps["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return nil, s.MediaType
+	}
+	switch mediaType {
+	case "application/x-www-form-urlencoded":
+		return s.decodeForm, nil
+	case "application/json":
+		return s.decodeJSON, nil
+	}
+	return nil, s.MediaType
+}
+
+func (s Spec) readBody(r *http.Request) ([]byte, error) {
+	tooLarge := oauth.ErrRequestTooLarge.Describe("the request body is larger than %d bytes", s.MaxBytes)
+	if r.ContentLength > s.MaxBytes {
+		return nil, tooLarge
+	}
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.MaxBytes+1))
+	if err != nil {
+		return nil, oauth.ErrInvalidRequest.Describe("the request body could not be read").WithCause(err)
+	}
+	if int64(len(body)) > s.MaxBytes {
+		return nil, tooLarge
+	}
+	return body, nil
+}
+
+func (s Spec) decodeForm(body []byte) (Params, error) {
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, oauth.ErrInvalidRequest.Describe("the body is not valid application/x-www-form-urlencoded")
+	}
+	p := Params{}
+	for name, vs := range values {
+		if !s.Known(name) {
+			continue
+		}
+		for _, v := range vs {
+			if err := s.add(p, name, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p, nil
+}
+
+var errNotJSONObject = oauth.ErrInvalidRequest.Describe("the body must be one JSON object whose values are strings")
+
+// decodeJSON reads a JSON object of string values. Unknown members are
+// skipped whatever their type; known ones must be strings and appear once.
+func (s Spec) decodeJSON(body []byte) (Params, error) {
+	if !utf8.Valid(body) {
+		return nil, oauth.ErrInvalidRequest.Describe("the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errNotJSONObject
+	}
+	p := Params{}
+	for dec.More() {
+		if err := s.decodeMember(p, dec); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, errNotJSONObject
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, oauth.ErrInvalidRequest.Describe("the body has data after the JSON object")
+	}
+	return p, nil
+}
+
+func (s Spec) decodeMember(p Params, dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return errNotJSONObject
+	}
+	name, _ := tok.(string)
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return errNotJSONObject
+	}
+	if !s.Known(name) {
+		return nil
+	}
+	var value string
+	if raw[0] != '"' || json.Unmarshal(raw, &value) != nil {
+		return oauth.ErrInvalidRequest.WithField(name).Describe("%s must be a JSON string", name)
+	}
+	return s.add(p, name, value)
+}
