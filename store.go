@@ -79,13 +79,17 @@ type Store interface {
 	// one transaction, and stores what it returns: keys missing from the
 	// result are deleted, keys with new IDs inserted, the others replaced.
 	// Callers racing (replicas starting or rotating at once) run one after
-	// the other, each seeing the previous one's result. ErrConflict: the
-	// result has two active keys for one algorithm. It returns the keys
-	// stored afterwards, oldest first.
+	// the other, each seeing the previous one's result. A kept key's ID and
+	// Algorithm must not change; its other fields may (PrivateKey is resealed
+	// under a new master key). ErrConflict: the result has two active keys
+	// for one algorithm, or one ID twice. It returns the keys stored
+	// afterwards, oldest first.
 	UpdateSigningKeys(ctx context.Context, update func([]SigningKey) ([]SigningKey, error)) ([]SigningKey, error)
 
 	// RevokeToken remembers a revoked token until it expires; revoking one
-	// twice is not an error.
+	// twice is not an error. Expired tokens count as revoked until
+	// PruneExpired forgets them, so callers must refuse expired tokens and
+	// assertions themselves before asking.
 	RevokeToken(ctx context.Context, token RevokedToken) error
 	// TokenRevoked reports whether the token with this "jti" is revoked.
 	TokenRevoked(ctx context.Context, id string) (bool, error)
