@@ -16,6 +16,9 @@ import (
 // defaults to time.Now.
 type API struct {
 	Store mint.Store
+	// Keys lists and rotates the signing keys (the server wires mint's key
+	// ring); without it the keys routes answer 404.
+	Keys KeyRing
 	// Verifier checks admin tokens: its Audiences must be
 	// {mint.AdminAudience}, and the server wires mint's key ring as its
 	// KeySource.
@@ -51,6 +54,8 @@ func (a *API) routes() []route {
 		{"GET", "/admin/v1/grants/{id}", "grants:read", a.getGrant},
 		{"PATCH", "/admin/v1/grants/{id}", "grants:write", a.patchGrant},
 		{"DELETE", "/admin/v1/grants/{id}", "grants:write", a.deleteGrant},
+		{"GET", "/admin/v1/keys", "keys:read", a.listKeys},
+		{"POST", "/admin/v1/keys/rotate", "keys:write", a.rotateKey},
 	}
 }
 

@@ -17,6 +17,7 @@ type apiView struct {
 	Audience      string    `json:"audience"`
 	Scopes        []string  `json:"scopes"`
 	TokenLifetime int64     `json:"token_lifetime"`
+	SigningAlg    string    `json:"signing_alg"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
@@ -24,8 +25,8 @@ type apiView struct {
 func viewAPI(api mint.API) apiView {
 	return apiView{
 		ID: api.ID, Name: api.Name, Audience: api.Audience, Scopes: nonNil(api.Scopes),
-		TokenLifetime: seconds(api.TokenLifetime),
-		CreatedAt:     api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
+		TokenLifetime: seconds(api.TokenLifetime), SigningAlg: api.Alg(),
+		CreatedAt: api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
 	}
 }
 
@@ -35,6 +36,7 @@ type createAPIRequest struct {
 	Audience      string   `json:"audience"`
 	Scopes        []string `json:"scopes"`
 	TokenLifetime *int64   `json:"token_lifetime"`
+	SigningAlg    string   `json:"signing_alg"` // default RS256
 }
 
 func (req *createAPIRequest) Validate() error {
@@ -51,6 +53,12 @@ func (req *createAPIRequest) Validate() error {
 	if err := validScopes(req.Scopes); err != nil {
 		return err
 	}
+	if req.SigningAlg == "" {
+		req.SigningAlg = mint.AlgRS256
+	}
+	if err := validSigningAlg("signing_alg", req.SigningAlg); err != nil {
+		return err
+	}
 	if req.TokenLifetime != nil {
 		return validTokenLifetime(*req.TokenLifetime)
 	}
@@ -64,6 +72,9 @@ type patchAPIRequest struct {
 	Audience      *string  `json:"audience"` // refused: the audience never changes
 	Scopes        []string `json:"scopes"`
 	TokenLifetime *int64   `json:"token_lifetime"`
+	// SigningAlg changes the algorithm of new tokens; tokens signed
+	// before keep verifying, the JWKS carrying both key rings.
+	SigningAlg *string `json:"signing_alg"`
 }
 
 func (req *patchAPIRequest) Validate() error {
@@ -77,6 +88,11 @@ func (req *patchAPIRequest) Validate() error {
 	}
 	if err := validScopes(req.Scopes); err != nil {
 		return err
+	}
+	if req.SigningAlg != nil {
+		if err := validSigningAlg("signing_alg", *req.SigningAlg); err != nil {
+			return err
+		}
 	}
 	if req.TokenLifetime != nil {
 		return validTokenLifetime(*req.TokenLifetime)
@@ -100,6 +116,9 @@ func (req *patchAPIRequest) apply(api mint.API, now time.Time) (mint.API, error)
 	if req.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*req.TokenLifetime) * time.Second
 	}
+	if req.SigningAlg != nil {
+		api.SigningAlg = *req.SigningAlg
+	}
 	api.UpdatedAt = now
 	return api, nil
 }
@@ -113,7 +132,7 @@ func (a *API) createAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 	api := mint.API{
 		ID: mint.NewID("api"), Name: req.Name, Audience: req.Audience,
 		Scopes: nonNil(req.Scopes), TokenLifetime: mint.DefaultTokenLifetime,
-		CreatedAt: now, UpdatedAt: now,
+		SigningAlg: req.SigningAlg, CreatedAt: now, UpdatedAt: now,
 	}
 	if req.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*req.TokenLifetime) * time.Second
@@ -122,6 +141,7 @@ func (a *API) createAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 		return apiConflict(storeError(err, "API"))
 	}
 	a.changed(r, who, api.ID)
+	a.ensureKey(r, api.Alg())
 	return created(w, "/admin/v1/apis/"+api.ID, viewAPI(api))
 }
 
@@ -168,6 +188,7 @@ func (a *API) patchAPI(w http.ResponseWriter, r *http.Request, who *bearer.Claim
 		return storeError(err, "API")
 	}
 	a.changed(r, who, api.ID)
+	a.ensureKey(r, api.Alg())
 	oauth.WriteJSON(w, http.StatusOK, viewAPI(api))
 	return nil
 }
@@ -194,4 +215,16 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// ensureKey has the key ring make a key for alg if it has none, so that
+// the key is published before the API's first token. A failure is only
+// logged: the first token request makes the key then.
+func (a *API) ensureKey(r *http.Request, alg string) {
+	if a.Keys == nil {
+		return
+	}
+	if err := a.Keys.EnsureKey(r.Context(), alg); err != nil {
+		a.log().WarnContext(r.Context(), "make signing key", "algorithm", alg, "error", err)
+	}
 }

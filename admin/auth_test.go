@@ -84,12 +84,12 @@ func foreignToken(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	ring, err := keyring.Open(ctx, store, time.Now)
+	ring, err := keyring.Open(ctx, store, keyring.Config{MasterKey: keyring.NewMasterKey()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	tok, err := ring.Sign([]byte(`{"iss":"` + testIssuer + `","aud":"urn:mint:admin","exp":` +
+	tok, err := ring.Sign(ctx, mint.AlgRS256, []byte(`{"iss":"` + testIssuer + `","aud":"urn:mint:admin","exp":` +
 		itoa(now.Add(time.Hour).Unix()) + `,"client_id":"x","scope":"apis:read"}`))
 	if err != nil {
 		t.Fatal(err)

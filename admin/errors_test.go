@@ -120,7 +120,7 @@ var grantErrors = []errorCase{
 }
 
 var pathErrors = []errorCase{
-	{name: "unknown resource", method: "GET", path: "/admin/v1/keys", status: 404},
+	{name: "unknown resource", method: "GET", path: "/admin/v1/widgets", status: 404},
 	{name: "version root", method: "GET", path: "/admin/v1/", status: 404},
 	{name: "unknown version", method: "GET", path: "/admin/v2/apis", status: 404},
 	{name: "trailing slash", method: "GET", path: "/admin/v1/apis/", status: 404},

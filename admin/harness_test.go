@@ -37,7 +37,7 @@ type harness struct {
 	srv    *httptest.Server
 	store  *sqlite.Store
 	ring   *keyring.Ring
-	now    time.Time // the admin API's clock
+	now    time.Time // the admin API's and key ring's clock
 	logs   *syncBuffer
 	admin  mint.API // the built-in admin API
 	bearer string   // a token with every admin scope
@@ -51,12 +51,14 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	ring, err := keyring.Open(ctx, store, time.Now)
+	h := &harness{t: t, store: store, logs: &syncBuffer{},
+		now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	// The ring runs on the admin API's clock, so that key dates are fixed.
+	ring, err := keyring.Open(ctx, store, keyring.Config{MasterKey: keyring.NewMasterKey(), Now: h.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, store: store, ring: ring, logs: &syncBuffer{},
-		now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	h.ring = ring
 	h.admin = mint.API{ID: "api_admin", Name: "mint admin", Audience: mint.AdminAudience,
 		Scopes: mint.AdminScopes, TokenLifetime: time.Hour, CreatedAt: h.now, UpdatedAt: h.now}
 	if err := store.CreateAPI(ctx, h.admin); err != nil {
@@ -64,8 +66,9 @@ func newHarness(t *testing.T) *harness {
 	}
 	api := &API{
 		Store:    store,
+		Keys:     ring,
 		Verifier: &bearer.Verifier{Issuer: testIssuer, Audiences: []string{mint.AdminAudience}, Keys: ring},
-		Now:      func() time.Time { return h.now },
+		Now:      h.clock,
 		Log:      slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	mux := http.NewServeMux()
@@ -92,12 +95,16 @@ func (h *harness) sign(claims map[string]any) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	tok, err := h.ring.Sign(payload)
+	tok, err := h.ring.Sign(context.Background(), mint.AlgRS256, payload)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return tok
 }
+
+// clock is the admin API's and the key ring's clock: h.now, which tests
+// move between requests.
+func (h *harness) clock() time.Time { return h.now }
 
 // call sends one request; token "" sends no Authorization, contentType ""
 // no Content-Type.

@@ -14,6 +14,7 @@ type apiView struct {
 	Audience      string   `json:"audience"`
 	Scopes        []string `json:"scopes"`
 	TokenLifetime int64    `json:"token_lifetime"`
+	SigningAlg    string   `json:"signing_alg"`
 	CreatedAt     string   `json:"created_at"`
 	UpdatedAt     string   `json:"updated_at"`
 }
@@ -25,6 +26,7 @@ type apiChange struct {
 	Audience      string   `json:"audience,omitempty"`
 	Scopes        []string `json:"scopes,omitempty"`
 	TokenLifetime int64    `json:"token_lifetime,omitempty"`
+	SigningAlg    string   `json:"signing_alg,omitempty"`
 }
 
 // apiFlags are the flags that describe an API, as create and update take them.
@@ -33,6 +35,7 @@ type apiFlags struct {
 	audience string
 	scopes   scopeFlags
 	lifetime int64
+	alg      string
 }
 
 func (f *apiFlags) register(c *call, withAudience bool) {
@@ -42,6 +45,7 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	}
 	f.scopes.register(c.fs, "the API's scopes")
 	c.fs.Int64Var(&f.lifetime, "token-lifetime", 0, "lifetime of its access tokens in `seconds` (server default 86400)")
+	c.fs.StringVar(&f.alg, "signing-alg", "", "the `algorithm` of its tokens: RS256 (server default), PS256, ES256 or EdDSA")
 }
 
 func apisCreate(ctx context.Context, c *call) error {
@@ -53,7 +57,7 @@ func apisCreate(ctx context.Context, c *call) error {
 	if f.name == "" || f.audience == "" {
 		return usagef(c.fs, "--name and --audience are required")
 	}
-	body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime}
+	body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg}
 	return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
 }
 
@@ -89,8 +93,11 @@ func apisUpdate(ctx context.Context, c *call) error {
 	if isSet(c.fs, "token-lifetime") {
 		body["token_lifetime"] = f.lifetime
 	}
+	if isSet(c.fs, "signing-alg") {
+		body["signing_alg"] = f.alg
+	}
 	if len(body) == 0 {
-		return usagef(c.fs, "nothing to change: give --name, --scope, --scopes or --token-lifetime")
+		return usagef(c.fs, "nothing to change: give --name, --scope, --scopes, --token-lifetime or --signing-alg")
 	}
 	return callAdmin(ctx, c, http.MethodPatch, "/apis/"+url.PathEscape(pos[0]), body, apiDetail)
 }
@@ -112,6 +119,7 @@ func apiDetail(w *tabwriter.Writer, a apiView) {
 	row(w, "audience", a.Audience)
 	row(w, "scopes", joinScopes(a.Scopes))
 	row(w, "token_lifetime", formatLifetime(a.TokenLifetime))
+	row(w, "signing_alg", orDash(a.SigningAlg))
 	row(w, "created_at", formatTime(a.CreatedAt))
 	row(w, "updated_at", formatTime(a.UpdatedAt))
 }

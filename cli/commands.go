@@ -27,10 +27,10 @@ type group struct {
 // groups are the commands of the CLI, in the order usage lists them.
 var groups = []*group{
 	{name: "apis", title: "APIs", summary: "the APIs that accept mint's tokens", commands: []command{
-		{"create", `--name N --audience AUD [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS]`, "register an API", apisCreate},
+		{"create", `--name N --audience AUD [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS] [--signing-alg ALG]`, "register an API", apisCreate},
 		{"list", "", "list the APIs", apisList},
 		{"get", "ID", "show one API", apisGet},
-		{"update", `ID [--name N] [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS]`, "change an API's name, scopes or token lifetime", apisUpdate},
+		{"update", `ID [--name N] [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS] [--signing-alg ALG]`, "change an API's name, scopes, token lifetime or signing algorithm", apisUpdate},
 		{"delete", "ID", "delete an API and its grants", apisDelete},
 	}},
 	{name: "clients", title: "Clients", summary: "the machines that ask for tokens", commands: []command{
@@ -47,6 +47,10 @@ var groups = []*group{
 		{"get", "ID", "show one grant", grantsGet},
 		{"update", `ID [--scope S]... [--scopes "a b"]`, "change a grant's scopes", grantsUpdate},
 		{"delete", "ID", "delete a grant", grantsDelete},
+	}},
+	{name: "keys", title: "Signing keys", summary: "the keys that sign tokens, and their rotation", commands: []command{
+		{"list", "", "list the signing keys with their state and dates", keysList},
+		{"rotate", "[--algorithm ALG] [--immediate]", "start a new signing key: published now, signing once JWKS caches have it (or at once with --immediate)", keysRotate},
 	}},
 	{name: "token", title: "Token", summary: "get an access token with your client's credentials", commands: []command{
 		{"", `[--audience AUD] [--scope S]... [--scopes "a b"] [--token-url URL]`, "print an access token (the whole answer with --json)", tokenCmd},

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) error {
 		ResponseTypesSupported:    []string{},
 		TokenEndpointAuthMethods:  []string{"client_secret_basic", "client_secret_post"},
 		ScopesSupported:           slices.Compact(scopes),
-		SigningAlgValuesSupported: []string{"RS256"},
+		SigningAlgValuesSupported: mint.SigningAlgorithms,
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	oauth.WriteJSONCached(w, http.StatusOK, m)

@@ -26,6 +26,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go s.MaintainKeys(ctx)
 	select {
 	case err := <-errc:
 		return err

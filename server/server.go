@@ -38,8 +38,18 @@ type Config struct {
 	// is created or repaired at start.
 	BootstrapClientID     string
 	BootstrapClientSecret string
-	Log                   *slog.Logger
-	Now                   func() time.Time
+	// MasterKey seals the signing keys (keyring.MasterKeySize bytes); when
+	// nil, MasterKeyFile holds it; when that is empty too, a SQLite
+	// database's key is in the file DB + ".key", made on a new database.
+	MasterKey     []byte
+	MasterKeyFile string
+	// KeyPrepublish is how long a rotated-in key is published before it
+	// signs (default keyring.DefaultPrepublish); KeyRotationPeriod, how
+	// long a key signs before it is rotated (0: only when asked).
+	KeyPrepublish     time.Duration
+	KeyRotationPeriod time.Duration
+	Log               *slog.Logger
+	Now               func() time.Time
 }
 
 // Server is an assembled mint.
@@ -70,7 +80,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 func (s *Server) init(ctx context.Context) (err error) {
-	if s.keys, err = keyring.Open(ctx, s.store, s.now); err != nil {
+	if s.keys, err = s.openKeys(ctx); err != nil {
 		return err
 	}
 	if s.Generated, err = s.bootstrap(ctx); err != nil {
@@ -118,7 +128,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+jwksPath, s.keys.ServeJWKS)
 	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
-	mux.Handle("/admin/", (&admin.API{Store: s.store, Verifier: s.adminVerifier(), Now: s.now, Log: log}).Handler())
+	mux.Handle("/admin/", (&admin.API{Store: s.store, Keys: s.keys, Verifier: s.adminVerifier(), Now: s.now, Log: log}).Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

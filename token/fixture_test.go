@@ -76,7 +76,7 @@ func newFixture(tb testing.TB) *fixture {
 	tb.Cleanup(func() { store.Close() })
 	f := &fixture{store: store, now: time.Now().Truncate(time.Second), logs: &lockedBuffer{}}
 	clock := func() time.Time { return f.now }
-	if f.ring, err = keyring.Open(ctx, store, clock); err != nil {
+	if f.ring, err = keyring.Open(ctx, store, keyring.Config{MasterKey: keyring.NewMasterKey(), Now: clock}); err != nil {
 		tb.Fatal(err)
 	}
 	f.populate(tb)

@@ -55,7 +55,7 @@ func (e *Endpoint) Issue(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	c := e.claims(req.ClientID, api, strings.Join(scopes, " "))
-	signed, err := e.sign(c)
+	signed, err := e.sign(ctx, api.Alg(), c)
 	if err != nil {
 		return nil, err
 	}
@@ -97,12 +97,14 @@ func newTokenID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (e *Endpoint) sign(c claims) (string, error) {
+// sign signs c with the key ring's current key for alg, the API's
+// algorithm.
+func (e *Endpoint) sign(ctx context.Context, alg string, c claims) (string, error) {
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", oauth.ErrServer.WithCause(err)
 	}
-	signed, err := e.Keys.Sign(payload)
+	signed, err := e.Keys.Sign(ctx, alg, payload)
 	if err != nil {
 		return "", oauth.ErrServer.WithCause(err)
 	}

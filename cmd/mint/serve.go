@@ -24,6 +24,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	fs.Var(paths, "token-path", "path of the token endpoint, repeatable (env MINT_TOKEN_PATHS, comma-separated; default /oauth/token)")
 	var logs logFlags
 	logs.register(fs, getenv)
+	var keys keyFlags
+	keys.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -38,6 +40,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		BootstrapClientID:     getenv("MINT_BOOTSTRAP_CLIENT_ID"),
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
 		Log:                   log,
+	}
+	if err := keys.apply(&cfg); err != nil {
+		fmt.Fprintln(stderr, "mint serve:", err)
+		return 2
 	}
 	if err := runServer(ctx, cfg, *addr, stderr); err != nil {
 		log.Error("mint serve stopped", "error", err)

@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"text/tabwriter"
+)
+
+// keyView is a signing key as the admin API shows it: dates, never key
+// material.
+type keyView struct {
+	KID        string `json:"kid"`
+	Algorithm  string `json:"algorithm"`
+	State      string `json:"state"`
+	CreatedAt  string `json:"created_at"`
+	ActivateAt string `json:"activate_at"`
+	RetiredAt  string `json:"retired_at"`
+	RemoveAt   string `json:"remove_at"`
+}
+
+// keyRotation is the body of POST /admin/v1/keys/rotate.
+type keyRotation struct {
+	Algorithm string `json:"algorithm"`
+	Immediate bool   `json:"immediate,omitempty"`
+}
+
+func keysList(ctx context.Context, c *call) error {
+	if _, err := c.parse(0); err != nil {
+		return err
+	}
+	return callAdmin(ctx, c, http.MethodGet, "/keys", nil, keyTable)
+}
+
+func keysRotate(ctx context.Context, c *call) error {
+	var body keyRotation
+	c.fs.StringVar(&body.Algorithm, "algorithm", "RS256", "the key ring to rotate: RS256, PS256, ES256 or EdDSA")
+	c.fs.BoolVar(&body.Immediate, "immediate", false,
+		"sign with the new key at once (a compromised key); verifiers that cached the JWKS may refuse tokens until they fetch it again")
+	if _, err := c.parse(0); err != nil {
+		return err
+	}
+	return callAdmin(ctx, c, http.MethodPost, "/keys/rotate", body, keyTable)
+}
+
+func keyTable(w *tabwriter.Writer, keys []keyView) {
+	row(w, "KID", "ALGORITHM", "STATE", "CREATED", "SIGNS FROM", "RETIRED", "UNPUBLISHED AT")
+	for _, k := range keys {
+		row(w, k.KID, k.Algorithm, k.State, formatTime(k.CreatedAt), formatTime(k.ActivateAt),
+			formatTime(k.RetiredAt), formatTime(k.RemoveAt))
+	}
+}
