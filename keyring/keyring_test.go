@@ -3,12 +3,9 @@ package keyring_test
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"database/sql"
 	"encoding/base64"
 	"path/filepath"
 	"slices"
@@ -23,8 +20,31 @@ import (
 	"github.com/mintauth/mint/sqlite"
 )
 
-// epoch is the fixed clock of these tests.
+// epoch is where the test clocks start.
 var epoch = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// masterKey seals the keys of these tests.
+var masterKey = []byte("0123456789abcdef0123456789abcdef")
+
+// testClock is a clock tests move; rings read it from other goroutines.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *testClock { return &testClock{t: epoch} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
 
 func clock() time.Time { return epoch }
 
@@ -50,13 +70,24 @@ func openStore(t testing.TB, path string) *sqlite.Store {
 	return s
 }
 
-func openRing(t testing.TB, store mint.Store) *keyring.Ring {
+func openRingWith(t testing.TB, store mint.Store, cfg keyring.Config) *keyring.Ring {
 	t.Helper()
-	r, err := keyring.Open(testContext(t), store, clock)
+	if cfg.MasterKey == nil {
+		cfg.MasterKey = masterKey
+	}
+	if cfg.Now == nil {
+		cfg.Now = clock
+	}
+	r, err := keyring.Open(testContext(t), store, cfg)
 	if err != nil {
 		t.Fatalf("keyring.Open: %v", err)
 	}
 	return r
+}
+
+func openRing(t testing.TB, store mint.Store) *keyring.Ring {
+	t.Helper()
+	return openRingWith(t, store, keyring.Config{})
 }
 
 // newRing opens a ring on a fresh database and returns it with the path.
@@ -67,13 +98,27 @@ func newRing(t testing.TB) (*keyring.Ring, *sqlite.Store, string) {
 	return openRing(t, store), store, path
 }
 
-func listKeys(t *testing.T, store mint.Store) []mint.SigningKey {
+func listKeys(t testing.TB, store mint.Store) []mint.SigningKey {
 	t.Helper()
 	keys, err := store.ListSigningKeys(testContext(t))
 	if err != nil {
 		t.Fatalf("ListSigningKeys: %v", err)
 	}
 	return keys
+}
+
+// unseal opens a stored key with the tests' master key.
+func unseal(t testing.TB, k mint.SigningKey) crypto.Signer {
+	t.Helper()
+	der, err := keyring.Unseal(masterKey, k)
+	if err != nil {
+		t.Fatalf("Unseal %s: %v", k.ID, err)
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		t.Fatalf("key %s is not PKCS #8 once opened: %v", k.ID, err)
+	}
+	return priv.(crypto.Signer)
 }
 
 // thumbprint computes the RFC 7638 SHA-256 thumbprint of pub, base64url.
@@ -94,6 +139,7 @@ func kids(set jose.JSONWebKeySet) []string {
 	slices.Sort(out)
 	return out
 }
+
 func TestOpen(t *testing.T) {
 	tests := []struct {
 		name string
@@ -122,16 +168,15 @@ func TestOpen(t *testing.T) {
 			if k.Algorithm != "RS256" || k.State != mint.KeyActive {
 				t.Errorf("stored key is %s %s, want RS256 active", k.Algorithm, k.State)
 			}
-			if !k.CreatedAt.Equal(epoch) {
-				t.Errorf("stored key created at %v, want the injected clock's %v", k.CreatedAt, epoch)
+			if !k.CreatedAt.Equal(epoch) || !k.ActivateAt.Equal(epoch) {
+				t.Errorf("stored key created %v, active from %v; want the injected clock's %v", k.CreatedAt, k.ActivateAt, epoch)
 			}
-			priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
-			if err != nil {
-				t.Fatalf("stored key is not PKCS #8: %v", err)
+			if _, err := x509.ParsePKCS8PrivateKey(k.PrivateKey); err == nil {
+				t.Fatal("the stored private key is PKCS #8 in the clear")
 			}
-			rsaKey, ok := priv.(*rsa.PrivateKey)
+			rsaKey, ok := unseal(t, k).(*rsa.PrivateKey)
 			if !ok {
-				t.Fatalf("stored key is a %T, want *rsa.PrivateKey", priv)
+				t.Fatalf("stored key is not an RSA key")
 			}
 			if bits := rsaKey.N.BitLen(); bits < 2048 {
 				t.Errorf("RSA modulus is %d bits, want at least 2048", bits)
@@ -166,7 +211,9 @@ func TestOpenConcurrently(t *testing.T) {
 	errs := make([]error, len(stores))
 	var wg sync.WaitGroup
 	for i, s := range stores {
-		wg.Go(func() { rings[i], errs[i] = keyring.Open(testContext(t), s, clock) })
+		wg.Go(func() {
+			rings[i], errs[i] = keyring.Open(testContext(t), s, keyring.Config{MasterKey: masterKey, Now: clock})
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -179,6 +226,9 @@ func TestOpenConcurrently(t *testing.T) {
 		t.Fatalf("racing replicas stored %d keys, want 1", len(keys))
 	}
 	for i, r := range rings {
+		if err := r.Reload(testContext(t)); err != nil {
+			t.Fatal(err)
+		}
 		if r.ActiveKeyID() != keys[0].ID {
 			t.Errorf("replica %d signs with %q, want the stored %q", i, r.ActiveKeyID(), keys[0].ID)
 		}
@@ -187,58 +237,37 @@ func TestOpenConcurrently(t *testing.T) {
 
 func TestKeyIDIsThumbprint(t *testing.T) {
 	r, store, _ := newRing(t)
-	keys := listKeys(t, store)
-	priv, err := x509.ParsePKCS8PrivateKey(keys[0].PrivateKey)
-	if err != nil {
-		t.Fatal(err)
+	ctx := testContext(t)
+	for _, alg := range mint.SigningAlgorithms {
+		if err := r.EnsureKey(ctx, alg); err != nil {
+			t.Fatal(err)
+		}
 	}
-	tests := []struct {
-		name string
-		pub  crypto.PublicKey
-	}{
-		{"StoredPrivateKey", priv.(crypto.Signer).Public()},
-		{"PublishedKey", r.PublicKeys().Keys[0].Key},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if want := thumbprint(t, tt.pub); r.ActiveKeyID() != want {
-				t.Errorf("kid = %q, RFC 7638 thumbprint = %q", r.ActiveKeyID(), want)
+	for _, k := range listKeys(t, store) {
+		t.Run(k.Algorithm, func(t *testing.T) {
+			if want := thumbprint(t, unseal(t, k).Public()); k.ID != want {
+				t.Errorf("kid = %q, RFC 7638 thumbprint = %q", k.ID, want)
+			}
+			if r.SigningKeyID(k.Algorithm) != k.ID {
+				t.Errorf("SigningKeyID(%s) = %q, want %q", k.Algorithm, r.SigningKeyID(k.Algorithm), k.ID)
 			}
 		})
 	}
 }
 
 // TestReload: a second Open on the same file is another replica; a key it
-// sees in the store reaches the first ring on Reload, not before.
+// makes reaches the first ring on Reload, not before.
 func TestReload(t *testing.T) {
 	ctx := testContext(t)
 	a, storeA, path := newRing(t)
-	storeB := openStore(t, path)
-	b := openRing(t, storeB)
-	if a.ActiveKeyID() != b.ActiveKeyID() {
-		t.Fatalf("replicas sign with %q and %q", a.ActiveKeyID(), b.ActiveKeyID())
-	}
+	b := openRing(t, openStore(t, path))
 	first := a.ActiveKeyID()
 
 	t.Run("PublishesAKeyAddedByAnotherReplica", func(t *testing.T) {
-		ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
+		if err := b.EnsureKey(ctx, "ES256"); err != nil {
+			t.Fatalf("EnsureKey(ES256): %v", err)
 		}
-		der, err := x509.MarshalPKCS8PrivateKey(ec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		esKID := thumbprint(t, &ec.PublicKey)
-		_, err = storeB.EnsureActiveKey(ctx, mint.SigningKey{
-			ID: esKID, Algorithm: "ES256", PrivateKey: der, State: mint.KeyActive, CreatedAt: epoch.Add(time.Minute),
-		})
-		if err != nil {
-			t.Fatalf("EnsureActiveKey(ES256): %v", err)
-		}
-		if err := b.Reload(ctx); err != nil {
-			t.Fatalf("b.Reload: %v", err)
-		}
+		esKID := b.SigningKeyID("ES256")
 		if _, found, _ := a.LookupKey(ctx, esKID); found {
 			t.Error("a published the new key before Reload")
 		}
@@ -257,95 +286,38 @@ func TestReload(t *testing.T) {
 		}
 	})
 
-	t.Run("SignsWithTheRotatedKeyAndKeepsPublishingTheOld", func(t *testing.T) {
-		next := rotateRS256(t, path)
-		if err := a.Reload(ctx); err != nil {
-			t.Fatalf("Reload: %v", err)
-		}
-		if a.ActiveKeyID() != next {
-			t.Fatalf("after Reload a signs with %q, want the rotated key %q", a.ActiveKeyID(), next)
-		}
-		tok, err := a.Sign([]byte(`{"sub":"x"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if kid := jws.Signatures[0].Protected.KeyID; kid != next {
-			t.Errorf("token kid %q, want %q", kid, next)
-		}
-		pub, found, _ := a.LookupKey(ctx, next)
-		if !found {
-			t.Fatal("rotated key is not published")
-		}
-		if _, err := jws.Verify(pub); err != nil {
-			t.Errorf("token does not verify with the published rotated key: %v", err)
-		}
-		if _, found, _ := a.LookupKey(ctx, first); !found {
-			t.Error("the retired key is no longer published; tokens it signed stop verifying")
-		}
-	})
-
 	t.Run("FailedReloadKeepsTheKeys", func(t *testing.T) {
-		before := a.ActiveKeyID()
-		// A row this ring cannot parse: Reload must fail and change nothing.
-		_, err := storeA.EnsureActiveKey(ctx, mint.SigningKey{
-			ID: "broken", Algorithm: "PS256", PrivateKey: []byte("not DER"), State: mint.KeyActive, CreatedAt: epoch,
+		before := kids(a.PublicKeys())
+		// A row this ring cannot open: Reload must fail and change nothing.
+		_, err := storeA.UpdateSigningKeys(ctx, func(keys []mint.SigningKey) ([]mint.SigningKey, error) {
+			return append(keys, mint.SigningKey{ID: "broken", Algorithm: "PS256", PrivateKey: []byte("not DER"),
+				State: mint.KeyActive, CreatedAt: epoch, ActivateAt: epoch}), nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := a.Reload(ctx); err == nil {
-			t.Fatal("Reload accepted an unparsable key")
+			t.Fatal("Reload accepted an unreadable key")
 		}
-		if a.ActiveKeyID() != before {
-			t.Errorf("failed Reload changed the signer to %q", a.ActiveKeyID())
+		if got := kids(a.PublicKeys()); !slices.Equal(got, before) {
+			t.Errorf("failed Reload changed the published keys to %v", got)
 		}
-		if _, err := a.Sign([]byte(`{}`)); err != nil {
+		if _, err := a.Sign(ctx, "RS256", []byte(`{}`)); err != nil {
 			t.Errorf("Sign after a failed Reload: %v", err)
 		}
 	})
 }
 
-// rotateRS256 retires the active RS256 key and stores a new active one, in
-// the database at path. mint.Store has no rotation method yet, so this goes
-// to the table directly, as an operator's rotation would.
-func rotateRS256(t *testing.T, path string) string {
+// newRSAKey is an RSA key as an older mint stored it: PKCS #8 in the clear.
+func newRSAKey(t testing.TB) (kid string, der []byte) {
 	t.Helper()
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	der, err = x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kid := thumbprint(t, &priv.PublicKey)
-
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx := testContext(t)
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx,
-		`UPDATE signing_keys SET state = 'retired' WHERE algorithm = 'RS256' AND state = 'active'`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO signing_keys (id, algorithm, private_key, state, created_at) VALUES (?, 'RS256', ?, 'active', ?)`,
-		kid, der, epoch.Add(time.Hour).UnixMilli()); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return kid
+	return thumbprint(t, &priv.PublicKey), der
 }

@@ -1,6 +1,7 @@
 package keyring_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/keyring"
 )
 
@@ -31,7 +33,7 @@ func TestSign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := r.Sign(payload)
+	token, err := r.Sign(testContext(t), "RS256", payload)
 	if err != nil {
 		t.Fatalf("Sign: %v", err)
 	}
@@ -143,7 +145,7 @@ func TestSignConcurrently(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 4 {
-				tok, err := r.Sign([]byte(`{"sub":"x"}`))
+				tok, err := r.Sign(testContext(t), "RS256", []byte(`{"sub":"x"}`))
 				if err == nil {
 					var jws *jose.JSONWebSignature
 					if jws, err = jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256}); err == nil {
@@ -171,32 +173,88 @@ func TestSignConcurrently(t *testing.T) {
 	}
 }
 
+// TestSignPerAlgorithm signs with each algorithm's own key ring: the first
+// token of an algorithm creates its key; each verifies with go-jose
+// against the published key, and no other.
+func TestSignPerAlgorithm(t *testing.T) {
+	ctx := testContext(t)
+	r, store, _ := newRing(t)
+	seen := map[string]string{} // kid → alg
+	for _, alg := range mint.SigningAlgorithms {
+		t.Run(alg, func(t *testing.T) {
+			tok, err := r.Sign(ctx, alg, benchPayload)
+			if err != nil {
+				t.Fatalf("Sign: %v", err)
+			}
+			jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+			if err != nil {
+				t.Fatalf("ParseSigned with only %s allowed: %v", alg, err)
+			}
+			h := jws.Signatures[0].Protected
+			if h.Algorithm != alg || h.KeyID != r.SigningKeyID(alg) {
+				t.Errorf("header alg %q kid %q, want %s %q", h.Algorithm, h.KeyID, alg, r.SigningKeyID(alg))
+			}
+			if other, dup := seen[h.KeyID]; dup {
+				t.Errorf("%s signs with the %s key", alg, other)
+			}
+			seen[h.KeyID] = alg
+			pub, found, _ := r.LookupKey(ctx, h.KeyID)
+			if !found || pub.Algorithm != alg || pub.Use != "sig" || !pub.IsPublic() {
+				t.Fatalf("published key: found %v alg %q use %q public %v", found, pub.Algorithm, pub.Use, pub.IsPublic())
+			}
+			got, err := jws.Verify(pub)
+			if err != nil || string(got) != string(benchPayload) {
+				t.Errorf("Verify with the published key: %v", err)
+			}
+			for _, k := range r.PublicKeys().Keys {
+				if k.KeyID != h.KeyID {
+					if _, err := jws.Verify(k); err == nil {
+						t.Errorf("verifies with the %s key %s too", k.Algorithm, k.KeyID)
+					}
+				}
+			}
+		})
+	}
+	if n := len(listKeys(t, store)); n != len(mint.SigningAlgorithms) {
+		t.Errorf("store holds %d keys, want one per algorithm", n)
+	}
+	if _, err := r.Sign(ctx, "HS256", benchPayload); err == nil {
+		t.Error("Sign accepted HS256")
+	}
+}
+
 // benchPayload is the size of a typical access token's claims.
 var benchPayload = []byte(`{"iss":"https://mint.example.com/","sub":"cli_0123456789abcdefABCDEF012345",` +
 	`"aud":"https://api.example.com","client_id":"cli_0123456789abcdefABCDEF012345",` +
 	`"scope":"read:orders write:orders","iat":1740830400,"exp":1740834000,"jti":"tok_0123456789abcdefghij"}`)
 
-// BenchmarkSign measures the RS256 signing ceiling: every token costs one
-// 2048-bit RSA private-key operation.
+// BenchmarkSign measures the signing ceiling of each algorithm: RS256 and
+// PS256 cost one 2048-bit RSA private-key operation per token.
 func BenchmarkSign(b *testing.B) {
 	r, _, _ := newRing(b)
-	b.Run("Serial", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := r.Sign(benchPayload); err != nil {
-				b.Fatal(err)
-			}
+	ctx := context.Background()
+	for _, alg := range mint.SigningAlgorithms {
+		if err := r.EnsureKey(ctx, alg); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("Parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, err := r.Sign(benchPayload); err != nil {
-					b.Error(err)
-					return
+		b.Run(alg+"/Serial", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Sign(ctx, alg, benchPayload); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
-	})
+		b.Run(alg+"/Parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := r.Sign(ctx, alg, benchPayload); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
