@@ -2,7 +2,6 @@ package tokenstate_test
 
 import (
 	"bytes"
-	"sync"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -19,6 +18,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
