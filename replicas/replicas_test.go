@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/mintauth/mint/keyring"
 )
 
 const (
@@ -74,7 +76,9 @@ func TestTwoReplicasOneDatabase(t *testing.T) {
 // migrate the schema, create the signing key and bootstrap the admin.
 func startPair(t *testing.T, dsn string) (a, b *replica) {
 	t.Helper()
-	env := []string{"MINT_BOOTSTRAP_CLIENT_ID=" + adminID, "MINT_BOOTSTRAP_CLIENT_SECRET=" + adminSecret}
+	// Replicas on PostgreSQL share one master key, given in the environment.
+	env := []string{"MINT_BOOTSTRAP_CLIENT_ID=" + adminID, "MINT_BOOTSTRAP_CLIENT_SECRET=" + adminSecret,
+		"MINT_MASTER_KEY=" + keyring.EncodeMasterKey(keyring.NewMasterKey())}
 	names := []string{"A", "B"}
 	reps := make([]*replica, len(names))
 	errs := make([]error, len(names))
