@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -14,21 +15,28 @@ import (
 // clientView is a client as GET and list show it: its secrets' metadata,
 // never a secret.
 type clientView struct {
-	ClientID  string       `json:"client_id"`
-	Name      string       `json:"name"`
-	Secrets   []secretView `json:"secrets"`
-	CreatedAt time.Time    `json:"created_at"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	ClientID string `json:"client_id"`
+	Name     string `json:"name"`
+	// JWKS is the client's public keys for private_key_jwt; absent when
+	// it has none.
+	JWKS                json.RawMessage `json:"jwks,omitempty"`
+	IntrospectAll       bool            `json:"introspect_all"`
+	TokensRevokedBefore *time.Time      `json:"tokens_revoked_before,omitempty"`
+	Secrets             []secretView    `json:"secrets"`
+	CreatedAt           time.Time       `json:"created_at"`
+	UpdatedAt           time.Time       `json:"updated_at"`
 }
 
 // clientWithSecret is a client as create and rotate-secret show it: with
 // the new secret, the one time it is ever shown.
 type clientWithSecret struct {
-	ClientID     string    `json:"client_id"`
-	Name         string    `json:"name"`
-	ClientSecret string    `json:"client_secret"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ClientID      string          `json:"client_id"`
+	Name          string          `json:"name"`
+	ClientSecret  string          `json:"client_secret"`
+	JWKS          json.RawMessage `json:"jwks,omitempty"`
+	IntrospectAll bool            `json:"introspect_all"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
 }
 
 type secretView struct {
@@ -39,7 +47,8 @@ type secretView struct {
 }
 
 func viewClient(c mint.Client, secrets []mint.Secret) clientView {
-	v := clientView{ClientID: c.ID, Name: c.Name, Secrets: []secretView{},
+	v := clientView{ClientID: c.ID, Name: c.Name, JWKS: jwksJSON(c.JWKS), IntrospectAll: c.IntrospectAll,
+		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Secrets: []secretView{},
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	for _, s := range secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, CreatedAt: s.CreatedAt.UTC(),
@@ -50,7 +59,16 @@ func viewClient(c mint.Client, secrets []mint.Secret) clientView {
 
 func withSecret(c mint.Client, plain string) clientWithSecret {
 	return clientWithSecret{ClientID: c.ID, Name: c.Name, ClientSecret: plain,
+		JWKS: jwksJSON(c.JWKS), IntrospectAll: c.IntrospectAll,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+}
+
+// jwksJSON shows a stored JWKS, nil (absent) when there is none.
+func jwksJSON(stored []byte) json.RawMessage {
+	if len(stored) == 0 {
+		return nil
+	}
+	return json.RawMessage(stored)
 }
 
 func optionalTime(t time.Time) *time.Time {
@@ -63,28 +81,48 @@ func optionalTime(t time.Time) *time.Time {
 
 // clientRequest is the body of POST /admin/v1/clients.
 type clientRequest struct {
-	Name string `json:"name"`
+	Name          string          `json:"name"`
+	JWKS          json.RawMessage `json:"jwks"`
+	IntrospectAll bool            `json:"introspect_all"`
+
+	jwks []byte // JWKS as stored, once validated
 }
 
-func (req *clientRequest) Validate() error { return validName(req.Name) }
+func (req *clientRequest) Validate() (err error) {
+	if err := validName(req.Name); err != nil {
+		return err
+	}
+	req.jwks, _, err = validJWKS(req.JWKS)
+	return err
+}
 
 // patchClientRequest is the body of PATCH /admin/v1/clients/{client_id};
-// an absent name stays unchanged.
+// absent fields stay unchanged. jwks {"keys":[]} removes the keys.
 type patchClientRequest struct {
-	Name *string `json:"name"`
+	Name          *string         `json:"name"`
+	JWKS          json.RawMessage `json:"jwks"`
+	IntrospectAll *bool           `json:"introspect_all"`
+
+	jwks    []byte // JWKS as stored, once validated
+	setJWKS bool   // jwks was given
 }
 
-func (req *patchClientRequest) Validate() error {
-	if req.Name == nil {
-		return nil
+func (req *patchClientRequest) Validate() (err error) {
+	if req.Name != nil {
+		if err := validName(*req.Name); err != nil {
+			return err
+		}
 	}
-	return validName(*req.Name)
+	req.jwks, req.setJWKS, err = validJWKS(req.JWKS)
+	return err
 }
 
 // rotateRequest is the optional body of POST …/rotate-secret.
 type rotateRequest struct {
 	// OldSecretTTL is how many more seconds older secrets keep working.
 	OldSecretTTL int64 `json:"old_secret_ttl"`
+	// RevokeTokens revokes every token issued to the client so far.
+	RevokeTokens bool `json:"revoke_tokens"`
 }
 
 func (req *rotateRequest) Validate() error {
@@ -105,7 +143,8 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 		return err
 	}
 	now := a.now()
-	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, CreatedAt: now, UpdatedAt: now}
+	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, JWKS: req.jwks,
+		IntrospectAll: req.IntrospectAll, CreatedAt: now, UpdatedAt: now}
 	plain, s := newSecret(c.ID, now)
 	if err := a.Store.CreateClient(r.Context(), c, s); err != nil {
 		return storeError(err, "client")
@@ -166,6 +205,12 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		if req.Name != nil {
 			c.Name = *req.Name
 		}
+		if req.setJWKS {
+			c.JWKS = req.jwks
+		}
+		if req.IntrospectAll != nil {
+			c.IntrospectAll = *req.IntrospectAll
+		}
 		c.UpdatedAt = now
 		return c, nil
 	})
@@ -176,7 +221,13 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 	return a.writeClient(w, r, c)
 }
 
+// deleteClient deletes a client. ?revoke_tokens=true is accepted for
+// symmetry with rotate-secret: a deleted client's tokens are inactive at
+// introspection anyway, since their client no longer exists.
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, who *bearer.Claims) error {
+	if err := validRevokeTokensQuery(r); err != nil {
+		return err
+	}
 	id := r.PathValue("client_id")
 	if err := a.Store.DeleteClient(r.Context(), id); err != nil {
 		return storeError(err, "client")
@@ -200,11 +251,23 @@ func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, who *bearer.C
 	if err := a.Store.RotateSecret(r.Context(), s, oldExpiresAt); err != nil {
 		return storeError(err, "client")
 	}
-	c, err := a.Store.GetClient(r.Context(), id)
+	c, err := a.clientAfterRotation(r.Context(), id, req.RevokeTokens, now)
 	if err != nil {
 		return storeError(err, "client")
 	}
 	a.changed(r, who, id)
 	oauth.WriteJSON(w, http.StatusOK, withSecret(c, plain))
 	return nil
+}
+
+// clientAfterRotation reads the client, first revoking every token issued
+// to it until now when revoke is true.
+func (a *API) clientAfterRotation(ctx context.Context, id string, revoke bool, now time.Time) (mint.Client, error) {
+	if !revoke {
+		return a.Store.GetClient(ctx, id)
+	}
+	return a.Store.UpdateClient(ctx, id, func(c mint.Client) (mint.Client, error) {
+		c.TokensRevokedBefore, c.UpdatedAt = now, now
+		return c, nil
+	})
 }

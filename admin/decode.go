@@ -109,6 +109,8 @@ func kindName(t reflect.Type) string {
 		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(kindName(t.Elem()), "a "), "an ") + "s"
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		return "an integer"
+	case reflect.Bool:
+		return "true or false"
 	}
 	return "of another type"
 }

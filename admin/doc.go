@@ -26,7 +26,7 @@
 // # Resources
 //
 //	API    {"id","name","audience","scopes","token_lifetime","created_at","updated_at"}
-//	client {"client_id","name","client_secret","created_at","updated_at"}
+//	client {"client_id","name","client_secret","jwks","introspect_all","tokens_revoked_before","created_at","updated_at"}
 //	grant  {"id","client_id","audience","scopes","created_at","updated_at"}
 //
 // A client's secret is shown once, in the answers to create and
@@ -77,8 +77,24 @@
 //     working at once (Auth0's behaviour,
 //     right after a leak). N > 0 (at most 2592000, 30 days): older secrets
 //     keep working N more seconds, for a rollout without downtime.
+//   - rotate-secret's body may also hold "revoke_tokens": true: every token
+//     issued to the client until now is revoked (tokens_revoked_before is
+//     set to now), for a leaked secret. Introspection reports them
+//     inactive; resource servers that verify tokens locally accept them
+//     until they expire.
+//   - jwks: the client's public keys for private_key_jwt, a JWK Set
+//     {"keys":[…]} of 1 to 10 keys: RSA of 2048 bits or more (RS256,
+//     PS256), EC P-256 (ES256) or Ed25519 (EdDSA); a kid on every key when
+//     there are several; no private or symmetric key (400 naming jwks).
+//     Stored and shown re-encoded, public members only. PATCH with
+//     {"keys":[]} removes the keys; absent when the client has none.
+//   - introspect_all: true lets the client introspect other clients'
+//     tokens (RFC 7662); every client may introspect and revoke its own.
+//     Default false.
 //   - Deleting an API deletes its grants; deleting a client deletes its
-//     secrets and grants.
+//     secrets and grants. DELETE …/clients/{client_id}?revoke_tokens=true
+//     is accepted: a deleted client's tokens are inactive at introspection
+//     anyway, because their client no longer exists.
 //
 // Every change is logged at Info with the admin client's id, the route and
 // the resource id; never a secret.

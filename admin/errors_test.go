@@ -100,6 +100,12 @@ var clientErrors = []errorCase{
 	{name: "rotate/array body", method: "POST", path: "/admin/v1/clients/{client}/rotate-secret", body: `[1]`, status: 400},
 	{name: "rotate/GET", method: "GET", path: "/admin/v1/clients/{client}/rotate-secret", status: 405, allow: "POST"},
 	{name: "item/PUT", method: "PUT", path: "/admin/v1/clients/{client}", body: `{}`, status: 405, allow: "GET, PATCH, DELETE"},
+	{name: "create/jwks private key", method: "POST", path: "/admin/v1/clients", body: `{"name":"A","jwks":{"keys":[` + privateJWK + `]}}`, status: 400},
+	{name: "create/jwks not a set", method: "POST", path: "/admin/v1/clients", body: `{"name":"A","jwks":[1]}`, status: 400},
+	{name: "create/introspect_all string", method: "POST", path: "/admin/v1/clients", body: `{"name":"A","introspect_all":"yes"}`, status: 400},
+	{name: "patch/jwks symmetric", method: "PATCH", path: "/admin/v1/clients/{client}", body: `{"jwks":{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}}`, status: 400},
+	{name: "delete/revoke_tokens not boolean", method: "DELETE", path: "/admin/v1/clients/{client}?revoke_tokens=yes", status: 400},
+	{name: "rotate/revoke_tokens string", method: "POST", path: "/admin/v1/clients/{client}/rotate-secret", body: `{"revoke_tokens":"true"}`, status: 400},
 }
 
 var grantErrors = []errorCase{
@@ -169,3 +175,7 @@ func (h *harness) checkError(t *testing.T, f fixtures, tt errorCase) {
 	}
 	golden(t, a.body)
 }
+
+// privateJWK is the Ed25519 private key of RFC 8037 §A.1: a client must
+// register public keys only.
+const privateJWK = `{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`

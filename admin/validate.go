@@ -1,11 +1,15 @@
 package admin
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"slices"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -96,4 +100,40 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// validJWKS checks a client's jwks field: absent or null leaves it as it
+// is (set false); {"keys":[]} removes the keys; anything else must be a
+// public JWK Set private_key_jwt can use (clientauth.ParseJWKS). It
+// returns the set as stored: the keys re-encoded, nothing but their public
+// members.
+func validJWKS(raw json.RawMessage) (stored []byte, set bool, err error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, false, nil
+	}
+	var empty struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if json.Unmarshal(raw, &empty) == nil && empty.Keys != nil && len(empty.Keys) == 0 {
+		return nil, true, nil
+	}
+	keys, err := clientauth.ParseJWKS(raw)
+	if err != nil {
+		return nil, false, invalid("jwks", "jwks %v", err)
+	}
+	stored, err = json.Marshal(keys)
+	if err != nil {
+		return nil, false, invalid("jwks", "jwks cannot be encoded: %v", err)
+	}
+	return stored, true, nil
+}
+
+// validRevokeTokensQuery accepts ?revoke_tokens=true or false, or none.
+func validRevokeTokensQuery(r *http.Request) error {
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	switch q.Get("revoke_tokens") {
+	case "", "true", "false":
+		return nil
+	}
+	return invalid("revoke_tokens", "revoke_tokens must be true or false")
 }
