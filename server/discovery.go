@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/oauth"
+	"github.com/mintauth/mint/tokenstate"
 )
 
 // metadata is the authorization server metadata of RFC 8414 §2, served at
@@ -21,6 +23,15 @@ type metadata struct {
 	TokenEndpointAuthMethods  []string `json:"token_endpoint_auth_methods_supported"`
 	ScopesSupported           []string `json:"scopes_supported,omitempty"`
 	SigningAlgValuesSupported []string `json:"access_token_signing_alg_values_supported"`
+	// RFC 7523 §2.2 client assertions, and RFC 7662 and RFC 7009 endpoints
+	// (RFC 8414 §2), which authenticate clients as the token endpoint does.
+	TokenEndpointAuthSigningAlgs []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionEndpoint        string   `json:"introspection_endpoint"`
+	IntrospectionAuthMethods     []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	RevocationEndpoint           string   `json:"revocation_endpoint"`
+	RevocationAuthMethods        []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 }
 
 // endpointURL joins the issuer and a path; Auth0-style issuers end in "/".
@@ -44,11 +55,25 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) error {
 		JWKSURI:                   endpointURL(s.cfg.Issuer, jwksPath),
 		GrantTypesSupported:       []string{"client_credentials"},
 		ResponseTypesSupported:    []string{},
-		TokenEndpointAuthMethods:  []string{"client_secret_basic", "client_secret_post"},
+		TokenEndpointAuthMethods:  clientauth.Methods,
 		ScopesSupported:           slices.Compact(scopes),
 		SigningAlgValuesSupported: mint.SigningAlgorithms,
 	}
+	m.TokenEndpointAuthSigningAlgs = assertionAlgs()
+	m.IntrospectionEndpoint = endpointURL(s.cfg.Issuer, tokenstate.IntrospectionPath)
+	m.IntrospectionAuthMethods, m.IntrospectionAuthSigningAlgs = clientauth.Methods, assertionAlgs()
+	m.RevocationEndpoint = endpointURL(s.cfg.Issuer, tokenstate.RevocationPath)
+	m.RevocationAuthMethods, m.RevocationAuthSigningAlgs = clientauth.Methods, assertionAlgs()
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	oauth.WriteJSONCached(w, http.StatusOK, m)
 	return nil
+}
+
+// assertionAlgs names the algorithms a client assertion may use.
+func assertionAlgs() []string {
+	algs := make([]string, len(clientauth.AssertionAlgorithms))
+	for i, a := range clientauth.AssertionAlgorithms {
+		algs[i] = string(a)
+	}
+	return algs
 }

@@ -11,9 +11,11 @@ import (
 	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/admin"
 	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/keyring"
 	"github.com/mintauth/mint/oauth"
 	"github.com/mintauth/mint/token"
+	"github.com/mintauth/mint/tokenstate"
 )
 
 // DefaultTokenPath is the token endpoint of RFC 6749 and Auth0.
@@ -62,6 +64,8 @@ type Server struct {
 	// shown to the operator once; nil otherwise.
 	Generated *Credentials
 	handler   http.Handler
+	// secretUses batches the last use of client secrets (routes makes it).
+	secretUses *clientauth.Recorder
 }
 
 // New opens the store, loads the keys and bootstraps the admin client.
@@ -86,6 +90,7 @@ func (s *Server) init(ctx context.Context) (err error) {
 	if s.Generated, err = s.bootstrap(ctx); err != nil {
 		return err
 	}
+	s.useCache()
 	s.handler = s.routes()
 	return nil
 }
@@ -118,17 +123,23 @@ func (s *Server) Close() error { return s.store.Close() }
 func (s *Server) routes() http.Handler {
 	log := s.cfg.Log
 	mux := http.NewServeMux()
+	s.secretUses = &clientauth.Recorder{Store: s.store, Now: s.now, Log: log}
+	auth := &clientauth.Authenticator{Store: s.store, Issuer: s.cfg.Issuer, Uses: s.secretUses,
+		TokenEndpoint: endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]), Now: s.now, Log: log}
 	endpoint := &token.Endpoint{
 		Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer,
-		DefaultAudience: s.cfg.DefaultAudience, Now: s.now, Log: log,
+		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log,
 	}
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
 	}
+	state := tokenstate.Config{Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer, Auth: auth, Now: s.now, Log: log}
+	mux.Handle(tokenstate.IntrospectionPath, &tokenstate.Introspection{Config: state})
+	mux.Handle(tokenstate.RevocationPath, &tokenstate.Revocation{Config: state})
 	mux.HandleFunc("GET "+jwksPath, s.keys.ServeJWKS)
 	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
-	mux.Handle("/admin/", (&admin.API{Store: s.store, Keys: s.keys, Verifier: s.adminVerifier(), Now: s.now, Log: log}).Handler())
+	mux.Handle("/admin/", (&admin.API{Store: s.adminStore(), Keys: s.keys, Verifier: s.adminVerifier(), Now: s.now, Log: log}).Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
