@@ -2,10 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -15,12 +19,20 @@ const secretWarning = "mint: the client secret is shown only this once: store it
 // clientView is a client as the admin API shows it. ClientSecret is set
 // only in the answers to create and rotate-secret.
 type clientView struct {
-	ClientID     string       `json:"client_id"`
-	Name         string       `json:"name"`
-	ClientSecret string       `json:"client_secret"`
-	Secrets      []secretView `json:"secrets"`
-	CreatedAt    string       `json:"created_at"`
-	UpdatedAt    string       `json:"updated_at"`
+	ClientID     string `json:"client_id"`
+	Name         string `json:"name"`
+	ClientSecret string `json:"client_secret"`
+	JWKS         *struct {
+		Keys []struct {
+			KeyID string `json:"kid"`
+			Type  string `json:"kty"`
+		} `json:"keys"`
+	} `json:"jwks"`
+	IntrospectAll       bool         `json:"introspect_all"`
+	TokensRevokedBefore string       `json:"tokens_revoked_before"`
+	Secrets             []secretView `json:"secrets"`
+	CreatedAt           string       `json:"created_at"`
+	UpdatedAt           string       `json:"updated_at"`
 }
 
 // secretView is what the admin API tells of one secret: never the secret.
@@ -31,15 +43,50 @@ type secretView struct {
 	LastUsedAt string `json:"last_used_at"`
 }
 
+// clientFlags are the flags create and update share besides --name.
+type clientFlags struct {
+	jwksFile      string
+	introspectAll bool
+}
+
+func (f *clientFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.jwksFile, "jwks-file", "", "a `file` holding the client's public JWK Set {\"keys\":[…]}, for private_key_jwt")
+	fs.BoolVar(&f.introspectAll, "introspect-all", false, "let the client introspect other clients' tokens (--introspect-all=false to stop)")
+}
+
+// addTo puts the flags given into an admin request body.
+func (f *clientFlags) addTo(fs *flag.FlagSet, body map[string]any) error {
+	if isSet(fs, "jwks-file") {
+		data, err := os.ReadFile(f.jwksFile)
+		if err != nil {
+			return usagef(fs, "--jwks-file: %v", err)
+		}
+		if !json.Valid(data) {
+			return usagef(fs, "--jwks-file: %s is not JSON", f.jwksFile)
+		}
+		body["jwks"] = json.RawMessage(data)
+	}
+	if isSet(fs, "introspect-all") {
+		body["introspect_all"] = f.introspectAll
+	}
+	return nil
+}
+
 func clientsCreate(ctx context.Context, c *call) error {
 	name := c.fs.String("name", "", "the client's `name`, for people")
+	var extra clientFlags
+	extra.register(c.fs)
 	if _, err := c.parse(0); err != nil {
 		return err
 	}
 	if *name == "" {
 		return usagef(c.fs, "--name is required")
 	}
-	return withSecret(c, callAdmin(ctx, c, http.MethodPost, "/clients", map[string]string{"name": *name}, clientDetail))
+	body := map[string]any{"name": *name}
+	if err := extra.addTo(c.fs, body); err != nil {
+		return err
+	}
+	return withSecret(c, callAdmin(ctx, c, http.MethodPost, "/clients", body, clientDetail))
 }
 
 func clientsList(ctx context.Context, c *call) error {
@@ -59,30 +106,58 @@ func clientsGet(ctx context.Context, c *call) error {
 
 func clientsUpdate(ctx context.Context, c *call) error {
 	name := c.fs.String("name", "", "the client's new `name`")
+	var extra clientFlags
+	extra.register(c.fs)
 	pos, err := c.parse(1)
 	if err != nil {
 		return err
 	}
-	if *name == "" {
-		return usagef(c.fs, "--name is required")
+	body := map[string]any{}
+	if *name != "" {
+		body["name"] = *name
 	}
-	body := map[string]string{"name": *name}
+	if err := extra.addTo(c.fs, body); err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return usagef(c.fs, "give --name, --jwks-file or --introspect-all")
+	}
 	return callAdmin(ctx, c, http.MethodPatch, "/clients/"+url.PathEscape(pos[0]), body, clientDetail)
 }
 
 func clientsDelete(ctx context.Context, c *call) error {
-	return deleteResource(ctx, c, "/clients/", "client")
-}
-
-func clientsRotate(ctx context.Context, c *call) error {
-	ttl := c.fs.Int64("old-secret-ttl", 0, "keep the older secrets working this many `seconds` (default 0: they stop now)")
+	revoke := c.fs.Bool("revoke-tokens", false, "also revoke the client's tokens (they are inactive at introspection anyway once it is gone)")
 	pos, err := c.parse(1)
 	if err != nil {
 		return err
 	}
-	body := map[string]int64{}
+	api, err := c.admin(ctx)
+	if err != nil {
+		return err
+	}
+	path := "/clients/" + url.PathEscape(pos[0])
+	if *revoke {
+		path += "?revoke_tokens=true"
+	}
+	if _, err := api.do(ctx, http.MethodDelete, path, nil); err != nil {
+		return err
+	}
+	return done(c, "deleted %s %s", "client", pos[0])
+}
+
+func clientsRotate(ctx context.Context, c *call) error {
+	ttl := c.fs.Int64("old-secret-ttl", 0, "keep the older secrets working this many `seconds` (default 0: they stop now)")
+	revoke := c.fs.Bool("revoke-tokens", false, "revoke every token issued to the client so far (introspection reports them inactive)")
+	pos, err := c.parse(1)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{}
 	if isSet(c.fs, "old-secret-ttl") {
 		body["old_secret_ttl"] = *ttl
+	}
+	if *revoke {
+		body["revoke_tokens"] = true
 	}
 	path := "/clients/" + url.PathEscape(pos[0]) + "/rotate-secret"
 	return withSecret(c, callAdmin(ctx, c, http.MethodPost, path, body, clientDetail))
@@ -110,6 +185,19 @@ func clientDetail(w *tabwriter.Writer, cl clientView) {
 		row(w, "client_secret", cl.ClientSecret)
 	}
 	row(w, "name", cl.Name)
+	if cl.JWKS != nil {
+		kids := make([]string, 0, len(cl.JWKS.Keys))
+		for _, k := range cl.JWKS.Keys {
+			kids = append(kids, k.Type+" "+orNone(k.KeyID))
+		}
+		row(w, "jwks", strings.Join(kids, ", "))
+	}
+	if cl.IntrospectAll {
+		row(w, "introspect_all", "true")
+	}
+	if cl.TokensRevokedBefore != "" {
+		row(w, "tokens_revoked_before", formatTime(cl.TokensRevokedBefore))
+	}
 	row(w, "created_at", formatTime(cl.CreatedAt))
 	row(w, "updated_at", formatTime(cl.UpdatedAt))
 	if len(cl.Secrets) == 0 {
@@ -128,4 +216,11 @@ func orNever(t string) string {
 		return "never"
 	}
 	return formatTime(t)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(no kid)"
+	}
+	return s
 }

@@ -34,12 +34,12 @@ var groups = []*group{
 		{"delete", "ID", "delete an API and its grants", apisDelete},
 	}},
 	{name: "clients", title: "Clients", summary: "the machines that ask for tokens", commands: []command{
-		{"create", "--name N", "register a client and show its secret, once", clientsCreate},
+		{"create", "--name N [--jwks-file FILE] [--introspect-all]", "register a client and show its secret, once", clientsCreate},
 		{"list", "", "list the clients", clientsList},
 		{"get", "ID", "show one client and its secrets' dates", clientsGet},
-		{"update", "ID --name N", "rename a client", clientsUpdate},
-		{"delete", "ID", "delete a client, its secrets and its grants", clientsDelete},
-		{"rotate-secret", "ID [--old-secret-ttl SECONDS]", "give a client a new secret, shown once; older ones stop working after SECONDS (default 0: now)", clientsRotate},
+		{"update", "ID [--name N] [--jwks-file FILE] [--introspect-all[=false]]", "rename a client, set its public keys or its right to introspect others' tokens", clientsUpdate},
+		{"delete", "ID [--revoke-tokens]", "delete a client, its secrets and its grants", clientsDelete},
+		{"rotate-secret", "ID [--old-secret-ttl SECONDS] [--revoke-tokens]", "give a client a new secret, shown once; older ones stop working after SECONDS (default 0: now)", clientsRotate},
 	}},
 	{name: "grants", title: "Grants", summary: "which client may get tokens for which API", clientIDFlag: true, commands: []command{
 		{"create", `--client-id ID --audience AUD [--scope S]... [--scopes "a b"]`, "let a client get tokens for an API", grantsCreate},
