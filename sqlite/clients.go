@@ -38,6 +38,7 @@ func nullBytes(b []byte) []byte {
 // CreateClient stores a new client with its first secret, whose ClientID is
 // taken from client. ErrConflict: the client ID (or the secret ID) is taken.
 func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
+	defer s.changes.publish(tableClients)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, created_at, updated_at)
@@ -91,6 +92,7 @@ func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
 // UpdateClient applies update to the client in one transaction. ErrNotFound.
 // The ID and creation time are kept whatever update returns.
 func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
+	defer s.changes.publish(tableClients)
 	var out mint.Client
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := scanClient(tx.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
@@ -126,6 +128,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 // DeleteClient deletes the client and, by cascade, its secrets and grants.
 // ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	defer s.changes.publish(tableClients)
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 	err := execOne(ctx, s.write, notFound, `DELETE FROM clients WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {

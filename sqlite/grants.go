@@ -32,6 +32,7 @@ func scanGrant(row rowScanner) (mint.Grant, error) {
 // audience) does not exist. ErrConflict: the ID is taken or the client
 // already has a grant for that audience.
 func (s *Store) CreateGrant(ctx context.Context, g mint.Grant) error {
+	defer s.changes.publish(tableGrants)
 	scopes, err := encodeScopes(g.Scopes)
 	if err != nil {
 		return err
@@ -120,6 +121,7 @@ func (s *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, 
 // The ID, client, audience and creation time are kept whatever update
 // returns.
 func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Grant) (mint.Grant, error)) (mint.Grant, error) {
+	defer s.changes.publish(tableGrants)
 	var out mint.Grant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := scanGrant(tx.QueryRowContext(ctx, selectGrant+` WHERE id = ?`, id))
@@ -156,6 +158,7 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 
 // DeleteGrant deletes one grant. ErrNotFound.
 func (s *Store) DeleteGrant(ctx context.Context, id string) error {
+	defer s.changes.publish(tableGrants)
 	notFound := fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
 	err := execOne(ctx, s.write, notFound, `DELETE FROM grants WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {

@@ -46,6 +46,8 @@ type Store struct {
 	write *sql.DB // one connection; every transaction BEGIN IMMEDIATE
 	read  *sql.DB // query_only connections
 
+	changes changeFeed // see WatchChanges
+
 	closeOnce sync.Once
 	closeErr  error
 }
