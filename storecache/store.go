@@ -1,0 +1,249 @@
+package storecache
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/mintauth/mint"
+)
+
+// Defaults of Options.
+const (
+	DefaultTTL        = 60 * time.Second
+	DefaultMaxEntries = 10_000
+)
+
+// loadTimeout bounds one shared read of the store. A shared read does not
+// end when the request that started it goes away: others may be waiting.
+const loadTimeout = 10 * time.Second
+
+// Options configure a Store. The zero value is usable: no notifications
+// (entries live for the TTL whatever changes), the default TTL and size.
+type Options struct {
+	// Changes tells of committed changes; the sqlite and postgres stores
+	// are Notifiers. Nil: changes made elsewhere are seen once the TTL has
+	// passed.
+	Changes Notifier
+	// TTL is the longest an entry is kept. Zero: DefaultTTL.
+	TTL time.Duration
+	// MaxEntries bounds the entries of each kind. Zero: DefaultMaxEntries.
+	MaxEntries int
+	// Log receives a warning when the Notifier stops listening.
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is a mint.Store that answers the token path's reads from memory.
+// It is safe for concurrent use. Close stops watching for changes and
+// closes the wrapped store.
+type Store struct {
+	writes // every method not cached; writes empty the cache
+
+	ttl time.Duration
+	now func() time.Time
+	log *slog.Logger
+
+	// gen counts flushes; an answer is stored only if gen has not moved
+	// since it was read. live: changes are being heard (or there is no
+	// Notifier), so answers may be kept.
+	gen    atomic.Uint64
+	live   atomic.Bool
+	flight singleflight.Group
+
+	clients   *table[mint.Client]
+	secrets   *table[[]mint.Secret]
+	grants    *table[[]mint.Grant] // a client's, by client ID
+	grantFor  *table[mint.Grant]   // by pairKey(client ID, audience)
+	apis      *table[mint.API]     // by ID
+	audiences *table[mint.API]     // by audience
+
+	hits, misses, loads, bypassed, flushes atomic.Uint64
+
+	stopWatch context.CancelFunc
+	watching  chan struct{} // closed when the watch has ended
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ mint.Store = (*Store)(nil)
+
+// New returns a Store reading through to store. With opts.Changes it starts
+// watching for changes at once; until the Notifier is listening, reads
+// pass through. The caller must Close the Store, which closes store.
+func New(store mint.Store, opts Options) *Store {
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = DefaultMaxEntries
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	n := opts.MaxEntries
+	c := &Store{
+		ttl: opts.TTL, now: opts.Now, log: opts.Log,
+		clients:   newTable('c', n, cloneClient),
+		secrets:   newTable('s', n, cloneSecrets),
+		grants:    newTable('g', n, cloneGrants),
+		grantFor:  newTable('f', n, cloneGrant),
+		apis:      newTable('a', n, cloneAPI),
+		audiences: newTable('u', n, cloneAPI),
+		watching:  make(chan struct{}),
+	}
+	c.writes = writes{Store: store, cache: c}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopWatch = cancel
+	if opts.Changes == nil {
+		c.live.Store(true)
+		close(c.watching)
+	} else {
+		go c.watch(ctx, opts.Changes)
+	}
+	return c
+}
+
+// Fresh returns the store for callers that must read the latest state, as
+// the admin API does: reads go to the wrapped store, and writes empty this
+// cache once they return. Closing it closes c.
+func (c *Store) Fresh() mint.Store { return c.writes }
+
+// Close stops watching for changes and closes the wrapped store. It is safe
+// to call more than once.
+func (c *Store) Close() error {
+	c.closeOnce.Do(func() {
+		c.stopWatch()
+		<-c.watching
+		c.closeErr = c.writes.Store.Close()
+	})
+	return c.closeErr
+}
+
+// Stats are a Store's counters since New.
+type Stats struct {
+	Hits     uint64 // reads answered from memory
+	Misses   uint64 // reads that waited for the store, alone or sharing a read
+	Loads    uint64 // reads of the store made to fill the cache
+	Bypassed uint64 // reads passed to the store while changes were not heard
+	Flushes  uint64 // times the cache was emptied
+	Entries  int    // entries held now, every kind together
+	Watching bool   // whether answers are kept: changes are heard, or no Notifier
+}
+
+// Stats returns the counters. It is safe to call at any time.
+func (c *Store) Stats() Stats {
+	return Stats{
+		Hits: c.hits.Load(), Misses: c.misses.Load(), Loads: c.loads.Load(),
+		Bypassed: c.bypassed.Load(), Flushes: c.flushes.Load(),
+		Entries: c.clients.len() + c.secrets.len() + c.grants.len() +
+			c.grantFor.len() + c.apis.len() + c.audiences.len(),
+		Watching: c.live.Load(),
+	}
+}
+
+// flush empties the cache. Moving gen first makes every read in flight
+// unable to store what it read (see table.put).
+func (c *Store) flush() {
+	c.gen.Add(1)
+	c.flushes.Add(1)
+	c.clients.flush()
+	c.secrets.flush()
+	c.grants.flush()
+	c.grantFor.flush()
+	c.apis.flush()
+	c.audiences.flush()
+}
+
+// cached answers key from t, or reads it with fetch and keeps the answer.
+// Reads of one key in one generation share one fetch; a caller whose ctx
+// ends stops waiting, without ending the fetch others may share.
+func cached[V any](ctx context.Context, c *Store, t *table[V], key string, fetch func(context.Context) (V, error)) (V, error) {
+	gen := c.gen.Load() // before live: see deaf
+	if !c.live.Load() {
+		c.bypassed.Add(1)
+		return fetch(ctx)
+	}
+	now := c.now()
+	if v, ok := t.get(key, now); ok {
+		c.hits.Add(1)
+		return t.clone(v), nil
+	}
+	c.misses.Add(1)
+	done := c.flight.DoChan(t.loadKey(gen, key), func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		defer cancel()
+		c.loads.Add(1)
+		v, err := fetch(lctx)
+		if err == nil {
+			t.put(key, v, now.Add(c.ttl), gen, &c.gen)
+		}
+		return v, err
+	})
+	select {
+	case r := <-done:
+		if r.Err != nil {
+			var zero V
+			return zero, r.Err
+		}
+		return t.clone(r.Val.(V)), nil
+	case <-ctx.Done():
+		var zero V
+		return zero, ctx.Err()
+	}
+}
+
+// GetClient: ErrNotFound, never cached.
+func (c *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
+	return cached(ctx, c, c.clients, id, func(ctx context.Context) (mint.Client, error) {
+		return c.writes.Store.GetClient(ctx, id)
+	})
+}
+
+// ListSecrets: ErrNotFound, never cached.
+func (c *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret, error) {
+	return cached(ctx, c, c.secrets, clientID, func(ctx context.Context) ([]mint.Secret, error) {
+		return c.writes.Store.ListSecrets(ctx, clientID)
+	})
+}
+
+// ListGrants caches one client's grants; every grant (clientID "") is read
+// from the store.
+func (c *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, error) {
+	if clientID == "" {
+		return c.writes.Store.ListGrants(ctx, "")
+	}
+	return cached(ctx, c, c.grants, clientID, func(ctx context.Context) ([]mint.Grant, error) {
+		return c.writes.Store.ListGrants(ctx, clientID)
+	})
+}
+
+// FindGrant: ErrNotFound, never cached.
+func (c *Store) FindGrant(ctx context.Context, clientID, audience string) (mint.Grant, error) {
+	return cached(ctx, c, c.grantFor, pairKey(clientID, audience), func(ctx context.Context) (mint.Grant, error) {
+		return c.writes.Store.FindGrant(ctx, clientID, audience)
+	})
+}
+
+// GetAPI: ErrNotFound, never cached.
+func (c *Store) GetAPI(ctx context.Context, id string) (mint.API, error) {
+	return cached(ctx, c, c.apis, id, func(ctx context.Context) (mint.API, error) {
+		return c.writes.Store.GetAPI(ctx, id)
+	})
+}
+
+// GetAPIByAudience: ErrNotFound, never cached.
+func (c *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API, error) {
+	return cached(ctx, c, c.audiences, audience, func(ctx context.Context) (mint.API, error) {
+		return c.writes.Store.GetAPIByAudience(ctx, audience)
+	})
+}

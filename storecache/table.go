@@ -1,0 +1,84 @@
+package storecache
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// table is one kind of cached answer, by key. It holds at most max entries;
+// a new entry past that pushes out an arbitrary one.
+type table[V any] struct {
+	kind  byte      // names the kind in load keys
+	clone func(V) V // a copy a caller may change
+	max   int
+
+	mu sync.RWMutex
+	m  map[string]entry[V]
+}
+
+type entry[V any] struct {
+	val     V
+	expires time.Time
+}
+
+func newTable[V any](kind byte, max int, clone func(V) V) *table[V] {
+	return &table[V]{kind: kind, clone: clone, max: max, m: make(map[string]entry[V])}
+}
+
+// get returns the entry for key unless it is missing or expired at now.
+func (t *table[V]) get(key string, now time.Time) (V, bool) {
+	t.mu.RLock()
+	e, ok := t.m[key]
+	t.mu.RUnlock()
+	if !ok || !now.Before(e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.val, true
+}
+
+// put stores val for key unless the cache's generation has moved on from
+// gen, which means it was emptied since val was read. The check and the
+// store are one step under the table's lock, and flush moves the
+// generation before it takes that lock, so an answer read before a change
+// can never be stored after the flush for that change.
+func (t *table[V]) put(key string, val V, expires time.Time, gen uint64, current *atomic.Uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if current.Load() != gen {
+		return
+	}
+	if _, ok := t.m[key]; !ok && len(t.m) >= t.max {
+		for k := range t.m { // Go starts map iteration at a random place
+			delete(t.m, k)
+			break
+		}
+	}
+	t.m[key] = entry[V]{val: val, expires: expires}
+}
+
+func (t *table[V]) flush() {
+	t.mu.Lock()
+	clear(t.m)
+	t.mu.Unlock()
+}
+
+func (t *table[V]) len() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.m)
+}
+
+// loadKey names one read of key in generation gen, for singleflight: reads
+// of one key share a load only within one generation, so that a read
+// starting after a flush never takes an answer read before it.
+func (t *table[V]) loadKey(gen uint64, key string) string {
+	return string(t.kind) + strconv.FormatUint(gen, 10) + ":" + key
+}
+
+// pairKey joins two strings into one key that no other pair gives.
+func pairKey(a, b string) string {
+	return strconv.Itoa(len(a)) + ":" + a + b
+}
