@@ -31,23 +31,27 @@
 //     credentials in the URI, and the secret is by then in access logs and
 //     must be rotated; failing loudly says so.
 //
-// # Client authentication (RFC 6749 §2.3.1)
+// # Client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2)
+//
+// Package clientauth parses and checks the credentials, as it does for the
+// introspection and revocation endpoints; its doc lists every choice.
 //
 //   - client_secret_post (client_id and client_secret in the body) or
 //     client_secret_basic (HTTP Basic whose id and secret are form-urlencoded
 //     before base64, decoded with url.QueryUnescape). Both at once is
 //     invalid_request; a body client_id that differs from Basic's is
 //     invalid_request; a body client_id equal to it is allowed.
+//   - private_key_jwt: client_assertion_type and client_assertion, a JWT
+//     signed with a key of the client's registered JWKS. With Basic or
+//     client_secret too: invalid_request.
 //   - No credentials, and a malformed Authorization header (not Basic, bad
 //     base64, no colon, bad escapes, an empty half), are invalid_client (401)
 //     with WWW-Authenticate: Basic realm="mint".
-//   - An unknown client, a wrong secret and an expired secret are the same
-//     invalid_client, "client authentication failed", with the challenge
-//     header only when Basic was used (RFC 6749 §5.2). They cost the same:
-//     an unknown client is compared against a dummy digest, and a known
-//     client's presented secret is compared with every one of its secrets
-//     without stopping at a match. Failures are logged at Info with the
-//     client_id only.
+//   - An unknown client, a wrong secret, an expired secret and a refused
+//     assertion are the same invalid_client, "client authentication
+//     failed", with the challenge header only when Basic was used (RFC 6749
+//     §5.2). Secret checks cost the same whether the client exists or not.
+//     Failures are logged at Info with the client_id and a reason.
 //
 // # grant_type
 //
