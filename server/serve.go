@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -26,7 +27,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	go s.MaintainKeys(ctx)
+	defer s.runBackground(ctx)()
 	select {
 	case err := <-errc:
 		return err
@@ -40,6 +41,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return serveErr
 	}
 	return err
+}
+
+// runBackground starts the server's periodic work: key maintenance, and
+// flushing secret uses (and pruning expired revocations). The returned
+// function stops it and waits, so the last uses are written before the
+// store is closed.
+func (s *Server) runBackground(ctx context.Context) (stop func()) {
+	bg, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.MaintainKeys(bg) })
+	wg.Go(func() { s.secretUses.Run(bg) })
+	return func() { cancel(); wg.Wait() }
 }
 
 // statusRecorder remembers the status a handler wrote, for the access log.

@@ -215,10 +215,11 @@ func TestTourAsNewUser(t *testing.T) {
 			t.Fatalf("create API %s: status %d", aud, resp.StatusCode)
 		}
 	}
-	var client struct{ ClientID, ClientSecret string }
-	var raw map[string]string
-	call(t, "POST", m.url+"/admin/v1/clients", admin, map[string]any{"name": "cargo partner"}, &raw)
-	client.ClientID, client.ClientSecret = raw["client_id"], raw["client_secret"]
+	var client struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	call(t, "POST", m.url+"/admin/v1/clients", admin, map[string]any{"name": "cargo partner"}, &client)
 	resp := call(t, "POST", m.url+"/admin/v1/grants", admin, map[string]any{
 		"client_id": client.ClientID, "audience": "https://dataloy", "scopes": []string{"read:cargo"}}, nil)
 	if resp.StatusCode != http.StatusCreated {
@@ -302,5 +303,29 @@ func TestSIGTERMShutsDownCleanly(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("mint serve did not stop after SIGTERM")
+	}
+}
+
+// TestSecretLastUseSurvivesShutdown: secret uses are batched in memory; a
+// graceful shutdown must write them before the database closes.
+func TestSecretLastUseSurvivesShutdown(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "mint.db")
+	env := []string{"MINT_BOOTSTRAP_CLIENT_ID=" + adminID, "MINT_BOOTSTRAP_CLIENT_SECRET=" + adminSecret}
+	first := startMint(t, env, "--db", db)
+	getToken(t, first.url+"/oauth/token", map[string]string{
+		"client_id": adminID, "client_secret": adminSecret, "audience": "urn:mint:admin"})
+	first.stop(t)
+
+	second := startMint(t, env, "--db", db)
+	admin := getToken(t, second.url+"/oauth/token", map[string]string{
+		"client_id": adminID, "client_secret": adminSecret, "audience": "urn:mint:admin"}).AccessToken
+	var client struct {
+		Secrets []struct {
+			LastUsedAt string `json:"last_used_at"`
+		} `json:"secrets"`
+	}
+	call(t, "GET", second.url+"/admin/v1/clients/"+adminID, admin, nil, &client)
+	if len(client.Secrets) != 1 || client.Secrets[0].LastUsedAt == "" {
+		t.Fatalf("secrets = %+v, want the first run's use recorded", client.Secrets)
 	}
 }

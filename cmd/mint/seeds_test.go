@@ -65,14 +65,17 @@ func TestSeedSnippets(t *testing.T) {
 func newPartner(t *testing.T, base, admin, audience string) (id, secret string) {
 	t.Helper()
 	call(t, "POST", base+"/admin/v1/apis", admin, map[string]any{"name": audience, "audience": audience}, nil)
-	var c map[string]string
+	var c struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
 	if resp := call(t, "POST", base+"/admin/v1/clients", admin, map[string]any{"name": "partner"}, &c); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create client: status %d", resp.StatusCode)
 	}
-	if resp := call(t, "POST", base+"/admin/v1/grants", admin, map[string]any{"client_id": c["client_id"], "audience": audience}, nil); resp.StatusCode != http.StatusCreated {
+	if resp := call(t, "POST", base+"/admin/v1/grants", admin, map[string]any{"client_id": c.ID, "audience": audience}, nil); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create grant: status %d", resp.StatusCode)
 	}
-	return c["client_id"], c["client_secret"]
+	return c.ID, c.Secret
 }
 
 func fillSnippet(t *testing.T, file string, placeholders, values map[string]string) string {
