@@ -260,7 +260,7 @@ func mustToken(t *testing.T, r *replica, clientID, secret, audience string) stri
 // fails the test if r still issues tokens after limit.
 func refusedWithin(t *testing.T, r *replica, clientID, secret, audience string, start time.Time, limit time.Duration) time.Duration {
 	t.Helper()
-	const pollEvery = 50 * time.Millisecond
+	const pollEvery = 5 * time.Millisecond
 	for {
 		status, ans, err := requestToken(t.Context(), r, clientID, secret, audience)
 		if err != nil {

@@ -51,21 +51,23 @@ func TestTwoReplicasOneDatabase(t *testing.T) {
 	})
 	t.Run("SecretRotatedOnAIsRefusedByB", func(t *testing.T) {
 		mustToken(t, b, clientID, secret, audience)
+		answersFromCache(t, dsn, b, clientID, secret)
 		var rotated struct {
 			ClientSecret string `json:"client_secret"`
 		}
 		call(t, http.StatusOK, "POST", a.url+"/admin/v1/clients/"+clientID+"/rotate-secret", admin, nil, &rotated)
 		d := refusedWithin(t, b, clientID, secret, audience, time.Now(), invalidationBound)
-		t.Logf("old secret refused by B %v after the rotation on A returned", d)
+		t.Logf("old secret, served from B's cache before, refused by B %v after the rotation on A returned", d)
 		mustToken(t, b, clientID, rotated.ClientSecret, audience)
 		secret = rotated.ClientSecret
 	})
 	t.Run("ClientDeletedOnAIsRefusedByB", func(t *testing.T) {
 		gone, goneSecret := setUpClient(t, a, admin)
 		mustToken(t, b, gone, goneSecret, audience)
+		answersFromCache(t, dsn, b, gone, goneSecret)
 		call(t, http.StatusNoContent, "DELETE", a.url+"/admin/v1/clients/"+gone, admin, nil, nil)
 		d := refusedWithin(t, b, gone, goneSecret, audience, time.Now(), invalidationBound)
-		t.Logf("deleted client refused by B %v after the delete on A returned", d)
+		t.Logf("deleted client, served from B's cache before, refused by B %v after the delete on A returned", d)
 	})
 	t.Run("KillAUnderLoadBFailsNothing", func(t *testing.T) {
 		killUnderLoad(t, a, b, clientID, secret)
