@@ -4,8 +4,9 @@
 //
 // Everything replicas must agree on lives in the database: signing keys,
 // APIs, clients, secrets and grants. The Store keeps no cache; every call is
-// a query, so a change made through one replica is seen by the next request
-// any replica serves.
+// a query. Replicas that cache (package storecache) learn of every change
+// through WatchChanges, which LISTENs for the notifications migration
+// 00003's triggers send.
 //
 // # Connection string
 //
