@@ -44,16 +44,18 @@ type mintServer struct {
 	adminToken string
 }
 
-// startMint runs server.New on a fresh SQLite file behind an httptest
-// server whose URL is the issuer. cfg's DB, Issuer and bootstrap client
-// are filled in.
+// startMint runs server.New behind an httptest server whose URL is the
+// issuer, on cfg.DB or else a fresh SQLite file. cfg's Issuer and bootstrap
+// client are filled in.
 func startMint(t *testing.T, cfg server.Config) *mintServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DB = filepath.Join(t.TempDir(), "mint.db")
+	if cfg.DB == "" {
+		cfg.DB = filepath.Join(t.TempDir(), "mint.db")
+	}
 	cfg.Issuer = "http://" + ln.Addr().String()
 	cfg.BootstrapClientID, cfg.BootstrapClientSecret = adminID, adminSecret
 	srv, err := server.New(context.Background(), cfg)
