@@ -69,6 +69,9 @@ func TestTwoReplicasOneDatabase(t *testing.T) {
 		d := refusedWithin(t, b, gone, goneSecret, audience, time.Now(), invalidationBound)
 		t.Logf("deleted client, served from B's cache before, refused by B %v after the delete on A returned", d)
 	})
+	t.Run("KeyRotatedOnAIsUsedByB", func(t *testing.T) {
+		keyRotatedOnAIsUsedByB(t, a, b, admin, clientID, secret)
+	})
 	t.Run("KillAUnderLoadBFailsNothing", func(t *testing.T) {
 		killUnderLoad(t, a, b, clientID, secret)
 	})
@@ -216,4 +219,37 @@ func killUnderLoad(t *testing.T, a, b *replica, clientID, secret string) {
 	}
 	// B still answers after A is gone.
 	mustToken(t, b, clientID, secret, audience)
+}
+
+// keyRotatedOnAIsUsedByB: an immediate rotation (a key compromise) made
+// through A is published and used by B at once, not at B's next periodic
+// key maintenance (30 s): B hears the change through LISTEN/NOTIFY.
+func keyRotatedOnAIsUsedByB(t *testing.T, a, b *replica, admin, clientID, secret string) {
+	var keys []struct {
+		KID   string `json:"kid"`
+		State string `json:"state"`
+	}
+	call(t, http.StatusOK, "POST", a.url+"/admin/v1/keys/rotate", admin, map[string]any{"algorithm": "RS256", "immediate": true}, &keys)
+	var newKID string
+	for _, k := range keys {
+		if k.State == "active" {
+			newKID = k.KID
+		}
+	}
+	start := time.Now()
+	for {
+		tok, err := jwt.ParseSigned(mustToken(t, b, clientID, secret, audience), []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		published := jwks(t, b)
+		if tok.Headers[0].KeyID == newKID && len(published.Key(newKID)) == 1 {
+			t.Logf("B signs with and publishes the key rotated in on A %v after the rotation returned", time.Since(start))
+			return
+		}
+		if time.Since(start) > invalidationBound {
+			t.Fatalf("B still signs with %s %v after A rotated to %s", tok.Headers[0].KeyID, time.Since(start), newKID)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

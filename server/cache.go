@@ -21,7 +21,7 @@ var (
 // s.store stops the cache's watch and closes the database.
 func (s *Server) useCache() {
 	changes, _ := s.store.(storecache.Notifier)
-	s.store = storecache.New(s.store, storecache.Options{Changes: changes, Log: s.cfg.Log})
+	s.store = storecache.New(s.store, storecache.Options{Changes: changes, Log: s.cfg.Log, OnChange: s.noticeKeyChange})
 }
 
 // adminStore is the store of the admin API: reads from the database, never
@@ -40,4 +40,18 @@ func (s *Server) CacheStats() storecache.Stats {
 		return c.Stats()
 	}
 	return storecache.Stats{}
+}
+
+// noticeKeyChange wakes key maintenance when any replica changed the
+// signing keys, or the watch (re)started and changes may have been missed,
+// so a rotation made elsewhere is published here at once rather than at
+// the next KeyMaintenanceInterval.
+func (s *Server) noticeKeyChange(table string) {
+	if table != "signing_keys" && table != "" {
+		return
+	}
+	select {
+	case s.keysChanged <- struct{}{}:
+	default: // a wake-up is already pending
+	}
 }

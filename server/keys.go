@@ -80,7 +80,8 @@ func sqlitePath(dsn string) (string, bool) {
 }
 
 // MaintainKeys runs the key ring's Maintain now, then every
-// KeyMaintenanceInterval until ctx ends. Failures are logged: the ring
+// KeyMaintenanceInterval and whenever a replica changed the keys (see
+// noticeKeyChange), until ctx ends. Failures are logged: the ring
 // keeps its keys, and the next round tries again.
 func (s *Server) MaintainKeys(ctx context.Context) {
 	t := time.NewTicker(KeyMaintenanceInterval)
@@ -93,6 +94,7 @@ func (s *Server) MaintainKeys(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.keysChanged:
 		}
 	}
 }

@@ -66,6 +66,8 @@ type Server struct {
 	handler   http.Handler
 	// secretUses batches the last use of client secrets (routes makes it).
 	secretUses *clientauth.Recorder
+	// keysChanged wakes key maintenance when the keys changed elsewhere.
+	keysChanged chan struct{}
 }
 
 // New opens the store, loads the keys and bootstraps the admin client.
@@ -75,7 +77,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Server{cfg: cfg, store: store, now: cfg.Now}
+	s := &Server{cfg: cfg, store: store, now: cfg.Now, keysChanged: make(chan struct{}, 1)}
 	if err := s.init(ctx); err != nil {
 		store.Close()
 		return nil, err

@@ -34,6 +34,11 @@ type Options struct {
 	TTL time.Duration
 	// MaxEntries bounds the entries of each kind. Zero: DefaultMaxEntries.
 	MaxEntries int
+	// OnChange, when set, is told of every change the Notifier reports,
+	// tables the cache ignores included, and of "" each time it (re)starts
+	// listening: others in the process (the key ring) react to the same
+	// notifications without a second watch. It must be quick.
+	OnChange func(table string)
 	// Log receives a warning when the Notifier stops listening.
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -49,6 +54,8 @@ type Store struct {
 	ttl time.Duration
 	now func() time.Time
 	log *slog.Logger
+	// onChange is Options.OnChange, never nil.
+	onChange func(table string)
 
 	// gen counts flushes; an answer is stored only if gen has not moved
 	// since it was read. live: changes are being heard (or there is no
@@ -90,9 +97,12 @@ func New(store mint.Store, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.OnChange == nil {
+		opts.OnChange = func(string) {}
+	}
 	n := opts.MaxEntries
 	c := &Store{
-		ttl: opts.TTL, now: opts.Now, log: opts.Log,
+		ttl: opts.TTL, now: opts.Now, log: opts.Log, onChange: opts.OnChange,
 		clients:   newTable('c', n, cloneClient),
 		secrets:   newTable('s', n, cloneSecrets),
 		grants:    newTable('g', n, cloneGrants),

@@ -43,6 +43,7 @@ func (c *Store) watch(ctx context.Context, n Notifier) {
 				listened.Store(true)
 			}
 			c.changed(table)
+			c.onChange(table)
 		})
 		c.deaf()
 		if ctx.Err() != nil {
