@@ -9,12 +9,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// notificationSettle is far more than the few milliseconds a change
+// notification takes to reach another replica on this machine.
+const notificationSettle = 250 * time.Millisecond
+
 // answersFromCache checks that r issues tokens to the client while the
 // tables the token path reads (apis, clients, secrets, grants) are locked
 // against every read: r must answer from its cache, not from the database.
-// The client must have had a token from r since the last change to them.
+// It first lets the notifications of the test's earlier writes reach r
+// (they arrive asynchronously, and each empties r's cache), then warms r's
+// cache with one token request.
 func answersFromCache(t *testing.T, dsn string, r *replica, clientID, secret string) {
 	t.Helper()
+	time.Sleep(notificationSettle)
+	mustToken(t, r, clientID, secret, audience)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
