@@ -80,7 +80,7 @@ type loadedKey struct {
 	meta   mint.SigningKey // without PrivateKey
 	sealed []byte          // PrivateKey as stored
 	public jose.JSONWebKey
-	signer jose.Signer
+	signer *compactSigner
 }
 
 // Open loads the keys from store and brings them up to date (Maintain): on
@@ -160,8 +160,11 @@ func (r *Ring) load(k mint.SigningKey, previous []loadedKey) (loadedKey, error) 
 		return loadedKey{}, fmt.Errorf("signing key %s: %w", k.ID, err)
 	}
 	jwk := jose.JSONWebKey{Key: priv, KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"}
-	opts := (&jose.SignerOptions{}).WithType(TokenType)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: jwk}, opts)
+	header, err := joseHeader(k.Algorithm, jwk)
+	if err != nil {
+		return loadedKey{}, fmt.Errorf("signer for key %s: %w", k.ID, err)
+	}
+	signer, err := newCompactSigner(k.Algorithm, priv, header)
 	if err != nil {
 		return loadedKey{}, fmt.Errorf("signer for key %s: %w", k.ID, err)
 	}
@@ -181,11 +184,7 @@ func (r *Ring) Sign(ctx context.Context, alg string, payload []byte) (string, er
 			return "", fmt.Errorf("no %s key signs yet", alg)
 		}
 	}
-	jws, err := k.signer.Sign(payload)
-	if err != nil {
-		return "", fmt.Errorf("sign token: %w", err)
-	}
-	return jws.CompactSerialize()
+	return k.signer.Sign(payload)
 }
 
 // signingKey returns the key of alg that signs at t.
