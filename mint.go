@@ -26,6 +26,7 @@ var AdminScopes = []string{
 	"clients:read", "clients:write",
 	"grants:read", "grants:write",
 	"keys:read", "keys:write",
+	"audit:read",
 }
 
 // The JWS algorithms mint signs access tokens with (RFC 7518 §3, RFC 8037).
@@ -49,8 +50,12 @@ type API struct {
 	TokenLifetime time.Duration
 	// SigningAlg is the algorithm of the API's tokens; empty means AlgRS256.
 	SigningAlg string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// AuditIssuance says which token issuances for the API the audit log
+	// records: AuditAll (also when empty), "sample:N" (one in N) or
+	// AuditOff. Failures and admin changes are always recorded.
+	AuditIssuance string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Alg returns the API's signing algorithm, AlgRS256 when unset.
@@ -149,3 +154,75 @@ var (
 	// with the same audience, a second grant for one client and API, …).
 	ErrConflict = errors.New("conflict")
 )
+
+// Values of API.AuditIssuance besides "sample:N".
+const (
+	AuditAll = "all"
+	AuditOff = "off"
+)
+
+// Kinds of audit records besides the admin changes, whose kind is
+// "admin.<resource>.<action>" (admin.clients.create, admin.keys.rotate, …).
+const (
+	AuditTokenIssued = "token.issued"
+	AuditAuthFailure = "auth.failure"
+)
+
+// AuditRecord is one entry of the audit log: an admin change, a failed
+// client authentication or a token issued. Records form a hash chain: each
+// one's Hash covers its fields and the Hash of the record before it (see
+// package audit), so a changed or missing record breaks the chain.
+type AuditRecord struct {
+	// Seq numbers the records of a deployment 1, 2, 3, … without gaps; the
+	// store assigns it.
+	Seq int64
+	// Time is when it happened, in UTC to the microsecond.
+	Time time.Time
+	Kind string
+	// Actor is who acted: the admin client for an admin change, the
+	// client (as it named itself, for a failure) otherwise.
+	Actor string
+	// ClientID is the client the record is about, if any: the client
+	// changed, or whose grant or secret was; the client of a token.
+	ClientID string
+	// Subject is the ID of the resource acted on (API, client, grant,
+	// key), or the "jti" of a token issued.
+	Subject string
+	// Source is the network address the request came from.
+	Source string
+	// Details is a JSON object: before and after for an admin change,
+	// audience, scopes and jti for a token, method and reason for a
+	// failure. Never a secret, digest or key material.
+	Details []byte
+	// PrevHash and Hash chain the records; the store sets both.
+	PrevHash []byte
+	Hash     []byte
+}
+
+// AuditFilter selects audit records; zero fields select all.
+type AuditFilter struct {
+	// ClientID selects records whose Actor or ClientID is this client.
+	ClientID string
+	// Kind selects one kind, or every kind under a prefix ending in "."
+	// ("admin.").
+	Kind string
+	// Since and Until bound Time: Since ≤ Time < Until.
+	Since, Until time.Time
+	// AfterSeq selects records with a greater Seq, for paging and
+	// following.
+	AfterSeq int64
+	// Limit is the most records returned; 0 means 1000.
+	Limit int
+}
+
+// AuditAnchor is where the kept chain starts: the last record pruned (zero
+// when nothing was), whose Hash the first kept record's PrevHash must be.
+type AuditAnchor struct {
+	Seq  int64
+	Hash []byte
+	// Pruned is when pruning last moved the anchor.
+	Pruned time.Time
+	// HeadSeq is the Seq of the last record appended, kept apart from the
+	// records so that deleting the newest ones shows too.
+	HeadSeq int64
+}

@@ -2,6 +2,7 @@ package mint
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -105,3 +106,51 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// AuditStore keeps the audit log, a hash chain of mint.AuditRecord. Both
+// backends implement it beside Store; it is a separate interface so that
+// wrappers of Store (package storecache) need not know it.
+//
+// Appends are serialised across every process sharing the database, so the
+// chain is linear: the store reads the chain head, sets Seq, PrevHash and
+// Hash (with audit.Seal) and writes the record in one transaction.
+type AuditStore interface {
+	// AppendAudit appends records in order, in one transaction, setting
+	// their Seq, PrevHash and Hash and truncating Time to the microsecond.
+	AppendAudit(ctx context.Context, records []AuditRecord) error
+	// ListAudit returns the records filter selects, by Seq ascending.
+	ListAudit(ctx context.Context, filter AuditFilter) ([]AuditRecord, error)
+	// AuditAnchor returns where the kept chain starts.
+	AuditAnchor(ctx context.Context) (AuditAnchor, error)
+	// PruneAudit deletes the records older than before, keeping at least
+	// the newest record, and makes the last one deleted the anchor, in one
+	// transaction. It returns how many it deleted.
+	PruneAudit(ctx context.Context, before time.Time) (int, error)
+}
+
+// auditKey is the context key of WithAudit.
+type auditKey struct{}
+
+// WithAudit returns a context that makes a Store write method record the
+// change it makes in the audit log, in the same transaction: once the
+// write has succeeded, and before it commits, the store calls record and
+// appends what it returns (as AppendAudit would). If the write fails, or
+// its update function returns an error, nothing is recorded. record runs
+// inside the transaction, so, like an update function, it must not call
+// the Store; it may read what the update function saw. Only the write
+// methods of the admin API's resources honour it (APIs, clients, secrets,
+// grants, signing keys); pass such a context to one write only.
+func WithAudit(ctx context.Context, record func() AuditRecord) context.Context {
+	return context.WithValue(ctx, auditKey{}, record)
+}
+
+// AuditFrom returns the function WithAudit put in ctx, or nil.
+func AuditFrom(ctx context.Context) func() AuditRecord {
+	f, _ := ctx.Value(auditKey{}).(func() AuditRecord)
+	return f
+}
+
+// ErrUnavailable: the storage cannot be reached or cannot write now (the
+// database server is down, the disk is full or read-only). Stores wrap it
+// beside the driver's error so that callers can answer 503 rather than 500.
+var ErrUnavailable = errors.New("storage unavailable")

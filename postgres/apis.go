@@ -11,7 +11,7 @@ import (
 	"github.com/mintauth/mint"
 )
 
-const apiColumns = `id, name, audience, scopes, token_lifetime_ns, signing_alg, created_at, updated_at`
+const apiColumns = `id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, created_at, updated_at`
 
 const selectAPI = `SELECT ` + apiColumns + ` FROM apis`
 
@@ -20,7 +20,7 @@ func scanAPI(row pgx.Row) (mint.API, error) {
 		api      mint.API
 		lifetime int64
 	)
-	err := row.Scan(&api.ID, &api.Name, &api.Audience, &api.Scopes, &lifetime, &api.SigningAlg,
+	err := row.Scan(&api.ID, &api.Name, &api.Audience, &api.Scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance,
 		&api.CreatedAt, &api.UpdatedAt)
 	if err != nil {
 		return mint.API{}, err
@@ -32,11 +32,14 @@ func scanAPI(row pgx.Row) (mint.API, error) {
 
 // CreateAPI stores a new API. ErrConflict: the ID or audience is taken.
 func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
-	_, err := s.pool.Exec(ctx,
-		`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		api.ID, api.Name, api.Audience, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg,
-		millis(api.CreatedAt), millis(api.UpdatedAt))
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx,
+			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, created_at, updated_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			api.ID, api.Name, api.Audience, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance,
+			millis(api.CreatedAt), millis(api.UpdatedAt))
+		return err
+	})
 	if hasCode(err, uniqueViolation) {
 		return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
 	}
@@ -97,9 +100,9 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			return err
 		}
 		out, err = scanAPI(tx.QueryRow(ctx,
-			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, updated_at = $5
-			  WHERE id = $6 RETURNING `+apiColumns,
-			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, millis(api.UpdatedAt), id))
+			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, audit_issuance = $5, updated_at = $6
+			  WHERE id = $7 RETURNING `+apiColumns,
+			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, millis(api.UpdatedAt), id))
 		if err != nil {
 			return fmt.Errorf("postgres: update api %q: %w", id, err)
 		}
@@ -114,7 +117,7 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 // DeleteAPI deletes the API and, by cascade, every grant on it. ErrNotFound.
 func (s *Store) DeleteAPI(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
-	err := execOne(ctx, s.pool, notFound, `DELETE FROM apis WHERE id = $1`, id)
+	err := s.execOneInTx(ctx, notFound, `DELETE FROM apis WHERE id = $1`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return fmt.Errorf("postgres: delete api %q: %w", id, err)
 	}

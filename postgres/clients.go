@@ -115,7 +115,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 // ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
-	err := execOne(ctx, s.pool, notFound, `DELETE FROM clients WHERE id = $1`, id)
+	err := s.execOneInTx(ctx, notFound, `DELETE FROM clients WHERE id = $1`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return fmt.Errorf("postgres: delete client %q: %w", id, err)
 	}

@@ -137,7 +137,7 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 // DeleteGrant deletes one grant. ErrNotFound.
 func (s *Store) DeleteGrant(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
-	err := execOne(ctx, s.pool, notFound, `DELETE FROM grants WHERE id = $1`, id)
+	err := s.execOneInTx(ctx, notFound, `DELETE FROM grants WHERE id = $1`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return fmt.Errorf("postgres: delete grant %q: %w", id, err)
 	}

@@ -191,7 +191,8 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// inTx runs fn in one transaction, committing if fn returns nil. An error
+// inTx runs fn in one transaction, committing if fn returns nil, and
+// appending the audit record mint.WithAudit put in ctx before it commits. An error
 // from fn is returned unchanged, so that update functions' errors reach the
 // caller as they were. If fn panics the transaction is rolled back before
 // the panic goes on, so its connection and row locks are given back.
@@ -204,6 +205,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	// stay until the connection is closed.
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := appendChange(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

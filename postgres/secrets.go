@@ -114,7 +114,7 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 // no secret with that ID.
 func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) error {
 	notFound := fmt.Errorf("secret %q of client %q: %w", secretID, clientID, mint.ErrNotFound)
-	err := execOne(ctx, s.pool, notFound,
+	err := s.execOneInTx(ctx, notFound,
 		`DELETE FROM secrets WHERE client_id = $1 AND id = $2`, clientID, secretID)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return fmt.Errorf("postgres: delete secret %q of client %q: %w", secretID, clientID, err)

@@ -10,7 +10,7 @@ import (
 	"github.com/mintauth/mint"
 )
 
-const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, signing_alg, created_at, updated_at FROM apis`
+const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, created_at, updated_at FROM apis`
 
 func scanAPI(row rowScanner) (mint.API, error) {
 	var (
@@ -19,7 +19,7 @@ func scanAPI(row rowScanner) (mint.API, error) {
 		lifetime             int64
 		createdAt, updatedAt int64
 	)
-	if err := row.Scan(&api.ID, &api.Name, &api.Audience, &scopes, &lifetime, &api.SigningAlg, &createdAt, &updatedAt); err != nil {
+	if err := row.Scan(&api.ID, &api.Name, &api.Audience, &scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance, &createdAt, &updatedAt); err != nil {
 		return mint.API{}, err
 	}
 	var err error
@@ -38,11 +38,14 @@ func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.write.ExecContext(ctx,
-		`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		api.ID, api.Name, api.Audience, scopes, int64(api.TokenLifetime), api.SigningAlg,
-		millis(api.CreatedAt), millis(api.UpdatedAt))
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, created_at, updated_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			api.ID, api.Name, api.Audience, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance,
+			millis(api.CreatedAt), millis(api.UpdatedAt))
+		return err
+	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
 	}
@@ -119,9 +122,9 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, updated_at = ?
+			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, audit_issuance = ?, updated_at = ?
 			  WHERE id = ?`,
-			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, millis(api.UpdatedAt), id)
+			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, millis(api.UpdatedAt), id)
 		if err != nil {
 			return fmt.Errorf("sqlite: update api %q: %w", id, err)
 		}
@@ -141,7 +144,7 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 func (s *Store) DeleteAPI(ctx context.Context, id string) error {
 	defer s.changes.publish(tableAPIs)
 	notFound := fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
-	err := execOne(ctx, s.write, notFound, `DELETE FROM apis WHERE id = ?`, id)
+	err := s.execOneInTx(ctx, notFound, `DELETE FROM apis WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return fmt.Errorf("sqlite: delete api %q: %w", id, err)
 	}

@@ -130,7 +130,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	defer s.changes.publish(tableClients)
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
-	err := execOne(ctx, s.write, notFound, `DELETE FROM clients WHERE id = ?`, id)
+	err := s.execOneInTx(ctx, notFound, `DELETE FROM clients WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return fmt.Errorf("sqlite: delete client %q: %w", id, err)
 	}

@@ -160,7 +160,7 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 func (s *Store) DeleteGrant(ctx context.Context, id string) error {
 	defer s.changes.publish(tableGrants)
 	notFound := fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
-	err := execOne(ctx, s.write, notFound, `DELETE FROM grants WHERE id = ?`, id)
+	err := s.execOneInTx(ctx, notFound, `DELETE FROM grants WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return fmt.Errorf("sqlite: delete grant %q: %w", id, err)
 	}

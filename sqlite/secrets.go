@@ -119,7 +119,7 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) error {
 	defer s.changes.publish(tableSecrets)
 	notFound := fmt.Errorf("secret %q of client %q: %w", secretID, clientID, mint.ErrNotFound)
-	err := execOne(ctx, s.write, notFound,
+	err := s.execOneInTx(ctx, notFound,
 		`DELETE FROM secrets WHERE client_id = ? AND id = ?`, clientID, secretID)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return fmt.Errorf("sqlite: delete secret %q of client %q: %w", secretID, clientID, err)
