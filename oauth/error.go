@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/mintauth/mint"
 )
 
 // Error is a protocol error as the client sees it.
@@ -117,10 +119,18 @@ var (
 
 // As returns err as an *Error. Anything that is not one becomes
 // ErrServer carrying err as its cause, so nothing internal reaches a client.
+// A server error caused by storage that is down or cannot write
+// (mint.ErrUnavailable) becomes ErrUnavailable: 503, try again later.
 func As(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if e.Code == ErrServer.Code && errors.Is(e.cause, mint.ErrUnavailable) {
+			return ErrUnavailable.WithCause(e.cause)
+		}
 		return e
+	}
+	if errors.Is(err, mint.ErrUnavailable) {
+		return ErrUnavailable.WithCause(err)
 	}
 	return ErrServer.WithCause(err)
 }

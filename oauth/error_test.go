@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -269,4 +270,22 @@ func TestAs(t *testing.T) {
 			t.Errorf("ErrServer carries a cause: %v", errors.Unwrap(oauth.ErrServer))
 		}
 	})
+}
+
+func TestAsUnavailableStorage(t *testing.T) {
+	cause := fmt.Errorf("postgres: list secrets: %w", errors.Join(errors.New("connection refused"), mint.ErrUnavailable))
+	for name, err := range map[string]error{
+		"server error with the cause": oauth.ErrServer.WithCause(cause),
+		"bare cause":                  cause,
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := oauth.As(err)
+			if got.Code != "temporarily_unavailable" || got.Status != 503 || !errors.Is(got, mint.ErrUnavailable) {
+				t.Errorf("As = %s %d (cause kept: %v), want temporarily_unavailable 503", got.Code, got.Status, errors.Is(got, mint.ErrUnavailable))
+			}
+		})
+	}
+	if got := oauth.As(oauth.ErrServer.WithCause(errors.New("disk on fire"))); got.Status != 500 {
+		t.Errorf("other server errors: status %d, want 500", got.Status)
+	}
 }

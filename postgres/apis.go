@@ -44,7 +44,7 @@ func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 		return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: create api %q: %w", api.ID, err)
+		return failed("postgres: create api %q: %w", api.ID, err)
 	}
 	return nil
 }
@@ -56,7 +56,7 @@ func (s *Store) GetAPI(ctx context.Context, id string) (mint.API, error) {
 		return mint.API{}, fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.API{}, fmt.Errorf("postgres: get api %q: %w", id, err)
+		return mint.API{}, failed("postgres: get api %q: %w", id, err)
 	}
 	return api, nil
 }
@@ -68,7 +68,7 @@ func (s *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API
 		return mint.API{}, fmt.Errorf("api with audience %q: %w", audience, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.API{}, fmt.Errorf("postgres: get api with audience %q: %w", audience, err)
+		return mint.API{}, failed("postgres: get api with audience %q: %w", audience, err)
 	}
 	return api, nil
 }
@@ -77,7 +77,7 @@ func (s *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API
 func (s *Store) ListAPIs(ctx context.Context) ([]mint.API, error) {
 	apis, err := list(ctx, s.pool, scanAPI, selectAPI+` ORDER BY created_at, seq`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list apis: %w", err)
+		return nil, failed("postgres: list apis: %w", err)
 	}
 	return apis, nil
 }
@@ -93,7 +93,7 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			return fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: update api %q: %w", id, err)
+			return failed("postgres: update api %q: %w", id, err)
 		}
 		api, err := update(old)
 		if err != nil {
@@ -104,7 +104,7 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			  WHERE id = $7 RETURNING `+apiColumns,
 			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, millis(api.UpdatedAt), id))
 		if err != nil {
-			return fmt.Errorf("postgres: update api %q: %w", id, err)
+			return failed("postgres: update api %q: %w", id, err)
 		}
 		return nil
 	})
@@ -119,7 +119,7 @@ func (s *Store) DeleteAPI(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound, `DELETE FROM apis WHERE id = $1`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
-		return fmt.Errorf("postgres: delete api %q: %w", id, err)
+		return failed("postgres: delete api %q: %w", id, err)
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +47,7 @@ func appendAudit(ctx context.Context, tx pgx.Tx, records ...mint.AuditRecord) er
 	)
 	err := tx.QueryRow(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1 FOR UPDATE`).Scan(&seq, &prev)
 	if err != nil {
-		return fmt.Errorf("postgres: audit append: %w", err)
+		return failed("postgres: audit append: %w", err)
 	}
 	var b pgx.Batch
 	for _, r := range records {
@@ -62,7 +61,7 @@ func appendAudit(ctx context.Context, tx pgx.Tx, records ...mint.AuditRecord) er
 	}
 	b.Queue(`UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1`, seq, prev)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return fmt.Errorf("postgres: audit append: %w", err)
+		return failed("postgres: audit append: %w", err)
 	}
 	return nil
 }
@@ -107,7 +106,7 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	q := selectAudit + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq LIMIT ` + arg(limit)
 	out, err := list(ctx, s.pool, scanAudit, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list audit: %w", err)
+		return nil, failed("postgres: list audit: %w", err)
 	}
 	return out, nil
 }
@@ -121,7 +120,7 @@ func (s *Store) AuditAnchor(ctx context.Context) (mint.AuditAnchor, error) {
 	err := s.pool.QueryRow(ctx, `SELECT anchor_seq, anchor_hash, pruned_at, head_seq FROM audit_chain WHERE id = 1`).
 		Scan(&a.Seq, &a.Hash, &pruned, &a.HeadSeq)
 	if err != nil {
-		return mint.AuditAnchor{}, fmt.Errorf("postgres: audit anchor: %w", err)
+		return mint.AuditAnchor{}, failed("postgres: audit anchor: %w", err)
 	}
 	a.Pruned = fromNull(pruned)
 	return a, nil
@@ -140,12 +139,12 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 		var anchor, head int64
 		err := tx.QueryRow(ctx, `SELECT anchor_seq, head_seq FROM audit_chain WHERE id = 1 FOR UPDATE`).Scan(&anchor, &head)
 		if err != nil {
-			return fmt.Errorf("postgres: prune audit: %w", err)
+			return failed("postgres: prune audit: %w", err)
 		}
 		last := head
 		var first *int64
 		if err := tx.QueryRow(ctx, `SELECT min(seq) FROM audit_log WHERE time >= $1`, before).Scan(&first); err != nil {
-			return fmt.Errorf("postgres: prune audit: %w", err)
+			return failed("postgres: prune audit: %w", err)
 		}
 		if first != nil {
 			last = *first - 1
@@ -157,16 +156,16 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 		var hash []byte
 		err = tx.QueryRow(ctx, `SELECT hash FROM audit_log WHERE seq = $1`, last).Scan(&hash)
 		if errors.Is(err, pgx.ErrNoRows) || err != nil {
-			return fmt.Errorf("postgres: prune audit: record %d: %w", last, err)
+			return failed("postgres: prune audit: record %d: %w", last, err)
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM audit_log WHERE seq <= $1`, last)
 		if err != nil {
-			return fmt.Errorf("postgres: prune audit: %w", err)
+			return failed("postgres: prune audit: %w", err)
 		}
 		n = int(tag.RowsAffected())
 		_, err = tx.Exec(ctx, `UPDATE audit_chain SET anchor_seq = $1, anchor_hash = $2, pruned_at = now() WHERE id = 1`, last, hash)
 		if err != nil {
-			return fmt.Errorf("postgres: prune audit: %w", err)
+			return failed("postgres: prune audit: %w", err)
 		}
 		return nil
 	})

@@ -50,7 +50,7 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: create client %q: %w", client.ID, err)
+			return failed("postgres: create client %q: %w", client.ID, err)
 		}
 		secret.ClientID = client.ID
 		return insertSecret(ctx, tx, secret)
@@ -64,7 +64,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 		return mint.Client{}, fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.Client{}, fmt.Errorf("postgres: get client %q: %w", id, err)
+		return mint.Client{}, failed("postgres: get client %q: %w", id, err)
 	}
 	return c, nil
 }
@@ -73,7 +73,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
 	clients, err := list(ctx, s.pool, scanClient, selectClient+` ORDER BY created_at, seq`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list clients: %w", err)
+		return nil, failed("postgres: list clients: %w", err)
 	}
 	return clients, nil
 }
@@ -89,7 +89,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 			return fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: update client %q: %w", id, err)
+			return failed("postgres: update client %q: %w", id, err)
 		}
 		c, err := update(old)
 		if err != nil {
@@ -101,7 +101,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 			  WHERE id = $6 RETURNING `+clientColumns,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore), millis(c.UpdatedAt), id))
 		if err != nil {
-			return fmt.Errorf("postgres: update client %q: %w", id, err)
+			return failed("postgres: update client %q: %w", id, err)
 		}
 		return nil
 	})
@@ -117,7 +117,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound, `DELETE FROM clients WHERE id = $1`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
-		return fmt.Errorf("postgres: delete client %q: %w", id, err)
+		return failed("postgres: delete client %q: %w", id, err)
 	}
 	return err
 }

@@ -49,7 +49,7 @@ func (s *Store) CreateGrant(ctx context.Context, g mint.Grant) error {
 		case hasCode(err, foreignKeyViolation):
 			return fmt.Errorf("client %q or api with audience %q: %w", g.ClientID, g.Audience, mint.ErrNotFound)
 		case err != nil:
-			return fmt.Errorf("postgres: create grant %q: %w", g.ID, err)
+			return failed("postgres: create grant %q: %w", g.ID, err)
 		}
 		return nil
 	})
@@ -59,7 +59,7 @@ func (s *Store) CreateGrant(ctx context.Context, g mint.Grant) error {
 func mustExist(ctx context.Context, tx pgx.Tx, notFound error, query string, args ...any) error {
 	found, err := exists(ctx, tx, query, args...)
 	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		return failed("postgres: %w", err)
 	}
 	if !found {
 		return notFound
@@ -74,7 +74,7 @@ func (s *Store) GetGrant(ctx context.Context, id string) (mint.Grant, error) {
 		return mint.Grant{}, fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.Grant{}, fmt.Errorf("postgres: get grant %q: %w", id, err)
+		return mint.Grant{}, failed("postgres: get grant %q: %w", id, err)
 	}
 	return g, nil
 }
@@ -87,7 +87,7 @@ func (s *Store) FindGrant(ctx context.Context, clientID, audience string) (mint.
 		return mint.Grant{}, fmt.Errorf("grant of client %q for %q: %w", clientID, audience, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.Grant{}, fmt.Errorf("postgres: find grant of client %q for %q: %w", clientID, audience, err)
+		return mint.Grant{}, failed("postgres: find grant of client %q for %q: %w", clientID, audience, err)
 	}
 	return g, nil
 }
@@ -98,7 +98,7 @@ func (s *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, 
 	grants, err := list(ctx, s.pool, scanGrant,
 		selectGrant+` WHERE $1 = '' OR client_id = $1 ORDER BY created_at, seq`, clientID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list grants: %w", err)
+		return nil, failed("postgres: list grants: %w", err)
 	}
 	return grants, nil
 }
@@ -114,7 +114,7 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 			return fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: update grant %q: %w", id, err)
+			return failed("postgres: update grant %q: %w", id, err)
 		}
 		g, err := update(old)
 		if err != nil {
@@ -124,7 +124,7 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 			`UPDATE grants SET scopes = $1, updated_at = $2 WHERE id = $3 RETURNING `+grantColumns,
 			scopesArg(g.Scopes), millis(g.UpdatedAt), id))
 		if err != nil {
-			return fmt.Errorf("postgres: update grant %q: %w", id, err)
+			return failed("postgres: update grant %q: %w", id, err)
 		}
 		return nil
 	})
@@ -139,7 +139,7 @@ func (s *Store) DeleteGrant(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound, `DELETE FROM grants WHERE id = $1`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
-		return fmt.Errorf("postgres: delete grant %q: %w", id, err)
+		return failed("postgres: delete grant %q: %w", id, err)
 	}
 	return err
 }

@@ -38,7 +38,7 @@ const listKeys = selectKey + ` ORDER BY created_at, seq`
 func (s *Store) ListSigningKeys(ctx context.Context) ([]mint.SigningKey, error) {
 	keys, err := list(ctx, s.pool, scanKey, listKeys)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list signing keys: %w", err)
+		return nil, failed("postgres: list signing keys: %w", err)
 	}
 	return keys, nil
 }
@@ -58,11 +58,11 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, update func([]mint.Signin
 	var out []mint.SigningKey
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `LOCK TABLE signing_keys IN EXCLUSIVE MODE`); err != nil {
-			return fmt.Errorf("postgres: lock signing keys: %w", err)
+			return failed("postgres: lock signing keys: %w", err)
 		}
 		old, err := list(ctx, tx, scanKey, listKeys)
 		if err != nil {
-			return fmt.Errorf("postgres: update signing keys: %w", err)
+			return failed("postgres: update signing keys: %w", err)
 		}
 		result, err := update(cloneKeys(old))
 		if err != nil {
@@ -76,7 +76,7 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, update func([]mint.Signin
 			return err
 		}
 		if out, err = list(ctx, tx, scanKey, listKeys); err != nil {
-			return fmt.Errorf("postgres: update signing keys: %w", err)
+			return failed("postgres: update signing keys: %w", err)
 		}
 		return nil
 	})
@@ -134,7 +134,7 @@ func planKeys(old, result []mint.SigningKey) (keyPlan, error) {
 			}
 			active[k.Algorithm] = k.ID
 		default:
-			return keyPlan{}, fmt.Errorf("postgres: signing key %q: unknown state %q", k.ID, k.State)
+			return keyPlan{}, failed("postgres: signing key %q: unknown state %q", k.ID, k.State)
 		}
 		was, ok := stored[k.ID]
 		if ok && sameKey(was, k) {
@@ -192,7 +192,7 @@ func (p keyPlan) apply(ctx context.Context, tx pgx.Tx) error {
 		if hasCode(err, uniqueViolation) {
 			return fmt.Errorf("signing keys: %w", mint.ErrConflict)
 		}
-		return fmt.Errorf("postgres: store signing keys: %w", err)
+		return failed("postgres: store signing keys: %w", err)
 	}
 	return nil
 }

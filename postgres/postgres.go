@@ -100,7 +100,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: open: %w", err)
+		return nil, failed("postgres: open: %w", err)
 	}
 	s := &Store{pool: pool}
 	if err := s.migrate(ctx, cfg.ConnConfig); err != nil {
@@ -118,28 +118,28 @@ func (s *Store) migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 	defer cancel()
 	var schema *string
 	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return fmt.Errorf("postgres: open: %w", err)
+		return failed("postgres: open: %w", err)
 	}
 	if schema == nil {
 		return errors.New("postgres: open: no schema on the search_path exists; create it first")
 	}
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
+		return failed("postgres: migrations: %w", err)
 	}
 	db := stdlib.OpenDB(*cfg.Copy())
 	defer db.Close()
 	unlock, err := lockSchema(ctx, db)
 	if err != nil {
-		return fmt.Errorf("postgres: migrate schema %q: %w", *schema, err)
+		return failed("postgres: migrate schema %q: %w", *schema, err)
 	}
 	defer unlock()
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
+		return failed("postgres: migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("postgres: migrate schema %q: %w", *schema, err)
+		return failed("postgres: migrate schema %q: %w", *schema, err)
 	}
 	return nil
 }
@@ -179,7 +179,7 @@ func lockSchema(ctx context.Context, db *sql.DB) (unlock func(), err error) {
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.pool.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return failed("postgres: ping: %w", err)
 	}
 	return nil
 }
@@ -199,7 +199,7 @@ func (s *Store) Close() error {
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return failed("postgres: begin: %w", err)
 	}
 	// No-op after Commit; runs even if ctx is done, or the row locks would
 	// stay until the connection is closed.
@@ -211,7 +211,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return failed("postgres: commit: %w", err)
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ func (s *Store) RevokeToken(ctx context.Context, token mint.RevokedToken) error 
 		 ON CONFLICT (id) DO NOTHING`,
 		token.ID, token.ClientID, millis(token.ExpiresAt))
 	if err != nil {
-		return fmt.Errorf("postgres: revoke token %q: %w", token.ID, err)
+		return failed("postgres: revoke token %q: %w", token.ID, err)
 	}
 	return nil
 }
@@ -29,7 +29,7 @@ func (s *Store) TokenRevoked(ctx context.Context, id string) (bool, error) {
 	err := s.pool.QueryRow(ctx,
 		`SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE id = $1)`, id).Scan(&revoked)
 	if err != nil {
-		return false, fmt.Errorf("postgres: is token %q revoked: %w", id, err)
+		return false, failed("postgres: is token %q revoked: %w", id, err)
 	}
 	return revoked, nil
 }
@@ -45,7 +45,7 @@ func (s *Store) UseAssertion(ctx context.Context, clientID, id string, expiresAt
 		 ON CONFLICT (client_id, id) DO NOTHING`,
 		clientID, id, millis(expiresAt))
 	if err != nil && err != conflict {
-		return fmt.Errorf("postgres: use assertion %q of client %q: %w", id, clientID, err)
+		return failed("postgres: use assertion %q of client %q: %w", id, clientID, err)
 	}
 	return err
 }
@@ -57,7 +57,7 @@ func (s *Store) PruneExpired(ctx context.Context, t time.Time) error {
 		for _, table := range []string{"revoked_tokens", "used_assertions"} {
 			_, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE expires_at < $1`, millis(t))
 			if err != nil {
-				return fmt.Errorf("postgres: prune %s: %w", table, err)
+				return failed("postgres: prune %s: %w", table, err)
 			}
 		}
 		return nil

@@ -28,7 +28,7 @@ func insertSecret(ctx context.Context, tx pgx.Tx, secret mint.Secret) error {
 	case hasCode(err, foreignKeyViolation):
 		return fmt.Errorf("client %q: %w", secret.ClientID, mint.ErrNotFound)
 	case err != nil:
-		return fmt.Errorf("postgres: create secret %q of client %q: %w", secret.ID, secret.ClientID, err)
+		return failed("postgres: create secret %q of client %q: %w", secret.ID, secret.ClientID, err)
 	}
 	return nil
 }
@@ -44,7 +44,7 @@ func (s *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 		  WHERE c.id = $1
 		  ORDER BY s.created_at, s.seq`, clientID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list secrets of client %q: %w", clientID, err)
+		return nil, failed("postgres: list secrets of client %q: %w", clientID, err)
 	}
 	var (
 		secrets []mint.Secret
@@ -70,7 +70,7 @@ func (s *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list secrets of client %q: %w", clientID, err)
+		return nil, failed("postgres: list secrets of client %q: %w", clientID, err)
 	}
 	if !client {
 		return nil, fmt.Errorf("client %q: %w", clientID, mint.ErrNotFound)
@@ -87,7 +87,7 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 		// KEY SHARE keeps the client from being deleted until we commit.
 		found, err := exists(ctx, tx, `SELECT 1 FROM clients WHERE id = $1 FOR KEY SHARE`, secret.ClientID)
 		if err != nil {
-			return fmt.Errorf("postgres: rotate secret of client %q: %w", secret.ClientID, err)
+			return failed("postgres: rotate secret of client %q: %w", secret.ClientID, err)
 		}
 		if !found {
 			return fmt.Errorf("client %q: %w", secret.ClientID, mint.ErrNotFound)
@@ -104,7 +104,7 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 			  WHERE client_id = $2 AND id <> $3 AND (expires_at IS NULL OR expires_at > $1)`,
 			latest, secret.ClientID, secret.ID)
 		if err != nil {
-			return fmt.Errorf("postgres: rotate secret of client %q: %w", secret.ClientID, err)
+			return failed("postgres: rotate secret of client %q: %w", secret.ClientID, err)
 		}
 		return nil
 	})
@@ -117,7 +117,7 @@ func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) err
 	err := s.execOneInTx(ctx, notFound,
 		`DELETE FROM secrets WHERE client_id = $1 AND id = $2`, clientID, secretID)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
-		return fmt.Errorf("postgres: delete secret %q of client %q: %w", secretID, clientID, err)
+		return failed("postgres: delete secret %q of client %q: %w", secretID, clientID, err)
 	}
 	return err
 }
@@ -140,7 +140,7 @@ func (s *Store) RecordSecretUse(ctx context.Context, uses map[string]time.Time) 
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("postgres: record secret use: %w", err)
+			return failed("postgres: record secret use: %w", err)
 		}
 		return nil
 	})

@@ -50,7 +50,7 @@ func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 		return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: create api %q: %w", api.ID, err)
+		return failed("sqlite: create api %q: %w", api.ID, err)
 	}
 	return nil
 }
@@ -62,7 +62,7 @@ func (s *Store) GetAPI(ctx context.Context, id string) (mint.API, error) {
 		return mint.API{}, fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.API{}, fmt.Errorf("sqlite: get api %q: %w", id, err)
+		return mint.API{}, failed("sqlite: get api %q: %w", id, err)
 	}
 	return api, nil
 }
@@ -74,7 +74,7 @@ func (s *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API
 		return mint.API{}, fmt.Errorf("api with audience %q: %w", audience, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.API{}, fmt.Errorf("sqlite: get api with audience %q: %w", audience, err)
+		return mint.API{}, failed("sqlite: get api with audience %q: %w", audience, err)
 	}
 	return api, nil
 }
@@ -83,19 +83,19 @@ func (s *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API
 func (s *Store) ListAPIs(ctx context.Context) ([]mint.API, error) {
 	rows, err := s.read.QueryContext(ctx, selectAPI+` ORDER BY created_at, rowid`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list apis: %w", err)
+		return nil, failed("sqlite: list apis: %w", err)
 	}
 	defer rows.Close()
 	var apis []mint.API
 	for rows.Next() {
 		api, err := scanAPI(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: list apis: %w", err)
+			return nil, failed("sqlite: list apis: %w", err)
 		}
 		apis = append(apis, api)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list apis: %w", err)
+		return nil, failed("sqlite: list apis: %w", err)
 	}
 	return apis, nil
 }
@@ -111,7 +111,7 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			return fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: update api %q: %w", id, err)
+			return failed("sqlite: update api %q: %w", id, err)
 		}
 		api, err := update(old)
 		if err != nil {
@@ -126,11 +126,11 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			  WHERE id = ?`,
 			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, millis(api.UpdatedAt), id)
 		if err != nil {
-			return fmt.Errorf("sqlite: update api %q: %w", id, err)
+			return failed("sqlite: update api %q: %w", id, err)
 		}
 		out, err = scanAPI(tx.QueryRowContext(ctx, selectAPI+` WHERE id = ?`, id))
 		if err != nil {
-			return fmt.Errorf("sqlite: update api %q: %w", id, err)
+			return failed("sqlite: update api %q: %w", id, err)
 		}
 		return nil
 	})
@@ -146,7 +146,7 @@ func (s *Store) DeleteAPI(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound, `DELETE FROM apis WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
-		return fmt.Errorf("sqlite: delete api %q: %w", id, err)
+		return failed("sqlite: delete api %q: %w", id, err)
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
@@ -44,13 +43,13 @@ func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) e
 		prev []byte
 	)
 	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1`).Scan(&seq, &prev); err != nil {
-		return fmt.Errorf("sqlite: audit append: %w", err)
+		return failed("sqlite: audit append: %w", err)
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_log
 		(seq, time_us, kind, actor, client_id, subject, source, details, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return fmt.Errorf("sqlite: audit append: %w", err)
+		return failed("sqlite: audit append: %w", err)
 	}
 	defer stmt.Close()
 	for _, r := range records {
@@ -60,13 +59,13 @@ func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) e
 		_, err := stmt.ExecContext(ctx, r.Seq, r.Time.UnixMicro(), r.Kind, r.Actor, r.ClientID,
 			r.Subject, r.Source, string(r.Details), r.PrevHash, r.Hash)
 		if err != nil {
-			return fmt.Errorf("sqlite: audit append: %w", err)
+			return failed("sqlite: audit append: %w", err)
 		}
 		prev = r.Hash
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1`, seq, prev)
 	if err != nil {
-		return fmt.Errorf("sqlite: audit append: %w", err)
+		return failed("sqlite: audit append: %w", err)
 	}
 	return nil
 }
@@ -104,19 +103,19 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	rows, err := s.read.QueryContext(ctx, selectAudit+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+		return nil, failed("sqlite: list audit: %w", err)
 	}
 	defer rows.Close()
 	var out []mint.AuditRecord
 	for rows.Next() {
 		r, err := scanAudit(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: list audit: %w", err)
+			return nil, failed("sqlite: list audit: %w", err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+		return nil, failed("sqlite: list audit: %w", err)
 	}
 	return out, nil
 }
@@ -130,7 +129,7 @@ func (s *Store) AuditAnchor(ctx context.Context) (mint.AuditAnchor, error) {
 	err := s.read.QueryRowContext(ctx, `SELECT anchor_seq, anchor_hash, pruned_at, head_seq FROM audit_chain WHERE id = 1`).
 		Scan(&a.Seq, &a.Hash, &pruned, &a.HeadSeq)
 	if err != nil {
-		return mint.AuditAnchor{}, fmt.Errorf("sqlite: audit anchor: %w", err)
+		return mint.AuditAnchor{}, failed("sqlite: audit anchor: %w", err)
 	}
 	if pruned.Valid {
 		a.Pruned = time.UnixMicro(pruned.Int64).UTC()
@@ -149,13 +148,13 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var anchor, head int64
 		if err := tx.QueryRowContext(ctx, `SELECT anchor_seq, head_seq FROM audit_chain WHERE id = 1`).Scan(&anchor, &head); err != nil {
-			return fmt.Errorf("sqlite: prune audit: %w", err)
+			return failed("sqlite: prune audit: %w", err)
 		}
 		last := head
 		var first sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT min(seq) FROM audit_log WHERE time_us >= ?`, before.UnixMicro()).Scan(&first)
 		if err != nil {
-			return fmt.Errorf("sqlite: prune audit: %w", err)
+			return failed("sqlite: prune audit: %w", err)
 		}
 		if first.Valid {
 			last = first.Int64 - 1
@@ -167,18 +166,18 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 		var hash []byte
 		err = tx.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = ?`, last).Scan(&hash)
 		if err != nil {
-			return fmt.Errorf("sqlite: prune audit: record %d: %w", last, err)
+			return failed("sqlite: prune audit: record %d: %w", last, err)
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE seq <= ?`, last)
 		if err != nil {
-			return fmt.Errorf("sqlite: prune audit: %w", err)
+			return failed("sqlite: prune audit: %w", err)
 		}
 		deleted, _ := res.RowsAffected()
 		n = int(deleted)
 		_, err = tx.ExecContext(ctx, `UPDATE audit_chain SET anchor_seq = ?, anchor_hash = ?, pruned_at = ? WHERE id = 1`,
 			last, hash, time.Now().UnixMicro())
 		if err != nil {
-			return fmt.Errorf("sqlite: prune audit: %w", err)
+			return failed("sqlite: prune audit: %w", err)
 		}
 		return nil
 	})

@@ -49,7 +49,7 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: create client %q: %w", client.ID, err)
+			return failed("sqlite: create client %q: %w", client.ID, err)
 		}
 		secret.ClientID = client.ID
 		return insertSecret(ctx, tx, secret)
@@ -63,7 +63,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 		return mint.Client{}, fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.Client{}, fmt.Errorf("sqlite: get client %q: %w", id, err)
+		return mint.Client{}, failed("sqlite: get client %q: %w", id, err)
 	}
 	return c, nil
 }
@@ -72,19 +72,19 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
 	rows, err := s.read.QueryContext(ctx, selectClient+` ORDER BY created_at, rowid`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list clients: %w", err)
+		return nil, failed("sqlite: list clients: %w", err)
 	}
 	defer rows.Close()
 	var clients []mint.Client
 	for rows.Next() {
 		c, err := scanClient(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: list clients: %w", err)
+			return nil, failed("sqlite: list clients: %w", err)
 		}
 		clients = append(clients, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list clients: %w", err)
+		return nil, failed("sqlite: list clients: %w", err)
 	}
 	return clients, nil
 }
@@ -100,7 +100,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 			return fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: update client %q: %w", id, err)
+			return failed("sqlite: update client %q: %w", id, err)
 		}
 		c, err := update(old)
 		if err != nil {
@@ -111,11 +111,11 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 			  WHERE id = ?`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore), millis(c.UpdatedAt), id)
 		if err != nil {
-			return fmt.Errorf("sqlite: update client %q: %w", id, err)
+			return failed("sqlite: update client %q: %w", id, err)
 		}
 		out, err = scanClient(tx.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
 		if err != nil {
-			return fmt.Errorf("sqlite: update client %q: %w", id, err)
+			return failed("sqlite: update client %q: %w", id, err)
 		}
 		return nil
 	})
@@ -132,7 +132,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound, `DELETE FROM clients WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
-		return fmt.Errorf("sqlite: delete client %q: %w", id, err)
+		return failed("sqlite: delete client %q: %w", id, err)
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -36,7 +35,7 @@ func encodeScopes(scopes []string) (string, error) {
 	}
 	b, err := json.Marshal(scopes)
 	if err != nil {
-		return "", fmt.Errorf("sqlite: encode scopes: %w", err)
+		return "", failed("sqlite: encode scopes: %w", err)
 	}
 	return string(b), nil
 }
@@ -44,7 +43,7 @@ func encodeScopes(scopes []string) (string, error) {
 func decodeScopes(s string) ([]string, error) {
 	var scopes []string
 	if err := json.Unmarshal([]byte(s), &scopes); err != nil {
-		return nil, fmt.Errorf("sqlite: decode scopes: %w", err)
+		return nil, failed("sqlite: decode scopes: %w", err)
 	}
 	return scopes, nil
 }

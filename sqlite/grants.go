@@ -46,14 +46,14 @@ func (s *Store) CreateGrant(ctx context.Context, g mint.Grant) error {
 			return fmt.Errorf("client %q: %w", g.ClientID, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: create grant %q: %w", g.ID, err)
+			return failed("sqlite: create grant %q: %w", g.ID, err)
 		}
 		err = tx.QueryRowContext(ctx, `SELECT 1 FROM apis WHERE audience = ?`, g.Audience).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("api with audience %q: %w", g.Audience, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: create grant %q: %w", g.ID, err)
+			return failed("sqlite: create grant %q: %w", g.ID, err)
 		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO grants (id, client_id, audience, scopes, created_at, updated_at)
@@ -63,7 +63,7 @@ func (s *Store) CreateGrant(ctx context.Context, g mint.Grant) error {
 			return fmt.Errorf("grant %q or grant of client %q for %q: %w", g.ID, g.ClientID, g.Audience, mint.ErrConflict)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: create grant %q: %w", g.ID, err)
+			return failed("sqlite: create grant %q: %w", g.ID, err)
 		}
 		return nil
 	})
@@ -76,7 +76,7 @@ func (s *Store) GetGrant(ctx context.Context, id string) (mint.Grant, error) {
 		return mint.Grant{}, fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.Grant{}, fmt.Errorf("sqlite: get grant %q: %w", id, err)
+		return mint.Grant{}, failed("sqlite: get grant %q: %w", id, err)
 	}
 	return g, nil
 }
@@ -89,7 +89,7 @@ func (s *Store) FindGrant(ctx context.Context, clientID, audience string) (mint.
 		return mint.Grant{}, fmt.Errorf("grant of client %q for %q: %w", clientID, audience, mint.ErrNotFound)
 	}
 	if err != nil {
-		return mint.Grant{}, fmt.Errorf("sqlite: find grant of client %q for %q: %w", clientID, audience, err)
+		return mint.Grant{}, failed("sqlite: find grant of client %q for %q: %w", clientID, audience, err)
 	}
 	return g, nil
 }
@@ -100,19 +100,19 @@ func (s *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, 
 	rows, err := s.read.QueryContext(ctx,
 		selectGrant+` WHERE ?1 = '' OR client_id = ?1 ORDER BY created_at, rowid`, clientID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list grants: %w", err)
+		return nil, failed("sqlite: list grants: %w", err)
 	}
 	defer rows.Close()
 	var grants []mint.Grant
 	for rows.Next() {
 		g, err := scanGrant(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: list grants: %w", err)
+			return nil, failed("sqlite: list grants: %w", err)
 		}
 		grants = append(grants, g)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list grants: %w", err)
+		return nil, failed("sqlite: list grants: %w", err)
 	}
 	return grants, nil
 }
@@ -129,7 +129,7 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 			return fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: update grant %q: %w", id, err)
+			return failed("sqlite: update grant %q: %w", id, err)
 		}
 		g, err := update(old)
 		if err != nil {
@@ -142,11 +142,11 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 		_, err = tx.ExecContext(ctx, `UPDATE grants SET scopes = ?, updated_at = ? WHERE id = ?`,
 			scopes, millis(g.UpdatedAt), id)
 		if err != nil {
-			return fmt.Errorf("sqlite: update grant %q: %w", id, err)
+			return failed("sqlite: update grant %q: %w", id, err)
 		}
 		out, err = scanGrant(tx.QueryRowContext(ctx, selectGrant+` WHERE id = ?`, id))
 		if err != nil {
-			return fmt.Errorf("sqlite: update grant %q: %w", id, err)
+			return failed("sqlite: update grant %q: %w", id, err)
 		}
 		return nil
 	})
@@ -162,7 +162,7 @@ func (s *Store) DeleteGrant(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound, `DELETE FROM grants WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
-		return fmt.Errorf("sqlite: delete grant %q: %w", id, err)
+		return failed("sqlite: delete grant %q: %w", id, err)
 	}
 	return err
 }

@@ -35,7 +35,7 @@ func scanKey(row rowScanner) (mint.SigningKey, error) {
 func (s *Store) ListSigningKeys(ctx context.Context) ([]mint.SigningKey, error) {
 	keys, err := listKeys(ctx, s.read)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list signing keys: %w", err)
+		return nil, failed("sqlite: list signing keys: %w", err)
 	}
 	return keys, nil
 }
@@ -71,7 +71,7 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, update func([]mint.Signin
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := listKeys(ctx, tx)
 		if err != nil {
-			return fmt.Errorf("sqlite: update signing keys: %w", err)
+			return failed("sqlite: update signing keys: %w", err)
 		}
 		result, err := update(cloneKeys(old))
 		if err != nil {
@@ -85,7 +85,7 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, update func([]mint.Signin
 			return err
 		}
 		if out, err = listKeys(ctx, tx); err != nil {
-			return fmt.Errorf("sqlite: update signing keys: %w", err)
+			return failed("sqlite: update signing keys: %w", err)
 		}
 		return nil
 	})
@@ -143,7 +143,7 @@ func planKeys(old, result []mint.SigningKey) (keyPlan, error) {
 			}
 			active[k.Algorithm] = k.ID
 		default:
-			return keyPlan{}, fmt.Errorf("sqlite: signing key %q: unknown state %q", k.ID, k.State)
+			return keyPlan{}, failed("sqlite: signing key %q: unknown state %q", k.ID, k.State)
 		}
 		was, ok := stored[k.ID]
 		if ok && sameKey(was, k) {
@@ -178,7 +178,7 @@ func sameKey(a, b mint.SigningKey) bool {
 func (p keyPlan) apply(ctx context.Context, tx *sql.Tx) error {
 	for _, id := range p.deletes {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("sqlite: delete signing key %q: %w", id, err)
+			return failed("sqlite: delete signing key %q: %w", id, err)
 		}
 	}
 	for _, w := range p.writes {
@@ -208,7 +208,7 @@ func writeKey(ctx context.Context, tx *sql.Tx, w keyWrite) error {
 		return fmt.Errorf("signing key %q: %w", k.ID, mint.ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: store signing key %q: %w", k.ID, err)
+		return failed("sqlite: store signing key %q: %w", k.ID, err)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@
 package sqlite
 
 import (
-	"fmt"
 	"os"
 	"syscall"
 )
@@ -15,11 +14,11 @@ import (
 func lockForMigration(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: migration lock: %w", err)
+		return nil, failed("sqlite: migration lock: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("sqlite: migration lock: %w", err)
+		return nil, failed("sqlite: migration lock: %w", err)
 	}
 	return func() {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)

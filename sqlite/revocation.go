@@ -17,7 +17,7 @@ func (s *Store) RevokeToken(ctx context.Context, token mint.RevokedToken) error 
 		 ON CONFLICT (id) DO NOTHING`,
 		token.ID, token.ClientID, millis(token.ExpiresAt))
 	if err != nil {
-		return fmt.Errorf("sqlite: revoke token %q: %w", token.ID, err)
+		return failed("sqlite: revoke token %q: %w", token.ID, err)
 	}
 	return nil
 }
@@ -28,7 +28,7 @@ func (s *Store) TokenRevoked(ctx context.Context, id string) (bool, error) {
 	err := s.read.QueryRowContext(ctx,
 		`SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE id = ?)`, id).Scan(&revoked)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: is token %q revoked: %w", id, err)
+		return false, failed("sqlite: is token %q revoked: %w", id, err)
 	}
 	return revoked, nil
 }
@@ -43,7 +43,7 @@ func (s *Store) UseAssertion(ctx context.Context, clientID, id string, expiresAt
 		 ON CONFLICT (client_id, id) DO NOTHING`,
 		clientID, id, millis(expiresAt))
 	if err != nil && err != conflict {
-		return fmt.Errorf("sqlite: use assertion %q of client %q: %w", id, clientID, err)
+		return failed("sqlite: use assertion %q of client %q: %w", id, clientID, err)
 	}
 	return err
 }
@@ -55,7 +55,7 @@ func (s *Store) PruneExpired(ctx context.Context, t time.Time) error {
 		for _, table := range []string{"revoked_tokens", "used_assertions"} {
 			_, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at < ?`, millis(t))
 			if err != nil {
-				return fmt.Errorf("sqlite: prune %s: %w", table, err)
+				return failed("sqlite: prune %s: %w", table, err)
 			}
 		}
 		return nil

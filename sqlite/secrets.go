@@ -26,7 +26,7 @@ func insertSecret(ctx context.Context, tx *sql.Tx, secret mint.Secret) error {
 		return fmt.Errorf("secret %q: %w", secret.ID, mint.ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: create secret %q of client %q: %w", secret.ID, secret.ClientID, err)
+		return failed("sqlite: create secret %q of client %q: %w", secret.ID, secret.ClientID, err)
 	}
 	return nil
 }
@@ -42,7 +42,7 @@ func (s *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 		  WHERE c.id = ?
 		  ORDER BY s.created_at, s.rowid`, clientID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list secrets of client %q: %w", clientID, err)
+		return nil, failed("sqlite: list secrets of client %q: %w", clientID, err)
 	}
 	defer rows.Close()
 	var (
@@ -58,7 +58,7 @@ func (s *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 			expiresAt, lastUsedAt sql.NullInt64
 		)
 		if err := rows.Scan(&id, &digest, &createdAt, &expiresAt, &lastUsedAt); err != nil {
-			return nil, fmt.Errorf("sqlite: list secrets of client %q: %w", clientID, err)
+			return nil, failed("sqlite: list secrets of client %q: %w", clientID, err)
 		}
 		if !id.Valid {
 			continue // the client has no secret
@@ -73,7 +73,7 @@ func (s *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 		})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list secrets of client %q: %w", clientID, err)
+		return nil, failed("sqlite: list secrets of client %q: %w", clientID, err)
 	}
 	if !client {
 		return nil, fmt.Errorf("client %q: %w", clientID, mint.ErrNotFound)
@@ -94,7 +94,7 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 			return fmt.Errorf("client %q: %w", secret.ClientID, mint.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: rotate secret of client %q: %w", secret.ClientID, err)
+			return failed("sqlite: rotate secret of client %q: %w", secret.ClientID, err)
 		}
 		if err := insertSecret(ctx, tx, secret); err != nil {
 			return err
@@ -108,7 +108,7 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 			  WHERE client_id = ? AND id <> ? AND (expires_at IS NULL OR expires_at > ?)`,
 			latest, secret.ClientID, secret.ID, latest)
 		if err != nil {
-			return fmt.Errorf("sqlite: rotate secret of client %q: %w", secret.ClientID, err)
+			return failed("sqlite: rotate secret of client %q: %w", secret.ClientID, err)
 		}
 		return nil
 	})
@@ -122,7 +122,7 @@ func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) err
 	err := s.execOneInTx(ctx, notFound,
 		`DELETE FROM secrets WHERE client_id = ? AND id = ?`, clientID, secretID)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
-		return fmt.Errorf("sqlite: delete secret %q of client %q: %w", secretID, clientID, err)
+		return failed("sqlite: delete secret %q of client %q: %w", secretID, clientID, err)
 	}
 	return err
 }
@@ -139,7 +139,7 @@ func (s *Store) RecordSecretUse(ctx context.Context, uses map[string]time.Time) 
 			`UPDATE secrets SET last_used_at = ?1
 			  WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`)
 		if err != nil {
-			return fmt.Errorf("sqlite: record secret use: %w", err)
+			return failed("sqlite: record secret use: %w", err)
 		}
 		defer stmt.Close()
 		for id, t := range uses {
@@ -147,7 +147,7 @@ func (s *Store) RecordSecretUse(ctx context.Context, uses map[string]time.Time) 
 				continue
 			}
 			if _, err := stmt.ExecContext(ctx, millis(t), id); err != nil {
-				return fmt.Errorf("sqlite: record use of secret %q: %w", id, err)
+				return failed("sqlite: record use of secret %q: %w", id, err)
 			}
 		}
 		return nil

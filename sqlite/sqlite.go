@@ -21,7 +21,6 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -86,22 +85,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, failed("sqlite: open: %w", err)
 	}
 	// Create the file ourselves so that its mode is 0600; SQLite gives the
 	// -wal and -shm files it creates the same mode as the database file.
 	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, failed("sqlite: open: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, failed("sqlite: open: %w", err)
 	}
 
 	s := &Store{}
 	s.write, err = sql.Open("sqlite", dsn(abs, writePragmas, "immediate"))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, failed("sqlite: open: %w", err)
 	}
 	s.write.SetMaxOpenConns(1)
 	s.write.SetMaxIdleConns(1)
@@ -123,7 +122,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.read, err = sql.Open("sqlite", dsn(abs, readPragmas, ""))
 	if err != nil {
 		s.write.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, failed("sqlite: open: %w", err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	s.read.SetMaxOpenConns(n)
@@ -152,15 +151,15 @@ func dsn(abs string, pragmas []string, txlock string) string {
 func migrate(ctx context.Context, db *sql.DB) error {
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
+		return failed("sqlite: migrations: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
+		return failed("sqlite: migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+		return failed("sqlite: migrate: %w", err)
 	}
 	return nil
 }
@@ -169,7 +168,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+		return failed("sqlite: ping: %w", err)
 	}
 	return nil
 }
@@ -183,7 +182,7 @@ func (s *Store) Close() error {
 		}
 		errs = append(errs, s.write.Close())
 		if err := errors.Join(errs...); err != nil {
-			s.closeErr = fmt.Errorf("sqlite: close: %w", err)
+			s.closeErr = failed("sqlite: close: %w", err)
 		}
 	})
 	return s.closeErr
@@ -197,7 +196,7 @@ func (s *Store) Close() error {
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return failed("sqlite: begin: %w", err)
 	}
 	defer tx.Rollback() // no-op after Commit
 	if err := fn(tx); err != nil {
@@ -207,7 +206,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return failed("sqlite: commit: %w", err)
 	}
 	return nil
 }
