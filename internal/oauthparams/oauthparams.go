@@ -11,15 +11,11 @@
 package oauthparams
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mintauth/mint/oauth"
 )
@@ -85,9 +81,11 @@ func (s Spec) decoder(contentType string) (func([]byte) (Params, error), error) 
 }
 
 func (s Spec) readBody(r *http.Request) ([]byte, error) {
-	tooLarge := oauth.ErrRequestTooLarge.Describe("the request body is larger than %d bytes", s.MaxBytes)
+	tooLarge := func() error {
+		return oauth.ErrRequestTooLarge.Describe("the request body is larger than %d bytes", s.MaxBytes)
+	}
 	if r.ContentLength > s.MaxBytes {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	if r.Body == nil {
 		return nil, nil
@@ -97,7 +95,7 @@ func (s Spec) readBody(r *http.Request) ([]byte, error) {
 		return nil, oauth.ErrInvalidRequest.Describe("the request body could not be read").WithCause(err)
 	}
 	if int64(len(body)) > s.MaxBytes {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	return body, nil
 }
@@ -119,51 +117,4 @@ func (s Spec) decodeForm(body []byte) (Params, error) {
 		}
 	}
 	return p, nil
-}
-
-var errNotJSONObject = oauth.ErrInvalidRequest.Describe("the body must be one JSON object whose values are strings")
-
-// decodeJSON reads a JSON object of string values. Unknown members are
-// skipped whatever their type; known ones must be strings and appear once.
-func (s Spec) decodeJSON(body []byte) (Params, error) {
-	if !utf8.Valid(body) {
-		return nil, oauth.ErrInvalidRequest.Describe("the body is not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errNotJSONObject
-	}
-	p := Params{}
-	for dec.More() {
-		if err := s.decodeMember(p, dec); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, errNotJSONObject
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, oauth.ErrInvalidRequest.Describe("the body has data after the JSON object")
-	}
-	return p, nil
-}
-
-func (s Spec) decodeMember(p Params, dec *json.Decoder) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return errNotJSONObject
-	}
-	name, _ := tok.(string)
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return errNotJSONObject
-	}
-	if !s.Known(name) {
-		return nil
-	}
-	var value string
-	if raw[0] != '"' || json.Unmarshal(raw, &value) != nil {
-		return oauth.ErrInvalidRequest.WithField(name).Describe("%s must be a JSON string", name)
-	}
-	return s.add(p, name, value)
 }
