@@ -23,8 +23,12 @@ type API struct {
 	// {mint.AdminAudience}, and the server wires mint's key ring as its
 	// KeySource.
 	Verifier *bearer.Verifier
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Audit reads the audit log for the audit routes (without it they
+	// answer 404). Every change is recorded whether or not it is set: the
+	// handlers give the record to Store with mint.WithAudit.
+	Audit mint.AuditStore
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // handlerFunc is an admin route: it runs once the caller is authenticated
@@ -56,6 +60,8 @@ func (a *API) routes() []route {
 		{"DELETE", "/admin/v1/grants/{id}", "grants:write", a.deleteGrant},
 		{"GET", "/admin/v1/keys", "keys:read", a.listKeys},
 		{"POST", "/admin/v1/keys/rotate", "keys:write", a.rotateKey},
+		{"GET", "/admin/v1/audit", "audit:read", a.listAudit},
+		{"GET", "/admin/v1/audit/verify", "audit:read", a.verifyAudit},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/audit"
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/oauth"
 )
@@ -18,6 +19,7 @@ type apiView struct {
 	Scopes        []string  `json:"scopes"`
 	TokenLifetime int64     `json:"token_lifetime"`
 	SigningAlg    string    `json:"signing_alg"`
+	AuditIssuance string    `json:"audit_issuance"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
@@ -25,7 +27,7 @@ type apiView struct {
 func viewAPI(api mint.API) apiView {
 	return apiView{
 		ID: api.ID, Name: api.Name, Audience: api.Audience, Scopes: nonNil(api.Scopes),
-		TokenLifetime: seconds(api.TokenLifetime), SigningAlg: api.Alg(),
+		TokenLifetime: seconds(api.TokenLifetime), SigningAlg: api.Alg(), AuditIssuance: auditIssuance(api),
 		CreatedAt: api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
 	}
 }
@@ -37,6 +39,8 @@ type createAPIRequest struct {
 	Scopes        []string `json:"scopes"`
 	TokenLifetime *int64   `json:"token_lifetime"`
 	SigningAlg    string   `json:"signing_alg"` // default RS256
+	// AuditIssuance: "all" (default), "sample:N" or "off".
+	AuditIssuance string `json:"audit_issuance"`
 }
 
 func (req *createAPIRequest) Validate() error {
@@ -59,6 +63,9 @@ func (req *createAPIRequest) Validate() error {
 	if err := validSigningAlg("signing_alg", req.SigningAlg); err != nil {
 		return err
 	}
+	if err := validAuditIssuance(req.AuditIssuance); err != nil {
+		return err
+	}
 	if req.TokenLifetime != nil {
 		return validTokenLifetime(*req.TokenLifetime)
 	}
@@ -75,6 +82,8 @@ type patchAPIRequest struct {
 	// SigningAlg changes the algorithm of new tokens; tokens signed
 	// before keep verifying, the JWKS carrying both key rings.
 	SigningAlg *string `json:"signing_alg"`
+	// AuditIssuance: "all", "sample:N" or "off".
+	AuditIssuance *string `json:"audit_issuance"`
 }
 
 func (req *patchAPIRequest) Validate() error {
@@ -91,6 +100,11 @@ func (req *patchAPIRequest) Validate() error {
 	}
 	if req.SigningAlg != nil {
 		if err := validSigningAlg("signing_alg", *req.SigningAlg); err != nil {
+			return err
+		}
+	}
+	if req.AuditIssuance != nil {
+		if err := validAuditIssuance(*req.AuditIssuance); err != nil {
 			return err
 		}
 	}
@@ -119,6 +133,9 @@ func (req *patchAPIRequest) apply(api mint.API, now time.Time) (mint.API, error)
 	if req.SigningAlg != nil {
 		api.SigningAlg = *req.SigningAlg
 	}
+	if req.AuditIssuance != nil {
+		api.AuditIssuance = *req.AuditIssuance
+	}
 	api.UpdatedAt = now
 	return api, nil
 }
@@ -132,12 +149,14 @@ func (a *API) createAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 	api := mint.API{
 		ID: mint.NewID("api"), Name: req.Name, Audience: req.Audience,
 		Scopes: nonNil(req.Scopes), TokenLifetime: mint.DefaultTokenLifetime,
-		SigningAlg: req.SigningAlg, CreatedAt: now, UpdatedAt: now,
+		SigningAlg: req.SigningAlg, AuditIssuance: req.AuditIssuance, CreatedAt: now, UpdatedAt: now,
 	}
 	if req.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*req.TokenLifetime) * time.Second
 	}
-	if err := a.Store.CreateAPI(r.Context(), api); err != nil {
+	ctx, ch := a.audited(r, who, "admin.apis.create", api.ID)
+	ch.after = viewAPI(api)
+	if err := a.Store.CreateAPI(ctx, api); err != nil {
 		return apiConflict(storeError(err, "API"))
 	}
 	a.changed(r, who, api.ID)
@@ -181,8 +200,12 @@ func (a *API) patchAPI(w http.ResponseWriter, r *http.Request, who *bearer.Claim
 		return err
 	}
 	now := a.now()
-	api, err := a.Store.UpdateAPI(r.Context(), r.PathValue("id"), func(api mint.API) (mint.API, error) {
-		return req.apply(api, now)
+	ctx, ch := a.audited(r, who, "admin.apis.update", r.PathValue("id"))
+	api, err := a.Store.UpdateAPI(ctx, r.PathValue("id"), func(api mint.API) (mint.API, error) {
+		ch.before = viewAPI(api)
+		api, err := req.apply(api, now)
+		ch.after = viewAPI(api)
+		return api, err
 	})
 	if err != nil {
 		return storeError(err, "API")
@@ -202,7 +225,9 @@ func (a *API) deleteAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 	if api.Audience == mint.AdminAudience {
 		return oauth.ErrConflict.Describe("the built-in admin API cannot be deleted")
 	}
-	if err := a.Store.DeleteAPI(r.Context(), id); err != nil {
+	ctx, ch := a.audited(r, who, "admin.apis.delete", id)
+	ch.before = viewAPI(api)
+	if err := a.Store.DeleteAPI(ctx, id); err != nil {
 		return storeError(err, "API")
 	}
 	a.changed(r, who, id)
@@ -227,4 +252,19 @@ func (a *API) ensureKey(r *http.Request, alg string) {
 	if err := a.Keys.EnsureKey(r.Context(), alg); err != nil {
 		a.log().WarnContext(r.Context(), "make signing key", "algorithm", alg, "error", err)
 	}
+}
+
+// auditIssuance shows an API's setting, "all" when unset.
+func auditIssuance(api mint.API) string {
+	if api.AuditIssuance == "" {
+		return mint.AuditAll
+	}
+	return api.AuditIssuance
+}
+
+func validAuditIssuance(s string) error {
+	if _, err := audit.ParseIssuance(s); err != nil {
+		return invalid("audit_issuance", "%s", err.Error())
+	}
+	return nil
 }

@@ -67,7 +67,7 @@ func TestAdminAPIMayBeRenamed(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	var got apiView
-	h.json("PATCH", "/admin/v1/apis/"+h.admin.ID, `{"name":"Admin","token_lifetime":300,"scopes":["keys:write","keys:read","grants:write","grants:read","clients:write","clients:read","apis:write","apis:read"]}`, 200, &got)
+	h.json("PATCH", "/admin/v1/apis/"+h.admin.ID, `{"name":"Admin","token_lifetime":300,"scopes":["audit:read","keys:write","keys:read","grants:write","grants:read","clients:write","clients:read","apis:write","apis:read"]}`, 200, &got)
 	if got.Name != "Admin" || got.TokenLifetime != 300 || !sameSet(got.Scopes, mint.AdminScopes) {
 		t.Errorf("admin API after rename: %+v", got)
 	}

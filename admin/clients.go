@@ -146,7 +146,10 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, JWKS: req.jwks,
 		IntrospectAll: req.IntrospectAll, CreatedAt: now, UpdatedAt: now}
 	plain, s := newSecret(c.ID, now)
-	if err := a.Store.CreateClient(r.Context(), c, s); err != nil {
+	ctx, ch := a.audited(r, who, "admin.clients.create", c.ID)
+	ch.clientID, ch.after = c.ID, auditClient(c)
+	ch.extra = map[string]any{"secret": secretAudit{ID: s.ID}}
+	if err := a.Store.CreateClient(ctx, c, s); err != nil {
 		return storeError(err, "client")
 	}
 	a.changed(r, who, c.ID)
@@ -201,7 +204,10 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		return err
 	}
 	now := a.now()
-	c, err := a.Store.UpdateClient(r.Context(), r.PathValue("client_id"), func(c mint.Client) (mint.Client, error) {
+	ctx, ch := a.audited(r, who, "admin.clients.update", r.PathValue("client_id"))
+	ch.clientID = r.PathValue("client_id")
+	c, err := a.Store.UpdateClient(ctx, r.PathValue("client_id"), func(c mint.Client) (mint.Client, error) {
+		ch.before = auditClient(c)
 		if req.Name != nil {
 			c.Name = *req.Name
 		}
@@ -212,6 +218,7 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 			c.IntrospectAll = *req.IntrospectAll
 		}
 		c.UpdatedAt = now
+		ch.after = auditClient(c)
 		return c, nil
 	})
 	if err != nil {
@@ -229,7 +236,13 @@ func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 		return err
 	}
 	id := r.PathValue("client_id")
-	if err := a.Store.DeleteClient(r.Context(), id); err != nil {
+	before, err := a.Store.GetClient(r.Context(), id)
+	if err != nil {
+		return storeError(err, "client")
+	}
+	ctx, ch := a.audited(r, who, "admin.clients.delete", id)
+	ch.clientID, ch.before = id, auditClient(before)
+	if err := a.Store.DeleteClient(ctx, id); err != nil {
 		return storeError(err, "client")
 	}
 	a.changed(r, who, id)
@@ -248,10 +261,13 @@ func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, who *bearer.C
 	now := a.now()
 	plain, s := newSecret(id, now)
 	oldExpiresAt := now.Add(time.Duration(req.OldSecretTTL) * time.Second)
-	if err := a.Store.RotateSecret(r.Context(), s, oldExpiresAt); err != nil {
+	ctx, ch := a.audited(r, who, "admin.clients.rotate-secret", id)
+	ch.clientID = id
+	ch.extra = map[string]any{"new_secret": secretAudit{ID: s.ID}, "old_secrets_expire_at": oldExpiresAt.UTC()}
+	if err := a.Store.RotateSecret(ctx, s, oldExpiresAt); err != nil {
 		return storeError(err, "client")
 	}
-	c, err := a.clientAfterRotation(r.Context(), id, req.RevokeTokens, now)
+	c, err := a.clientAfterRotation(r, who, id, req.RevokeTokens, now)
 	if err != nil {
 		return storeError(err, "client")
 	}
@@ -261,13 +277,18 @@ func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, who *bearer.C
 }
 
 // clientAfterRotation reads the client, first revoking every token issued
-// to it until now when revoke is true.
-func (a *API) clientAfterRotation(ctx context.Context, id string, revoke bool, now time.Time) (mint.Client, error) {
+// to it until now when revoke is true (a change of its own in the audit
+// log, admin.clients.revoke-tokens).
+func (a *API) clientAfterRotation(r *http.Request, who *bearer.Claims, id string, revoke bool, now time.Time) (mint.Client, error) {
 	if !revoke {
-		return a.Store.GetClient(ctx, id)
+		return a.Store.GetClient(r.Context(), id)
 	}
+	ctx, ch := a.audited(r, who, "admin.clients.revoke-tokens", id)
+	ch.clientID = id
 	return a.Store.UpdateClient(ctx, id, func(c mint.Client) (mint.Client, error) {
+		ch.before = auditClient(c)
 		c.TokensRevokedBefore, c.UpdatedAt = now, now
+		ch.after = auditClient(c)
 		return c, nil
 	})
 }

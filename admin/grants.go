@@ -90,7 +90,9 @@ func (a *API) createGrant(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 	now := a.now()
 	g := mint.Grant{ID: mint.NewID("grant"), ClientID: req.ClientID, Audience: req.Audience,
 		Scopes: nonNil(req.Scopes), CreatedAt: now, UpdatedAt: now}
-	if err := a.Store.CreateGrant(ctx, g); err != nil {
+	actx, ch := a.audited(r, who, "admin.grants.create", g.ID)
+	ch.clientID, ch.after = g.ClientID, viewGrant(g)
+	if err := a.Store.CreateGrant(actx, g); err != nil {
 		if errors.Is(err, mint.ErrNotFound) { // deleted since the checks above
 			return invalid("client_id", "the client or the API no longer exists")
 		}
@@ -158,8 +160,12 @@ func (a *API) patchGrant(w http.ResponseWriter, r *http.Request, who *bearer.Cla
 		return err
 	}
 	now := a.now()
-	g, err = a.Store.UpdateGrant(ctx, g.ID, func(g mint.Grant) (mint.Grant, error) {
+	actx, ch := a.audited(r, who, "admin.grants.update", g.ID)
+	ch.clientID = g.ClientID
+	g, err = a.Store.UpdateGrant(actx, g.ID, func(g mint.Grant) (mint.Grant, error) {
+		ch.before = viewGrant(g)
 		g.Scopes, g.UpdatedAt = req.Scopes, now
+		ch.after = viewGrant(g)
 		return g, nil
 	})
 	if err != nil {
@@ -172,7 +178,13 @@ func (a *API) patchGrant(w http.ResponseWriter, r *http.Request, who *bearer.Cla
 
 func (a *API) deleteGrant(w http.ResponseWriter, r *http.Request, who *bearer.Claims) error {
 	id := r.PathValue("id")
-	if err := a.Store.DeleteGrant(r.Context(), id); err != nil {
+	before, err := a.Store.GetGrant(r.Context(), id)
+	if err != nil {
+		return storeError(err, "grant")
+	}
+	ctx, ch := a.audited(r, who, "admin.grants.delete", id)
+	ch.clientID, ch.before = before.ClientID, viewGrant(before)
+	if err := a.Store.DeleteGrant(ctx, id); err != nil {
 		return storeError(err, "grant")
 	}
 	a.changed(r, who, id)

@@ -28,7 +28,7 @@ const (
 )
 
 // allScopes are the admin scopes the routes need.
-var allScopes = []string{"apis:read", "apis:write", "clients:read", "clients:write", "grants:read", "grants:write"}
+var allScopes = []string{"apis:read", "apis:write", "clients:read", "clients:write", "grants:read", "grants:write", "audit:read"}
 
 // harness is a real admin API on loopback HTTP over a real SQLite file,
 // verifying tokens signed by a real key ring.
@@ -66,6 +66,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	api := &API{
 		Store:    store,
+		Audit:    store,
 		Keys:     ring,
 		Verifier: &bearer.Verifier{Issuer: testIssuer, Audiences: []string{mint.AdminAudience}, Keys: ring},
 		Now:      h.clock,

@@ -94,7 +94,14 @@ func (a *API) rotateKey(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 	if err := decode(w, r, &req, true); err != nil {
 		return err
 	}
-	keys, err := a.Keys.Rotate(r.Context(), req.Algorithm, req.Immediate)
+	before, err := a.Keys.List(r.Context())
+	if err != nil {
+		return oauth.ErrServer.WithCause(err)
+	}
+	ctx, ch := a.audited(r, who, "admin.keys.rotate", req.Algorithm)
+	ch.before = viewKeys(before)
+	ch.extra = map[string]any{"algorithm": req.Algorithm, "immediate": req.Immediate}
+	keys, err := a.Keys.Rotate(ctx, req.Algorithm, req.Immediate)
 	if errors.Is(err, mint.ErrConflict) {
 		return oauth.ErrConflict.Describe("a %s key is already waiting to activate; "+
 			"rotate again once it signs, or rotate with immediate", req.Algorithm).WithCause(err)
