@@ -43,6 +43,11 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ObserveLoad, when set, is told how long each read of the wrapped
+	// store took (misses and bypassed reads; hits read no store), by the
+	// name of the read: get_client, list_secrets, list_grants, find_grant,
+	// get_api or get_api_by_audience. It must be quick.
+	ObserveLoad func(op string, d time.Duration)
 }
 
 // Store is a mint.Store that answers the token path's reads from memory.
@@ -56,6 +61,8 @@ type Store struct {
 	log *slog.Logger
 	// onChange is Options.OnChange, never nil.
 	onChange func(table string)
+	// observeLoad is Options.ObserveLoad, or nil.
+	observeLoad func(op string, d time.Duration)
 
 	// gen counts flushes; an answer is stored only if gen has not moved
 	// since it was read. live: changes are being heard (or there is no
@@ -71,7 +78,7 @@ type Store struct {
 	apis      *table[mint.API]     // by ID
 	audiences *table[mint.API]     // by audience
 
-	hits, misses, loads, bypassed, flushes atomic.Uint64
+	loads, flushes atomic.Uint64
 
 	stopWatch context.CancelFunc
 	watching  chan struct{} // closed when the watch has ended
@@ -102,13 +109,13 @@ func New(store mint.Store, opts Options) *Store {
 	}
 	n := opts.MaxEntries
 	c := &Store{
-		ttl: opts.TTL, now: opts.Now, log: opts.Log, onChange: opts.OnChange,
-		clients:   newTable('c', n, cloneClient),
-		secrets:   newTable('s', n, cloneSecrets),
-		grants:    newTable('g', n, cloneGrants),
-		grantFor:  newTable('f', n, cloneGrant),
-		apis:      newTable('a', n, cloneAPI),
-		audiences: newTable('u', n, cloneAPI),
+		ttl: opts.TTL, now: opts.Now, log: opts.Log, onChange: opts.OnChange, observeLoad: opts.ObserveLoad,
+		clients:   newTable('c', "clients", "get_client", n, cloneClient),
+		secrets:   newTable('s', "secrets", "list_secrets", n, cloneSecrets),
+		grants:    newTable('g', "grants", "list_grants", n, cloneGrants),
+		grantFor:  newTable('f', "grant_by_audience", "find_grant", n, cloneGrant),
+		apis:      newTable('a', "apis", "get_api", n, cloneAPI),
+		audiences: newTable('u', "apis_by_audience", "get_api_by_audience", n, cloneAPI),
 		watching:  make(chan struct{}),
 	}
 	c.writes = writes{Store: store, cache: c}
@@ -152,13 +159,30 @@ type Stats struct {
 
 // Stats returns the counters. It is safe to call at any time.
 func (c *Store) Stats() Stats {
-	return Stats{
-		Hits: c.hits.Load(), Misses: c.misses.Load(), Loads: c.loads.Load(),
-		Bypassed: c.bypassed.Load(), Flushes: c.flushes.Load(),
-		Entries: c.clients.len() + c.secrets.len() + c.grants.len() +
-			c.grantFor.len() + c.apis.len() + c.audiences.len(),
-		Watching: c.live.Load(),
+	s := Stats{Loads: c.loads.Load(), Flushes: c.flushes.Load(), Watching: c.live.Load()}
+	for _, k := range c.KindStats() {
+		s.Hits += k.Hits
+		s.Misses += k.Misses
+		s.Bypassed += k.Bypassed
+		s.Entries += k.Entries
 	}
+	return s
+}
+
+// KindStats are the counters of one kind of cached answer.
+type KindStats struct {
+	// Kind is clients, secrets, grants (a client's), grant_by_audience,
+	// apis or apis_by_audience.
+	Kind                   string
+	Hits, Misses, Bypassed uint64 // as in Stats
+	Entries                int
+}
+
+// KindStats returns the counters of each kind. It is safe to call at any
+// time.
+func (c *Store) KindStats() []KindStats {
+	return []KindStats{c.clients.stats(), c.secrets.stats(), c.grants.stats(),
+		c.grantFor.stats(), c.apis.stats(), c.audiences.stats()}
 }
 
 // flush empties the cache. Moving gen first makes every read in flight
@@ -180,20 +204,20 @@ func (c *Store) flush() {
 func cached[V any](ctx context.Context, c *Store, t *table[V], key string, fetch func(context.Context) (V, error)) (V, error) {
 	gen := c.gen.Load() // before live: see deaf
 	if !c.live.Load() {
-		c.bypassed.Add(1)
-		return fetch(ctx)
+		t.bypassed.Add(1)
+		return observed(ctx, c, t.op, fetch)
 	}
 	now := c.now()
 	if v, ok := t.get(key, now); ok {
-		c.hits.Add(1)
+		t.hits.Add(1)
 		return t.clone(v), nil
 	}
-	c.misses.Add(1)
+	t.misses.Add(1)
 	done := c.flight.DoChan(t.loadKey(gen, key), func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()
 		c.loads.Add(1)
-		v, err := fetch(lctx)
+		v, err := observed(lctx, c, t.op, fetch)
 		if err == nil {
 			t.put(key, v, now.Add(c.ttl), gen, &c.gen)
 		}
@@ -210,6 +234,17 @@ func cached[V any](ctx context.Context, c *Store, t *table[V], key string, fetch
 		var zero V
 		return zero, ctx.Err()
 	}
+}
+
+// observed reads with fetch, telling Options.ObserveLoad how long it took.
+func observed[V any](ctx context.Context, c *Store, op string, fetch func(context.Context) (V, error)) (V, error) {
+	if c.observeLoad == nil {
+		return fetch(ctx)
+	}
+	start := time.Now()
+	v, err := fetch(ctx)
+	c.observeLoad(op, time.Since(start))
+	return v, err
 }
 
 // GetClient: ErrNotFound, never cached.

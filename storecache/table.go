@@ -11,8 +11,12 @@ import (
 // a new entry past that pushes out an arbitrary one.
 type table[V any] struct {
 	kind  byte      // names the kind in load keys
+	name  string    // names the kind in KindStats
+	op    string    // the store read that fills it, for Options.ObserveLoad
 	clone func(V) V // a copy a caller may change
 	max   int
+
+	hits, misses, bypassed atomic.Uint64
 
 	mu sync.RWMutex
 	m  map[string]entry[V]
@@ -23,8 +27,14 @@ type entry[V any] struct {
 	expires time.Time
 }
 
-func newTable[V any](kind byte, max int, clone func(V) V) *table[V] {
-	return &table[V]{kind: kind, clone: clone, max: max, m: make(map[string]entry[V])}
+func newTable[V any](kind byte, name, op string, max int, clone func(V) V) *table[V] {
+	return &table[V]{kind: kind, name: name, op: op, clone: clone, max: max, m: make(map[string]entry[V])}
+}
+
+// stats returns the table's counters and size.
+func (t *table[V]) stats() KindStats {
+	return KindStats{Kind: t.name, Hits: t.hits.Load(), Misses: t.misses.Load(),
+		Bypassed: t.bypassed.Load(), Entries: t.len()}
 }
 
 // get returns the entry for key unless it is missing or expired at now.
