@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/audit"
 	"github.com/mintauth/mint/oauth"
 	"github.com/mintauth/mint/secret"
 )
@@ -24,6 +25,8 @@ type Authenticator struct {
 	TokenEndpoint string
 	// Uses, when set, records each successful secret use (LastUsedAt).
 	Uses *Recorder
+	// Audit, when set, is told of every failure, for the audit log.
+	Audit audit.Failures
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives failures at Info with the client_id and, for
@@ -76,6 +79,9 @@ func (a *Authenticator) secret(ctx context.Context, c Credentials) (mint.Client,
 func (a *Authenticator) refuse(ctx context.Context, c Credentials, reason string) error {
 	a.log().InfoContext(ctx, "client authentication failed",
 		"client_id", c.ClientID, "method", string(c.Method), "reason", reason)
+	if a.Audit != nil {
+		a.Audit.AuthFailed(ctx, c.ClientID, string(c.Method), reason)
+	}
 	if c.Method == SecretBasic {
 		return errAuthFailed.WithHeader("WWW-Authenticate", basicChallenge)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/audit"
 	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/keyring"
 	"github.com/mintauth/mint/oauth"
@@ -29,6 +30,8 @@ type Endpoint struct {
 	Now func() time.Time
 	// Log receives issuance and authentication failures; nil discards them.
 	Log *slog.Logger
+	// Audit, when set, is told of each token issued, for the audit log.
+	Audit audit.Issuances
 }
 
 var _ http.Handler = (*Endpoint)(nil)

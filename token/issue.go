@@ -61,6 +61,9 @@ func (e *Endpoint) Issue(ctx context.Context, req *Request) (*Response, error) {
 	}
 	e.log().InfoContext(ctx, "token issued", "client_id", c.ClientID,
 		"audience", c.Audience, "scopes", scopes, "jti", c.ID)
+	if e.Audit != nil {
+		e.Audit.TokenIssued(ctx, api, c.ClientID, scopes, c.ID)
+	}
 	return &Response{AccessToken: signed, TokenType: "Bearer",
 		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope}, nil
 }
