@@ -90,6 +90,10 @@
 // empty. Issuance is logged at Info with client_id, audience, scopes and jti;
 // secrets and tokens are never logged.
 //
+// Endpoint.Observe, when set, is told of each request's Outcome (client,
+// audience, error code, algorithm, timings) after the answer is written;
+// the server feeds it to the Prometheus metrics (package metrics).
+//
 // Bad input never yields a 500; storage and signing failures are
 // server_error with the cause logged, not shown.
 package token

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -32,6 +33,30 @@ type Endpoint struct {
 	Log *slog.Logger
 	// Audit, when set, is told of each token issued, for the audit log.
 	Audit audit.Issuances
+	// Observe, when set, is told what became of each request once its
+	// answer is written (metrics, audit). It runs on the request's
+	// goroutine, so it must be quick.
+	Observe func(ctx context.Context, o Outcome)
+}
+
+// Outcome is what became of one token request.
+type Outcome struct {
+	// ClientID is the client the credentials proved; empty when
+	// authentication failed or was not reached.
+	ClientID string
+	// Audience is the API's audience once the client's grant on it was
+	// found; empty before.
+	Audience string
+	// Err is the error answered; nil when a token was issued.
+	Err *oauth.Error
+	// Of the token issued: its algorithm, lifetime, scope and "jti".
+	Alg      string
+	Lifetime time.Duration
+	Scope    string
+	TokenID  string
+	// Signing is the time the signature took; Duration, the whole request
+	// from reading the body to writing the answer.
+	Signing, Duration time.Duration
 }
 
 var _ http.Handler = (*Endpoint)(nil)
@@ -46,6 +71,21 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) error {
+	if e.Observe == nil {
+		return e.answer(w, r, new(Outcome))
+	}
+	start := time.Now()
+	var o Outcome
+	err := e.answer(w, r, &o)
+	o.Duration = time.Since(start)
+	if err != nil {
+		o.Err = oauth.As(err)
+	}
+	e.Observe(r.Context(), o)
+	return err
+}
+
+func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) error {
 	if r.Method != http.MethodPost {
 		return errMethod
 	}
@@ -53,7 +93,7 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := e.Issue(r.Context(), req)
+	resp, err := e.issue(r.Context(), req, o)
 	if err != nil {
 		return err
 	}

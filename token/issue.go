@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -43,24 +44,34 @@ type Response struct {
 // *oauth.Error values: client errors for what the caller can fix,
 // server_error carrying the cause for storage and signing failures.
 func (e *Endpoint) Issue(ctx context.Context, req *Request) (*Response, error) {
+	return e.issue(ctx, req, new(Outcome))
+}
+
+// issue is Issue, noting in o how far the request got.
+func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Response, error) {
 	if err := e.authenticate(ctx, req); err != nil {
 		return nil, err
 	}
+	o.ClientID = req.ClientID
 	grant, api, err := e.resolveAudience(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	o.Audience = api.Audience
 	scopes, err := grantedScopes(api, grant, req.Scopes)
 	if err != nil {
 		return nil, err
 	}
 	c := e.claims(req.ClientID, api, strings.Join(scopes, " "))
-	signed, err := e.sign(ctx, api.Alg(), c)
+	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
+	start := time.Now()
+	signed, err := e.sign(ctx, o.Alg, c)
+	o.Signing = time.Since(start)
 	if err != nil {
 		return nil, err
 	}
-	e.log().InfoContext(ctx, "token issued", "client_id", c.ClientID,
-		"audience", c.Audience, "scopes", scopes, "jti", c.ID)
+	e.log().LogAttrs(ctx, slog.LevelInfo, "token issued", slog.String("client_id", c.ClientID),
+		slog.String("audience", c.Audience), slog.Any("scopes", scopes), slog.String("jti", c.ID))
 	if e.Audit != nil {
 		e.Audit.TokenIssued(ctx, api, c.ClientID, scopes, c.ID)
 	}
