@@ -50,8 +50,11 @@ type Config struct {
 	// long a key signs before it is rotated (0: only when asked).
 	KeyPrepublish     time.Duration
 	KeyRotationPeriod time.Duration
-	Log               *slog.Logger
-	Now               func() time.Time
+	// AuditRetention is how long audit records are kept; 0 keeps them
+	// forever. See server/audit.go.
+	AuditRetention time.Duration
+	Log            *slog.Logger
+	Now            func() time.Time
 }
 
 // Server is an assembled mint.
@@ -68,6 +71,8 @@ type Server struct {
 	secretUses *clientauth.Recorder
 	// keysChanged wakes key maintenance when the keys changed elsewhere.
 	keysChanged chan struct{}
+	// audit is the audit log (server/audit.go).
+	audit auditTrail
 }
 
 // New opens the store, loads the keys and bootstraps the admin client.
@@ -92,8 +97,11 @@ func (s *Server) init(ctx context.Context) (err error) {
 	if s.Generated, err = s.bootstrap(ctx); err != nil {
 		return err
 	}
+	if err := s.startAudit(); err != nil {
+		return err
+	}
 	s.useCache()
-	s.handler = s.routes()
+	s.handler = withAuditSource(s.routes())
 	return nil
 }
 
@@ -119,18 +127,21 @@ func (s *Server) Store() mint.Store { return s.store }
 // Keys returns the server's key ring.
 func (s *Server) Keys() *keyring.Ring { return s.keys }
 
-// Close closes the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close writes the audit records still buffered and closes the store.
+func (s *Server) Close() error {
+	s.stopAudit()
+	return s.store.Close()
+}
 
 func (s *Server) routes() http.Handler {
 	log := s.cfg.Log
 	mux := http.NewServeMux()
 	s.secretUses = &clientauth.Recorder{Store: s.store, Now: s.now, Log: log}
 	auth := &clientauth.Authenticator{Store: s.store, Issuer: s.cfg.Issuer, Uses: s.secretUses,
-		TokenEndpoint: endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]), Now: s.now, Log: log}
+		TokenEndpoint: endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]), Now: s.now, Log: log, Audit: s.audit.log}
 	endpoint := &token.Endpoint{
 		Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer,
-		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log,
+		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,
 	}
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
@@ -141,7 +152,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+jwksPath, s.keys.ServeJWKS)
 	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
-	mux.Handle("/admin/", (&admin.API{Store: s.adminStore(), Keys: s.keys, Verifier: s.adminVerifier(), Now: s.now, Log: log}).Handler())
+	mux.Handle("/admin/", (&admin.API{Store: s.adminStore(), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log}).Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
