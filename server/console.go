@@ -1,0 +1,32 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/mintauth/mint/console"
+)
+
+// console builds the admin console (package console), a client of the
+// token endpoint and admin API that backend serves. Its session cookies
+// are sealed under a key derived from the master key, so every replica
+// opens every session.
+func (s *Server) console(backend http.Handler) http.Handler {
+	// The key ring opened with this key already, so the key is there.
+	master, err := s.masterKey(context.Background())
+	var c *console.Console
+	if err == nil {
+		c, err = console.New(console.Config{
+			Backend: backend, TokenPath: s.cfg.TokenPaths[0],
+			TokenURL:  endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]),
+			MasterKey: master, Now: s.now, Log: s.cfg.Log,
+		})
+	}
+	if err != nil {
+		s.cfg.Log.Error("the admin console is unavailable", "err", err)
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "the admin console is unavailable; the server log says why", http.StatusServiceUnavailable)
+		})
+	}
+	return c.Handler()
+}
