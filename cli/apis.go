@@ -15,6 +15,7 @@ type apiView struct {
 	Scopes        []string `json:"scopes"`
 	TokenLifetime int64    `json:"token_lifetime"`
 	SigningAlg    string   `json:"signing_alg"`
+	AuditIssuance string   `json:"audit_issuance"`
 	CreatedAt     string   `json:"created_at"`
 	UpdatedAt     string   `json:"updated_at"`
 }
@@ -27,6 +28,7 @@ type apiChange struct {
 	Scopes        []string `json:"scopes,omitempty"`
 	TokenLifetime int64    `json:"token_lifetime,omitempty"`
 	SigningAlg    string   `json:"signing_alg,omitempty"`
+	AuditIssuance string   `json:"audit_issuance,omitempty"`
 }
 
 // apiFlags are the flags that describe an API, as create and update take them.
@@ -36,6 +38,7 @@ type apiFlags struct {
 	scopes   scopeFlags
 	lifetime int64
 	alg      string
+	audit    string
 }
 
 func (f *apiFlags) register(c *call, withAudience bool) {
@@ -46,6 +49,7 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	f.scopes.register(c.fs, "the API's scopes")
 	c.fs.Int64Var(&f.lifetime, "token-lifetime", 0, "lifetime of its access tokens in `seconds` (server default 86400)")
 	c.fs.StringVar(&f.alg, "signing-alg", "", "the `algorithm` of its tokens: RS256 (server default), PS256, ES256 or EdDSA")
+	c.fs.StringVar(&f.audit, "audit-issuance", "", "which tokens issued the audit log records: all (server default), sample:N (one in N) or off")
 }
 
 func apisCreate(ctx context.Context, c *call) error {
@@ -57,7 +61,7 @@ func apisCreate(ctx context.Context, c *call) error {
 	if f.name == "" || f.audience == "" {
 		return usagef(c.fs, "--name and --audience are required")
 	}
-	body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg}
+	body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg, AuditIssuance: f.audit}
 	return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
 }
 
@@ -96,8 +100,11 @@ func apisUpdate(ctx context.Context, c *call) error {
 	if isSet(c.fs, "signing-alg") {
 		body["signing_alg"] = f.alg
 	}
+	if isSet(c.fs, "audit-issuance") {
+		body["audit_issuance"] = f.audit
+	}
 	if len(body) == 0 {
-		return usagef(c.fs, "nothing to change: give --name, --scope, --scopes, --token-lifetime or --signing-alg")
+		return usagef(c.fs, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg or --audit-issuance")
 	}
 	return callAdmin(ctx, c, http.MethodPatch, "/apis/"+url.PathEscape(pos[0]), body, apiDetail)
 }
@@ -120,6 +127,7 @@ func apiDetail(w *tabwriter.Writer, a apiView) {
 	row(w, "scopes", joinScopes(a.Scopes))
 	row(w, "token_lifetime", formatLifetime(a.TokenLifetime))
 	row(w, "signing_alg", orDash(a.SigningAlg))
+	row(w, "audit_issuance", orDash(a.AuditIssuance))
 	row(w, "created_at", formatTime(a.CreatedAt))
 	row(w, "updated_at", formatTime(a.UpdatedAt))
 }

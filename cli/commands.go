@@ -27,10 +27,10 @@ type group struct {
 // groups are the commands of the CLI, in the order usage lists them.
 var groups = []*group{
 	{name: "apis", title: "APIs", summary: "the APIs that accept mint's tokens", commands: []command{
-		{"create", `--name N --audience AUD [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS] [--signing-alg ALG]`, "register an API", apisCreate},
+		{"create", `--name N --audience AUD [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS] [--signing-alg ALG] [--audit-issuance all|sample:N|off]`, "register an API", apisCreate},
 		{"list", "", "list the APIs", apisList},
 		{"get", "ID", "show one API", apisGet},
-		{"update", `ID [--name N] [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS] [--signing-alg ALG]`, "change an API's name, scopes, token lifetime or signing algorithm", apisUpdate},
+		{"update", `ID [--name N] [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS] [--signing-alg ALG] [--audit-issuance all|sample:N|off]`, "change an API's name, scopes, token lifetime, signing algorithm or issuance auditing", apisUpdate},
 		{"delete", "ID", "delete an API and its grants", apisDelete},
 	}},
 	{name: "clients", title: "Clients", summary: "the machines that ask for tokens", commands: []command{
@@ -51,6 +51,10 @@ var groups = []*group{
 	{name: "keys", title: "Signing keys", summary: "the keys that sign tokens, and their rotation", commands: []command{
 		{"list", "", "list the signing keys with their state and dates", keysList},
 		{"rotate", "[--algorithm ALG] [--immediate]", "start a new signing key: published now, signing once JWKS caches have it (or at once with --immediate)", keysRotate},
+	}},
+	{name: "audit", title: "Audit log", summary: "the record of admin changes, failed authentications and tokens issued", clientIDFlag: true, commands: []command{
+		{"list", "[--client-id ID] [--kind K] [--since T] [--until T] [--limit N] [--follow] [--out FILE]", "show audit records (kinds: " + auditKinds + "); --json or --out give JSON lines", auditList},
+		{"verify", "[--db PATH]", "check the audit log's hash chain, through the server or on a database (--db); exit 1 naming the first broken record", auditVerify},
 	}},
 	{name: "token", title: "Token", summary: "get an access token with your client's credentials", commands: []command{
 		{"", `[--audience AUD] [--scope S]... [--scopes "a b"] [--token-url URL]`, "print an access token (the whole answer with --json)", tokenCmd},
