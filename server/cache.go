@@ -17,11 +17,14 @@ var (
 // useCache puts a storecache in front of the store once the server is
 // bootstrapped: from then on s.store answers the token path (token
 // endpoint, client authentication, introspection) from memory, emptied on
-// every change any replica commits, and adminStore reads fresh. Closing
+// every change any replica commits, and adminStore reads fresh; reads of
+// the store it makes are timed for the metrics, made here. Closing
 // s.store stops the cache's watch and closes the database.
 func (s *Server) useCache() {
 	changes, _ := s.store.(storecache.Notifier)
-	s.store = storecache.New(s.store, storecache.Options{Changes: changes, Log: s.cfg.Log, OnChange: s.noticeKeyChange})
+	s.metrics = s.newMetrics()
+	s.store = storecache.New(s.store, storecache.Options{Changes: changes, Log: s.cfg.Log, OnChange: s.noticeKeyChange,
+		ObserveLoad: s.metrics.ObserveStoreLoad})
 }
 
 // adminStore is the store of the admin API: reads from the database, never

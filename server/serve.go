@@ -68,12 +68,26 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 // accessLog logs one line per request. It logs the path but never the
 // query string, headers or body: those may carry credentials.
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+//
+// Failures (status 400 and up) are logged at Info wherever they happen, as
+// is every request to a path quiet does not name. A request that succeeds
+// on a quiet path is logged at Debug: the token endpoint already logs each
+// issuance at Info (client, audience, scopes, jti), so a second Info line
+// per token would only double the log volume and its write, and the
+// probes (/healthz, /readyz, /metrics) are polled every few seconds.
+func accessLog(log *slog.Logger, quiet func(path string) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+		level := slog.LevelInfo
+		if rec.status < http.StatusBadRequest && quiet(r.URL.Path) {
+			level = slog.LevelDebug
+		}
+		if !log.Enabled(r.Context(), level) {
+			return
+		}
+		log.LogAttrs(r.Context(), level, "http",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr))

@@ -13,6 +13,7 @@ import (
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/keyring"
+	"github.com/mintauth/mint/metrics"
 	"github.com/mintauth/mint/oauth"
 	"github.com/mintauth/mint/token"
 	"github.com/mintauth/mint/tokenstate"
@@ -50,6 +51,9 @@ type Config struct {
 	// long a key signs before it is rotated (0: only when asked).
 	KeyPrepublish     time.Duration
 	KeyRotationPeriod time.Duration
+	// SeparateMetrics keeps /metrics off the main handler: only
+	// ServeMetrics serves it (mint serve --metrics-addr).
+	SeparateMetrics bool
 	// AuditRetention is how long audit records are kept; 0 keeps them
 	// forever. See server/audit.go.
 	AuditRetention time.Duration
@@ -71,6 +75,8 @@ type Server struct {
 	secretUses *clientauth.Recorder
 	// keysChanged wakes key maintenance when the keys changed elsewhere.
 	keysChanged chan struct{}
+	// metrics are the Prometheus metrics (server/metrics.go).
+	metrics *metrics.Metrics
 	// audit is the audit log (server/audit.go).
 	audit auditTrail
 }
@@ -143,6 +149,7 @@ func (s *Server) routes() http.Handler {
 		Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer,
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,
 	}
+	endpoint.Observe = s.metrics.ObserveToken
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
 	}
@@ -154,13 +161,14 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("/admin/", (&admin.API{Store: s.adminStore(), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log}).Handler())
 	mux.Handle("/console/", s.console(mux))
+	s.mountProbes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("/", oauth.Handle(log, func(http.ResponseWriter, *http.Request) error {
 		return oauth.ErrNotFound.Describe("no such endpoint")
 	}))
-	return accessLog(log, mux)
+	return accessLog(log, s.quietPath, mux)
 }
 
 func (s *Server) adminVerifier() *bearer.Verifier {

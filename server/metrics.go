@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/mintauth/mint/metrics"
+	"github.com/mintauth/mint/oauth"
+	"github.com/mintauth/mint/storecache"
+)
+
+// The paths of the probes.
+const (
+	MetricsPath = "/metrics"
+	ReadyPath   = "/readyz"
+	healthPath  = "/healthz"
+)
+
+// readyTimeout bounds the store ping of /readyz.
+const readyTimeout = time.Second
+
+// newMetrics makes the server's Prometheus metrics; the cache series read
+// the store cache's counters at scrape time.
+func (s *Server) newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.Options{Now: s.now, Cache: func() ([]storecache.KindStats, storecache.Stats) {
+		if c, ok := s.store.(*storecache.Store); ok {
+			return c.KindStats(), c.Stats()
+		}
+		return nil, storecache.Stats{}
+	}})
+}
+
+// MetricsHandler serves the Prometheus metrics: at /metrics on the main
+// handler, unless Config.SeparateMetrics, and through ServeMetrics.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.Handler() }
+
+// mountProbes adds /readyz and, unless it is served apart, /metrics.
+func (s *Server) mountProbes(mux *http.ServeMux) {
+	mux.Handle("GET "+ReadyPath, oauth.Handle(s.cfg.Log, s.serveReady))
+	if !s.cfg.SeparateMetrics {
+		mux.Handle("GET "+MetricsPath, s.metrics.Handler())
+	}
+}
+
+// serveReady answers /readyz: 200 {"status":"ready"} when the store
+// answers a ping within readyTimeout, else 503 temporarily_unavailable
+// (the cause is logged). /healthz only says that the process serves.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return oauth.ErrUnavailable.Describe("the storage does not answer").WithCause(err)
+	}
+	oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+// quietPath names the paths whose successful requests the access log
+// writes at Debug: the token endpoint, which logs each issuance itself,
+// and the probes.
+func (s *Server) quietPath(path string) bool {
+	switch path {
+	case MetricsPath, ReadyPath, healthPath:
+		return true
+	}
+	return slices.Contains(s.cfg.TokenPaths, path)
+}
+
+// ServeMetrics serves /metrics alone on ln until ctx ends: the
+// --metrics-addr listener, which keeps metrics off the public address.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+MetricsPath, s.metrics.Handler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return err
+}
