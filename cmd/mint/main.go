@@ -28,6 +28,10 @@ func run(ctx context.Context, args []string) int {
 			return gatewayCmd(ctx, args[1:], os.Getenv, os.Stderr)
 		case "bench":
 			return benchCmd(ctx, args[1:], os.Getenv, os.Stdout, os.Stderr)
+		case "audit":
+			return auditCmd(ctx, args[1:], os.Getenv, os.Stdout, os.Stderr)
+		case "backup":
+			return backupCmd(ctx, args[1:], os.Stdout, os.Stderr)
 		}
 	}
 	return cli.Run(ctx, args, os.Getenv, os.Stdout, os.Stderr)

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/mintauth/mint/server"
 )
@@ -20,12 +22,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	db := fs.String("db", env(getenv, "MINT_DB", "mint.db"), "SQLite file, sqlite:PATH, or postgres:// URL (env MINT_DB)")
 	issuer := fs.String("issuer", getenv("MINT_ISSUER"), `the "iss" of tokens and base of endpoint URLs (env MINT_ISSUER; default http://ADDR)`)
 	audience := fs.String("default-audience", getenv("MINT_DEFAULT_AUDIENCE"), "audience for requests that name none (env MINT_DEFAULT_AUDIENCE)")
+	metricsAddr := fs.String("metrics-addr", getenv("MINT_METRICS_ADDR"),
+		"serve /metrics on this address only, not on --addr (env MINT_METRICS_ADDR; default: on --addr)")
 	paths := newListFlag(env(getenv, "MINT_TOKEN_PATHS", server.DefaultTokenPath))
 	fs.Var(paths, "token-path", "path of the token endpoint, repeatable (env MINT_TOKEN_PATHS, comma-separated; default /oauth/token)")
 	var logs logFlags
 	logs.register(fs, getenv)
 	var keys keyFlags
 	keys.register(fs, getenv)
+	var retention time.Duration
+	auditRetentionFlag(fs, getenv, &retention)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -39,13 +45,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		DB: *db, Issuer: *issuer, TokenPaths: tokenPaths(paths.values), DefaultAudience: *audience,
 		BootstrapClientID:     getenv("MINT_BOOTSTRAP_CLIENT_ID"),
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
+		AuditRetention:        retention,
+		SeparateMetrics:       *metricsAddr != "",
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}
-	if err := runServer(ctx, cfg, *addr, stderr); err != nil {
+	if err := runServer(ctx, cfg, *addr, *metricsAddr, stderr); err != nil {
 		log.Error("mint serve stopped", "error", err)
 		return 1
 	}
@@ -64,10 +72,18 @@ func tokenPaths(given []string) []string {
 	return out
 }
 
-func runServer(ctx context.Context, cfg server.Config, addr string, stderr io.Writer) error {
+func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	var metricsLn net.Listener
+	if metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics address: %w", err)
+		}
+		defer metricsLn.Close()
 	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = defaultIssuer(ln.Addr().(*net.TCPAddr))
@@ -81,8 +97,22 @@ func runServer(ctx context.Context, cfg server.Config, addr string, stderr io.Wr
 	if c := srv.Generated; c != nil {
 		printCredentials(stderr, c)
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	if metricsLn != nil {
+		cfg.Log.Info("metrics serving", "addr", metricsLn.Addr().String(), "path", server.MetricsPath)
+		wg.Go(func() {
+			if err := srv.ServeMetrics(ctx, metricsLn); err != nil {
+				cfg.Log.Error("metrics listener stopped", "error", err)
+			}
+		})
+	}
 	cfg.Log.Info("mint serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "db", server.RedactDSN(cfg.DB), "token_paths", cfg.TokenPaths)
-	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+	err = srv.Serve(ctx, ln)
+	stop()
+	wg.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
