@@ -84,6 +84,9 @@ func TestSnippetsRun(t *testing.T) {
 		if f.run == "" {
 			continue // the Go snippet: see TestGoSnippetRuns
 		}
+		if python := os.Getenv("MINT_TEST_PYTHON"); id == "python" && python != "" {
+			f.run = python // the one with requests, as ./scripts/test finds it
+		}
 		t.Run(id, func(t *testing.T) {
 			if _, err := exec.LookPath(f.run); err != nil {
 				t.Fatalf("%s is not installed: run ./scripts/test, which installs it", f.run)
