@@ -11,9 +11,37 @@ import (
 type clientsData struct {
 	Clients []clientView
 	Form    *formState
-	// TokensPerLifetime is false while mint measures no tokens per token
-	// lifetime: the column shows "—".
-	TokensPerLifetime bool
+	// Measured is false when the console has no token rates: the column
+	// shows "—".
+	Measured bool
+	Rates    map[string]*clientRate
+	Flag     float64
+}
+
+// clientRate is a client's highest tokens per token lifetime over its
+// audiences, and the audience it was for.
+type clientRate struct {
+	PerLifetime float64
+	Audience    string
+	// Flagged: far more tokens than a client that reuses its token takes.
+	Flagged bool
+}
+
+// flagTokensPerLifetime is where the clients page flags a client: one that
+// caches its token takes about one per lifetime per running instance, so
+// ten is a fleet of ten or, far more often, a token per call.
+const flagTokensPerLifetime = 10
+
+// rates sums up the gauge by client: its highest audience.
+func rates(series []TokenRate) map[string]*clientRate {
+	out := map[string]*clientRate{}
+	for _, r := range series {
+		if cur, ok := out[r.ClientID]; !ok || r.PerLifetime > cur.PerLifetime {
+			out[r.ClientID] = &clientRate{PerLifetime: r.PerLifetime, Audience: r.Audience,
+				Flagged: r.PerLifetime >= flagTokensPerLifetime}
+		}
+	}
+	return out
 }
 
 // clientData is the client page: the client, its secrets and grants, and
@@ -70,7 +98,11 @@ func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request, sess *sess
 	if err := c.backend.call(r.Context(), r, "GET", "/admin/v1/clients", sess.Token, nil, &clients); err != nil {
 		return err
 	}
-	c.renderPage(w, r, sess, status, "clients", "clients", "Clients", clientsData{Clients: clients, Form: form})
+	d := clientsData{Clients: clients, Form: form, Flag: flagTokensPerLifetime}
+	if c.cfg.TokenRates != nil {
+		d.Measured, d.Rates = true, rates(c.cfg.TokenRates())
+	}
+	c.renderPage(w, r, sess, status, "clients", "clients", "Clients", d)
 	return nil
 }
 

@@ -32,10 +32,19 @@ type Config struct {
 	// MasterKey is mint's master key (at least 32 bytes); the key that
 	// seals session cookies is derived from it with HKDF-SHA256.
 	MasterKey []byte
-	// AuditLog tells that the admin API serves GET /admin/v1/audit.
-	AuditLog bool
-	Now      func() time.Time
-	Log      *slog.Logger
+	// TokenRates reads the gauge mint_tokens_per_lifetime of this
+	// process: for each client and audience that took a token lately, how
+	// many tokens it took during the last token lifetime. Nil: the clients
+	// page shows "—".
+	TokenRates func() []TokenRate
+	Now        func() time.Time
+	Log        *slog.Logger
+}
+
+// TokenRate is one series of the gauge mint_tokens_per_lifetime.
+type TokenRate struct {
+	ClientID, Audience string
+	PerLifetime        float64
 }
 
 // Console serves the admin console.

@@ -473,3 +473,39 @@ func between(s, start, end string) string {
 	v, _, _ := strings.Cut(after, end)
 	return v
 }
+
+// The clients page reads mint_tokens_per_lifetime in process and flags a
+// client that takes a token per call.
+func TestTokensPerLifetime(t *testing.T) {
+	m := startMint(t)
+	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Cargo", "audience": "https://cargo.example", "token_lifetime": 3600}, nil)
+	newClient := func(name string) (id, secret string) {
+		var c struct {
+			ID     string `json:"client_id"`
+			Secret string `json:"client_secret"`
+		}
+		m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": name}, &c)
+		m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": "https://cargo.example"}, nil)
+		return c.ID, c.Secret
+	}
+	greedy, greedySecret := newClient("greedy")
+	frugal, frugalSecret := newClient("frugal")
+	idle, _ := newClient("idle")
+	for range 12 {
+		m.token(t, greedy, greedySecret, "https://cargo.example")
+	}
+	m.token(t, frugal, frugalSecret, "https://cargo.example")
+	u := newUser(t, m)
+	u.mustSignIn()
+	p := u.get("/console/clients")
+	row := func(id string) string { return between(p.Body, `<code>`+id+`</code>`, "</tr>") }
+	if r := row(greedy); !strings.Contains(r, "12.0") || !strings.Contains(r, "does not reuse its tokens") {
+		t.Errorf("greedy client's row:\n%s", r)
+	}
+	if r := row(frugal); !strings.Contains(r, "1.0") || strings.Contains(r, "does not reuse") {
+		t.Errorf("frugal client's row:\n%s", r)
+	}
+	if r := row(idle); !strings.Contains(r, "none lately") {
+		t.Errorf("idle client's row:\n%s", r)
+	}
+}

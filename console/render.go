@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -81,6 +82,7 @@ var funcs = template.FuncMap{
 	"iso":      iso,
 	"lifetime": lifetime,
 	"has":      func(list []string, s string) bool { return slices.Contains(list, s) },
+	"rate":     func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	"join":     strings.Join,
 	"lifetimeAlg": func(f *formState, algs []string, prefix string) lifetimeAlgArgs {
 		return lifetimeAlgArgs{Form: f, Algs: algs, Prefix: prefix}

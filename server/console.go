@@ -19,7 +19,7 @@ func (s *Server) console(backend http.Handler) http.Handler {
 		c, err = console.New(console.Config{
 			Backend: backend, TokenPath: s.cfg.TokenPaths[0],
 			TokenURL:  endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]),
-			MasterKey: master, Now: s.now, Log: s.cfg.Log,
+			MasterKey: master, TokenRates: s.tokenRates, Now: s.now, Log: s.cfg.Log,
 		})
 	}
 	if err != nil {
@@ -29,4 +29,35 @@ func (s *Server) console(backend http.Handler) http.Handler {
 		})
 	}
 	return c.Handler()
+}
+
+// tokenRates reads the gauge mint_tokens_per_lifetime from this process's
+// metrics registry, for the console's clients page.
+func (s *Server) tokenRates() []console.TokenRate {
+	if s.metrics == nil {
+		return nil
+	}
+	families, err := s.metrics.Registry().Gather()
+	if err != nil {
+		s.cfg.Log.Warn("console: read the metrics", "err", err)
+	}
+	var out []console.TokenRate
+	for _, f := range families {
+		if f.GetName() != "mint_tokens_per_lifetime" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			r := console.TokenRate{PerLifetime: m.GetGauge().GetValue()}
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "client_id":
+					r.ClientID = l.GetValue()
+				case "audience":
+					r.Audience = l.GetValue()
+				}
+			}
+			out = append(out, r)
+		}
+	}
+	return out
 }
