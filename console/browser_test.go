@@ -282,10 +282,15 @@ func TestBrowserScreenshots(t *testing.T) {
 	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Dataloy (dev)", "audience": "https://dataloy.dev",
 		"scopes": []string{"read:cargo"}, "token_lifetime": 3600}, nil)
 	var c struct {
-		ID string `json:"client_id"`
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
 	}
 	m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": "cargo partner"}, &c)
 	m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": "https://dataloy", "scopes": []string{"read:cargo"}}, nil)
+	for range 14 { // a client that takes a token per call, to be flagged
+		m.token(t, c.ID, c.Secret, "https://dataloy")
+	}
+	m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": "billing batch job"}, nil)
 	m.admin(t, "POST", "/admin/v1/clients/"+c.ID+"/rotate-secret", map[string]any{"old_secret_ttl": 86400}, nil)
 	m.admin(t, "POST", "/admin/v1/keys/rotate", map[string]any{"algorithm": "RS256"}, nil)
 	for _, width := range []int64{1280, 390} {
