@@ -96,7 +96,7 @@ func (c *Console) secure(r *http.Request) bool {
 
 func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/console", Expires: expires,
-		MaxAge: int(time.Until(expires).Seconds()) + 1, HttpOnly: true, Secure: c.secure(r),
+		MaxAge: int(expires.Sub(c.cfg.Now()).Seconds()) + 1, HttpOnly: true, Secure: c.secure(r),
 		SameSite: http.SameSiteStrictMode})
 }
 
@@ -122,7 +122,12 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) renderSignIn(w http.ResponseWriter, r *http.Request, status int, data signInData) {
-	data.CSRF = randomToken()
+	// Keep the token of a form open in another tab valid.
+	if ck, err := r.Cookie(signInCookie); err == nil && len(ck.Value) == len(randomToken()) {
+		data.CSRF = ck.Value
+	} else {
+		data.CSRF = randomToken()
+	}
 	c.setCookie(w, r, signInCookie, data.CSRF, c.cfg.Now().Add(time.Hour))
 	c.render(w, r, status, "sign-in", &view{Title: "Sign in", Data: data})
 }
