@@ -59,10 +59,17 @@ type mintProcess struct {
 
 func startMint(t *testing.T, db string, args ...string) *mintProcess {
 	t.Helper()
+	return startMintEnv(t, []string{"MINT_MASTER_KEY=" + masterKey}, db, args...)
+}
+
+// startMintEnv starts mint serve on db with env added to the bootstrap
+// client's.
+func startMintEnv(t *testing.T, env []string, db string, args ...string) *mintProcess {
+	t.Helper()
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--db", db}, args...)
 	cmd := exec.Command(mintBin, args...)
-	cmd.Env = append(os.Environ(), "MINT_BOOTSTRAP_CLIENT_ID="+adminID,
-		"MINT_BOOTSTRAP_CLIENT_SECRET="+adminSecret, "MINT_MASTER_KEY="+masterKey)
+	cmd.Env = append(append(os.Environ(), "MINT_BOOTSTRAP_CLIENT_ID="+adminID,
+		"MINT_BOOTSTRAP_CLIENT_SECRET="+adminSecret), env...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
