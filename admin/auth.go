@@ -7,6 +7,7 @@ import (
 
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/oauth"
+	"github.com/mintauth/mint/tokenstate"
 )
 
 // realm names mint in every WWW-Authenticate challenge (RFC 6750 §3).
@@ -32,7 +33,25 @@ func (a *API) authenticate(r *http.Request) (*bearer.Claims, error) {
 			WithHeader("WWW-Authenticate", challenge(
 				"error", oauth.ErrInvalidToken.Code, "error_description", desc))
 	}
+	if err := a.checkLive(r, claims); err != nil {
+		return nil, err
+	}
 	return claims, nil
+}
+
+// checkLive refuses an admin token that was revoked, or whose client was
+// deleted or had its tokens revoked, though its signature still verifies.
+func (a *API) checkLive(r *http.Request, claims *bearer.Claims) error {
+	live, err := tokenstate.Live(r.Context(), a.Store, claims)
+	if err != nil {
+		return oauth.As(err)
+	}
+	if live {
+		return nil
+	}
+	const desc = "the access token was revoked, or its client no longer exists"
+	return oauth.ErrInvalidToken.Describe(desc).WithHeader("WWW-Authenticate", challenge(
+		"error", oauth.ErrInvalidToken.Code, "error_description", desc))
 }
 
 // requireScope checks that the token carries scope; "" needs none.

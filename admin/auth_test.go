@@ -2,7 +2,10 @@ package admin
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,10 +92,67 @@ func foreignToken(t *testing.T) string {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	tok, err := ring.Sign(ctx, mint.AlgRS256, []byte(`{"iss":"` + testIssuer + `","aud":"urn:mint:admin","exp":` +
-		itoa(now.Add(time.Hour).Unix()) + `,"client_id":"x","scope":"apis:read"}`))
+	tok, err := ring.Sign(ctx, mint.AlgRS256, []byte(`{"iss":"`+testIssuer+`","aud":"urn:mint:admin","exp":`+
+		itoa(now.Add(time.Hour).Unix())+`,"client_id":"x","scope":"apis:read"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// TestRevokedAdminTokensAreRefused: an admin token whose signature still
+// verifies is refused once its client is gone, its client's tokens were
+// revoked, or the token itself was revoked — so console sessions and CLI
+// use end at once.
+func TestRevokedAdminTokensAreRefused(t *testing.T) {
+	cases := []struct {
+		name   string
+		revoke func(h *harness, jti string)
+	}{
+		{"client deleted", func(h *harness, _ string) {
+			if err := h.store.DeleteClient(context.Background(), testAdminClient); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"client's tokens revoked", func(h *harness, _ string) {
+			_, err := h.store.UpdateClient(context.Background(), testAdminClient, func(c mint.Client) (mint.Client, error) {
+				c.TokensRevokedBefore = time.Now().Add(time.Hour)
+				return c, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"token revoked", func(h *harness, jti string) {
+			err := h.store.RevokeToken(context.Background(), mint.RevokedToken{ID: jti, ClientID: testAdminClient, ExpiresAt: time.Now().Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.json("GET", "/admin/v1/apis", nil, 200, nil)
+			tc.revoke(h, jtiOf(t, h.bearer))
+			a := h.json("GET", "/admin/v1/apis", nil, 401, nil)
+			if !strings.Contains(string(a.body), "revoked, or its client no longer exists") ||
+				!strings.Contains(a.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+				t.Errorf("answer %d %s, WWW-Authenticate %q", a.status, a.body, a.header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func jtiOf(t *testing.T, token string) string {
+	t.Helper()
+	var claims struct {
+		JTI string `json:"jti"`
+	}
+	parts := strings.Split(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || json.Unmarshal(raw, &claims) != nil || claims.JTI == "" {
+		t.Fatalf("no jti in %s", raw)
+	}
+	return claims.JTI
 }

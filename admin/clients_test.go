@@ -43,7 +43,8 @@ func TestClientLifecycle(t *testing.T) {
 	var list []clientView
 	a = h.json("GET", "/admin/v1/clients", nil, 200, &list)
 	assertNoSecret(t, a.body, c.ClientSecret)
-	if len(list) != 1 || list[0].Name != "invoicing" || len(list[0].Secrets) != 1 {
+	// The harness's own admin client comes first.
+	if len(list) != 2 || list[0].ClientID != testAdminClient || list[1].Name != "invoicing" || len(list[1].Secrets) != 1 {
 		t.Errorf("list %s", a.body)
 	}
 

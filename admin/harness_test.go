@@ -19,6 +19,7 @@ import (
 	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/keyring"
+	"github.com/mintauth/mint/secret"
 	"github.com/mintauth/mint/sqlite"
 )
 
@@ -62,6 +63,12 @@ func newHarness(t *testing.T) *harness {
 	h.admin = mint.API{ID: "api_admin", Name: "mint admin", Audience: mint.AdminAudience,
 		Scopes: mint.AdminScopes, TokenLifetime: time.Hour, CreatedAt: h.now, UpdatedAt: h.now}
 	if err := store.CreateAPI(ctx, h.admin); err != nil {
+		t.Fatal(err)
+	}
+	// The admin API refuses tokens whose client does not exist.
+	adminClient := mint.Client{ID: testAdminClient, Name: "test admin", CreatedAt: h.now, UpdatedAt: h.now}
+	adminSecret := mint.Secret{ID: "sec_testadmin", ClientID: testAdminClient, Digest: secret.Digest("mint_test-admin-secret"), CreatedAt: h.now}
+	if err := store.CreateClient(ctx, adminClient, adminSecret); err != nil {
 		t.Fatal(err)
 	}
 	api := &API{

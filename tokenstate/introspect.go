@@ -86,23 +86,34 @@ func (e *Introspection) Introspect(ctx context.Context, caller mint.Client, raw 
 	}, nil
 }
 
-// active checks what the signature cannot: the client still exists, has
-// not revoked the tokens issued before some time, and this one is not
-// revoked.
+// active checks what the signature cannot; see Live.
 func (e *Introspection) active(ctx context.Context, claims *bearer.Claims) (bool, error) {
-	owner, err := e.Store.GetClient(ctx, claims.ClientID)
+	live, err := Live(ctx, e.Store, claims)
+	if err != nil {
+		return false, oauth.ErrServer.WithCause(err)
+	}
+	return live, nil
+}
+
+// Live reports what a verified token's signature cannot: its client still
+// exists, has not revoked the tokens issued before some time, and this
+// token is not revoked by its jti. The admin API asks it of every admin
+// token, so revoking one (or deleting its client) ends console sessions
+// and CLI use at once.
+func Live(ctx context.Context, store mint.Store, claims *bearer.Claims) (bool, error) {
+	owner, err := store.GetClient(ctx, claims.ClientID)
 	if errors.Is(err, mint.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
-		return false, oauth.ErrServer.WithCause(err)
+		return false, err
 	}
 	if !owner.TokensRevokedBefore.IsZero() && claims.IssuedAt.Before(owner.TokensRevokedBefore) {
 		return false, nil
 	}
-	revoked, err := e.Store.TokenRevoked(ctx, claims.ID)
+	revoked, err := store.TokenRevoked(ctx, claims.ID)
 	if err != nil {
-		return false, oauth.ErrServer.WithCause(err)
+		return false, err
 	}
 	return !revoked, nil
 }
