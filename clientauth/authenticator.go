@@ -27,6 +27,10 @@ type Authenticator struct {
 	Uses *Recorder
 	// Audit, when set, is told of every failure, for the audit log.
 	Audit audit.Failures
+	// Throttle, when set, refuses a client_id and source address that
+	// failed too often, before their credentials are checked
+	// (clientauth/throttle.go).
+	Throttle Throttle
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives failures at Info with the client_id and, for
@@ -41,9 +45,17 @@ var errAuthFailed = oauth.ErrInvalidClient.Describe("client authentication faile
 
 // Authenticate checks c and returns the client it proves. Every error is
 // an *oauth.Error: invalid_client (401) for credentials that do not
-// authenticate, with the Basic challenge when Basic was used;
-// server_error carrying the cause when the store fails.
+// authenticate, with the Basic challenge when Basic was used; slow_down
+// (429) when the Throttle refuses; server_error carrying the cause when
+// the store fails.
 func (a *Authenticator) Authenticate(ctx context.Context, c Credentials) (mint.Client, error) {
+	if a.Throttle != nil {
+		return a.throttled(ctx, c)
+	}
+	return a.authenticate(ctx, c)
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, c Credentials) (mint.Client, error) {
 	switch c.Method {
 	case SecretBasic, SecretPost:
 		return a.secret(ctx, c)

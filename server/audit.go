@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -96,13 +95,4 @@ func (s *Server) AuditStats() (pending int, dropped, lost uint64) {
 		return 0, 0, 0
 	}
 	return s.audit.appender.Pending(), s.audit.appender.Dropped.Load(), s.audit.appender.Lost.Load()
-}
-
-// withAuditSource gives each request's context its remote address, which
-// the token path's audit records carry. (Trusted-proxy handling, issue 7,
-// will decide which address that is behind a proxy.)
-func withAuditSource(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(audit.WithSource(r.Context(), r.RemoteAddr)))
-	})
 }

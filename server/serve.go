@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -13,20 +14,70 @@ import (
 // shutdownGrace is how long in-flight requests get to finish on shutdown.
 const shutdownGrace = 20 * time.Second
 
-// Serve answers on ln until ctx ends, then stops accepting connections and
-// waits for in-flight requests (graceful shutdown).
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
+// HTTPConfig is how mint meets the network: timeouts and limits that keep
+// slow or hostile clients from holding connections (zero fields take the
+// defaults below), TLS (server/tls.go) and trusted proxies
+// (server/proxy.go).
+type HTTPConfig struct {
+	// ReadHeaderTimeout bounds reading a request's headers (default 5s);
+	// ReadTimeout, the whole request with its body (15s); WriteTimeout,
+	// from the end of the headers to the end of the response (30s);
+	// IdleTimeout, a keep-alive connection waiting for its next request
+	// (2m).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's headers (default 32 KiB); more is
+	// 431. Bodies are bounded by each endpoint (413).
+	MaxHeaderBytes int
+	// TLSCertFile and TLSKeyFile, when set, serve HTTPS with this PEM
+	// pair, reloaded when the files change.
+	TLSCertFile, TLSKeyFile string
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are honoured; from anyone else they are removed.
+	TrustedProxies []netip.Prefix
+}
+
+func (c HTTPConfig) withDefaults() HTTPConfig {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
 	}
+	def(&c.ReadHeaderTimeout, 5*time.Second)
+	def(&c.ReadTimeout, 15*time.Second)
+	def(&c.WriteTimeout, 30*time.Second)
+	def(&c.IdleTimeout, 2*time.Minute)
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = 32 << 10
+	}
+	return c
+}
+
+// httpServer is the http.Server for h, with c's timeouts and limits.
+func httpServer(c HTTPConfig, h http.Handler, log *slog.Logger) *http.Server {
+	c = c.withDefaults()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    c.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve answers on ln until ctx ends, then stops accepting connections and
+// waits for in-flight requests (graceful shutdown). With a TLS
+// certificate configured it serves HTTPS (TLS 1.2 and up) on ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := httpServer(s.cfg.HTTP, s.handler, s.cfg.Log)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	if s.certs != nil {
+		hs.TLSConfig = s.certs.tlsConfig()
+		go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- hs.Serve(ln) }()
+	}
 	defer s.runBackground(ctx)()
 	select {
 	case err := <-errc:

@@ -15,6 +15,7 @@ import (
 	"github.com/mintauth/mint/keyring"
 	"github.com/mintauth/mint/metrics"
 	"github.com/mintauth/mint/oauth"
+	"github.com/mintauth/mint/throttle"
 	"github.com/mintauth/mint/token"
 	"github.com/mintauth/mint/tokenstate"
 )
@@ -57,8 +58,15 @@ type Config struct {
 	// AuditRetention is how long audit records are kept; 0 keeps them
 	// forever. See server/audit.go.
 	AuditRetention time.Duration
-	Log            *slog.Logger
-	Now            func() time.Time
+	// HTTP holds timeouts, size limits, TLS and trusted proxies
+	// (server/serve.go).
+	HTTP HTTPConfig
+	// AuthThrottle limits failed client authentications per source and
+	// per client_id and source (package throttle); zero fields take its
+	// defaults.
+	AuthThrottle throttle.Config
+	Log          *slog.Logger
+	Now          func() time.Time
 }
 
 // Server is an assembled mint.
@@ -79,6 +87,8 @@ type Server struct {
 	metrics *metrics.Metrics
 	// audit is the audit log (server/audit.go).
 	audit auditTrail
+	// certs is the TLS certificate, nil without TLS (server/tls.go).
+	certs *certificate
 }
 
 // New opens the store, loads the keys and bootstraps the admin client.
@@ -97,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 func (s *Server) init(ctx context.Context) (err error) {
+	if s.certs, err = loadCertificate(s.cfg.HTTP.TLSCertFile, s.cfg.HTTP.TLSKeyFile, s.cfg.Log); err != nil {
+		return err
+	}
 	if s.keys, err = s.openKeys(ctx); err != nil {
 		return err
 	}
@@ -107,7 +120,7 @@ func (s *Server) init(ctx context.Context) (err error) {
 		return err
 	}
 	s.useCache()
-	s.handler = withAuditSource(s.routes())
+	s.handler = withClientAddr(s.cfg.HTTP.TrustedProxies, s.routes())
 	return nil
 }
 
@@ -144,7 +157,8 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.secretUses = &clientauth.Recorder{Store: s.store, Now: s.now, Log: log}
 	auth := &clientauth.Authenticator{Store: s.store, Issuer: s.cfg.Issuer, Uses: s.secretUses,
-		TokenEndpoint: endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]), Now: s.now, Log: log, Audit: s.audit.log}
+		TokenEndpoint: endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]), Now: s.now, Log: log, Audit: s.audit.log,
+		Throttle: throttle.New(s.cfg.AuthThrottle)}
 	endpoint := &token.Endpoint{
 		Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer,
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,

@@ -147,7 +147,8 @@ func TestLongClientIDsAreClipped(t *testing.T) {
 	th := New(Config{})
 	long := string(make([]byte, 1<<16))
 	th.Failed(long, "192.0.2.1:1")
-	for _, s := range th.shards {
+	for i := range th.shards {
+		s := &th.shards[i]
 		for k := range s.buckets {
 			if len(k.clientID) > maxClientID {
 				t.Fatalf("kept a %d-byte client_id", len(k.clientID))
