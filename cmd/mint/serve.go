@@ -32,6 +32,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	keys.register(fs, getenv)
 	var retention time.Duration
 	auditRetentionFlag(fs, getenv, &retention)
+	var network netFlags
+	network.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -50,6 +52,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {
+		fmt.Fprintln(stderr, "mint serve:", err)
+		return 2
+	}
+	if err := network.apply(&cfg, *addr); err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}
@@ -86,7 +92,7 @@ func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string,
 		defer metricsLn.Close()
 	}
 	if cfg.Issuer == "" {
-		cfg.Issuer = defaultIssuer(ln.Addr().(*net.TCPAddr))
+		cfg.Issuer = defaultIssuer(ln.Addr().(*net.TCPAddr), cfg.HTTP.TLSCertFile != "")
 	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -118,14 +124,19 @@ func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string,
 	return nil
 }
 
-// defaultIssuer names the listener as clients on this machine reach it;
-// any real deployment sets --issuer to its public URL.
-func defaultIssuer(a *net.TCPAddr) string {
+// defaultIssuer names the listener as clients on this machine reach it,
+// https when mint serves TLS; any real deployment sets --issuer to its
+// public URL.
+func defaultIssuer(a *net.TCPAddr, tls bool) string {
 	host := a.IP.String()
 	if a.IP.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(a.Port))
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, fmt.Sprint(a.Port))
 }
 
 // printCredentials shows generated admin credentials once, outside the

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/mintauth/mint/server"
+)
+
+// netFlags are mint serve's TLS, bind and proxy flags.
+type netFlags struct {
+	cert, key        string
+	terminated       bool
+	proxies          *listFlag
+	terminatedEnvBad error
+}
+
+func (n *netFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&n.cert, "tls-cert", getenv("MINT_TLS_CERT"), "serve HTTPS with this PEM certificate (chain), reloaded when it changes (env MINT_TLS_CERT)")
+	fs.StringVar(&n.key, "tls-key", getenv("MINT_TLS_KEY"), "the PEM private key of --tls-cert (env MINT_TLS_KEY)")
+	if v := getenv("MINT_TLS_TERMINATED_UPSTREAM"); v != "" {
+		n.terminated, n.terminatedEnvBad = strconv.ParseBool(v)
+	}
+	fs.BoolVar(&n.terminated, "tls-terminated-upstream", n.terminated,
+		"serve plain HTTP on a non-loopback --addr because a proxy or load balancer in front terminates TLS (env MINT_TLS_TERMINATED_UPSTREAM=true)")
+	n.proxies = newListFlag(getenv("MINT_TRUSTED_PROXIES"))
+	fs.Var(n.proxies, "trusted-proxy", "IP or CIDR of a proxy whose X-Forwarded-For and X-Forwarded-Proto are honoured, repeatable (env MINT_TRUSTED_PROXIES, comma-separated)")
+}
+
+// apply checks the flags against the listen address and sets cfg.HTTP.
+func (n *netFlags) apply(cfg *server.Config, addr string) error {
+	if n.terminatedEnvBad != nil {
+		return fmt.Errorf("MINT_TLS_TERMINATED_UPSTREAM: %w", n.terminatedEnvBad)
+	}
+	if (n.cert == "") != (n.key == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if n.cert == "" && !n.terminated && !isLoopback(addr) {
+		return fmt.Errorf("refusing to serve plain HTTP on %s, which is not a loopback address: "+
+			"give --tls-cert and --tls-key, or --tls-terminated-upstream when a proxy in front terminates TLS "+
+			"(and --trusted-proxy with its address), or listen on 127.0.0.1", addr)
+	}
+	for _, v := range n.proxies.values {
+		p, err := parsePrefix(v)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxy %q: want an IP address or CIDR", v)
+		}
+		cfg.HTTP.TrustedProxies = append(cfg.HTTP.TrustedProxies, p)
+	}
+	cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile = n.cert, n.key
+	return nil
+}
+
+// isLoopback reports whether a listen address binds loopback only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if ip, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	return p.Masked(), err
+}
