@@ -54,8 +54,13 @@ type API struct {
 	// records: AuditAll (also when empty), "sample:N" (one in N) or
 	// AuditOff. Failures and admin changes are always recorded.
 	AuditIssuance string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// TokenReuse: a repeated request of one client for the API with the
+	// same scopes gets the still-valid token it was issued before, while
+	// more than half of its lifetime remains, instead of a new signature
+	// (see docs/limits.md). Off by default.
+	TokenReuse bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Alg returns the API's signing algorithm, AlgRS256 when unset.
@@ -80,8 +85,13 @@ type Client struct {
 	// TokensRevokedBefore: tokens issued to the client before this time are
 	// revoked (introspection answers inactive). Zero: none.
 	TokensRevokedBefore time.Time
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// TokensPerHour and TokensPerDay cap the tokens issued to the client in
+	// each clock hour and UTC day (docs/limits.md). nil: the server's
+	// default; 0: no cap for this client.
+	TokensPerHour *int64
+	TokensPerDay  *int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Secret is one credential of a client. Only a digest of the secret is kept;

@@ -128,6 +128,21 @@ type AuditStore interface {
 	PruneAudit(ctx context.Context, before time.Time) (int, error)
 }
 
+// TokenCounter keeps shared counts of the tokens issued to each client per
+// fixed window, for the quotas of package ratelimit. Both backends
+// implement it beside Store; like AuditStore it is a separate interface so
+// that wrappers of Store need not know it.
+type TokenCounter interface {
+	// AddTokenCount adds n (which may be 0, to read) to the count of
+	// clientID's tokens in the window named window ("hour", "day") that
+	// started at start, creating it at n, and returns the count after the
+	// addition. Concurrent additions from any process sharing the
+	// database are all counted.
+	AddTokenCount(ctx context.Context, clientID, window string, start time.Time, n int) (total int, err error)
+	// PruneTokenCounts forgets the windows that started before t.
+	PruneTokenCounts(ctx context.Context, t time.Time) error
+}
+
 // auditKey is the context key of WithAudit.
 type auditKey struct{}
 

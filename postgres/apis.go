@@ -11,7 +11,7 @@ import (
 	"github.com/mintauth/mint"
 )
 
-const apiColumns = `id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, created_at, updated_at`
+const apiColumns = `id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at`
 
 const selectAPI = `SELECT ` + apiColumns + ` FROM apis`
 
@@ -20,7 +20,7 @@ func scanAPI(row pgx.Row) (mint.API, error) {
 		api      mint.API
 		lifetime int64
 	)
-	err := row.Scan(&api.ID, &api.Name, &api.Audience, &api.Scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance,
+	err := row.Scan(&api.ID, &api.Name, &api.Audience, &api.Scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance, &api.TokenReuse,
 		&api.CreatedAt, &api.UpdatedAt)
 	if err != nil {
 		return mint.API{}, err
@@ -34,9 +34,9 @@ func scanAPI(row pgx.Row) (mint.API, error) {
 func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
-			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, created_at, updated_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			api.ID, api.Name, api.Audience, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance,
+			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			api.ID, api.Name, api.Audience, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
 			millis(api.CreatedAt), millis(api.UpdatedAt))
 		return err
 	})
@@ -100,9 +100,11 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			return err
 		}
 		out, err = scanAPI(tx.QueryRow(ctx,
-			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, audit_issuance = $5, updated_at = $6
-			  WHERE id = $7 RETURNING `+apiColumns,
-			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, millis(api.UpdatedAt), id))
+			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, audit_issuance = $5, token_reuse = $6,
+			        updated_at = $7
+			  WHERE id = $8 RETURNING `+apiColumns,
+			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
+			millis(api.UpdatedAt), id))
 		if err != nil {
 			return failed("postgres: update api %q: %w", id, err)
 		}

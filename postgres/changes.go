@@ -21,7 +21,7 @@ const (
 )
 
 // WatchChanges calls onChange with a table's name ("apis", "clients",
-// "secrets", "grants", "signing_keys") after each committed statement that
+// "secrets", "grants", "signing_keys", "revoked_tokens") after each committed statement that
 // may have changed it, made by any process on this schema, until ctx is
 // done or the watch fails. It first calls onChange("") — "anything may have
 // changed" — once it is listening, so a caller can drop what it read

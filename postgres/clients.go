@@ -11,7 +11,8 @@ import (
 	"github.com/mintauth/mint"
 )
 
-const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before, created_at, updated_at`
+const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
+	created_at, updated_at`
 
 const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
@@ -20,7 +21,8 @@ func scanClient(row pgx.Row) (mint.Client, error) {
 		c             mint.Client
 		revokedBefore *time.Time
 	)
-	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &c.TokensPerHour, &c.TokensPerDay,
+		&c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return mint.Client{}, err
 	}
@@ -42,10 +44,12 @@ func nullBytes(b []byte) []byte {
 func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
-			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, created_at, updated_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
+			        created_at, updated_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			client.ID, client.Name, nullBytes(client.JWKS), client.IntrospectAll,
-			nullMillis(client.TokensRevokedBefore), millis(client.CreatedAt), millis(client.UpdatedAt))
+			nullMillis(client.TokensRevokedBefore), client.TokensPerHour, client.TokensPerDay,
+			millis(client.CreatedAt), millis(client.UpdatedAt))
 		if hasCode(err, uniqueViolation) {
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
 		}
@@ -97,9 +101,10 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 		}
 		out, err = scanClient(tx.QueryRow(ctx,
 			`UPDATE clients SET name = $1, jwks = $2, introspect_all = $3, tokens_revoked_before = $4,
-			        updated_at = $5
-			  WHERE id = $6 RETURNING `+clientColumns,
-			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore), millis(c.UpdatedAt), id))
+			        tokens_per_hour = $5, tokens_per_day = $6, updated_at = $7
+			  WHERE id = $8 RETURNING `+clientColumns,
+			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
+			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), id))
 		if err != nil {
 			return failed("postgres: update client %q: %w", id, err)
 		}

@@ -12,6 +12,9 @@ const (
 	tableSecrets     = "secrets"
 	tableGrants      = "grants"
 	tableSigningKeys = "signing_keys"
+	// tableRevokedTokens: a token was revoked (the token reuse cache
+	// listens; the store cache holds nothing from it).
+	tableRevokedTokens = "revoked_tokens"
 )
 
 // WatchChanges calls onChange with a table's name after each write method
@@ -23,7 +26,7 @@ const (
 // returns, so a change is reported before its writer hears it is done,
 // and after it is committed, so a read made after onChange sees it.
 // Failed writes may be reported too. Writes that only record use
-// (RecordSecretUse), revocations and assertion ids are not reported, nor
+// (RecordSecretUse), pruning and assertion ids are not reported, nor
 // are tables changed by cascade: a deleted client is reported as
 // "clients", not also as "secrets" and "grants".
 //

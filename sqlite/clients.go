@@ -10,19 +10,21 @@ import (
 )
 
 const selectClient = `SELECT id, name, jwks, introspect_all, tokens_revoked_before,
-	created_at, updated_at FROM clients`
+	tokens_per_hour, tokens_per_day, created_at, updated_at FROM clients`
 
 func scanClient(row rowScanner) (mint.Client, error) {
 	var (
 		c                    mint.Client
 		revokedBefore        sql.NullInt64
+		perHour, perDay      sql.NullInt64
 		createdAt, updatedAt int64
 	)
-	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &createdAt, &updatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &perHour, &perDay, &createdAt, &updatedAt)
 	if err != nil {
 		return mint.Client{}, err
 	}
 	c.TokensRevokedBefore = fromNullMillis(revokedBefore)
+	c.TokensPerHour, c.TokensPerDay = fromNullInt(perHour), fromNullInt(perDay)
 	c.CreatedAt, c.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
 	return c, nil
 }
@@ -41,10 +43,12 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 	defer s.changes.publish(tableClients)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
+			        created_at, updated_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			client.ID, client.Name, nullBytes(client.JWKS), client.IntrospectAll,
-			nullMillis(client.TokensRevokedBefore), millis(client.CreatedAt), millis(client.UpdatedAt))
+			nullMillis(client.TokensRevokedBefore), nullInt(client.TokensPerHour), nullInt(client.TokensPerDay),
+			millis(client.CreatedAt), millis(client.UpdatedAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
 		}
@@ -107,9 +111,11 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE clients SET name = ?, jwks = ?, introspect_all = ?, tokens_revoked_before = ?, updated_at = ?
+			`UPDATE clients SET name = ?, jwks = ?, introspect_all = ?, tokens_revoked_before = ?,
+			        tokens_per_hour = ?, tokens_per_day = ?, updated_at = ?
 			  WHERE id = ?`,
-			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore), millis(c.UpdatedAt), id)
+			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
+			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), id)
 		if err != nil {
 			return failed("sqlite: update client %q: %w", id, err)
 		}

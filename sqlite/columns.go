@@ -47,3 +47,20 @@ func decodeScopes(s string) ([]string, error) {
 	}
 	return scopes, nil
 }
+
+// Optional counts (a client's token quotas) are NULL when unset.
+
+func nullInt(n *int64) sql.NullInt64 {
+	if n == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *n, Valid: true}
+}
+
+func fromNullInt(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	n := v.Int64
+	return &n
+}

@@ -12,6 +12,7 @@ import (
 // RevokeToken remembers a revoked token until it expires. Revoking one
 // twice is not an error; the first revocation's record is kept.
 func (s *Store) RevokeToken(ctx context.Context, token mint.RevokedToken) error {
+	defer s.changes.publish(tableRevokedTokens)
 	_, err := s.write.ExecContext(ctx,
 		`INSERT INTO revoked_tokens (id, client_id, expires_at) VALUES (?, ?, ?)
 		 ON CONFLICT (id) DO NOTHING`,

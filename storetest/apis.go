@@ -31,6 +31,9 @@ func checkAPI(t *testing.T, got, want mint.API) {
 	d.scopes("Scopes", got.Scopes, want.Scopes)
 	d.str("TokenLifetime", got.TokenLifetime.String(), want.TokenLifetime.String())
 	d.str("SigningAlg", got.SigningAlg, want.SigningAlg)
+	if got.TokenReuse != want.TokenReuse {
+		d = append(d, fmt.Sprintf("TokenReuse = %v, want %v", got.TokenReuse, want.TokenReuse))
+	}
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 	d.check(t, "API "+want.ID)

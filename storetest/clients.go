@@ -35,6 +35,8 @@ func checkClient(t *testing.T, got, want mint.Client) {
 		d = append(d, fmt.Sprintf("IntrospectAll = %v, want %v", got.IntrospectAll, want.IntrospectAll))
 	}
 	d.time("TokensRevokedBefore", got.TokensRevokedBefore, want.TokensRevokedBefore)
+	d.count("TokensPerHour", got.TokensPerHour, want.TokensPerHour)
+	d.count("TokensPerDay", got.TokensPerDay, want.TokensPerDay)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 	d.check(t, "client "+want.ID)

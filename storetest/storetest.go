@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) mint.Store) {
 	t.Run("Grants", func(t *testing.T) { runCases(t, open, grantCases) })
 	t.Run("SigningKeys", func(t *testing.T) { runCases(t, open, keyCases) })
 	t.Run("Revocation", func(t *testing.T) { runCases(t, open, revocationCases) })
+	t.Run("Limits", func(t *testing.T) { runCases(t, open, limitCases) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(testContext(t)); err != nil {
 			t.Fatalf("Ping: %v", err)
@@ -188,4 +189,17 @@ func concurrently(n int, fn func(i int) error) []error {
 	close(start)
 	wg.Wait()
 	return errs
+}
+
+// count compares optional counts (a client's quotas): nil is unset.
+func (d *diff) count(field string, got, want *int64) {
+	show := func(n *int64) string {
+		if n == nil {
+			return "nil"
+		}
+		return fmt.Sprint(*n)
+	}
+	if show(got) != show(want) {
+		*d = append(*d, fmt.Sprintf("%s = %s, want %s", field, show(got), show(want)))
+	}
 }
