@@ -10,6 +10,11 @@
 // but not the source's, so one valid client cannot reset a source that
 // guesses at others.
 //
+// Every failed authentication is also answered no sooner than
+// FailureFloor after it began, so that an unknown client (whose lookup
+// misses the store cache and goes to the database) and a known client
+// with a wrong secret (answered from the cache) take the same time.
+//
 // The counts are per process: N replicas give an attacker N times the
 // budget. Throttling protects mint's load and logs from guessing; the
 // 256-bit secrets are what make guessing hopeless.
@@ -28,6 +33,9 @@ const (
 	DefaultSourceLimit = 50
 	DefaultWindow      = time.Minute
 	DefaultMaxEntries  = 100_000
+	// DefaultFailureFloor is well above a database read of a client's
+	// secrets (0.1–1 ms on SQLite and PostgreSQL), the difference it hides.
+	DefaultFailureFloor = 10 * time.Millisecond
 )
 
 // Config sets the limits; zero fields take the defaults.
@@ -39,6 +47,9 @@ type Config struct {
 	// MaxEntries bounds the buckets kept; when full, drained buckets are
 	// dropped first, then arbitrary ones.
 	MaxEntries int
+	// FailureFloor is the least time a failed authentication takes to
+	// answer; negative: no floor.
+	FailureFloor time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -86,6 +97,9 @@ func New(cfg Config) *Throttle {
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = DefaultMaxEntries
 	}
+	if cfg.FailureFloor == 0 {
+		cfg.FailureFloor = DefaultFailureFloor
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -121,6 +135,10 @@ func (t *Throttle) Succeeded(clientID, source string) {
 	delete(s.buckets, k)
 	s.mu.Unlock()
 }
+
+// FailureFloor is the least time a failed authentication should take to
+// answer, from its start; 0 or less: none.
+func (t *Throttle) FailureFloor() time.Duration { return t.cfg.FailureFloor }
 
 // Len returns the number of buckets held, for tests and metrics.
 func (t *Throttle) Len() int {
