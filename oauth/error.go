@@ -22,6 +22,9 @@ type Error struct {
 	Description string `json:"error_description,omitempty"`
 	// Field names the request field at fault, when there is one.
 	Field string `json:"field,omitempty"`
+	// Limit names the limit a 429 rate_limit_exceeded hit (package
+	// ratelimit): rate, tokens_per_hour or tokens_per_day.
+	Limit string `json:"limit,omitempty"`
 	// Status is the HTTP status the error is written with.
 	Status int `json:"-"`
 	// Header holds extra response headers, such as WWW-Authenticate or Allow.
@@ -113,6 +116,9 @@ var (
 	ErrConflict             = &Error{Code: "conflict", Status: http.StatusConflict}
 	ErrServer               = &Error{Code: "server_error", Status: http.StatusInternalServerError,
 		Description: "the server failed to answer; the failure is logged"}
+	// A client over one of its limits (package ratelimit). RFC 6749 has
+	// no code for it; this is mint's extension code.
+	ErrRateLimited = &Error{Code: "rate_limit_exceeded", Status: http.StatusTooManyRequests}
 	ErrUnavailable = &Error{Code: "temporarily_unavailable", Status: http.StatusServiceUnavailable,
 		Description: "the server cannot answer now; try again later"}
 )

@@ -23,7 +23,7 @@ var (
 func (s *Server) useCache() {
 	changes, _ := s.store.(storecache.Notifier)
 	s.metrics = s.newMetrics()
-	s.store = storecache.New(s.store, storecache.Options{Changes: changes, Log: s.cfg.Log, OnChange: s.noticeKeyChange,
+	s.store = storecache.New(s.store, storecache.Options{Changes: changes, Log: s.cfg.Log, OnChange: s.noticeChange,
 		ObserveLoad: s.metrics.ObserveStoreLoad})
 }
 

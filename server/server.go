@@ -65,8 +65,10 @@ type Config struct {
 	// per client_id and source (package throttle); zero fields take its
 	// defaults.
 	AuthThrottle throttle.Config
-	Log          *slog.Logger
-	Now          func() time.Time
+	// Limits are the token endpoint's per-client limits (server/limits.go).
+	Limits LimitsConfig
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Server is an assembled mint.
@@ -89,6 +91,8 @@ type Server struct {
 	audit auditTrail
 	// certs is the TLS certificate, nil without TLS (server/tls.go).
 	certs *certificate
+	// limits are the per-client limits and token reuse (server/limits.go).
+	limits limits
 }
 
 // New opens the store, loads the keys and bootstraps the admin client.
@@ -119,7 +123,10 @@ func (s *Server) init(ctx context.Context) (err error) {
 	if err := s.startAudit(); err != nil {
 		return err
 	}
+	counter, _ := s.store.(mint.TokenCounter)
+	s.newReuse()
 	s.useCache()
+	s.startLimits(counter)
 	s.handler = withClientAddr(s.cfg.HTTP.TrustedProxies, s.routes())
 	return nil
 }
@@ -149,6 +156,7 @@ func (s *Server) Keys() *keyring.Ring { return s.keys }
 // Close writes the audit records still buffered and closes the store.
 func (s *Server) Close() error {
 	s.stopAudit()
+	s.stopLimits()
 	return s.store.Close()
 }
 
@@ -164,6 +172,7 @@ func (s *Server) routes() http.Handler {
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,
 	}
 	endpoint.Observe = s.metrics.ObserveToken
+	s.limitEndpoint(endpoint)
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
 	}

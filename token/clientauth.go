@@ -3,18 +3,19 @@ package token
 import (
 	"context"
 
+	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/clientauth"
 )
 
 // authenticate checks the request's client credentials (package
-// clientauth) and sets req.ClientID to the client they prove.
-func (e *Endpoint) authenticate(ctx context.Context, req *Request) error {
+// clientauth), sets req.ClientID to the client they prove and returns it.
+func (e *Endpoint) authenticate(ctx context.Context, req *Request) (mint.Client, error) {
 	client, err := e.authenticator().Authenticate(ctx, req.Credentials)
 	if err != nil {
-		return err
+		return mint.Client{}, err
 	}
 	req.ClientID = client.ID
-	return nil
+	return client, nil
 }
 
 // authenticator is Auth, or one built from the endpoint's own fields that

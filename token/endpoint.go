@@ -11,6 +11,7 @@ import (
 	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/keyring"
 	"github.com/mintauth/mint/oauth"
+	"github.com/mintauth/mint/ratelimit"
 )
 
 // Endpoint is the token endpoint. Mount it for every method: it answers
@@ -37,6 +38,11 @@ type Endpoint struct {
 	// answer is written (metrics, audit). It runs on the request's
 	// goroutine, so it must be quick.
 	Observe func(ctx context.Context, o Outcome)
+	// Limits, when set, is asked once the client is authenticated (limits.go).
+	Limits Limits
+	// Reuse, when set, hands a repeated request the token issued before,
+	// for APIs with TokenReuse (limits.go).
+	Reuse *ratelimit.Reuse
 }
 
 // Outcome is what became of one token request.
@@ -49,6 +55,9 @@ type Outcome struct {
 	Audience string
 	// Err is the error answered; nil when a token was issued.
 	Err *oauth.Error
+	// Reused: the token answered was one issued before (Endpoint.Reuse);
+	// Alg and Signing are then empty, Lifetime is what remains of it.
+	Reused bool
 	// Of the token issued: its algorithm, lifetime, scope and "jti".
 	Alg      string
 	Lifetime time.Duration

@@ -49,10 +49,20 @@ func (e *Endpoint) Issue(ctx context.Context, req *Request) (*Response, error) {
 
 // issue is Issue, noting in o how far the request got.
 func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Response, error) {
-	if err := e.authenticate(ctx, req); err != nil {
+	var gen uint64
+	if e.Reuse != nil {
+		gen = e.Reuse.Generation()
+	}
+	client, err := e.authenticate(ctx, req)
+	if err != nil {
 		return nil, err
 	}
 	o.ClientID = req.ClientID
+	if e.Limits != nil {
+		if err := e.Limits.CheckRequest(ctx, client); err != nil {
+			return nil, err
+		}
+	}
 	grant, api, err := e.resolveAudience(ctx, req)
 	if err != nil {
 		return nil, err
@@ -62,7 +72,19 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Respon
 	if err != nil {
 		return nil, err
 	}
-	c := e.claims(req.ClientID, api, strings.Join(scopes, " "))
+	scope := strings.Join(scopes, " ")
+	reuse := e.Reuse != nil && api.TokenReuse
+	if reuse {
+		if resp, ok := e.reused(ctx, client, api, scope, o); ok {
+			return resp, nil
+		}
+	}
+	if e.Limits != nil {
+		if err := e.Limits.TakeToken(ctx, client); err != nil {
+			return nil, err
+		}
+	}
+	c := e.claims(req.ClientID, api, scope)
 	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
 	start := time.Now()
 	signed, err := e.sign(ctx, o.Alg, c)
@@ -74,6 +96,9 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Respon
 		slog.String("audience", c.Audience), slog.Any("scopes", scopes), slog.String("jti", c.ID))
 	if e.Audit != nil {
 		e.Audit.TokenIssued(ctx, api, c.ClientID, scopes, c.ID)
+	}
+	if reuse {
+		e.keepForReuse(gen, c, signed)
 	}
 	return &Response{AccessToken: signed, TokenType: "Bearer",
 		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope}, nil

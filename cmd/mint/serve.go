@@ -34,6 +34,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	auditRetentionFlag(fs, getenv, &retention)
 	var network netFlags
 	network.register(fs, getenv)
+	var limits limitFlags
+	limits.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,6 +58,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return 2
 	}
 	if err := network.apply(&cfg, *addr); err != nil {
+		fmt.Fprintln(stderr, "mint serve:", err)
+		return 2
+	}
+	if err := limits.apply(&cfg); err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}
