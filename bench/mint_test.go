@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/throttle"
 )
 
 // These tests drive a real mint: server.New on a fresh SQLite file behind
@@ -27,6 +28,9 @@ func startMint(t *testing.T) *httptest.Server {
 	srv, err := server.New(context.Background(), server.Config{
 		DB: filepath.Join(t.TempDir(), "mint.db"), Issuer: "http://mint.test",
 		BootstrapClientID: adminID, BootstrapClientSecret: adminSecret,
+		// A load of refused requests is what these tests measure, not
+		// the throttle that would turn it into 429s after 10.
+		AuthThrottle: throttle.Config{PairLimit: 1 << 30, SourceLimit: 1 << 30},
 	})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
