@@ -13,22 +13,24 @@ import (
 
 // apiView is an API on the wire.
 type apiView struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	Audience      string    `json:"audience"`
-	Scopes        []string  `json:"scopes"`
-	TokenLifetime int64     `json:"token_lifetime"`
-	SigningAlg    string    `json:"signing_alg"`
-	AuditIssuance string    `json:"audit_issuance"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Audience      string   `json:"audience"`
+	Scopes        []string `json:"scopes"`
+	TokenLifetime int64    `json:"token_lifetime"`
+	SigningAlg    string   `json:"signing_alg"`
+	AuditIssuance string   `json:"audit_issuance"`
+	// TokenReuse is shown when on (docs/limits.md).
+	TokenReuse bool      `json:"token_reuse,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 func viewAPI(api mint.API) apiView {
 	return apiView{
 		ID: api.ID, Name: api.Name, Audience: api.Audience, Scopes: nonNil(api.Scopes),
 		TokenLifetime: seconds(api.TokenLifetime), SigningAlg: api.Alg(), AuditIssuance: auditIssuance(api),
-		CreatedAt: api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
+		TokenReuse: api.TokenReuse, CreatedAt: api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
 	}
 }
 
@@ -41,6 +43,9 @@ type createAPIRequest struct {
 	SigningAlg    string   `json:"signing_alg"` // default RS256
 	// AuditIssuance: "all" (default), "sample:N" or "off".
 	AuditIssuance string `json:"audit_issuance"`
+	// TokenReuse: repeated requests get the token issued before while
+	// more than half its lifetime remains (docs/limits.md). Default false.
+	TokenReuse bool `json:"token_reuse"`
 }
 
 func (req *createAPIRequest) Validate() error {
@@ -84,6 +89,7 @@ type patchAPIRequest struct {
 	SigningAlg *string `json:"signing_alg"`
 	// AuditIssuance: "all", "sample:N" or "off".
 	AuditIssuance *string `json:"audit_issuance"`
+	TokenReuse    *bool   `json:"token_reuse"`
 }
 
 func (req *patchAPIRequest) Validate() error {
@@ -136,6 +142,9 @@ func (req *patchAPIRequest) apply(api mint.API, now time.Time) (mint.API, error)
 	if req.AuditIssuance != nil {
 		api.AuditIssuance = *req.AuditIssuance
 	}
+	if req.TokenReuse != nil {
+		api.TokenReuse = *req.TokenReuse
+	}
 	api.UpdatedAt = now
 	return api, nil
 }
@@ -149,7 +158,7 @@ func (a *API) createAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 	api := mint.API{
 		ID: mint.NewID("api"), Name: req.Name, Audience: req.Audience,
 		Scopes: nonNil(req.Scopes), TokenLifetime: mint.DefaultTokenLifetime,
-		SigningAlg: req.SigningAlg, AuditIssuance: req.AuditIssuance, CreatedAt: now, UpdatedAt: now,
+		SigningAlg: req.SigningAlg, AuditIssuance: req.AuditIssuance, TokenReuse: req.TokenReuse, CreatedAt: now, UpdatedAt: now,
 	}
 	if req.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*req.TokenLifetime) * time.Second

@@ -22,9 +22,13 @@ type clientView struct {
 	JWKS                json.RawMessage `json:"jwks,omitempty"`
 	IntrospectAll       bool            `json:"introspect_all"`
 	TokensRevokedBefore *time.Time      `json:"tokens_revoked_before,omitempty"`
-	Secrets             []secretView    `json:"secrets"`
-	CreatedAt           time.Time       `json:"created_at"`
-	UpdatedAt           time.Time       `json:"updated_at"`
+	// TokensPerHour and TokensPerDay are shown when the client has its
+	// own (0: unlimited); absent, the server's defaults apply.
+	TokensPerHour *int64       `json:"tokens_per_hour,omitempty"`
+	TokensPerDay  *int64       `json:"tokens_per_day,omitempty"`
+	Secrets       []secretView `json:"secrets"`
+	CreatedAt     time.Time    `json:"created_at"`
+	UpdatedAt     time.Time    `json:"updated_at"`
 }
 
 // clientWithSecret is a client as create and rotate-secret show it: with
@@ -35,6 +39,8 @@ type clientWithSecret struct {
 	ClientSecret  string          `json:"client_secret"`
 	JWKS          json.RawMessage `json:"jwks,omitempty"`
 	IntrospectAll bool            `json:"introspect_all"`
+	TokensPerHour *int64          `json:"tokens_per_hour,omitempty"`
+	TokensPerDay  *int64          `json:"tokens_per_day,omitempty"`
 	CreatedAt     time.Time       `json:"created_at"`
 	UpdatedAt     time.Time       `json:"updated_at"`
 }
@@ -49,6 +55,7 @@ type secretView struct {
 func viewClient(c mint.Client, secrets []mint.Secret) clientView {
 	v := clientView{ClientID: c.ID, Name: c.Name, JWKS: jwksJSON(c.JWKS), IntrospectAll: c.IntrospectAll,
 		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Secrets: []secretView{},
+		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	for _, s := range secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, CreatedAt: s.CreatedAt.UTC(),
@@ -60,7 +67,7 @@ func viewClient(c mint.Client, secrets []mint.Secret) clientView {
 func withSecret(c mint.Client, plain string) clientWithSecret {
 	return clientWithSecret{ClientID: c.ID, Name: c.Name, ClientSecret: plain,
 		JWKS: jwksJSON(c.JWKS), IntrospectAll: c.IntrospectAll,
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 }
 
 // jwksJSON shows a stored JWKS, nil (absent) when there is none.
@@ -84,12 +91,19 @@ type clientRequest struct {
 	Name          string          `json:"name"`
 	JWKS          json.RawMessage `json:"jwks"`
 	IntrospectAll bool            `json:"introspect_all"`
+	// TokensPerHour and TokensPerDay: absent or null, the server's
+	// defaults; 0, unlimited (docs/limits.md).
+	TokensPerHour quotaField `json:"tokens_per_hour"`
+	TokensPerDay  quotaField `json:"tokens_per_day"`
 
 	jwks []byte // JWKS as stored, once validated
 }
 
 func (req *clientRequest) Validate() (err error) {
 	if err := validName(req.Name); err != nil {
+		return err
+	}
+	if err := validQuotas(req.TokensPerHour, req.TokensPerDay); err != nil {
 		return err
 	}
 	req.jwks, _, err = validJWKS(req.JWKS)
@@ -102,12 +116,19 @@ type patchClientRequest struct {
 	Name          *string         `json:"name"`
 	JWKS          json.RawMessage `json:"jwks"`
 	IntrospectAll *bool           `json:"introspect_all"`
+	// TokensPerHour and TokensPerDay: null goes back to the server's
+	// default; absent stays unchanged.
+	TokensPerHour quotaField `json:"tokens_per_hour"`
+	TokensPerDay  quotaField `json:"tokens_per_day"`
 
 	jwks    []byte // JWKS as stored, once validated
 	setJWKS bool   // jwks was given
 }
 
 func (req *patchClientRequest) Validate() (err error) {
+	if err := validQuotas(req.TokensPerHour, req.TokensPerDay); err != nil {
+		return err
+	}
 	if req.Name != nil {
 		if err := validName(*req.Name); err != nil {
 			return err
@@ -144,7 +165,8 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 	}
 	now := a.now()
 	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, JWKS: req.jwks,
-		IntrospectAll: req.IntrospectAll, CreatedAt: now, UpdatedAt: now}
+		IntrospectAll: req.IntrospectAll, TokensPerHour: req.TokensPerHour.n, TokensPerDay: req.TokensPerDay.n,
+		CreatedAt: now, UpdatedAt: now}
 	plain, s := newSecret(c.ID, now)
 	ctx, ch := a.audited(r, who, "admin.clients.create", c.ID)
 	ch.clientID, ch.after = c.ID, auditClient(c)
@@ -216,6 +238,12 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		}
 		if req.IntrospectAll != nil {
 			c.IntrospectAll = *req.IntrospectAll
+		}
+		if req.TokensPerHour.set {
+			c.TokensPerHour = req.TokensPerHour.n
+		}
+		if req.TokensPerDay.set {
+			c.TokensPerDay = req.TokensPerDay.n
 		}
 		c.UpdatedAt = now
 		ch.after = auditClient(c)
@@ -291,4 +319,41 @@ func (a *API) clientAfterRotation(r *http.Request, who *bearer.Claims, id string
 		ch.after = auditClient(c)
 		return c, nil
 	})
+}
+
+// maxQuota bounds tokens_per_hour and tokens_per_day.
+const maxQuota = 1_000_000_000_000
+
+// quotaField is a client's tokens_per_hour or tokens_per_day in a request:
+// absent (set false), null (set, n nil: the server's default) or a count
+// (0: unlimited).
+type quotaField struct {
+	set bool
+	n   *int64
+}
+
+func (q *quotaField) UnmarshalJSON(b []byte) error {
+	q.set = true
+	if string(b) == "null" {
+		q.n = nil
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	q.n = &n
+	return nil
+}
+
+func validQuotas(perHour, perDay quotaField) error {
+	for _, q := range []struct {
+		field string
+		v     quotaField
+	}{{"tokens_per_hour", perHour}, {"tokens_per_day", perDay}} {
+		if q.v.n != nil && (*q.v.n < 0 || *q.v.n > maxQuota) {
+			return invalid(q.field, "%s must be null (the server's default), 0 (unlimited) or a count up to %d", q.field, int64(maxQuota))
+		}
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ type apiView struct {
 	TokenLifetime int64    `json:"token_lifetime"`
 	SigningAlg    string   `json:"signing_alg"`
 	AuditIssuance string   `json:"audit_issuance"`
+	TokenReuse    bool     `json:"token_reuse"`
 	CreatedAt     string   `json:"created_at"`
 	UpdatedAt     string   `json:"updated_at"`
 }
@@ -29,6 +30,7 @@ type apiChange struct {
 	TokenLifetime int64    `json:"token_lifetime,omitempty"`
 	SigningAlg    string   `json:"signing_alg,omitempty"`
 	AuditIssuance string   `json:"audit_issuance,omitempty"`
+	TokenReuse    bool     `json:"token_reuse,omitempty"`
 }
 
 // apiFlags are the flags that describe an API, as create and update take them.
@@ -39,6 +41,7 @@ type apiFlags struct {
 	lifetime int64
 	alg      string
 	audit    string
+	reuse    bool
 }
 
 func (f *apiFlags) register(c *call, withAudience bool) {
@@ -50,6 +53,7 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	c.fs.Int64Var(&f.lifetime, "token-lifetime", 0, "lifetime of its access tokens in `seconds` (server default 86400)")
 	c.fs.StringVar(&f.alg, "signing-alg", "", "the `algorithm` of its tokens: RS256 (server default), PS256, ES256 or EdDSA")
 	c.fs.StringVar(&f.audit, "audit-issuance", "", "which tokens issued the audit log records: all (server default), sample:N (one in N) or off")
+	c.fs.BoolVar(&f.reuse, "token-reuse", false, "answer a repeated request with the token issued before while over half its lifetime remains (--token-reuse=false to stop; docs/limits.md)")
 }
 
 func apisCreate(ctx context.Context, c *call) error {
@@ -61,7 +65,7 @@ func apisCreate(ctx context.Context, c *call) error {
 	if f.name == "" || f.audience == "" {
 		return usagef(c.fs, "--name and --audience are required")
 	}
-	body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg, AuditIssuance: f.audit}
+	body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg, AuditIssuance: f.audit, TokenReuse: f.reuse}
 	return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
 }
 
@@ -103,8 +107,11 @@ func apisUpdate(ctx context.Context, c *call) error {
 	if isSet(c.fs, "audit-issuance") {
 		body["audit_issuance"] = f.audit
 	}
+	if isSet(c.fs, "token-reuse") {
+		body["token_reuse"] = f.reuse
+	}
 	if len(body) == 0 {
-		return usagef(c.fs, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg or --audit-issuance")
+		return usagef(c.fs, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance or --token-reuse")
 	}
 	return callAdmin(ctx, c, http.MethodPatch, "/apis/"+url.PathEscape(pos[0]), body, apiDetail)
 }
@@ -128,6 +135,9 @@ func apiDetail(w *tabwriter.Writer, a apiView) {
 	row(w, "token_lifetime", formatLifetime(a.TokenLifetime))
 	row(w, "signing_alg", orDash(a.SigningAlg))
 	row(w, "audit_issuance", orDash(a.AuditIssuance))
+	if a.TokenReuse {
+		row(w, "token_reuse", "true")
+	}
 	row(w, "created_at", formatTime(a.CreatedAt))
 	row(w, "updated_at", formatTime(a.UpdatedAt))
 }

@@ -30,6 +30,8 @@ type clientView struct {
 	} `json:"jwks"`
 	IntrospectAll       bool         `json:"introspect_all"`
 	TokensRevokedBefore string       `json:"tokens_revoked_before"`
+	TokensPerHour       *int64       `json:"tokens_per_hour"`
+	TokensPerDay        *int64       `json:"tokens_per_day"`
 	Secrets             []secretView `json:"secrets"`
 	CreatedAt           string       `json:"created_at"`
 	UpdatedAt           string       `json:"updated_at"`
@@ -45,13 +47,29 @@ type secretView struct {
 
 // clientFlags are the flags create and update share besides --name.
 type clientFlags struct {
-	jwksFile      string
-	introspectAll bool
+	jwksFile                    string
+	introspectAll               bool
+	tokensPerHour, tokensPerDay string
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.jwksFile, "jwks-file", "", "a `file` holding the client's public JWK Set {\"keys\":[…]}, for private_key_jwt")
 	fs.BoolVar(&f.introspectAll, "introspect-all", false, "let the client introspect other clients' tokens (--introspect-all=false to stop)")
+	fs.StringVar(&f.tokensPerHour, "tokens-per-hour", "", "tokens the client may get per clock hour: a `count`, 0 = unlimited, default = the server's default")
+	fs.StringVar(&f.tokensPerDay, "tokens-per-day", "", "tokens the client may get per UTC day: a `count`, 0 = unlimited, default = the server's default")
+}
+
+// quota is a --tokens-per-hour or --tokens-per-day value for the admin
+// API: nil (JSON null) for "default", else the count.
+func quota(fs *flag.FlagSet, name, v string) (any, error) {
+	if v == "default" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return nil, usagef(fs, "--%s must be a count, 0 (unlimited) or default", name)
+	}
+	return n, nil
 }
 
 // addTo puts the flags given into an admin request body.
@@ -68,6 +86,18 @@ func (f *clientFlags) addTo(fs *flag.FlagSet, body map[string]any) error {
 	}
 	if isSet(fs, "introspect-all") {
 		body["introspect_all"] = f.introspectAll
+	}
+	for _, q := range []struct{ flag, field, value string }{
+		{"tokens-per-hour", "tokens_per_hour", f.tokensPerHour},
+		{"tokens-per-day", "tokens_per_day", f.tokensPerDay},
+	} {
+		if isSet(fs, q.flag) {
+			v, err := quota(fs, q.flag, q.value)
+			if err != nil {
+				return err
+			}
+			body[q.field] = v
+		}
 	}
 	return nil
 }
@@ -120,7 +150,7 @@ func clientsUpdate(ctx context.Context, c *call) error {
 		return err
 	}
 	if len(body) == 0 {
-		return usagef(c.fs, "give --name, --jwks-file or --introspect-all")
+		return usagef(c.fs, "give --name, --jwks-file, --introspect-all, --tokens-per-hour or --tokens-per-day")
 	}
 	return callAdmin(ctx, c, http.MethodPatch, "/clients/"+url.PathEscape(pos[0]), body, clientDetail)
 }
@@ -194,6 +224,12 @@ func clientDetail(w *tabwriter.Writer, cl clientView) {
 	}
 	if cl.IntrospectAll {
 		row(w, "introspect_all", "true")
+	}
+	if cl.TokensPerHour != nil {
+		row(w, "tokens_per_hour", strconv.FormatInt(*cl.TokensPerHour, 10))
+	}
+	if cl.TokensPerDay != nil {
+		row(w, "tokens_per_day", strconv.FormatInt(*cl.TokensPerDay, 10))
 	}
 	if cl.TokensRevokedBefore != "" {
 		row(w, "tokens_revoked_before", formatTime(cl.TokensRevokedBefore))
