@@ -111,12 +111,14 @@ func (r *Reuse) Flush() {
 
 // Changed is told of each change the store reports (storecache's
 // OnChange): "" (the watch (re)started), or a table. Changes to anything
-// that decides whether a token may be handed out — clients, secrets,
-// grants, APIs, revoked tokens, signing keys (a key withdrawn in haste) —
-// empty the cache; assertion ids and counts do not.
+// that decides whether a client may have a token — clients, secrets,
+// grants, APIs, revoked tokens — empty the cache. Signing keys do not:
+// key maintenance writes them every 30 s and when a new algorithm's first
+// key is made, and a kept token stays valid while its key is published;
+// see docs/limits.md for a key withdrawn in haste.
 func (r *Reuse) Changed(table string) {
 	switch table {
-	case "used_assertions", "audit_log", "token_counts":
+	case "signing_keys", "used_assertions", "audit_log", "token_counts":
 		return
 	}
 	r.Flush()
