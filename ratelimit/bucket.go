@@ -15,12 +15,15 @@ type bucket struct {
 // take takes one token at now if there is one. Otherwise it reports how
 // long until there is one.
 func (b *bucket) take(now time.Time, rate float64, burst int) (ok bool, wait time.Duration) {
-	if b.last.IsZero() {
-		b.tokens = float64(burst)
-	} else if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
-		b.tokens = math.Min(float64(burst), b.tokens+elapsed*rate)
+	// now was read before the caller's lock, so calls may arrive out of
+	// order: last only moves forward, or time would be counted twice.
+	switch {
+	case b.last.IsZero():
+		b.tokens, b.last = float64(burst), now
+	case now.After(b.last):
+		b.tokens = math.Min(float64(burst), b.tokens+now.Sub(b.last).Seconds()*rate)
+		b.last = now
 	}
-	b.last = now
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0

@@ -111,6 +111,7 @@ func (l *Limiter) CheckRequest(ctx context.Context, client mint.Client) error {
 	st := l.state(client.ID)
 	st.mu.Lock()
 	ok, wait := st.rate.take(now, l.cfg.Rate, l.cfg.Burst)
+	st.lastSeen = now
 	warn := !ok && l.cfg.Observe && now.Sub(st.warned) >= rateWarnEvery
 	if warn {
 		st.warned = now

@@ -256,3 +256,38 @@ func TestReuse(t *testing.T) {
 		t.Error("reused while changes are not heard")
 	}
 }
+
+// TestRateOutOfOrder: calls whose clock readings arrive out of order (read
+// before the lock) do not count the time between them twice.
+func TestRateOutOfOrder(t *testing.T) {
+	ck := &clock{t0}
+	l := New(Config{Rate: 10, Burst: 1, Now: ck.now})
+	c := mint.Client{ID: "a"}
+	if err := l.CheckRequest(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	allowed := 0
+	for _, at := range []time.Duration{100, 50, 100, 50, 100} { // ms after t0, out of order
+		ck.t = t0.Add(at * time.Millisecond)
+		if l.CheckRequest(t.Context(), c) == nil {
+			allowed++
+		}
+	}
+	if allowed != 1 {
+		t.Errorf("allowed %d in 100 ms at 10/s, want 1", allowed)
+	}
+}
+
+// TestFlushKeepsRateState: a Flush does not forget a client that only
+// has a rate (no quota), which would refill its bucket.
+func TestFlushKeepsRateState(t *testing.T) {
+	l := New(Config{Rate: 1, Burst: 1, Counter: &memCounter{}, Now: (&clock{t0}).now})
+	c := mint.Client{ID: "a"}
+	if err := l.CheckRequest(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	l.Flush(t.Context())
+	if l.CheckRequest(t.Context(), c) == nil {
+		t.Error("the bucket was refilled by a Flush")
+	}
+}
