@@ -37,6 +37,9 @@ func TestTokenReuse(t *testing.T) {
 			}
 			c1 := setUpLimits(t, b.srv.Store(), nil, nil)
 			c2 := setUpLimits(t, b.srv.Store(), nil, nil)
+			// The setup's change notifications reach a asynchronously, and
+			// each empties its caches: let them arrive before the first token.
+			time.Sleep(250 * time.Millisecond)
 			first := mustToken(t, a.url, c1, reuseAPI.Audience, "read")
 			clock.advance(10 * time.Second)
 			again := mustToken(t, a.url, c1, reuseAPI.Audience, "read")
