@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -73,6 +74,8 @@ type Ring struct {
 	mu        sync.RWMutex
 	keys      []loadedKey // as stored, oldest first
 	published jose.JSONWebKeySet
+
+	lastUnknownReload atomic.Int64 // unix nanoseconds
 }
 
 // loadedKey is a stored key, opened.
@@ -223,16 +226,40 @@ func (r *Ring) PublicKeys() jose.JSONWebKeySet {
 
 // LookupKey returns the published key with the given "kid", so that mint can
 // verify its own tokens (the admin API) without fetching its own JWKS.
-func (r *Ring) LookupKey(_ context.Context, kid string) (jose.JSONWebKey, bool, error) {
+func (r *Ring) LookupKey(ctx context.Context, kid string) (jose.JSONWebKey, bool, error) {
+	if k, ok := r.lookup(kid); ok {
+		return k, true, nil
+	}
+	// Another replica may have made the key a moment ago (rotation, or a
+	// new algorithm's first key) and its notification not arrived yet:
+	// read the keys again, at most once per unknownKIDReload, so made-up
+	// kids cannot hammer the database.
+	now := time.Now().UnixNano()
+	last := r.lastUnknownReload.Load()
+	if now-last < int64(unknownKIDReload) || !r.lastUnknownReload.CompareAndSwap(last, now) {
+		return jose.JSONWebKey{}, false, nil
+	}
+	if err := r.Reload(ctx); err != nil {
+		return jose.JSONWebKey{}, false, err
+	}
+	k, ok := r.lookup(kid)
+	return k, ok, nil
+}
+
+func (r *Ring) lookup(kid string) (jose.JSONWebKey, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, k := range r.published.Keys {
 		if k.KeyID == kid {
-			return k, true, nil
+			return k, true
 		}
 	}
-	return jose.JSONWebKey{}, false, nil
+	return jose.JSONWebKey{}, false
 }
+
+// unknownKIDReload is the least time between two reloads caused by a kid
+// the ring does not know.
+const unknownKIDReload = time.Second
 
 // ServeJWKS answers GET /.well-known/jwks.json.
 func (r *Ring) ServeJWKS(w http.ResponseWriter, _ *http.Request) {
