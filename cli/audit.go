@@ -21,9 +21,9 @@ const auditPage = 1000
 // auditListFlags are the filters and outputs of `mint audit list`.
 type auditListFlags struct {
 	clientID, kind, since, until, out string
-	limit                              int
-	follow                             bool
-	interval                           time.Duration
+	limit                             int
+	follow                            bool
+	interval                          time.Duration
 }
 
 func auditList(ctx context.Context, c *call) error {

@@ -124,7 +124,7 @@ func TestSignInNeedsTheFormsToken(t *testing.T) {
 	u := newUser(t, m)
 	u.get("/console/sign-in")
 	form := url.Values{"client_id": {adminID}, "client_secret": {adminSecret}}
-	for name, csrf := range map[string]string{"missing": "", "wrong": "x" + u.csrf[1:]} {
+	for name, csrf := range map[string]string{"missing": "", "wrong": otherToken(u.csrf)} {
 		t.Run(name, func(t *testing.T) {
 			form.Set("csrf", csrf)
 			if p := u.post("/console/sign-in", form); p.StatusCode != http.StatusForbidden {
@@ -508,4 +508,14 @@ func TestTokensPerLifetime(t *testing.T) {
 	if r := row(idle); !strings.Contains(r, "none lately") {
 		t.Errorf("idle client's row:\n%s", r)
 	}
+}
+
+// otherToken returns a token that differs from tok in its first character,
+// whatever that character is.
+func otherToken(tok string) string {
+	first := "x"
+	if strings.HasPrefix(tok, "x") {
+		first = "y"
+	}
+	return first + tok[1:]
 }

@@ -204,7 +204,9 @@ func adminToken(t *testing.T, base string) string {
 	if err != nil || a.status != 200 {
 		t.Fatalf("admin token: %v %d %s", err, a.status, a.body)
 	}
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	json.Unmarshal(a.body, &tok)
 	return tok.AccessToken
 }
