@@ -1,13 +1,13 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/keyplan"
 )
 
 const selectKey = `SELECT id, algorithm, private_key, state, created_at,
@@ -73,15 +73,18 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, update func([]mint.Signin
 		if err != nil {
 			return failed("sqlite: update signing keys: %w", err)
 		}
-		result, err := update(cloneKeys(old))
+		result, err := update(keyplan.Clone(old))
 		if err != nil {
 			return err
 		}
-		plan, err := planKeys(old, result)
-		if err != nil {
+		plan, err := keyplan.Make(old, result)
+		switch {
+		case errors.Is(err, mint.ErrConflict):
 			return err
+		case err != nil:
+			return failed("sqlite: update signing keys: %w", err)
 		}
-		if err := plan.apply(ctx, tx); err != nil {
+		if err := applyKeyPlan(ctx, tx, plan); err != nil {
 			return err
 		}
 		if out, err = listKeys(ctx, tx); err != nil {
@@ -95,93 +98,13 @@ func (s *Store) UpdateSigningKeys(ctx context.Context, update func([]mint.Signin
 	return out, nil
 }
 
-// cloneKeys copies keys deeply, so that an update function changing what
-// it was given in place cannot change what the store compares against.
-func cloneKeys(keys []mint.SigningKey) []mint.SigningKey {
-	out := slices.Clone(keys)
-	for i := range out {
-		out[i].PrivateKey = bytes.Clone(out[i].PrivateKey)
-	}
-	return out
-}
-
-// keyPlan is the writes that turn the stored keys into an update's result,
-// in an order that never has two active keys for one algorithm at once, so
-// that the partial unique index never trips half-way: deletions, then keys
-// that are not active afterwards (demotions first), then active ones.
-type keyPlan struct {
-	deletes []string
-	writes  []keyWrite // not active, then active
-}
-
-type keyWrite struct {
-	key    mint.SigningKey
-	insert bool
-}
-
-// planKeys checks result and works out the writes it needs.
-func planKeys(old, result []mint.SigningKey) (keyPlan, error) {
-	stored := make(map[string]mint.SigningKey, len(old))
-	for _, k := range old {
-		stored[k.ID] = k
-	}
-	seen := make(map[string]bool, len(result))
-	active := make(map[string]string) // algorithm → key ID
-	var plan keyPlan
-	var activations []keyWrite
-	for _, k := range result {
-		if seen[k.ID] {
-			return keyPlan{}, fmt.Errorf("signing key %q twice in the update: %w", k.ID, mint.ErrConflict)
-		}
-		seen[k.ID] = true
-		switch k.State {
-		case mint.KeyNext, mint.KeyRetired:
-		case mint.KeyActive:
-			if other, ok := active[k.Algorithm]; ok {
-				return keyPlan{}, fmt.Errorf("signing keys %q and %q both active for %s: %w",
-					other, k.ID, k.Algorithm, mint.ErrConflict)
-			}
-			active[k.Algorithm] = k.ID
-		default:
-			return keyPlan{}, failed("sqlite: signing key %q: unknown state %q", k.ID, k.State)
-		}
-		was, ok := stored[k.ID]
-		if ok && sameKey(was, k) {
-			continue
-		}
-		w := keyWrite{key: k, insert: !ok}
-		if k.State == mint.KeyActive {
-			activations = append(activations, w)
-		} else {
-			plan.writes = append(plan.writes, w)
-		}
-	}
-	for _, k := range old {
-		if !seen[k.ID] {
-			plan.deletes = append(plan.deletes, k.ID)
-		}
-	}
-	plan.writes = append(plan.writes, activations...)
-	return plan, nil
-}
-
-// sameKey reports whether storing b over a would change nothing.
-func sameKey(a, b mint.SigningKey) bool {
-	return a.Algorithm == b.Algorithm && a.State == b.State &&
-		bytes.Equal(a.PrivateKey, b.PrivateKey) &&
-		millis(a.CreatedAt) == millis(b.CreatedAt) &&
-		nullMillis(a.ActivateAt) == nullMillis(b.ActivateAt) &&
-		nullMillis(a.RetiredAt) == nullMillis(b.RetiredAt) &&
-		nullMillis(a.RemoveAt) == nullMillis(b.RemoveAt)
-}
-
-func (p keyPlan) apply(ctx context.Context, tx *sql.Tx) error {
-	for _, id := range p.deletes {
+func applyKeyPlan(ctx context.Context, tx *sql.Tx, p keyplan.Plan) error {
+	for _, id := range p.Deletes {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE id = ?`, id); err != nil {
 			return failed("sqlite: delete signing key %q: %w", id, err)
 		}
 	}
-	for _, w := range p.writes {
+	for _, w := range p.Writes {
 		if err := writeKey(ctx, tx, w); err != nil {
 			return err
 		}
@@ -190,11 +113,11 @@ func (p keyPlan) apply(ctx context.Context, tx *sql.Tx) error {
 }
 
 // writeKey inserts or rewrites one key. Errors never carry the private key.
-func writeKey(ctx context.Context, tx *sql.Tx, w keyWrite) error {
-	k := w.key
+func writeKey(ctx context.Context, tx *sql.Tx, w keyplan.Write) error {
+	k := w.Key
 	query := `UPDATE signing_keys SET algorithm = ?, private_key = ?, state = ?, created_at = ?,
 		activate_at = ?, retired_at = ?, remove_at = ? WHERE id = ?`
-	if w.insert {
+	if w.Insert {
 		query = `INSERT INTO signing_keys (algorithm, private_key, state, created_at,
 			activate_at, retired_at, remove_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	}
