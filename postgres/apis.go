@@ -51,24 +51,18 @@ func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 
 // GetAPI returns the API with the given ID. ErrNotFound.
 func (s *Store) GetAPI(ctx context.Context, id string) (mint.API, error) {
-	api, err := scanAPI(s.pool.QueryRow(ctx, selectAPI+` WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mint.API{}, fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
-	}
+	api, err := one(s.pool.QueryRow(ctx, selectAPI+` WHERE id = $1`, id), scanAPI, "get", fmt.Sprintf("api %q", id))
 	if err != nil {
-		return mint.API{}, failed("postgres: get api %q: %w", id, err)
+		return mint.API{}, err
 	}
 	return api, nil
 }
 
 // GetAPIByAudience returns the API named audience on the wire. ErrNotFound.
 func (s *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API, error) {
-	api, err := scanAPI(s.pool.QueryRow(ctx, selectAPI+` WHERE audience = $1`, audience))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mint.API{}, fmt.Errorf("api with audience %q: %w", audience, mint.ErrNotFound)
-	}
+	api, err := one(s.pool.QueryRow(ctx, selectAPI+` WHERE audience = $1`, audience), scanAPI, "get", fmt.Sprintf("api with audience %q", audience))
 	if err != nil {
-		return mint.API{}, failed("postgres: get api with audience %q: %w", audience, err)
+		return mint.API{}, err
 	}
 	return api, nil
 }

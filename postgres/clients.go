@@ -63,12 +63,9 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 
 // GetClient returns the client with the given ID. ErrNotFound.
 func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
-	c, err := scanClient(s.pool.QueryRow(ctx, selectClient+` WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mint.Client{}, fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
-	}
+	c, err := one(s.pool.QueryRow(ctx, selectClient+` WHERE id = $1`, id), scanClient, "get", fmt.Sprintf("client %q", id))
 	if err != nil {
-		return mint.Client{}, failed("postgres: get client %q: %w", id, err)
+		return mint.Client{}, err
 	}
 	return c, nil
 }

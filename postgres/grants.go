@@ -69,12 +69,9 @@ func mustExist(ctx context.Context, tx pgx.Tx, notFound error, query string, arg
 
 // GetGrant returns the grant with the given ID. ErrNotFound.
 func (s *Store) GetGrant(ctx context.Context, id string) (mint.Grant, error) {
-	g, err := scanGrant(s.pool.QueryRow(ctx, selectGrant+` WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return mint.Grant{}, fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
-	}
+	g, err := one(s.pool.QueryRow(ctx, selectGrant+` WHERE id = $1`, id), scanGrant, "get", fmt.Sprintf("grant %q", id))
 	if err != nil {
-		return mint.Grant{}, failed("postgres: get grant %q: %w", id, err)
+		return mint.Grant{}, err
 	}
 	return g, nil
 }

@@ -62,12 +62,9 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 
 // GetClient returns the client with the given ID. ErrNotFound.
 func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
-	c, err := scanClient(s.read.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return mint.Client{}, fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
-	}
+	c, err := one(s.read.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id), scanClient, "get", fmt.Sprintf("client %q", id))
 	if err != nil {
-		return mint.Client{}, failed("sqlite: get client %q: %w", id, err)
+		return mint.Client{}, err
 	}
 	return c, nil
 }

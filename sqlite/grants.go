@@ -71,12 +71,9 @@ func (s *Store) CreateGrant(ctx context.Context, g mint.Grant) error {
 
 // GetGrant returns the grant with the given ID. ErrNotFound.
 func (s *Store) GetGrant(ctx context.Context, id string) (mint.Grant, error) {
-	g, err := scanGrant(s.read.QueryRowContext(ctx, selectGrant+` WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return mint.Grant{}, fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
-	}
+	g, err := one(s.read.QueryRowContext(ctx, selectGrant+` WHERE id = ?`, id), scanGrant, "get", fmt.Sprintf("grant %q", id))
 	if err != nil {
-		return mint.Grant{}, failed("sqlite: get grant %q: %w", id, err)
+		return mint.Grant{}, err
 	}
 	return g, nil
 }
