@@ -24,3 +24,8 @@ func TestAuditTamper(t *testing.T) {
 		}
 	})
 }
+
+func BenchmarkAppendAudit(b *testing.B) {
+	_, dsn := freshSchema(b)
+	storetest.BenchmarkAppendAudit(b, openTest(b, dsn))
+}

@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
@@ -59,7 +59,7 @@ var schemaSeq atomic.Int64
 // freshSchema creates an empty schema, named for this process so that
 // concurrent test runs cannot collide, drops it when the test ends, and
 // returns a DSN whose search_path is that schema.
-func freshSchema(t *testing.T) (schema, dsn string) {
+func freshSchema(t testing.TB) (schema, dsn string) {
 	t.Helper()
 	ctx := testContext(t)
 	conn, err := pgx.Connect(ctx, testDSN())
@@ -89,7 +89,7 @@ func freshSchema(t *testing.T) (schema, dsn string) {
 }
 
 // withSearchPath adds search_path to a URL or keyword/value DSN.
-func withSearchPath(t *testing.T, dsn, schema string) string {
+func withSearchPath(t testing.TB, dsn, schema string) string {
 	t.Helper()
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 		return dsn + " search_path=" + schema
@@ -104,7 +104,7 @@ func withSearchPath(t *testing.T, dsn, schema string) string {
 	return u.String()
 }
 
-func openTest(t *testing.T, dsn string) *Store {
+func openTest(t testing.TB, dsn string) *Store {
 	t.Helper()
 	s, err := Open(testContext(t), dsn)
 	if err != nil {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,26 @@ func (s *Store) AppendAudit(ctx context.Context, records []mint.AuditRecord) err
 	return s.inTx(ctx, func(tx *sql.Tx) error { return appendAudit(ctx, tx, records...) })
 }
 
+// auditRowsPerInsert is how many records one INSERT writes: one statement
+// per record spent more in the driver than SQLite spent inserting.
+const auditRowsPerInsert = 64
+
+var insertAuditRows = insertAuditSQL(auditRowsPerInsert)
+
+// insertAuditSQL is an INSERT of n audit records.
+func insertAuditSQL(n int) string {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_log (seq, time_us, kind, actor, client_id, subject, source, details, prev_hash, hash) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
 // appendAudit chains records after the head and moves the head, in tx.
 func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) error {
 	var (
@@ -45,25 +66,26 @@ func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) e
 	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1`).Scan(&seq, &prev); err != nil {
 		return failed("sqlite: audit append: %w", err)
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_log
-		(seq, time_us, kind, actor, client_id, subject, source, details, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return failed("sqlite: audit append: %w", err)
-	}
-	defer stmt.Close()
-	for _, r := range records {
-		seq++
-		r.Seq = seq
-		audit.Seal(&r, prev)
-		_, err := stmt.ExecContext(ctx, r.Seq, r.Time.UnixMicro(), r.Kind, r.Actor, r.ClientID,
-			r.Subject, r.Source, string(r.Details), r.PrevHash, r.Hash)
-		if err != nil {
+	args := make([]any, 0, 10*min(len(records), auditRowsPerInsert))
+	for chunk := range slices.Chunk(records, auditRowsPerInsert) {
+		args = args[:0]
+		for _, r := range chunk {
+			seq++
+			r.Seq = seq
+			audit.Seal(&r, prev)
+			args = append(args, r.Seq, r.Time.UnixMicro(), r.Kind, r.Actor, r.ClientID,
+				r.Subject, r.Source, string(r.Details), r.PrevHash, r.Hash)
+			prev = r.Hash
+		}
+		query := insertAuditRows
+		if len(chunk) < auditRowsPerInsert {
+			query = insertAuditSQL(len(chunk))
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return failed("sqlite: audit append: %w", err)
 		}
-		prev = r.Hash
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1`, seq, prev)
+	_, err := tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1`, seq, prev)
 	if err != nil {
 		return failed("sqlite: audit append: %w", err)
 	}

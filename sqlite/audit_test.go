@@ -23,3 +23,7 @@ func TestAuditTamper(t *testing.T) {
 		}
 	})
 }
+
+func BenchmarkAppendAudit(b *testing.B) {
+	storetest.BenchmarkAppendAudit(b, openTest(b, filepath.Join(b.TempDir(), "mint.db")))
+}

@@ -15,13 +15,13 @@ import (
 	"github.com/mintauth/mint/storetest"
 )
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func openTest(t *testing.T, path string) *Store {
+func openTest(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := Open(testContext(t), path)
 	if err != nil {
