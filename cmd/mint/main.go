@@ -23,8 +23,10 @@ func run(ctx context.Context, args []string) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "serve":
+			tuneGC(os.Getenv)
 			return serve(ctx, args[1:], os.Getenv, os.Stderr)
 		case "gateway":
+			tuneGC(os.Getenv)
 			return gatewayCmd(ctx, args[1:], os.Getenv, os.Stderr)
 		case "bench":
 			return benchCmd(ctx, args[1:], os.Getenv, os.Stdout, os.Stderr)
