@@ -47,13 +47,14 @@ type Appender struct {
 	// kept records given up when their caller stopped waiting.
 	Dropped, Lost atomic.Uint64
 
-	once    sync.Once
-	mu      sync.Mutex
-	kept    []mint.AuditRecord
-	dropped []mint.AuditRecord // droppable records waiting
-	room    chan struct{}      // closed when a flush makes room
-	kick    chan struct{}      // a batch is ready
-	lastLog time.Time          // of the last "dropped" warning
+	once     sync.Once
+	mu       sync.Mutex
+	kept     []mint.AuditRecord
+	dropped  []mint.AuditRecord // droppable records waiting
+	inflight [2]int             // kept and droppable records a Flush is writing
+	room     chan struct{}      // closed when a flush makes room
+	kick     chan struct{}      // a batch is ready
+	lastLog  time.Time          // of the last "dropped" warning
 }
 
 func (a *Appender) init() {
@@ -67,7 +68,7 @@ func (a *Appender) init() {
 func (a *Appender) Add(r mint.AuditRecord) {
 	a.init()
 	a.mu.Lock()
-	if len(a.dropped) >= a.buffer() {
+	if len(a.dropped)+a.inflight[1] >= a.buffer() {
 		a.mu.Unlock()
 		n := a.Dropped.Add(1)
 		a.warnDropped(n)
@@ -87,7 +88,7 @@ func (a *Appender) AddKept(ctx context.Context, r mint.AuditRecord) {
 	a.init()
 	for {
 		a.mu.Lock()
-		if len(a.kept) < a.buffer() {
+		if len(a.kept)+a.inflight[0] < a.buffer() {
 			a.kept = append(a.kept, r)
 			ready := len(a.dropped)+len(a.kept) >= a.batch()
 			a.mu.Unlock()
@@ -145,36 +146,58 @@ func (a *Appender) Run(ctx context.Context) {
 }
 
 // Flush appends up to one batch, kept records first, and returns how many
-// it wrote. On failure the batch stays queued, in order, for the next one.
+// it wrote. On failure the batch goes back to the front of the queues, in
+// order, for the next one.
+//
+// The batch is cut off the front of the queues without copying, and the
+// lock is not held while it is written: Add runs on every token request and
+// must not wait for a flush.
 func (a *Appender) Flush(ctx context.Context) int {
 	a.init()
 	a.mu.Lock()
+	if a.inflight != [2]int{} { // another Flush is writing
+		a.mu.Unlock()
+		return 0
+	}
 	nk := min(len(a.kept), a.batch())
 	nd := min(len(a.dropped), a.batch()-nk)
-	batch := make([]mint.AuditRecord, 0, nk+nd)
-	batch = append(append(batch, a.kept[:nk]...), a.dropped[:nd]...)
+	kept, dropped := a.kept[:nk:nk], a.dropped[:nd:nd]
+	a.kept, a.dropped = a.kept[nk:], a.dropped[nd:]
+	a.inflight = [2]int{nk, nd}
 	a.mu.Unlock()
-	if len(batch) == 0 {
+	if nk+nd == 0 {
+		a.mu.Lock()
+		a.inflight = [2]int{}
+		a.mu.Unlock()
 		return 0
 	}
-	if err := a.Store.AppendAudit(ctx, batch); err != nil {
-		a.log().Warn("audit append failed; will retry", "records", len(batch), "error", err)
-		return 0
+	batch := dropped
+	if nk > 0 {
+		batch = append(kept, dropped...)
 	}
+	err := a.Store.AppendAudit(ctx, batch)
 	a.mu.Lock()
-	a.kept = append(a.kept[:0:0], a.kept[nk:]...)
-	a.dropped = append(a.dropped[:0:0], a.dropped[nd:]...)
-	close(a.room)
-	a.room = make(chan struct{})
+	a.inflight = [2]int{}
+	if err != nil {
+		a.kept = append(kept, a.kept...)
+		a.dropped = append(dropped, a.dropped...)
+	} else {
+		close(a.room)
+		a.room = make(chan struct{})
+	}
 	a.mu.Unlock()
-	return len(batch)
+	if err != nil {
+		a.log().Warn("audit append failed; will retry", "records", nk+nd, "error", err)
+		return 0
+	}
+	return nk + nd
 }
 
-// Pending returns how many records wait to be written.
+// Pending returns how many records wait to be written, or are being.
 func (a *Appender) Pending() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.kept) + len(a.dropped)
+	return len(a.kept) + len(a.dropped) + a.inflight[0] + a.inflight[1]
 }
 
 // warnDropped logs dropped records at most once a second.

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,9 +16,17 @@ type memStore struct {
 	mu      sync.Mutex
 	records []mint.AuditRecord
 	fail    bool
+	// entered, when set, is sent to as AppendAudit begins, which then
+	// waits for gate to close.
+	entered chan struct{}
+	gate    chan struct{}
 }
 
 func (m *memStore) AppendAudit(_ context.Context, rs []mint.AuditRecord) error {
+	if m.entered != nil {
+		m.entered <- struct{}{}
+		<-m.gate
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail {
@@ -187,5 +196,61 @@ func TestChainNames(t *testing.T) {
 			}
 			t.Errorf("no break found, want %d", tc.broken)
 		})
+	}
+}
+
+// TestAddDoesNotWaitForAFlush: token requests add records while a flush is
+// writing a batch; they must not wait for it, and nothing is lost or
+// reordered.
+func TestAddDoesNotWaitForAFlush(t *testing.T) {
+	store := &memStore{entered: make(chan struct{}), gate: make(chan struct{})}
+	a := &Appender{Store: store, Batch: 10}
+	rec := func(kind string, n int) mint.AuditRecord {
+		return mint.AuditRecord{Time: time.Unix(int64(n), 0), Kind: kind, Subject: fmt.Sprint(n)}
+	}
+	for i := range 10 {
+		a.Add(rec(mint.AuditTokenIssued, i))
+	}
+	flushed := make(chan int)
+	go func() { flushed <- a.Flush(t.Context()) }()
+	<-store.entered
+
+	added := make(chan struct{})
+	go func() {
+		defer close(added)
+		for i := 10; i < 110; i++ {
+			a.Add(rec(mint.AuditTokenIssued, i))
+		}
+		for i := range 5 {
+			a.AddKept(t.Context(), rec(mint.AuditAuthFailure, i))
+		}
+	}()
+	select {
+	case <-added:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Add waited for the flush in progress")
+	}
+	if got := a.Pending(); got != 115 {
+		t.Errorf("Pending() = %d during the flush, want 115", got)
+	}
+	if a.Flush(t.Context()) != 0 {
+		t.Error("a second Flush wrote while the first was writing")
+	}
+	close(store.gate)
+	store.entered = nil
+	if n := <-flushed; n != 10 {
+		t.Fatalf("Flush wrote %d, want 10", n)
+	}
+	for a.Flush(t.Context()) > 0 {
+	}
+	next := map[string]int{}
+	for _, r := range store.records {
+		if r.Subject != fmt.Sprint(next[r.Kind]) {
+			t.Fatalf("%s record %s after %d: out of order", r.Kind, r.Subject, next[r.Kind])
+		}
+		next[r.Kind]++
+	}
+	if next[mint.AuditTokenIssued] != 110 || next[mint.AuditAuthFailure] != 5 || a.Pending() != 0 {
+		t.Errorf("wrote %v, %d pending; want 110 issuances, 5 failures, none pending", next, a.Pending())
 	}
 }
