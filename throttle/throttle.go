@@ -24,6 +24,7 @@ import (
 	"hash/maphash"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,6 +60,10 @@ type Throttle struct {
 	cfg    Config
 	seed   maphash.Seed
 	shards [shardCount]shard
+	// held counts the buckets of all shards. While it is 0 — no recent
+	// failure anywhere, the usual state — Check and Succeeded return at
+	// once instead of parsing the source and locking two shards per token.
+	held atomic.Int64
 }
 
 const shardCount = 32
@@ -113,6 +118,9 @@ func New(cfg Config) *Throttle {
 // Check returns how long a request for clientID from source must wait
 // before it may try to authenticate: 0 when it may now. It counts nothing.
 func (t *Throttle) Check(clientID, source string) time.Duration {
+	if t.held.Load() == 0 {
+		return 0
+	}
 	src, clientID := Source(source), clip(clientID)
 	now := t.cfg.Now()
 	wait := t.wait(key{source: src}, t.cfg.SourceLimit, now)
@@ -129,11 +137,22 @@ func (t *Throttle) Failed(clientID, source string) {
 
 // Succeeded empties the pair's bucket; the source's is left to drain.
 func (t *Throttle) Succeeded(clientID, source string) {
+	if t.held.Load() == 0 {
+		return
+	}
 	k := key{source: Source(source), clientID: clip(clientID), pair: true}
 	s := t.shard(k)
 	s.mu.Lock()
-	delete(s.buckets, k)
+	t.remove(s, k)
 	s.mu.Unlock()
+}
+
+// remove deletes k's bucket from s, whose lock is held.
+func (t *Throttle) remove(s *shard, k key) {
+	if _, ok := s.buckets[k]; ok {
+		delete(s.buckets, k)
+		t.held.Add(-1)
+	}
 }
 
 // FailureFloor is the least time a failed authentication should take to
@@ -177,6 +196,9 @@ func (t *Throttle) add(k key, limit int, now time.Time) {
 	if !ok && len(s.buckets) >= t.cfg.MaxEntries/shardCount+1 {
 		t.evict(s, now)
 	}
+	if !ok {
+		t.held.Add(1)
+	}
 	level := 0.0
 	if ok {
 		level = t.drain(b, limit, now)
@@ -199,7 +221,7 @@ func (t *Throttle) drain(b bucket, limit int, now time.Time) float64 {
 func (t *Throttle) evict(s *shard, now time.Time) {
 	for k, b := range s.buckets {
 		if now.Sub(b.at) >= t.cfg.Window {
-			delete(s.buckets, k)
+			t.remove(s, k)
 		}
 	}
 	if len(s.buckets) < t.cfg.MaxEntries/shardCount {
@@ -210,7 +232,7 @@ func (t *Throttle) evict(s *shard, now time.Time) {
 		if n--; n < 0 {
 			break
 		}
-		delete(s.buckets, k)
+		t.remove(s, k)
 	}
 }
 

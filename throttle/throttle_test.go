@@ -141,6 +141,32 @@ func TestBoundedEntries(t *testing.T) {
 	if th.Len() == 0 {
 		t.Fatal("nothing kept")
 	}
+	if held := th.held.Load(); held != int64(th.Len()) {
+		t.Fatalf("held = %d after evictions, %d buckets", held, th.Len())
+	}
+}
+
+// TestHeldCountsBuckets: Check and Succeeded skip all work while held is
+// 0, so it must count exactly the buckets there are.
+func TestHeldCountsBuckets(t *testing.T) {
+	c := &clock{t: time.Unix(1e9, 0)}
+	th := newThrottle(c)
+	check := func(when string) {
+		t.Helper()
+		if held, n := th.held.Load(), th.Len(); held != int64(n) {
+			t.Fatalf("%s: held = %d, %d buckets", when, held, n)
+		}
+	}
+	check("new")
+	th.Failed("c1", "192.0.2.1:1") // a source bucket and a pair bucket
+	th.Failed("c1", "192.0.2.1:2") // the same two
+	check("after failures")
+	th.Succeeded("c1", "192.0.2.1:1") // drops the pair's
+	th.Succeeded("c1", "192.0.2.1:1") // nothing left to drop
+	check("after successes")
+	if th.Len() != 1 || th.Check("c9", "192.0.2.1:1") != 0 {
+		t.Fatalf("%d buckets; want the source's alone, not yet full", th.Len())
+	}
 }
 
 func TestLongClientIDsAreClipped(t *testing.T) {
