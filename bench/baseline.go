@@ -80,11 +80,17 @@ func Fetch(ctx context.Context, cfg Config) (*Answer, error) {
 // nothing else. It returns the server's URL and a function that stops it;
 // the server also stops when ctx ends.
 func Baseline(ctx context.Context, ans *Answer) (url string, stop func(), err error) {
+	return serveLoopback(ctx, replay(ans))
+}
+
+// serveLoopback serves h on a free loopback port until stop is called or
+// ctx ends, and returns its token endpoint's URL.
+func serveLoopback(ctx context.Context, h http.Handler) (url string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: replay(ans), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -12,18 +12,22 @@ import (
 // CompareOptions says what Compare runs besides the load at mint.
 type CompareOptions struct {
 	// Baseline also drives the same load at a Baseline server replaying
-	// mint's answer, and reports the ratio.
+	// mint's answer and at a SigningBaseline, and reports the ratios.
 	Baseline bool
 	// PID, when not 0, is mint's process, whose resident memory is sampled
 	// every second.
 	PID int
 }
 
-// Order is how Compare schedules mint and the baseline: mint for half the
-// duration, the baseline for the whole duration, mint for the other half.
-// A drift of the machine's speed during the run (another tenant, thermal
-// limits) then weighs on both alike, to first order.
-const Order = "mint ½, baseline, mint ½"
+// How Compare schedules mint and the references: mint's measured time is
+// cut into equal parts that come before, between and after the references,
+// each of which runs for the whole duration. A drift of the machine's speed
+// during the run (another tenant, thermal limits) then weighs on mint and
+// the references alike, to first order.
+const (
+	Order        = "mint ½, baseline, mint ½"
+	OrderSigning = "mint ⅓, baseline, mint ⅓, signing baseline, mint ⅓"
+)
 
 // Report is the outcome of Compare.
 type Report struct {
@@ -38,6 +42,12 @@ type Report struct {
 	Order       string        `json:"order,omitempty"`
 	// Ratio is mint's tokens/s over the baseline's.
 	Ratio float64 `json:"ratio,omitempty"`
+	// Signing is the SigningBaseline's run, when mint's alg has a signer
+	// there (SigningSkipped says why not otherwise); SigningRatio is mint's
+	// tokens/s over its.
+	Signing        *Result `json:"signing_baseline,omitempty"`
+	SigningRatio   float64 `json:"signing_ratio,omitempty"`
+	SigningSkipped string  `json:"signing_skipped,omitempty"`
 	RSS   *RSS    `json:"rss,omitempty"`
 }
 
@@ -79,36 +89,55 @@ func Compare(ctx context.Context, cfg Config, opts CompareOptions) (Report, erro
 }
 
 func (rep *Report) runInterleaved(ctx context.Context, cfg Config, ans *Answer) error {
-	url, stop, err := Baseline(ctx, ans)
+	baseURL, stop, err := Baseline(ctx, ans)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	half := cfg
-	half.Duration = cfg.Duration / 2
-	base := cfg
-	base.URL = url
-
-	mint, err := run(ctx, half)
+	refs := []string{baseURL}
+	rep.Order = Order
+	if signURL, stop, err := SigningBaseline(ctx, ans); err != nil {
+		rep.SigningSkipped = err.Error()
+	} else {
+		defer stop()
+		refs = append(refs, signURL)
+		rep.Order = OrderSigning
+	}
+	part := cfg
+	part.Duration = cfg.Duration / time.Duration(len(refs)+1)
+	mint, err := run(ctx, part)
 	if err != nil {
 		return err
 	}
-	b, err := run(ctx, base)
-	if err != nil {
-		return err
+	var results []Result
+	for _, url := range refs {
+		ref := cfg
+		ref.URL = url
+		t, err := run(ctx, ref)
+		if err != nil {
+			return err
+		}
+		results = append(results, t.result())
+		next, err := run(ctx, part)
+		if err != nil {
+			return err
+		}
+		mint.merge(next)
 	}
-	second, err := run(ctx, half)
-	if err != nil {
-		return err
-	}
-	mint.merge(second)
-	rep.Mint, rep.Order = mint.result(), Order
-	br := b.result()
-	rep.Baseline = &br
-	if br.PerSecond > 0 {
-		rep.Ratio = rep.Mint.PerSecond / br.PerSecond
+	rep.Mint = mint.result()
+	rep.Baseline, rep.Ratio = &results[0], ratio(rep.Mint, results[0])
+	if len(results) > 1 {
+		rep.Signing, rep.SigningRatio = &results[1], ratio(rep.Mint, results[1])
 	}
 	return nil
+}
+
+// ratio is a's tokens/s over b's, 0 when b had none.
+func ratio(a, b Result) float64 {
+	if b.PerSecond <= 0 {
+		return 0
+	}
+	return a.PerSecond / b.PerSecond
 }
 
 func firstError(errs ...error) error {
@@ -141,11 +170,21 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if rep.Baseline != nil {
 		writeRow(tw, "baseline", *rep.Baseline)
 	}
+	if rep.Signing != nil {
+		writeRow(tw, "signing baseline", *rep.Signing)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if rep.Baseline != nil {
 		fmt.Fprintf(w, "mint/baseline: %.1f %%\n", 100*rep.Ratio)
+	}
+	if rep.Signing != nil {
+		fmt.Fprintf(w, "signing baseline/baseline: %.1f %%   mint/signing baseline: %.1f %%\n",
+			100*ratio(*rep.Signing, *rep.Baseline), 100*rep.SigningRatio)
+	}
+	if rep.SigningSkipped != "" {
+		fmt.Fprintf(w, "no signing baseline: %s\n", rep.SigningSkipped)
 	}
 	if rep.RSS != nil {
 		fmt.Fprintf(w, "mint RSS: start %s, peak %s, end %s\n", mib(rep.RSS.Start), mib(rep.RSS.Peak), mib(rep.RSS.End))
@@ -153,6 +192,9 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	writeSamples(w, "mint", rep.Mint)
 	if rep.Baseline != nil {
 		writeSamples(w, "baseline", *rep.Baseline)
+	}
+	if rep.Signing != nil {
+		writeSamples(w, "signing baseline", *rep.Signing)
 	}
 	return nil
 }

@@ -10,10 +10,22 @@ import (
 // gives may carry a credential or depend on one, so none may be cached
 // (RFC 6749 §5.1).
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
+	noStore(w.Header())
+	WriteJSONCached(w, status, v)
+}
+
+func noStore(h http.Header) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	WriteJSONCached(w, status, v)
+}
+
+// WriteJSONBody writes body, which is JSON, with the given status and
+// WriteJSON's headers: for answers encoded without reflection.
+func WriteJSONBody(w http.ResponseWriter, status int, body []byte) {
+	noStore(w.Header())
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // the client went away; nothing left to tell it
 }
 
 // WriteJSONCached writes v as a JSON body and leaves caching headers to the

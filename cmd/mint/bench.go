@@ -33,7 +33,7 @@ func (f *benchFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&f.cfg.Connections, "connections", 64, "concurrent keep-alive connections")
 	fs.DurationVar(&f.cfg.Duration, "duration", 10*time.Second, "measured duration")
 	fs.DurationVar(&f.cfg.Warmup, "warmup", time.Second, "unmeasured load before each measured part")
-	fs.BoolVar(&f.opts.Baseline, "baseline", false, "also load a plain net/http server replaying mint's answer, and print the ratio")
+	fs.BoolVar(&f.opts.Baseline, "baseline", false, "also load a plain net/http server replaying mint's answer, and one that signs each answer anew, and print the ratios")
 	fs.IntVar(&f.opts.PID, "pid", 0, "mint's process `id`, to sample its resident memory every second")
 	fs.BoolVar(&f.setup, "setup", false, "with admin credentials, create an API, a client and a grant, bench with them, then delete them")
 	fs.StringVar(&f.alg, "alg", "", "with --setup, the new API's signing_alg (e.g. ES256); not sent when empty")
@@ -64,7 +64,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 			err = rep.WriteTable(stdout)
 		}
 	}
-	if err == nil && (rep.Mint.Errors > 0 || rep.Baseline != nil && rep.Baseline.Errors > 0) {
+	if err == nil && (rep.Mint.Errors > 0 || rep.Baseline != nil && rep.Baseline.Errors > 0 || rep.Signing != nil && rep.Signing.Errors > 0) {
 		err = errors.New("some requests failed")
 	}
 	if err != nil {
