@@ -26,7 +26,7 @@ func (s Spec) decodeJSON(body []byte) (Params, error) {
 	if !utf8.Valid(body) {
 		return nil, errNotUTF8
 	}
-	sc := jsonScanner{b: body}
+	sc := jsonScanner{b: body, s: string(body)}
 	if c, ok := sc.next(); !ok || c != '{' {
 		return nil, errNotJSONObject
 	}
@@ -89,6 +89,7 @@ func (s Spec) decodeMember(p Params, sc *jsonScanner) error {
 // jsonScanner walks a JSON text in valid UTF-8.
 type jsonScanner struct {
 	b []byte
+	s string // b, converted once: names and values are cut from it
 	i int
 }
 
@@ -112,7 +113,7 @@ func (sc *jsonScanner) str() (string, bool) {
 		return "", false
 	}
 	if !escaped {
-		return string(sc.b[start+1 : sc.i-1]), true
+		return sc.s[start+1 : sc.i-1], true
 	}
 	var v string
 	if json.Unmarshal(sc.b[start:sc.i], &v) != nil {
