@@ -14,6 +14,10 @@ type CompareOptions struct {
 	// Baseline also drives the same load at a Baseline server replaying
 	// mint's answer and at a SigningBaseline, and reports the ratios.
 	Baseline bool
+	// ReferenceCommand, when set, starts the baselines in a process of
+	// their own: a command that calls ServeReferences (`mint bench
+	// --serve-references`). Unset, they run in this process.
+	ReferenceCommand []string
 	// PID, when not 0, is mint's process, whose resident memory is sampled
 	// every second.
 	PID int
@@ -48,7 +52,7 @@ type Report struct {
 	Signing        *Result `json:"signing_baseline,omitempty"`
 	SigningRatio   float64 `json:"signing_ratio,omitempty"`
 	SigningSkipped string  `json:"signing_skipped,omitempty"`
-	RSS   *RSS    `json:"rss,omitempty"`
+	RSS            *RSS    `json:"rss,omitempty"`
 }
 
 // Compare fetches one token to check cfg, then runs the load at mint and,
@@ -73,7 +77,7 @@ func Compare(ctx context.Context, cfg Config, opts CompareOptions) (Report, erro
 		}
 	}
 	if opts.Baseline {
-		err = rep.runInterleaved(ctx, cfg, ans)
+		err = rep.runInterleaved(ctx, cfg, ans, opts.ReferenceCommand)
 	} else {
 		var t *tally
 		if t, err = run(ctx, cfg); err == nil {
@@ -88,19 +92,16 @@ func Compare(ctx context.Context, cfg Config, opts CompareOptions) (Report, erro
 	return rep, err
 }
 
-func (rep *Report) runInterleaved(ctx context.Context, cfg Config, ans *Answer) error {
-	baseURL, stop, err := Baseline(ctx, ans)
+func (rep *Report) runInterleaved(ctx context.Context, cfg Config, ans *Answer, command []string) error {
+	started, stop, err := startReferences(ctx, ans, command)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	refs := []string{baseURL}
-	rep.Order = Order
-	if signURL, stop, err := SigningBaseline(ctx, ans); err != nil {
-		rep.SigningSkipped = err.Error()
-	} else {
-		defer stop()
-		refs = append(refs, signURL)
+	refs := []string{started.Baseline}
+	rep.Order, rep.SigningSkipped = Order, started.SigningSkipped
+	if started.Signing != "" {
+		refs = append(refs, started.Signing)
 		rep.Order = OrderSigning
 	}
 	part := cfg
@@ -110,7 +111,7 @@ func (rep *Report) runInterleaved(ctx context.Context, cfg Config, ans *Answer) 
 		return err
 	}
 	var results []Result
-	for _, url := range refs {
+	for i, url := range refs {
 		ref := cfg
 		ref.URL = url
 		t, err := run(ctx, ref)
@@ -118,6 +119,9 @@ func (rep *Report) runInterleaved(ctx context.Context, cfg Config, ans *Answer) 
 			return err
 		}
 		results = append(results, t.result())
+		if i == len(refs)-1 { // the last part takes what division left over
+			part.Duration = cfg.Duration - time.Duration(len(refs))*part.Duration
+		}
 		next, err := run(ctx, part)
 		if err != nil {
 			return err

@@ -183,10 +183,13 @@ func TestSetupAndCompare(t *testing.T) {
 		t.Fatalf("report %+v: want both loaded without errors, and a ratio", rep)
 	}
 	if rep.Alg != "RS256" || rep.Mint.Duration != cfg.Duration {
-		t.Errorf("alg %q, mint measured %v: want RS256 over %v in two halves", rep.Alg, rep.Mint.Duration, cfg.Duration)
+		t.Errorf("alg %q, mint measured %v: want RS256 over %v in parts", rep.Alg, rep.Mint.Duration, cfg.Duration)
+	}
+	if rep.Signing == nil || rep.Signing.Errors != 0 || rep.SigningRatio <= 0 || rep.Order != OrderSigning {
+		t.Errorf("report %+v: want the signing baseline loaded without errors, and its ratio", rep)
 	}
 	var table strings.Builder
-	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "mint/baseline:") {
+	if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "mint/baseline:") || !strings.Contains(table.String(), "mint/signing baseline:") {
 		t.Errorf("table:\n%s\nerr %v", table.String(), err)
 	}
 	if err := target.Remove(ctx); err != nil {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -114,21 +112,21 @@ func run(ctx context.Context, cfg Config) (*tally, error) {
 	if err != nil {
 		return nil, err
 	}
-	transport := newTransport(conns)
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport}
-
 	start := time.Now()
 	w := window{from: start.Add(cfg.Warmup), to: start.Add(cfg.Warmup + cfg.Duration)}
 	// Requests still out grace after the end are abandoned.
-	reqCtx, cancel := context.WithDeadline(ctx, w.to.Add(grace))
-	defer cancel()
+	deadline := w.to.Add(grace)
 
 	tallies := make([]*tally, conns)
 	var wg sync.WaitGroup
 	for i := range tallies {
 		tallies[i] = new(tally)
-		wg.Go(func() { drive(ctx, reqCtx, client, tr, w, tallies[i]) })
+		wc, stop, err := newWireConn(ctx, tr)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		wg.Go(func() { drive(ctx, wc, deadline, w, tallies[i]) })
 	}
 	wg.Wait()
 
@@ -161,14 +159,14 @@ type window struct{ from, to time.Time }
 
 // drive is one load goroutine: it sends requests one after another until
 // the window closes or ctx ends, and counts those sent inside the window.
-func drive(ctx, reqCtx context.Context, client *http.Client, tr *tokenRequest, w window, t *tally) {
+func drive(ctx context.Context, wc *wireConn, deadline time.Time, w window, t *tally) {
 	var buf bytes.Buffer
 	for ctx.Err() == nil {
 		sent := time.Now()
 		if !sent.Before(w.to) {
 			return
 		}
-		err := send(reqCtx, client, tr, &buf)
+		err := wc.send(deadline, &buf)
 		took := time.Since(sent)
 		if sent.Before(w.from) || ctx.Err() != nil {
 			continue // warming up, or stopped by the caller: not counted
@@ -181,34 +179,6 @@ func drive(ctx, reqCtx context.Context, client *http.Client, tr *tokenRequest, w
 		}
 		t.hist.record(took)
 	}
-}
-
-// send makes one token request and reads the whole answer.
-func send(ctx context.Context, client *http.Client, tr *tokenRequest, buf *bytes.Buffer) error {
-	req, err := tr.new(ctx)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("no answer within %v of the end of the run", grace)
-		}
-		return err
-	}
-	defer resp.Body.Close()
-	buf.Reset()
-	if _, err := io.Copy(buf, io.LimitReader(resp.Body, maxAnswerBytes)); err != nil {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	body := buf.Bytes()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", resp.Status, clip(body))
-	}
-	if !hasAccessToken(body) {
-		return fmt.Errorf("200 without an access_token: %s", clip(body))
-	}
-	return nil
 }
 
 // clip shortens an answer body for an error message.

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/mintauth/mint/server"
 )
@@ -42,15 +42,18 @@ func benchServe(b *testing.B, alg string) {
 		b.Fatal(err)
 	}
 	const perP = 32
-	transport := newTransport(perP * 2)
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport}
 	b.SetParallelism(perP)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
+		wc, stop, err := newWireConn(ctx, tr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer stop()
 		var buf bytes.Buffer
 		for pb.Next() {
-			if err := send(ctx, client, tr, &buf); err != nil {
+			if err := wc.send(time.Now().Add(time.Minute), &buf); err != nil {
 				b.Error(err)
 				return
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +22,9 @@ type benchFlags struct {
 	alg      string
 	json     bool
 	tokenURL string
+	// serveReferences makes this process the reference servers of another
+	// `mint bench` (bench.ServeReferences); not for people.
+	serveReferences bool
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -38,6 +42,7 @@ func (f *benchFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&f.setup, "setup", false, "with admin credentials, create an API, a client and a grant, bench with them, then delete them")
 	fs.StringVar(&f.alg, "alg", "", "with --setup, the new API's signing_alg (e.g. ES256); not sent when empty")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
+	fs.BoolVar(&f.serveReferences, "serve-references", false, "internal: serve the baselines for another mint bench")
 }
 
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -47,6 +52,16 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	f.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if f.serveReferences {
+		if err := bench.ServeReferences(ctx, os.Stdin, stdout); err != nil {
+			fmt.Fprintln(stderr, "mint bench:", err)
+			return 1
+		}
+		return 0
+	}
+	if exe, err := os.Executable(); err == nil {
+		f.opts.ReferenceCommand = []string{exe, "bench", "--serve-references"}
 	}
 	f.cfg.URL = f.tokenURL
 	if f.cfg.ClientSecret == "" {

@@ -29,6 +29,7 @@ func TestBenchSetup(t *testing.T) {
 			Requests, Errors int
 		}
 		Baseline *struct{ Requests int }
+		Signing  *struct{ Requests, Errors int } `json:"signing_baseline"`
 		Ratio    float64
 		RSS      *struct {
 			Start int64 `json:"start_bytes"`
@@ -39,6 +40,9 @@ func TestBenchSetup(t *testing.T) {
 	}
 	if rep.Alg != "RS256" || rep.Mint.Requests == 0 || rep.Mint.Errors != 0 || rep.Baseline == nil || rep.Ratio <= 0 || rep.RSS == nil || rep.RSS.Start <= 0 {
 		t.Fatalf("report %s: want RS256 tokens, no errors, a baseline, a ratio and mint's RSS", out)
+	}
+	if rep.Signing == nil || rep.Signing.Requests == 0 || rep.Signing.Errors != 0 {
+		t.Fatalf("report %s: want the signing baseline loaded without errors", out)
 	}
 	// The bench client and API are gone: only the admin client is left.
 	var clients []struct {

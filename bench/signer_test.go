@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestSigningBaselineAnswersAsMintDoes: the signing baseline's answers have
+// mint's length and headers, and carry mint's header and claims with a new,
+// valid signature of the same algorithm, for every algorithm mint signs.
+func TestSigningBaselineAnswersAsMintDoes(t *testing.T) {
+	ts := startMint(t)
+	ctx := context.Background()
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			target, err := Setup(ctx, SetupConfig{Server: ts.URL, ClientID: adminID, ClientSecret: adminSecret, Alg: alg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer target.Remove(ctx)
+			cfg := Config{URL: ts.URL + "/oauth/token", ClientID: target.ClientID, ClientSecret: target.ClientSecret, Audience: target.Audience}
+			ans, err := Fetch(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, err := resigning(ans)
+			if err != nil {
+				t.Fatal(err)
+			}
+			url, stop, err := serveLoopback(ctx, rs.handler())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			cfg.URL = url
+			got, err := Fetch(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Body) != len(ans.Body) {
+				t.Errorf("body is %d bytes, mint's %d", len(got.Body), len(ans.Body))
+			}
+			got.Header.Del("Date")
+			ans.Header.Del("Date")
+			if !equalHeaders(got.Header, ans.Header) {
+				t.Errorf("headers %v, mint's %v", got.Header, ans.Header)
+			}
+			mintInput, _ := splitToken(t, ans)
+			input, sig := splitToken(t, got)
+			if input != mintInput {
+				t.Errorf("signing input %q, mint's %q", input, mintInput)
+			}
+			if !verifies(rs.public, []byte(input), sig) {
+				t.Errorf("the %s signature does not verify", alg)
+			}
+		})
+	}
+	if _, err := resigning(&Answer{Body: []byte(`{"access_token":"e30.e30.c2ln"}`)}); err == nil {
+		t.Error("an algorithm without a signer was accepted")
+	}
+}
+
+func splitToken(t *testing.T, a *Answer) (input string, sig []byte) {
+	t.Helper()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(a.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	dot := strings.LastIndexByte(body.AccessToken, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(body.AccessToken[dot+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body.AccessToken[:dot], sig
+}
+
+func verifies(pub crypto.PublicKey, input, sig []byte) bool {
+	d := sha256.Sum256(input)
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		return ed25519.Verify(k, input, sig)
+	case *ecdsa.PublicKey:
+		return len(sig) == 64 && ecdsa.Verify(k, d[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, crypto.SHA256, d[:], sig) == nil
+	}
+	return false
+}
+
+// TestWireConnRedials: a server that closes the connection after some
+// answers costs the load generator a new connection, not an error.
+func TestWireConnRedials(t *testing.T) {
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%3 == 0 {
+			w.Header().Set("Connection", "close")
+		}
+		_, _ = w.Write([]byte(`{"access_token":"x.y.z","token_type":"Bearer","expires_in":1}`))
+	}))
+	defer ts.Close()
+	cfg := Config{URL: ts.URL + "/oauth/token", ClientID: "c", ClientSecret: "s", Duration: 300 * time.Millisecond}
+	r, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests < 10 || r.Errors != 0 {
+		t.Fatalf("result %+v: want requests, no errors", r)
+	}
+}
