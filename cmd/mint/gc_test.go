@@ -28,3 +28,26 @@ func TestTuneGC(t *testing.T) {
 		}
 	}
 }
+
+func TestIdleTrimmer(t *testing.T) {
+	const mib = 1 << 20
+	trim := idleTrimmer{last: 100 * mib}
+	for i, tc := range []struct {
+		total uint64
+		want  bool
+	}{
+		{101 * mib, false}, // quiet from the start: nothing to give back
+		{102 * mib, false},
+		{400 * mib, false}, // busy
+		{900 * mib, false}, // still busy
+		{901 * mib, true},  // gone quiet: give back once
+		{902 * mib, false}, // still quiet: already given back
+		{903 * mib, false},
+		{950 * mib, false}, // busy again
+		{950 * mib, true},
+	} {
+		if got := trim.quiet(tc.total); got != tc.want {
+			t.Errorf("check %d (total %d MiB): quiet = %v, want %v", i, tc.total/mib, got, tc.want)
+		}
+	}
+}

@@ -24,9 +24,11 @@ func run(ctx context.Context, args []string) int {
 		switch args[0] {
 		case "serve":
 			tuneGC(os.Getenv)
+			go releaseWhenIdle(ctx)
 			return serve(ctx, args[1:], os.Getenv, os.Stderr)
 		case "gateway":
 			tuneGC(os.Getenv)
+			go releaseWhenIdle(ctx)
 			return gatewayCmd(ctx, args[1:], os.Getenv, os.Stderr)
 		case "bench":
 			return benchCmd(ctx, args[1:], os.Getenv, os.Stdout, os.Stderr)
