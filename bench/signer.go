@@ -125,13 +125,16 @@ func newSigner(alg string, sigLen int) (sign func([]byte) ([]byte, error), publi
 			s.FillBytes(sig[32:])
 			return sig, nil
 		}, &key.PublicKey, nil
-	case "RS256":
+	case "RS256", "PS256":
 		key, err := rsa.GenerateKey(rand.Reader, sigLen*8)
 		if err != nil {
 			return nil, nil, err
 		}
 		return func(in []byte) ([]byte, error) {
 			d := sha256.Sum256(in)
+			if alg == "PS256" { // RFC 7518 §3.5: the salt is as long as the hash
+				return rsa.SignPSS(rand.Reader, key, crypto.SHA256, d[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+			}
 			return rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:])
 		}, &key.PublicKey, nil
 	}

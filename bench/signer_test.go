@@ -24,7 +24,7 @@ import (
 func TestSigningBaselineAnswersAsMintDoes(t *testing.T) {
 	ts := startMint(t)
 	ctx := context.Background()
-	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+	for _, alg := range []string{"RS256", "PS256", "ES256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
 			target, err := Setup(ctx, SetupConfig{Server: ts.URL, ClientID: adminID, ClientSecret: adminSecret, Alg: alg})
 			if err != nil {
@@ -63,7 +63,7 @@ func TestSigningBaselineAnswersAsMintDoes(t *testing.T) {
 			if input != mintInput {
 				t.Errorf("signing input %q, mint's %q", input, mintInput)
 			}
-			if !verifies(rs.public, []byte(input), sig) {
+			if !verifies(alg, rs.public, []byte(input), sig) {
 				t.Errorf("the %s signature does not verify", alg)
 			}
 		})
@@ -89,7 +89,7 @@ func splitToken(t *testing.T, a *Answer) (input string, sig []byte) {
 	return body.AccessToken[:dot], sig
 }
 
-func verifies(pub crypto.PublicKey, input, sig []byte) bool {
+func verifies(alg string, pub crypto.PublicKey, input, sig []byte) bool {
 	d := sha256.Sum256(input)
 	switch k := pub.(type) {
 	case ed25519.PublicKey:
@@ -97,6 +97,9 @@ func verifies(pub crypto.PublicKey, input, sig []byte) bool {
 	case *ecdsa.PublicKey:
 		return len(sig) == 64 && ecdsa.Verify(k, d[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
 	case *rsa.PublicKey:
+		if alg == "PS256" {
+			return rsa.VerifyPSS(k, crypto.SHA256, d[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+		}
 		return rsa.VerifyPKCS1v15(k, crypto.SHA256, d[:], sig) == nil
 	}
 	return false
