@@ -101,7 +101,7 @@ func sampleOf(every int) int {
 
 func clip(s string) string {
 	if len(s) > maxField {
-		return s[:maxField]
+		return strings.Clone(s[:maxField]) // not a piece that keeps all of s queued
 	}
 	return s
 }

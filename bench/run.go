@@ -117,15 +117,19 @@ func run(ctx context.Context, cfg Config) (*tally, error) {
 	// Requests still out grace after the end are abandoned.
 	deadline := w.to.Add(grace)
 
-	tallies := make([]*tally, conns)
-	var wg sync.WaitGroup
-	for i := range tallies {
-		tallies[i] = new(tally)
+	wcs := make([]*wireConn, conns)
+	for i := range wcs {
 		wc, stop, err := newWireConn(ctx, tr)
 		if err != nil {
 			return nil, err
 		}
 		defer stop()
+		wcs[i] = wc
+	}
+	tallies := make([]*tally, conns)
+	var wg sync.WaitGroup
+	for i, wc := range wcs {
+		tallies[i] = new(tally)
 		wg.Go(func() { drive(ctx, wc, deadline, w, tallies[i]) })
 	}
 	wg.Wait()

@@ -81,30 +81,49 @@ func (wc *wireConn) drop() {
 	}
 }
 
-// connect returns the open connection, dialing one if there is none.
+// connect returns the open connection, dialing one if there is none. The
+// dial and the TLS handshake are bounded by deadline and run unlocked, so
+// that close can always stop the connection.
 func (wc *wireConn) connect(deadline time.Time) (net.Conn, *bufio.Reader, error) {
+	wc.mu.Lock()
+	c, br, closed := wc.conn, wc.br, wc.closed
+	wc.mu.Unlock()
+	switch {
+	case closed:
+		return nil, nil, context.Canceled
+	case c != nil:
+		return c, br, nil
+	}
+	c, err := wc.dial(deadline)
+	if err != nil {
+		return nil, nil, err
+	}
 	wc.mu.Lock()
 	defer wc.mu.Unlock()
 	if wc.closed {
+		c.Close()
 		return nil, nil, context.Canceled
 	}
-	if wc.conn == nil {
-		d := net.Dialer{Deadline: deadline}
-		c, err := d.Dial("tcp", wc.addr)
-		if err != nil {
-			return nil, nil, err
-		}
-		if wc.serverName != "" {
-			tc := tls.Client(c, &tls.Config{ServerName: wc.serverName})
-			if err := tc.Handshake(); err != nil {
-				c.Close()
-				return nil, nil, err
-			}
-			c = tc
-		}
-		wc.conn, wc.br = c, bufio.NewReaderSize(c, 8<<10)
-	}
+	wc.conn, wc.br = c, bufio.NewReaderSize(c, 8<<10)
 	return wc.conn, wc.br, nil
+}
+
+func (wc *wireConn) dial(deadline time.Time) (net.Conn, error) {
+	d := net.Dialer{Deadline: deadline}
+	c, err := d.Dial("tcp", wc.addr)
+	if err != nil || wc.serverName == "" {
+		return c, err
+	}
+	tc := tls.Client(c, &tls.Config{ServerName: wc.serverName})
+	if err := tc.SetDeadline(deadline); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := tc.Handshake(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // send makes one token request and reads the whole answer into buf.

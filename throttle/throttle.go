@@ -23,6 +23,7 @@ package throttle
 import (
 	"hash/maphash"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,10 +61,13 @@ type Throttle struct {
 	cfg    Config
 	seed   maphash.Seed
 	shards [shardCount]shard
-	// held counts the buckets of all shards. While it is 0 — no recent
-	// failure anywhere, the usual state — Check and Succeeded return at
-	// once instead of parsing the source and locking two shards per token.
-	held atomic.Int64
+	// held counts the buckets of all shards. While it is 0 — no failure
+	// anywhere within a Window, the usual state — Check and Succeeded
+	// return at once instead of parsing the source and locking two shards
+	// per token. nextSweep (Unix ns) is when Check next drops drained
+	// buckets, so that held falls back to 0 once failures stop.
+	held      atomic.Int64
+	nextSweep atomic.Int64
 }
 
 const shardCount = 32
@@ -121,6 +125,7 @@ func (t *Throttle) Check(clientID, source string) time.Duration {
 	if t.held.Load() == 0 {
 		return 0
 	}
+	t.sweep(t.cfg.Now())
 	src, clientID := Source(source), clip(clientID)
 	now := t.cfg.Now()
 	wait := t.wait(key{source: src}, t.cfg.SourceLimit, now)
@@ -198,6 +203,9 @@ func (t *Throttle) add(k key, limit int, now time.Time) {
 	}
 	if !ok {
 		t.held.Add(1)
+		// A key outlives its request: copy its strings out of the request's
+		// memory (a clipped client_id may be a piece of a large body).
+		k.source, k.clientID = strings.Clone(k.source), strings.Clone(k.clientID)
 	}
 	level := 0.0
 	if ok {
@@ -215,15 +223,34 @@ func (t *Throttle) drain(b bucket, limit int, now time.Time) float64 {
 	return max(0, b.level-elapsed.Seconds()*float64(limit)/t.cfg.Window.Seconds())
 }
 
-// evict makes room in a full shard: it drops every bucket that has
-// drained (no bucket holds more than a Window's worth), and when none
-// has, an arbitrary eighth of them.
-func (t *Throttle) evict(s *shard, now time.Time) {
+// sweep drops every drained bucket, at most once per Window.
+func (t *Throttle) sweep(now time.Time) {
+	next := t.nextSweep.Load()
+	if now.UnixNano() < next || !t.nextSweep.CompareAndSwap(next, now.Add(t.cfg.Window).UnixNano()) {
+		return
+	}
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		t.dropDrained(s, now)
+		s.mu.Unlock()
+	}
+}
+
+// dropDrained drops s's buckets that have drained: no bucket holds more
+// than a Window's worth. s's lock is held.
+func (t *Throttle) dropDrained(s *shard, now time.Time) {
 	for k, b := range s.buckets {
 		if now.Sub(b.at) >= t.cfg.Window {
 			t.remove(s, k)
 		}
 	}
+}
+
+// evict makes room in a full shard: it drops every bucket that has
+// drained, and when none has, an arbitrary eighth of them.
+func (t *Throttle) evict(s *shard, now time.Time) {
+	t.dropDrained(s, now)
 	if len(s.buckets) < t.cfg.MaxEntries/shardCount {
 		return
 	}

@@ -182,3 +182,24 @@ func TestLongClientIDsAreClipped(t *testing.T) {
 		}
 	}
 }
+
+// TestFastPathReturnsOnceFailuresDrain: a source that failed once and
+// never came back must not keep every later request off the fast path.
+func TestFastPathReturnsOnceFailuresDrain(t *testing.T) {
+	c := &clock{t: time.Unix(1e9, 0)}
+	th := newThrottle(c)
+	th.Failed("c1", "192.0.2.1:1")
+	th.Failed("c2", "192.0.2.2:1")
+	if th.Check("c9", "198.51.100.1:1") != 0 || th.held.Load() != 4 {
+		t.Fatalf("held = %d after two failures, want their 4 buckets", th.held.Load())
+	}
+	c.add(time.Minute) // one Window: both have drained
+	th.Check("c9", "198.51.100.1:1")
+	if held, n := th.held.Load(), th.Len(); held != 0 || n != 0 {
+		t.Fatalf("a Window after the last failure: held = %d, %d buckets; want none", held, n)
+	}
+	th.Failed("c1", "192.0.2.1:1")
+	if th.held.Load() != 2 {
+		t.Fatalf("held = %d after a new failure, want 2", th.held.Load())
+	}
+}

@@ -54,6 +54,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return 2
 	}
 	if f.serveReferences {
+		tuneGC(getenv) // the references run as mint serve does
 		if err := bench.ServeReferences(ctx, os.Stdin, stdout); err != nil {
 			fmt.Fprintln(stderr, "mint bench:", err)
 			return 1

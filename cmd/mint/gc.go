@@ -22,7 +22,7 @@ func tuneGC(getenv func(string) string) {
 
 // Idle trimming: how often the heap's growth is checked, and how little
 // allocation in that time counts as idle (a token costs about 7 KB, so
-// this is a few tokens per second).
+// this is about 20 tokens a second).
 const (
 	idleCheckEvery = 30 * time.Second
 	idleAllocBytes = 4 << 20

@@ -2,6 +2,7 @@ package oauthparams
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/mintauth/mint/oauth"
@@ -83,13 +84,15 @@ func (s Spec) decodeMember(p Params, sc *jsonScanner) error {
 	}
 	sc.i = start
 	value, _ := sc.str()
-	return s.add(p, name, value)
+	// Values outlive the request (a client_id in a throttle key or an
+	// audit record): copy them, so that none keeps the body alive.
+	return s.add(p, name, strings.Clone(value))
 }
 
 // jsonScanner walks a JSON text in valid UTF-8.
 type jsonScanner struct {
 	b []byte
-	s string // b, converted once: names and values are cut from it
+	s string // b, converted once: names are cut from it
 	i int
 }
 
