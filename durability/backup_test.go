@@ -28,16 +28,16 @@ func TestSQLiteBackupRestore(t *testing.T) {
 	db := filepath.Join(dir, "mint.db")
 	// No MINT_MASTER_KEY: a new SQLite database gets its key file, mint.db.key.
 	p := startMintEnv(t, []string{"MINT_MASTER_KEY="}, db)
-	bearer := adminToken(t, p.url)
+	bearer := adminToken(t, p.URL)
 	const aud = "https://backup.test"
-	c := newClientWithGrant(t, p.url, bearer, aud)
+	c := newClientWithGrant(t, p.URL, bearer, aud)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	writes := 0
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			if a, err := send(ctx, "POST", p.url+"/admin/v1/clients", bearer, map[string]string{"name": "load"}); err == nil && a.status == 201 {
+			if a, err := send(ctx, "POST", p.URL+"/admin/v1/clients", bearer, map[string]string{"name": "load"}); err == nil && a.status == 201 {
 				writes++
 			}
 		}
@@ -51,7 +51,7 @@ func TestSQLiteBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mint backup: %v\n%s", err, out)
 	}
-	p.stop(t)
+	p.Stop(t)
 	t.Logf("backup taken during %d admin writes: %s", writes, out)
 	if err := sqlite.IntegrityCheck(context.Background(), copyPath); err != nil {
 		t.Errorf("backup: integrity_check: %v", err)
@@ -65,10 +65,10 @@ func TestSQLiteBackupRestore(t *testing.T) {
 
 	// Restore: serve the copy. Its key file came with it; no MINT_MASTER_KEY.
 	restored := startMintEnv(t, []string{"MINT_MASTER_KEY="}, copyPath)
-	if a, err := tokenRequest(context.Background(), restored.url, c.id, c.secret, aud); err != nil || a.status != 200 {
+	if a, err := tokenRequest(context.Background(), restored.URL, c.id, c.secret, aud); err != nil || a.status != 200 {
 		t.Fatalf("token from the restored backup: %v %d %s", err, a.status, a.body)
 	}
-	restored.stop(t)
+	restored.Stop(t)
 }
 
 // TestPostgresDumpRestore: the documented PostgreSQL way — pg_dump of
@@ -83,8 +83,8 @@ func TestPostgresDumpRestore(t *testing.T) {
 	dsn := testdb.New(t, "postgres")
 	p := startMint(t, dsn)
 	const aud = "https://dump.test"
-	c := newClientWithGrant(t, p.url, adminToken(t, p.url), aud)
-	p.stop(t)
+	c := newClientWithGrant(t, p.URL, adminToken(t, p.URL), aud)
+	p.Stop(t)
 
 	schema := searchPath(t, dsn)
 	dump := filepath.Join(t.TempDir(), "mint.dump")
@@ -103,13 +103,13 @@ func TestPostgresDumpRestore(t *testing.T) {
 		t.Fatalf("pg_restore: %v\n%s", err, out)
 	}
 	restored := startMint(t, restoreURL+"&search_path="+schema)
-	if a, err := tokenRequest(context.Background(), restored.url, c.id, c.secret, aud); err != nil || a.status != 200 {
+	if a, err := tokenRequest(context.Background(), restored.URL, c.id, c.secret, aud); err != nil || a.status != 200 {
 		t.Fatalf("token from the restored dump: %v %d %s", err, a.status, a.body)
 	}
 	if out, err := runMint(t, nil, "audit", "verify", "--db", restoreURL+"&search_path="+schema); err != nil {
 		t.Errorf("mint audit verify --db on the restored dump: %v\n%s", err, out)
 	}
-	restored.stop(t)
+	restored.Stop(t)
 }
 
 func searchPath(t *testing.T, dsn string) string {

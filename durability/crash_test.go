@@ -52,7 +52,7 @@ func crashAndCheck(t *testing.T, db string) int {
 	var acked []string
 	for round := range crashRounds {
 		p := startMint(t, db)
-		bearer := adminToken(t, p.url)
+		bearer := adminToken(t, p.URL)
 		ctx, cancel := context.WithCancel(context.Background())
 		var (
 			mu sync.Mutex
@@ -61,7 +61,7 @@ func crashAndCheck(t *testing.T, db string) int {
 		for range writers {
 			wg.Go(func() {
 				for ctx.Err() == nil {
-					a, err := send(ctx, "POST", p.url+"/admin/v1/clients", bearer, map[string]string{"name": "crash"})
+					a, err := send(ctx, "POST", p.URL+"/admin/v1/clients", bearer, map[string]string{"name": "crash"})
 					if err != nil || a.status != 201 {
 						continue // not acknowledged: it may or may not be there
 					}
@@ -77,15 +77,15 @@ func crashAndCheck(t *testing.T, db string) int {
 			})
 		}
 		time.Sleep(minRun + rand.N(maxRun-minRun))
-		p.kill()
+		p.Kill()
 		cancel()
 		wg.Wait()
 		t.Logf("round %d: %d acknowledged so far", round+1, len(acked))
 	}
 	p := startMint(t, db)
-	bearer := adminToken(t, p.url)
-	present := listClientIDs(t, p.url, bearer)
-	recorded := auditSubjects(t, p.url, bearer, "admin.clients.create")
+	bearer := adminToken(t, p.URL)
+	present := listClientIDs(t, p.URL, bearer)
+	recorded := auditSubjects(t, p.URL, bearer, "admin.clients.create")
 	missing, unrecorded := 0, 0
 	for _, id := range acked {
 		if !present[id] {
@@ -100,8 +100,8 @@ func crashAndCheck(t *testing.T, db string) int {
 	if len(acked) == 0 {
 		t.Fatal("no write was acknowledged: the test proved nothing")
 	}
-	verifyAudit(t, p.url, bearer)
-	p.stop(t)
+	verifyAudit(t, p.URL, bearer)
+	p.Stop(t)
 	return len(acked)
 }
 

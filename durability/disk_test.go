@@ -59,14 +59,14 @@ func TestSQLiteFullDisk(t *testing.T) {
 	dir := smallDisk(t)
 	db := filepath.Join(dir, "mint.db")
 	p := startMint(t, db)
-	bearer := adminToken(t, p.url)
+	bearer := adminToken(t, p.URL)
 	const aud = "https://disk.test"
-	c := newClientWithGrant(t, p.url, bearer, aud)
+	c := newClientWithGrant(t, p.URL, bearer, aud)
 	filler := fill(t, dir)
 
 	failed := 0
 	for i := range 20 {
-		a, err := send(context.Background(), "POST", p.url+"/admin/v1/clients", bearer, map[string]string{"name": "full"})
+		a, err := send(context.Background(), "POST", p.URL+"/admin/v1/clients", bearer, map[string]string{"name": "full"})
 		if err != nil {
 			t.Fatalf("full disk, write %d: no answer: %v", i, err)
 		}
@@ -82,7 +82,7 @@ func TestSQLiteFullDisk(t *testing.T) {
 		t.Fatal("no write failed on the full disk: the test proved nothing")
 	}
 	t.Logf("full disk: %d of 20 admin writes answered 503 temporarily_unavailable", failed)
-	if a, err := tokenRequest(context.Background(), p.url, c.id, c.secret, aud); err != nil || a.status != 200 {
+	if a, err := tokenRequest(context.Background(), p.URL, c.id, c.secret, aud); err != nil || a.status != 200 {
 		t.Errorf("full disk: token request %v %d %s, want 200", err, a.status, a.body)
 	}
 
@@ -92,7 +92,7 @@ func TestSQLiteFullDisk(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		a, err := send(context.Background(), "POST", p.url+"/admin/v1/clients", bearer, map[string]string{"name": "room again"})
+		a, err := send(context.Background(), "POST", p.URL+"/admin/v1/clients", bearer, map[string]string{"name": "room again"})
 		if err == nil && a.status == 201 {
 			jsonUnmarshal(a.body, &after)
 			break
@@ -102,16 +102,16 @@ func TestSQLiteFullDisk(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	verifyAudit(t, p.url, bearer)
-	p.stop(t)
+	verifyAudit(t, p.URL, bearer)
+	p.Stop(t)
 	if err := sqlite.IntegrityCheck(context.Background(), db); err != nil {
 		t.Errorf("PRAGMA integrity_check after the full disk: %v", err)
 	}
 	p = startMint(t, db)
-	if !listClientIDs(t, p.url, adminToken(t, p.url))[after.ClientID] {
+	if !listClientIDs(t, p.URL, adminToken(t, p.URL))[after.ClientID] {
 		t.Errorf("the write acknowledged after the disk had room is missing")
 	}
-	p.stop(t)
+	p.Stop(t)
 }
 
 // TestSQLiteReadOnlyDisk: mint started on a database on a read-only disk
@@ -125,8 +125,8 @@ func TestSQLiteReadOnlyDisk(t *testing.T) {
 	db := filepath.Join(dir, "mint.db")
 	p := startMint(t, db)
 	const aud = "https://ro.test"
-	c := newClientWithGrant(t, p.url, adminToken(t, p.url), aud)
-	p.stop(t)
+	c := newClientWithGrant(t, p.URL, adminToken(t, p.URL), aud)
+	p.Stop(t)
 	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
 		t.Fatalf("remount read-only: %v %s", err, out)
 	}
@@ -142,10 +142,10 @@ func TestSQLiteReadOnlyDisk(t *testing.T) {
 		t.Errorf("PRAGMA integrity_check: %v", err)
 	}
 	p = startMint(t, db)
-	if a, err := tokenRequest(context.Background(), p.url, c.id, c.secret, aud); err != nil || a.status != 200 {
+	if a, err := tokenRequest(context.Background(), p.URL, c.id, c.secret, aud); err != nil || a.status != 200 {
 		t.Errorf("token after the disk is writable again: %v %d %s", err, a.status, a.body)
 	}
-	p.stop(t)
+	p.Stop(t)
 }
 
 func lastLine(s string) string {

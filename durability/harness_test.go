@@ -5,7 +5,6 @@
 package durability
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,32 +13,16 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mintauth/mint/internal/mintproc"
 )
 
 var mintBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mint-durability")
-	if err != nil {
-		panic(err)
-	}
-	mintBin = filepath.Join(dir, "mint")
-	build := exec.Command("go", "build", "-o", mintBin, "github.com/mintauth/mint/cmd/mint")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build mint:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mintproc.Main(m, &mintBin) }
 
 // Test credentials and master key of every mint started here.
 const (
@@ -48,14 +31,8 @@ const (
 	masterKey   = "DVwiN/4hX5eJ7SELrNjkbEwSJ7frepcUbev0DR8zdyo="
 )
 
-// mintProcess is a running `mint serve`.
-type mintProcess struct {
-	cmd    *exec.Cmd
-	url    string
-	mu     sync.Mutex
-	logBuf bytes.Buffer
-	exited chan struct{}
-}
+// mintProcess is a running `mint serve`, killed when the test ends.
+type mintProcess struct{ *mintproc.Process }
 
 func startMint(t *testing.T, db string, args ...string) *mintProcess {
 	t.Helper()
@@ -66,68 +43,13 @@ func startMint(t *testing.T, db string, args ...string) *mintProcess {
 // client's.
 func startMintEnv(t *testing.T, env []string, db string, args ...string) *mintProcess {
 	t.Helper()
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--db", db}, args...)
-	cmd := exec.Command(mintBin, args...)
-	cmd.Env = append(append(os.Environ(), "MINT_BOOTSTRAP_CLIENT_ID="+adminID,
-		"MINT_BOOTSTRAP_CLIENT_SECRET="+adminSecret), env...)
-	pipe, err := cmd.StderrPipe()
+	env = append([]string{"MINT_BOOTSTRAP_CLIENT_ID=" + adminID, "MINT_BOOTSTRAP_CLIENT_SECRET=" + adminSecret}, env...)
+	p, err := mintproc.Start(mintBin, env, "", append([]string{"--db", db}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &mintProcess{cmd: cmd, exited: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go p.readLog(pipe, addr)
-	go func() { cmd.Wait(); close(p.exited) }()
-	t.Cleanup(p.kill)
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case <-p.exited:
-		t.Fatalf("mint serve exited early:\n%s", p.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("mint serve did not start:\n%s", p.log())
-	}
-	return p
-}
-
-func (p *mintProcess) readLog(r io.Reader, addr chan<- string) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		p.mu.Lock()
-		p.logBuf.WriteString(line + "\n")
-		p.mu.Unlock()
-		var rec struct{ Msg, Addr string }
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "mint serving" {
-			addr <- rec.Addr
-		}
-	}
-}
-
-func (p *mintProcess) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logBuf.String()
-}
-
-// kill sends SIGKILL and waits for the process to go.
-func (p *mintProcess) kill() {
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
-}
-
-// stop asks for a graceful shutdown (SIGTERM) and waits.
-func (p *mintProcess) stop(t *testing.T) {
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(30 * time.Second):
-		t.Errorf("mint serve ignored SIGTERM")
-		p.kill()
-	}
+	t.Cleanup(func() { p.Kill() })
+	return &mintProcess{p}
 }
 
 // client is an HTTP client whose timeout tells a hang from an answer.

@@ -118,11 +118,11 @@ func TestPostgresOutage(t *testing.T) {
 	t.Parallel()
 	pg := newPrivatePostgres(t)
 	p := startMint(t, pg.dsn())
-	bearer := adminToken(t, p.url)
+	bearer := adminToken(t, p.URL)
 	const aud = "https://outage.test"
-	cached := newClientWithGrant(t, p.url, bearer, aud)
-	cold := newClientWithGrant(t, p.url, bearer, aud) // never asks before the outage
-	if a, err := tokenRequest(context.Background(), p.url, cached.id, cached.secret, aud); err != nil || a.status != 200 {
+	cached := newClientWithGrant(t, p.URL, bearer, aud)
+	cold := newClientWithGrant(t, p.URL, bearer, aud) // never asks before the outage
+	if a, err := tokenRequest(context.Background(), p.URL, cached.id, cached.secret, aud); err != nil || a.status != 200 {
 		t.Fatalf("token before the outage: %v %d %s", err, a.status, a.body)
 	}
 
@@ -137,7 +137,7 @@ func TestPostgresOutage(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				a, err := tokenRequest(ctx, p.url, cached.id, cached.secret, aud)
+				a, err := tokenRequest(ctx, p.URL, cached.id, cached.secret, aud)
 				mu.Lock()
 				if err != nil && ctx.Err() == nil {
 					hangs++
@@ -158,12 +158,12 @@ func TestPostgresOutage(t *testing.T) {
 		do   func() (answer, error)
 	}{
 		{"token for an uncached client", func() (answer, error) {
-			return tokenRequest(context.Background(), p.url, cold.id, cold.secret, aud)
+			return tokenRequest(context.Background(), p.URL, cold.id, cold.secret, aud)
 		}},
 		{"admin write", func() (answer, error) {
-			return send(context.Background(), "POST", p.url+"/admin/v1/clients", bearer, map[string]string{"name": "x"})
+			return send(context.Background(), "POST", p.URL+"/admin/v1/clients", bearer, map[string]string{"name": "x"})
 		}},
-		{"readyz", func() (answer, error) { return send(context.Background(), "GET", p.url+"/readyz", "", nil) }},
+		{"readyz", func() (answer, error) { return send(context.Background(), "GET", p.URL+"/readyz", "", nil) }},
 	}
 	for round := range 3 {
 		for _, c := range checks {
@@ -185,7 +185,7 @@ func TestPostgresOutage(t *testing.T) {
 	t.Log("PostgreSQL started again")
 	deadline := time.Now().Add(recoverWithin)
 	for {
-		a, err := tokenRequest(context.Background(), p.url, cold.id, cold.secret, aud)
+		a, err := tokenRequest(context.Background(), p.URL, cold.id, cold.secret, aud)
 		if err == nil && a.status == 200 {
 			break
 		}
@@ -194,8 +194,8 @@ func TestPostgresOutage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	must(t, "POST", p.url+"/admin/v1/clients", bearer, map[string]string{"name": "after"}, 201, nil)
-	must(t, "GET", p.url+"/readyz", "", nil, 200, nil)
+	must(t, "POST", p.URL+"/admin/v1/clients", bearer, map[string]string{"name": "after"}, 201, nil)
+	must(t, "GET", p.URL+"/readyz", "", nil, 200, nil)
 	cancel()
 	wg.Wait()
 	t.Logf("token load during the test: statuses %v, hangs %d", statuses, hangs)
@@ -207,6 +207,6 @@ func TestPostgresOutage(t *testing.T) {
 			t.Errorf("token load saw status %d", status)
 		}
 	}
-	verifyAudit(t, p.url, bearer)
-	p.stop(t)
+	verifyAudit(t, p.URL, bearer)
+	p.Stop(t)
 }

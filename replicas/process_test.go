@@ -1,7 +1,6 @@
 package replicas_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,35 +9,18 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mintauth/mint/internal/mintproc"
 )
 
 var mintBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mint-replicas")
-	if err != nil {
-		panic(err)
-	}
-	mintBin = filepath.Join(dir, "mint")
-	build := exec.Command("go", "build", "-o", mintBin, "github.com/mintauth/mint/cmd/mint")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build mint:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mintproc.Main(m, &mintBin) }
 
 const defaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
@@ -88,93 +70,29 @@ func freshSchema(t *testing.T) string {
 	return u.String()
 }
 
-// replica is a running `mint serve`.
+// replica is a running `mint serve`, stopped when the test ends.
 type replica struct {
-	name   string
-	cmd    *exec.Cmd
-	url    string
-	mu     sync.Mutex
-	stderr bytes.Buffer
-	exited chan struct{} // closed when the process has exited
-	err    error         // its exit error, once exited is closed
+	name string
+	*mintproc.Process
 }
 
 // startReplica starts `mint serve` on a free loopback port and waits for
 // its "mint serving" log line. It is safe to call from several goroutines;
 // it returns an error rather than failing the test for that reason.
 func startReplica(t *testing.T, name string, env []string, args ...string) (*replica, error) {
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
-	cmd := exec.Command(mintBin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Dir = t.TempDir()
-	pipe, err := cmd.StderrPipe()
+	p, err := mintproc.Start(mintBin, env, t.TempDir(), args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("replica %s: %w", name, err)
 	}
-	r := &replica{name: name, cmd: cmd, exited: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	addr := make(chan string, 1)
-	go r.readLog(pipe, addr)
-	go func() { r.err = cmd.Wait(); close(r.exited) }()
-	t.Cleanup(func() { r.stop(t) })
-	select {
-	case a := <-addr:
-		r.url = "http://" + a
-		return r, nil
-	case <-r.exited:
-		return nil, fmt.Errorf("replica %s exited early: %v\n%s", name, r.err, r.log())
-	case <-time.After(60 * time.Second):
-		return nil, fmt.Errorf("replica %s did not start\n%s", name, r.log())
-	}
-}
-
-func (r *replica) readLog(rd io.Reader, addr chan<- string) {
-	sc := bufio.NewScanner(rd)
-	for sc.Scan() {
-		line := sc.Text()
-		r.mu.Lock()
-		r.stderr.WriteString(line + "\n")
-		r.mu.Unlock()
-		var rec struct{ Msg, Addr string }
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "mint serving" {
-			addr <- rec.Addr
-		}
-	}
-}
-
-func (r *replica) log() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.stderr.String()
+	t.Cleanup(func() { p.Stop(t) })
+	return &replica{name: name, Process: p}, nil
 }
 
 // kill sends SIGKILL, as a crashed host or the OOM killer would.
 func (r *replica) kill(t *testing.T) {
 	t.Helper()
-	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatalf("kill -9 %s: %v", r.name, err)
-	}
-	select {
-	case <-r.exited:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("replica %s survived SIGKILL", r.name)
-	}
-}
-
-func (r *replica) stop(t *testing.T) {
-	select {
-	case <-r.exited:
-		return
-	default:
-	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-r.exited:
-	case <-time.After(30 * time.Second):
-		r.cmd.Process.Kill()
-		t.Errorf("replica %s ignored SIGTERM", r.name)
+	if err := r.Kill(); err != nil {
+		t.Fatalf("replica %s: %v", r.name, err)
 	}
 }
 
@@ -238,7 +156,7 @@ type tokenAnswer struct {
 // requestToken asks r for a token with the client_credentials grant.
 func requestToken(ctx context.Context, r *replica, clientID, secret, audience string) (int, tokenAnswer, error) {
 	var ans tokenAnswer
-	status, err := do(ctx, "POST", r.url+"/oauth/token", "", map[string]string{
+	status, err := do(ctx, "POST", r.URL+"/oauth/token", "", map[string]string{
 		"grant_type": "client_credentials", "client_id": clientID,
 		"client_secret": secret, "audience": audience,
 	}, &ans)

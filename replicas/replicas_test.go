@@ -55,7 +55,7 @@ func TestTwoReplicasOneDatabase(t *testing.T) {
 		var rotated struct {
 			ClientSecret string `json:"client_secret"`
 		}
-		call(t, http.StatusOK, "POST", a.url+"/admin/v1/clients/"+clientID+"/rotate-secret", admin, nil, &rotated)
+		call(t, http.StatusOK, "POST", a.URL+"/admin/v1/clients/"+clientID+"/rotate-secret", admin, nil, &rotated)
 		d := refusedWithin(t, b, clientID, secret, audience, time.Now(), invalidationBound)
 		t.Logf("old secret, served from B's cache before, refused by B %v after the rotation on A returned", d)
 		mustToken(t, b, clientID, rotated.ClientSecret, audience)
@@ -65,7 +65,7 @@ func TestTwoReplicasOneDatabase(t *testing.T) {
 		gone, goneSecret := setUpClient(t, a, admin)
 		mustToken(t, b, gone, goneSecret, audience)
 		answersFromCache(t, dsn, b, gone, goneSecret)
-		call(t, http.StatusNoContent, "DELETE", a.url+"/admin/v1/clients/"+gone, admin, nil, nil)
+		call(t, http.StatusNoContent, "DELETE", a.URL+"/admin/v1/clients/"+gone, admin, nil, nil)
 		d := refusedWithin(t, b, gone, goneSecret, audience, time.Now(), invalidationBound)
 		t.Logf("deleted client, served from B's cache before, refused by B %v after the delete on A returned", d)
 	})
@@ -105,7 +105,7 @@ func startPair(t *testing.T, dsn string) (a, b *replica) {
 func jwks(t *testing.T, r *replica) jose.JSONWebKeySet {
 	t.Helper()
 	var set jose.JSONWebKeySet
-	call(t, http.StatusOK, "GET", r.url+"/.well-known/jwks.json", "", nil, &set)
+	call(t, http.StatusOK, "GET", r.URL+"/.well-known/jwks.json", "", nil, &set)
 	return set
 }
 
@@ -128,7 +128,7 @@ func kids(set jose.JSONWebKeySet) []string {
 // test API (created the first time), and returns its credentials.
 func setUpClient(t *testing.T, r *replica, admin string) (id, secret string) {
 	t.Helper()
-	status, err := do(t.Context(), "POST", r.url+"/admin/v1/apis", admin, map[string]any{
+	status, err := do(t.Context(), "POST", r.URL+"/admin/v1/apis", admin, map[string]any{
 		"name": "cargo", "audience": audience, "scopes": []string{"read:cargo", "write:cargo"},
 	}, nil)
 	if err != nil || (status != http.StatusCreated && status != http.StatusConflict) {
@@ -138,8 +138,8 @@ func setUpClient(t *testing.T, r *replica, admin string) (id, secret string) {
 		ClientID     string `json:"client_id"`
 		ClientSecret string `json:"client_secret"`
 	}
-	call(t, http.StatusCreated, "POST", r.url+"/admin/v1/clients", admin, map[string]any{"name": "cargo partner"}, &client)
-	call(t, http.StatusCreated, "POST", r.url+"/admin/v1/grants", admin, map[string]any{
+	call(t, http.StatusCreated, "POST", r.URL+"/admin/v1/clients", admin, map[string]any{"name": "cargo partner"}, &client)
+	call(t, http.StatusCreated, "POST", r.URL+"/admin/v1/grants", admin, map[string]any{
 		"client_id": client.ClientID, "audience": audience, "scopes": []string{"read:cargo"},
 	}, nil)
 	return client.ClientID, client.ClientSecret
@@ -212,7 +212,7 @@ func killUnderLoad(t *testing.T, a, b *replica, clientID, secret string) {
 	t.Logf("during %v of load, A was killed at %v: B served %d requests, failed %d; A served %d, failed %d",
 		load, killAt, onB.ok.Load(), onB.failed.Load(), onA.ok.Load(), onA.failed.Load())
 	if n := onB.failed.Load(); n > 0 {
-		t.Errorf("%d requests to B failed (first: %v)\nB's log:\n%s", n, firstFailure.Load(), trimmed(b.log()))
+		t.Errorf("%d requests to B failed (first: %v)\nB's log:\n%s", n, firstFailure.Load(), trimmed(b.Log()))
 	}
 	if onB.ok.Load() == 0 {
 		t.Errorf("B served no request during the load")
@@ -229,7 +229,7 @@ func keyRotatedOnAIsUsedByB(t *testing.T, a, b *replica, admin, clientID, secret
 		KID   string `json:"kid"`
 		State string `json:"state"`
 	}
-	call(t, http.StatusOK, "POST", a.url+"/admin/v1/keys/rotate", admin, map[string]any{"algorithm": "RS256", "immediate": true}, &keys)
+	call(t, http.StatusOK, "POST", a.URL+"/admin/v1/keys/rotate", admin, map[string]any{"algorithm": "RS256", "immediate": true}, &keys)
 	var newKID string
 	for _, k := range keys {
 		if k.State == "active" {

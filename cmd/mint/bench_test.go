@@ -15,8 +15,8 @@ import (
 func TestBenchSetup(t *testing.T) {
 	m := startMint(t, []string{"MINT_BOOTSTRAP_CLIENT_ID=" + adminID, "MINT_BOOTSTRAP_CLIENT_SECRET=" + adminSecret})
 	cmd := exec.Command(mintBin, "bench", "--setup", "--baseline", "--json",
-		"--connections", "2", "--duration", "1s", "--warmup", "100ms", "--pid", fmt.Sprint(m.cmd.Process.Pid))
-	cmd.Env = append(os.Environ(), "MINT_SERVER="+m.url, "MINT_CLIENT_ID="+adminID, "MINT_CLIENT_SECRET="+adminSecret)
+		"--connections", "2", "--duration", "1s", "--warmup", "100ms", "--pid", fmt.Sprint(m.Cmd.Process.Pid))
+	cmd.Env = append(os.Environ(), "MINT_SERVER="+m.URL, "MINT_CLIENT_ID="+adminID, "MINT_CLIENT_SECRET="+adminSecret)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -48,8 +48,8 @@ func TestBenchSetup(t *testing.T) {
 	var clients []struct {
 		ClientID string `json:"client_id"`
 	}
-	admin := tokenFor(t, m.url, adminID, adminSecret)
-	call(t, "GET", m.url+"/admin/v1/clients", admin, nil, &clients)
+	admin := tokenFor(t, m.URL, adminID, adminSecret)
+	call(t, "GET", m.URL+"/admin/v1/clients", admin, nil, &clients)
 	if len(clients) != 1 || clients[0].ClientID != adminID {
 		t.Errorf("clients after mint bench: %+v, want only the admin", clients)
 	}

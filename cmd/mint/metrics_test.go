@@ -26,29 +26,29 @@ func getStatus(t *testing.T, url string) (int, string) {
 func TestMetricsAddr(t *testing.T) {
 	t.Run("default", func(t *testing.T) {
 		p := startMint(t, nil)
-		if status, body := getStatus(t, p.url+"/metrics"); status != http.StatusOK || !strings.Contains(body, "mint_signing_duration_seconds_count{alg=\"EdDSA\"}") {
+		if status, body := getStatus(t, p.URL+"/metrics"); status != http.StatusOK || !strings.Contains(body, "mint_signing_duration_seconds_count{alg=\"EdDSA\"}") {
 			t.Errorf("/metrics: %d\n%.300s", status, body)
 		}
 	})
 	t.Run("separate", func(t *testing.T) {
 		p := startMint(t, []string{"MINT_METRICS_ADDR=127.0.0.1:0"})
 		var addr string
-		for _, line := range strings.Split(p.log(), "\n") {
+		for _, line := range strings.Split(p.Log(), "\n") {
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "metrics serving" {
 				addr = rec.Addr
 			}
 		}
 		if addr == "" {
-			t.Fatalf("no metrics address logged:\n%s", p.log())
+			t.Fatalf("no metrics address logged:\n%s", p.Log())
 		}
 		if status, body := getStatus(t, "http://"+addr+"/metrics"); status != http.StatusOK || !strings.Contains(body, "go_goroutines") {
 			t.Errorf("/metrics on the metrics address: %d\n%.300s", status, body)
 		}
-		if status, _ := getStatus(t, p.url+"/metrics"); status != http.StatusNotFound {
+		if status, _ := getStatus(t, p.URL+"/metrics"); status != http.StatusNotFound {
 			t.Errorf("/metrics on the serve address: %d, want 404", status)
 		}
-		if status, body := getStatus(t, p.url+"/readyz"); status != http.StatusOK || strings.TrimSpace(body) != `{"status":"ready"}` {
+		if status, body := getStatus(t, p.URL+"/readyz"); status != http.StatusOK || strings.TrimSpace(body) != `{"status":"ready"}` {
 			t.Errorf("/readyz: %d %s", status, body)
 		}
 	})

@@ -18,7 +18,7 @@ import (
 func TestSeedSnippets(t *testing.T) {
 	m := startMint(t, []string{"MINT_BOOTSTRAP_CLIENT_ID=" + adminID, "MINT_BOOTSTRAP_CLIENT_SECRET=" + adminSecret},
 		"--token-path", "/api/getToken", "--token-path", "/users/token")
-	admin := getToken(t, m.url+"/oauth/token", map[string]string{
+	admin := getToken(t, m.URL+"/oauth/token", map[string]string{
 		"client_id": adminID, "client_secret": adminSecret, "audience": "urn:mint:admin"}).AccessToken
 	python := os.Getenv("MINT_TEST_PYTHON")
 	if python == "" {
@@ -46,14 +46,14 @@ func TestSeedSnippets(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			id, secret := newPartner(t, m.url, admin, tc.audience)
-			script := fillSnippet(t, tc.file, tc.placeholders, map[string]string{"{base}": m.url, "{id}": id, "{secret}": secret})
+			id, secret := newPartner(t, m.URL, admin, tc.audience)
+			script := fillSnippet(t, tc.file, tc.placeholders, map[string]string{"{base}": m.URL, "{id}": id, "{secret}": secret})
 			out := runSnippet(t, tc.interpreter, script)
 			token := lastToken(out)
 			if token == "" {
 				t.Fatalf("%s printed no access token:\n%s", tc.file, out)
 			}
-			if c := verify(t, m.url, token); c["aud"] != tc.audience || c["azp"] != id {
+			if c := verify(t, m.URL, token); c["aud"] != tc.audience || c["azp"] != id {
 				t.Errorf("claims = %v, want aud %s for client %s", c, tc.audience, id)
 			}
 		})

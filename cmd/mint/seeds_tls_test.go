@@ -34,7 +34,7 @@ func TestSeedRubySnippetOverTLS(t *testing.T) {
 
 	m := startMint(t, []string{"MINT_BOOTSTRAP_CLIENT_ID=" + adminID, "MINT_BOOTSTRAP_CLIENT_SECRET=" + adminSecret},
 		"--tls-cert", certFile, "--tls-key", keyFile)
-	base := "https://" + strings.TrimPrefix(m.url, "http://")
+	base := "https://" + strings.TrimPrefix(m.URL, "http://")
 	admin := getToken(t, base+"/oauth/token", map[string]string{
 		"client_id": adminID, "client_secret": adminSecret, "audience": "urn:mint:admin"}).AccessToken
 	const audience = "https://partner.example"

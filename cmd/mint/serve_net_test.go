@@ -32,13 +32,13 @@ func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
 	})
 	t.Run("terminated upstream", func(t *testing.T) {
 		m := startMint(t, nil, "--addr", "0.0.0.0:0", "--tls-terminated-upstream", "--trusted-proxy", "10.0.0.0/8")
-		if code, _ := getStatus(t, strings.Replace(m.url, "0.0.0.0", "127.0.0.1", 1)+"/healthz"); code != 200 {
+		if code, _ := getStatus(t, strings.Replace(m.URL, "0.0.0.0", "127.0.0.1", 1)+"/healthz"); code != 200 {
 			t.Fatalf("healthz: %d", code)
 		}
 	})
 	t.Run("terminated upstream from the environment", func(t *testing.T) {
 		m := startMint(t, []string{"MINT_TLS_TERMINATED_UPSTREAM=true"}, "--addr", "0.0.0.0:0")
-		if code, _ := getStatus(t, strings.Replace(m.url, "0.0.0.0", "127.0.0.1", 1)+"/healthz"); code != 200 {
+		if code, _ := getStatus(t, strings.Replace(m.URL, "0.0.0.0", "127.0.0.1", 1)+"/healthz"); code != 200 {
 			t.Fatalf("healthz: %d", code)
 		}
 	})
