@@ -109,22 +109,38 @@ func serveLoopback(ctx context.Context, h http.Handler) (url string, stop func()
 // it, and writes the recorded answer; Date is the server's own, and
 // Content-Length is the recorded body's.
 func replay(ans *Answer) http.Handler {
+	header := replayHeader(ans)
+	body := bytes.Clone(ans.Body)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if startAnswer(w, r, header) {
+			_, _ = w.Write(body)
+		}
+	})
+}
+
+// replayHeader is the header a reference answers with: ans's, without its
+// Date, with Content-Length set to its body's.
+func replayHeader(ans *Answer) http.Header {
 	header := ans.Header.Clone()
 	header.Del("Date")
 	header.Set("Content-Length", strconv.Itoa(len(ans.Body)))
-	body := bytes.Clone(ans.Body)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<10))
-		h := w.Header()
-		for k, v := range header {
-			h[k] = v
-		}
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(body)
-	})
+	return header
+}
+
+// startAnswer refuses anything but POST, drains the request body, as mint
+// reads it, and writes status 200 with header; it reports whether the body
+// is the caller's to write.
+func startAnswer(w http.ResponseWriter, r *http.Request, header http.Header) bool {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return false
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<10))
+	h := w.Header()
+	for k, v := range header {
+		h[k] = v
+	}
+	w.WriteHeader(http.StatusOK)
+	return true
 }

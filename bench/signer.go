@@ -13,9 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 )
 
 // SigningBaseline starts the second reference server: a plain net/http
@@ -61,11 +59,8 @@ func resigning(ans *Answer) (*resigner, error) {
 	if err != nil {
 		return nil, err
 	}
-	header := ans.Header.Clone()
-	header.Del("Date")
-	header.Set("Content-Length", strconv.Itoa(len(ans.Body)))
 	return &resigner{
-		header: header,
+		header: replayHeader(ans),
 		prefix: bytes.Clone(ans.Body[:at+dot+1]),
 		suffix: bytes.Clone(ans.Body[at+len(token):]),
 		input:  bytes.Clone(token[:dot]),
@@ -75,22 +70,14 @@ func resigning(ans *Answer) (*resigner, error) {
 
 func (rs *resigner) handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<10))
 		sig, err := rs.sign(rs.input)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		h := w.Header()
-		for k, v := range rs.header {
-			h[k] = v
+		if !startAnswer(w, r, rs.header) {
+			return
 		}
-		w.WriteHeader(http.StatusOK)
 		out := make([]byte, 0, len(rs.prefix)+base64.RawURLEncoding.EncodedLen(len(sig))+len(rs.suffix))
 		out = append(out, rs.prefix...)
 		out = base64.RawURLEncoding.AppendEncode(out, sig)
