@@ -86,7 +86,7 @@ func do(t *testing.T, method, target string, header map[string][]string) (*http.
 func TestIdentityHeaders(t *testing.T) {
 	iss := newIssuer(t)
 	up, hits := headerEcho(t)
-	gw := startGateway(t, iss, up.URL+"/base")
+	gw := startGateway(t, iss, up.URL+"/base", "/")
 	resp, body := do(t, "GET", gw.URL+"/ws/rest/Cargo?x=1", map[string][]string{
 		"Authorization":    {"Bearer " + iss.token(t, "read:cargo write:cargo")},
 		"X-Mint-Client-Id": {"admin"},
@@ -136,7 +136,7 @@ func TestRules(t *testing.T) {
 		{"POST", "/ws/rest/Cargo", read, 403, `Bearer error="insufficient_scope", error_description="The access token lacks a scope this request requires.", scope="write:cargo"`},
 		{"POST", "/ws/rest/Cargo", write, 200, ""},
 		{"DELETE", "/admin/users", write, 403, `Bearer error="insufficient_scope", error_description="The access token lacks a scope this request requires.", scope="admin"`},
-		{"GET", "/unruled", read, 200, ""},
+		{"GET", "/unruled", read, 403, ""},
 		{"GET", "/unruled", "", 401, "Bearer"},
 		{"GET", "/ws%2Frest/Cargo", read, 400, ""},
 		{"GET", "/admin%5cusers", read, 400, ""},
@@ -161,7 +161,7 @@ func TestUpstreamDown(t *testing.T) {
 	iss := newIssuer(t)
 	up := httptest.NewServer(http.NotFoundHandler())
 	up.Close()
-	gw := startGateway(t, iss, up.URL)
+	gw := startGateway(t, iss, up.URL, "/")
 	resp, body := do(t, "GET", gw.URL+"/ws/rest/Cargo?filter=a%28b%29", map[string][]string{
 		"Authorization": {"Bearer " + iss.token(t, "read:cargo")},
 	})
@@ -187,7 +187,7 @@ func TestHopByHopHeaders(t *testing.T) {
 		w.Header().Set("X-Up-End", "1")
 	}))
 	defer up.Close()
-	gw := startGateway(t, iss, up.URL)
+	gw := startGateway(t, iss, up.URL, "/")
 	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(gw.URL, "http://"), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
