@@ -202,4 +202,3 @@ func (g *gateway) fail(w http.ResponseWriter, r *http.Request, status int, messa
 		Date: g.cfg.Now(), URI: bearer.RequestURL(r, false), Err: err,
 	})
 }
-

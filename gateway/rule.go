@@ -3,8 +3,8 @@ package gateway
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"net/http"
+	"slices"
 	"strings"
 )
 

@@ -142,7 +142,7 @@ func Serve(ctx context.Context, ln net.Listener, o *Options) error {
 		// they keep Limits.BodyMinRate (see limitedBody); refused requests
 		// are answered without reading their bodies (closeAfterRefusal).
 		IdleTimeout: limits.Idle,
-		ErrorLog:          slog.NewLogLogger(o.log().Handler(), slog.LevelWarn),
+		ErrorLog:    slog.NewLogLogger(o.log().Handler(), slog.LevelWarn),
 	}
 	o.log().Info("mint gateway serving", "addr", ln.Addr().String(), "upstream", o.Upstream, "audience", o.Audience,
 		"default_deny", !o.AllowUnmatched)
