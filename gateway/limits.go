@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,8 +45,12 @@ func (l *Limits) fill() {
 	}
 }
 
-// errBodyTooSlow is a request body that did not arrive within its limits.
-var errBodyTooSlow = errors.New("request body too slow")
+var (
+	// errBodyTooSlow is a request body that did not arrive within its limits.
+	errBodyTooSlow = errors.New("request body too slow")
+	// errBodyAfterHandler is a read of a body whose request was answered.
+	errBodyAfterHandler = errors.New("request body read after its request was answered")
+)
 
 // closeAfterRefusal wraps an error writer so that a refused request's body
 // is never waited for: Go's server would otherwise read up to 256 KiB of
@@ -67,6 +72,7 @@ func closeAfterRefusal(write bearer.ErrorWriter) bearer.ErrorWriter {
 func (g *gateway) forward(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		body := &limitedBody{body: r.Body, rc: http.NewResponseController(w), limits: g.cfg.Limits}
+		defer body.handlerDone()
 		r = r.WithContext(withBody(r.Context(), body))
 		r.Body = body
 	}
@@ -79,6 +85,11 @@ func (g *gateway) forward(w http.ResponseWriter, r *http.Request) {
 // did not read, is bounded too) and is cleared at the end of the body:
 // after that the server reads the connection only to notice the caller
 // leaving, which must not time out.
+//
+// The transport may still read the body after the handler has returned
+// (when the upstream answered early); by then the connection may serve
+// another request, whose deadlines are not the body's to set, so mu and
+// done keep deadlines from being set after handlerDone.
 type limitedBody struct {
 	body     io.ReadCloser
 	rc       *http.ResponseController
@@ -86,6 +97,8 @@ type limitedBody struct {
 	start    time.Time
 	n        int64
 	timedOut atomic.Bool
+	mu       sync.Mutex
+	done     bool
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -93,17 +106,37 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		b.start = time.Now()
 	}
 	deadline := b.start.Add(b.limits.Body + time.Duration(b.n/b.limits.BodyMinRate)*time.Second)
-	_ = b.rc.SetReadDeadline(deadline) // unsupported: not a server connection, nothing to bound
+	if !b.setDeadline(deadline) {
+		return 0, errBodyAfterHandler
+	}
 	n, err := b.body.Read(p)
 	b.n += int64(n)
 	switch {
 	case err == io.EOF:
-		_ = b.rc.SetReadDeadline(time.Time{})
+		b.setDeadline(time.Time{})
 	case err != nil && !time.Now().Before(deadline):
 		b.timedOut.Store(true)
 		err = errBodyTooSlow
 	}
 	return n, err
+}
+
+// setDeadline sets the connection's read deadline, unless the handler is
+// done; it reports whether the handler is still running.
+func (b *limitedBody) setDeadline(t time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return false
+	}
+	_ = b.rc.SetReadDeadline(t) // unsupported: not a server connection, nothing to bound
+	return true
+}
+
+func (b *limitedBody) handlerDone() {
+	b.mu.Lock()
+	b.done = true
+	b.mu.Unlock()
 }
 
 func (b *limitedBody) Close() error { return b.body.Close() }
