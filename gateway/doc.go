@@ -3,22 +3,29 @@
 //
 // Every request needs a valid access token (RFC 6750, RFC 9068); rules add
 // the scopes a route needs (403 insufficient_scope otherwise). A request no
-// rule matches needs a valid token and no particular scope, so list a rule
-// for every method that writes: "GET /ws/rest/" does not cover POST.
-// Rules use http.ServeMux patterns and precedence; the mux also redirects
-// unclean paths ("/a/../b") to their clean form, and the gateway refuses
-// paths with an escaped "/" or "\" (400), so that the upstream routes the
-// path the rules saw.
+// rule matches is refused (403) unless Config.AllowUnmatched is set, when it
+// needs a valid token and no particular scope. Rules use http.ServeMux
+// patterns and precedence.
+//
+// Before any token is checked, screen makes sure the upstream will serve
+// the request the rules judge: the method must be one the gateway knows
+// (case-sensitive, 405 otherwise) and no method override may be asked for;
+// the path is decoded once into a canonical form, and any path that servers
+// could read as another (dot segments, escaped separators, ";", double
+// encoding, controls, invalid UTF-8, "//", trailing dots) is refused with
+// 400 (see canonicalPath). The rules match the canonical path and the
+// upstream is sent exactly it, re-escaped. An h2c upgrade is stripped;
+// another upgrade passes only where a rule allows its protocol.
 //
 // Upstream, the request carries the verified client id and scopes in
-// X-Mint-Client-Id and X-Mint-Scopes (space-separated); any such header
-// the caller sent, in any case, is removed first. The caller's
+// X-Mint-Client-Id and X-Mint-Scopes (space-separated). Headers a caller
+// could use to pass for the gateway (X-Mint-*, X-Forwarded*, Forwarded,
+// X-Real-IP and the like, in any case, "_" read as "-") are removed, and the
+// gateway sets X-Forwarded-For, -Host, -Proto, X-Real-IP and Forwarded from
+// the connection; the Host header is the upstream's. The caller's
 // Authorization header is forwarded unless Config.DropAuthorization is set.
-// X-Forwarded-For, -Host and -Proto are set from the connection (the
-// caller's are dropped), and the Host header is the upstream's.
-// Bodies stream both ways, unbuffered; hop-by-hop headers (Connection and
-// the headers it names, Keep-Alive, Proxy-*, TE but "TE: trailers",
-// Trailer, Transfer-Encoding, Upgrade but for a protocol switch such as
-// WebSocket, which the proxy supports) are not forwarded. An unreachable
-// upstream is answered 502 in the same JSON shape as refusals.
+// Bodies stream both ways, unbuffered, a request body under a minimum rate
+// (Limits); a refused request is answered without reading its body.
+// Hop-by-hop headers are not forwarded. An unreachable upstream is answered
+// 502 in the same JSON shape as refusals.
 package gateway

@@ -26,9 +26,17 @@ type Config struct {
 	Upstream *url.URL
 	// Verifier checks the bearer token of every request.
 	Verifier *bearer.Verifier
-	// Rules require scopes per route. A request no rule matches still
-	// needs a valid token, and no particular scope.
+	// Rules require scopes per route. A request no rule matches is refused
+	// (403) unless AllowUnmatched is set; then it needs a valid token and
+	// no particular scope.
 	Rules []Rule
+	// AllowUnmatched passes requests no rule matches to the upstream. The
+	// zero value denies them: a forgotten rule then fails closed, and a
+	// rule "/" (any valid token) opens everything explicitly.
+	AllowUnmatched bool
+	// Limits bound the time a request body may take (Body, BodyMinRate);
+	// zero fields take the defaults of DefaultLimits.
+	Limits Limits
 	// ClientIDHeader carries the verified client id upstream, and
 	// ScopesHeader the verified scopes, space-separated. Defaults
 	// DefaultClientIDHeader and DefaultScopesHeader. Callers' own values
@@ -52,18 +60,21 @@ type Config struct {
 }
 
 type gateway struct {
-	cfg   Config
-	proxy *httputil.ReverseProxy
+	cfg     Config
+	proxy   *httputil.ReverseProxy
+	methods []string // knownMethods of the rules, sorted
 }
 
-// New returns the gateway's handler: bearer.Middleware, then the rules,
-// then a reverse proxy that streams bodies both ways (FlushInterval -1) and
-// drops hop-by-hop headers (RFC 9110 §7.6.1; "TE: trailers" is kept).
+// New returns the gateway's handler: screen (method, path and upgrade
+// checks), bearer.Middleware, then the rules, then a reverse proxy that
+// streams bodies both ways (FlushInterval -1) and drops hop-by-hop headers
+// (RFC 9110 §7.6.1; "TE: trailers" is kept).
 func New(cfg Config) (http.Handler, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	g := &gateway{cfg: cfg}
+	g := &gateway{cfg: cfg, methods: knownMethods(cfg.Rules)}
+	g.cfg.ErrorWriter = closeAfterRefusal(cfg.ErrorWriter)
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite:       g.rewrite,
 		FlushInterval: -1,
@@ -77,17 +88,21 @@ func New(cfg Config) (http.Handler, error) {
 		if err := r.validate(); err != nil {
 			return nil, fmt.Errorf("gateway: rule %q: %w", r, err)
 		}
-		if err := register(mux, r.pattern(), bearer.RequireScopes(r.Scopes...)(g.proxy)); err != nil {
+		if err := register(mux, r.pattern(), bearer.RequireScopes(r.Scopes...)(g.route(&r))); err != nil {
 			return nil, fmt.Errorf("gateway: rule %q: %w", r, err)
 		}
 		hasRoot = hasRoot || r.pattern() == "/"
 	}
-	if !hasRoot {
-		mux.Handle("/", g.proxy)
+	switch {
+	case hasRoot:
+	case cfg.AllowUnmatched:
+		mux.Handle("/", g.route(nil))
+	default:
+		mux.HandleFunc("/", g.deny)
 	}
-	mw := bearer.Middleware(cfg.Verifier, bearer.WithErrorWriter(cfg.ErrorWriter),
+	mw := bearer.Middleware(cfg.Verifier, bearer.WithErrorWriter(g.cfg.ErrorWriter),
 		bearer.WithClock(cfg.Now), bearer.WithLogger(cfg.Log))
-	return mw(g.checkPath(mux)), nil
+	return g.screen(mw(mux)), nil
 }
 
 func (cfg *Config) fill() error {
@@ -113,20 +128,23 @@ func (cfg *Config) fill() error {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Limits.fill()
 	return nil
 }
 
-// rewrite sends the request upstream with the verified identity in place
-// of whatever identity headers the caller sent.
+// rewrite sends the request upstream with the identity and origin the
+// gateway verified in place of whatever the caller claimed. The path is
+// the canonical one screen judged: RawPath is empty, so the upstream gets
+// its canonical escaping, never the caller's.
 func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(g.cfg.Upstream)
-	pr.SetXForwarded()
 	h := pr.Out.Header
 	for name := range h {
-		if strings.EqualFold(name, g.cfg.ClientIDHeader) || strings.EqualFold(name, g.cfg.ScopesHeader) {
+		if g.spoofable(name) {
 			delete(h, name)
 		}
 	}
+	setOrigin(pr)
 	if g.cfg.DropAuthorization {
 		h.Del("Authorization")
 	}
@@ -146,36 +164,41 @@ func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 // hands its error handler the outgoing request, rewritten for the upstream.
 type callerURIKey struct{}
 
-// upstreamFailed answers 502 in the error writer's shape. r is the
-// outgoing request.
+// bodyKey holds the limitedBody of a request, for its error handler.
+type bodyKey struct{}
+
+func withBody(ctx context.Context, b *limitedBody) context.Context {
+	return context.WithValue(ctx, bodyKey{}, b)
+}
+
+// upstreamFailed answers 502 in the error writer's shape, or 408 when the
+// caller's body was too slow. r is the outgoing request.
 func (g *gateway) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
-	g.cfg.Log.Warn("upstream failed", "method", r.Method, "upstream", r.URL.Redacted(), "error", err)
 	uri, _ := r.Context().Value(callerURIKey{}).(string)
-	g.cfg.ErrorWriter(w, r, &bearer.Failure{
-		Status: http.StatusBadGateway, Message: "Upstream unavailable.", Description: "The upstream failed to answer.",
-		Date: g.cfg.Now(), URI: uri, Err: err,
-	})
+	f := &bearer.Failure{
+		Status: http.StatusBadGateway, Code: "temporarily_unavailable", Message: "Upstream unavailable.",
+		Description: "The upstream failed to answer.", Date: g.cfg.Now(), URI: uri, Err: err,
+	}
+	if b, _ := r.Context().Value(bodyKey{}).(*limitedBody); b != nil && b.timedOut.Load() {
+		f.Status, f.Code, f.Message, f.Description = http.StatusRequestTimeout, "invalid_request",
+			"Request body too slow.", "The request body did not arrive in time."
+		g.cfg.Log.Debug("request refused", "method", r.Method, "status", f.Status, "error", err)
+	} else {
+		g.cfg.Log.Warn("upstream failed", "method", r.Method, "upstream", r.URL.Redacted(), "error", err)
+	}
+	g.cfg.ErrorWriter(w, r, f)
 }
 
+// fail refuses a request for a reason of the gateway's own (not the
+// token's): invalid_request, or access_denied for a 403.
 func (g *gateway) fail(w http.ResponseWriter, r *http.Request, status int, message string, err error) {
+	code := "invalid_request"
+	if status == http.StatusForbidden {
+		code = "access_denied"
+	}
+	g.cfg.Log.Debug("request refused", "method", r.Method, "status", status, "error", err)
 	g.cfg.ErrorWriter(w, r, &bearer.Failure{
-		Status: status, Message: message, Description: message,
+		Status: status, Code: code, Message: message, Description: message,
 		Date: g.cfg.Now(), URI: bearer.RequestURL(r, false), Err: err,
-	})
-}
-
-// checkPath answers 400 to a path with an escaped slash or
-// backslash: the rules see one path segment where an upstream that decodes
-// the path before routing would see two, and could be reached around them.
-// It keeps the caller's URI in the context for upstream errors.
-func (g *gateway) checkPath(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := strings.ToLower(r.URL.EscapedPath())
-		if strings.Contains(p, "%2f") || strings.Contains(p, "%5c") {
-			g.fail(w, r, http.StatusBadRequest, "Request path invalid.", errors.New("escaped slash in path"))
-			return
-		}
-		ctx := context.WithValue(r.Context(), callerURIKey{}, bearer.RequestURL(r, false))
-		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

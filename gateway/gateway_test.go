@@ -21,11 +21,17 @@ var epoch = time.Date(2019, 11, 13, 6, 26, 1, 0, time.UTC)
 // startGateway serves a gateway to upstream on loopback.
 func startGateway(t *testing.T, iss *issuer, upstream string, rules ...string) *httptest.Server {
 	t.Helper()
+	return startGatewayWith(t, iss, gateway.Config{}, upstream, rules...)
+}
+
+// startGatewayWith serves a gateway with the settings of cfg.
+func startGatewayWith(t *testing.T, iss *issuer, cfg gateway.Config, upstream string, rules ...string) *httptest.Server {
+	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := gateway.Config{Upstream: u, Verifier: iss.verifier(t), Now: func() time.Time { return epoch }}
+	cfg.Upstream, cfg.Verifier, cfg.Now = u, iss.verifier(t), func() time.Time { return epoch }
 	for _, s := range rules {
 		r, err := gateway.ParseRule(s)
 		if err != nil {
@@ -86,7 +92,7 @@ func do(t *testing.T, method, target string, header map[string][]string) (*http.
 func TestIdentityHeaders(t *testing.T) {
 	iss := newIssuer(t)
 	up, hits := headerEcho(t)
-	gw := startGateway(t, iss, up.URL+"/base")
+	gw := startGateway(t, iss, up.URL+"/base", "/")
 	resp, body := do(t, "GET", gw.URL+"/ws/rest/Cargo?x=1", map[string][]string{
 		"Authorization":    {"Bearer " + iss.token(t, "read:cargo write:cargo")},
 		"X-Mint-Client-Id": {"admin"},
@@ -136,7 +142,7 @@ func TestRules(t *testing.T) {
 		{"POST", "/ws/rest/Cargo", read, 403, `Bearer error="insufficient_scope", error_description="The access token lacks a scope this request requires.", scope="write:cargo"`},
 		{"POST", "/ws/rest/Cargo", write, 200, ""},
 		{"DELETE", "/admin/users", write, 403, `Bearer error="insufficient_scope", error_description="The access token lacks a scope this request requires.", scope="admin"`},
-		{"GET", "/unruled", read, 200, ""},
+		{"GET", "/unruled", read, 403, ""},
 		{"GET", "/unruled", "", 401, "Bearer"},
 		{"GET", "/ws%2Frest/Cargo", read, 400, ""},
 		{"GET", "/admin%5cusers", read, 400, ""},
@@ -161,7 +167,7 @@ func TestUpstreamDown(t *testing.T) {
 	iss := newIssuer(t)
 	up := httptest.NewServer(http.NotFoundHandler())
 	up.Close()
-	gw := startGateway(t, iss, up.URL)
+	gw := startGateway(t, iss, up.URL, "/")
 	resp, body := do(t, "GET", gw.URL+"/ws/rest/Cargo?filter=a%28b%29", map[string][]string{
 		"Authorization": {"Bearer " + iss.token(t, "read:cargo")},
 	})
@@ -187,7 +193,7 @@ func TestHopByHopHeaders(t *testing.T) {
 		w.Header().Set("X-Up-End", "1")
 	}))
 	defer up.Close()
-	gw := startGateway(t, iss, up.URL)
+	gw := startGateway(t, iss, up.URL, "/")
 	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(gw.URL, "http://"), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -220,5 +226,47 @@ func TestHopByHopHeaders(t *testing.T) {
 	}
 	if resp.Header.Get("X-Up-End") != "1" {
 		t.Errorf("end-to-end response header lost: %v", resp.Header)
+	}
+}
+
+// TestDefaultDenyAndMethods: by default a request no rule matches is
+// refused, and --default-deny=false lets it through with any valid token;
+// in both modes a method the gateway does not know (including a known one
+// in other letter case) is 405, with the known ones in Allow.
+func TestDefaultDenyAndMethods(t *testing.T) {
+	iss := newIssuer(t)
+	up, _ := headerEcho(t)
+	read := iss.token(t, "read:cargo dav")
+	rules := []string{"GET /ws/ read:cargo", "PROPFIND /dav/ dav"}
+	tests := []struct {
+		method, path string
+		deny, allow  int
+	}{
+		{"GET", "/ws/x", 200, 200},
+		{"POST", "/ws/x", 403, 200},
+		{"GET", "/other", 403, 200},
+		{"PROPFIND", "/dav/x", 200, 200},
+		{"PROPFIND", "/ws/x", 403, 200},
+		{"get", "/ws/x", 405, 405},
+		{"Post", "/ws/x", 405, 405},
+		{"MKCOL", "/dav/x", 405, 405},
+		{"TRACE", "/ws/x", 405, 405},
+		{"CONNECT", "/ws/x", 405, 405},
+	}
+	for _, allow := range []bool{false, true} {
+		gw := startGatewayWith(t, iss, gateway.Config{AllowUnmatched: allow}, up.URL, rules...)
+		for _, tt := range tests {
+			want := tt.deny
+			if allow {
+				want = tt.allow
+			}
+			resp := rawRequest(t, strings.TrimPrefix(gw.URL, "http://"), tt.method+" "+tt.path, read)
+			if resp.StatusCode != want {
+				t.Errorf("allow unmatched %v: %s %s: status %d, want %d", allow, tt.method, tt.path, resp.StatusCode, want)
+			}
+			if want == 405 && resp.Header.Get("Allow") != "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PROPFIND, PUT" {
+				t.Errorf("%s: Allow %q", tt.method, resp.Header.Get("Allow"))
+			}
+		}
 	}
 }

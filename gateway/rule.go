@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -19,19 +21,27 @@ type Rule struct {
 	Pattern string
 	// Scopes must all be in the token; none means any valid token.
 	Scopes []string
+	// Upgrade lists the protocols (RFC 9110 §7.8) a request may switch to
+	// on this route, such as "websocket"; a request for any other upgrade
+	// is refused. Never "h2c", which the gateway always strips.
+	Upgrade []string
 }
 
 // ParseRule parses a rule as the --rule flag writes it:
 //
-//	[METHOD] PATTERN [SCOPE[,SCOPE...]]
+//	[METHOD] PATTERN [SCOPE[,SCOPE...]] [upgrade=PROTOCOL[,PROTOCOL...]]
 //
-// for example "GET /ws/rest/{resource...} read:cargo,write:cargo" or
-// "/health".
+// for example "GET /ws/rest/{resource...} read:cargo,write:cargo",
+// "/health" or "GET /events/ read:events upgrade=websocket".
 func ParseRule(s string) (Rule, error) {
 	fields := strings.Fields(s)
 	var r Rule
 	if len(fields) > 0 && !strings.HasPrefix(fields[0], "/") {
 		r.Method, fields = fields[0], fields[1:]
+	}
+	if n := len(fields); n > 1 && strings.HasPrefix(fields[n-1], upgradePrefix) {
+		r.Upgrade = strings.Split(strings.TrimPrefix(fields[n-1], upgradePrefix), ",")
+		fields = fields[:n-1]
 	}
 	switch len(fields) {
 	case 2:
@@ -40,7 +50,7 @@ func ParseRule(s string) (Rule, error) {
 	case 1:
 		r.Pattern = fields[0]
 	default:
-		return Rule{}, fmt.Errorf("rule %q: want [METHOD] PATTERN [SCOPE,...]", s)
+		return Rule{}, fmt.Errorf("rule %q: want [METHOD] PATTERN [SCOPE,...] [upgrade=PROTOCOL,...]", s)
 	}
 	if err := r.validate(); err != nil {
 		return Rule{}, fmt.Errorf("rule %q: %w", s, err)
@@ -71,7 +81,23 @@ func (r Rule) String() string {
 	if len(r.Scopes) > 0 {
 		s += " " + strings.Join(r.Scopes, ",")
 	}
+	if len(r.Upgrade) > 0 {
+		s += " " + upgradePrefix + strings.Join(r.Upgrade, ",")
+	}
 	return s
+}
+
+const upgradePrefix = "upgrade="
+
+// allowsUpgrade reports whether the Upgrade header value up names one
+// protocol, and one r allows (RFC 9110 §7.8: "name[/version]", names
+// compared without regard to case).
+func (r *Rule) allowsUpgrade(up string) bool {
+	if strings.Contains(up, ",") {
+		return false
+	}
+	name, _, _ := strings.Cut(strings.TrimSpace(up), "/")
+	return slices.ContainsFunc(r.Upgrade, func(p string) bool { return strings.EqualFold(p, name) })
 }
 
 // pattern is the http.ServeMux pattern of r.
@@ -90,8 +116,16 @@ func (r Rule) validate() error {
 		return fmt.Errorf("pattern %q must be a path starting with /", r.Pattern)
 	}
 	for _, s := range r.Scopes {
-		if !isScopeToken(s) {
+		if !isScopeToken(s) || strings.HasPrefix(s, upgradePrefix) {
 			return fmt.Errorf("scope %q is not an RFC 6749 scope token", s)
+		}
+	}
+	for _, p := range r.Upgrade {
+		if !isToken(p) {
+			return fmt.Errorf("upgrade protocol %q is not an HTTP token", p)
+		}
+		if strings.EqualFold(p, "h2c") {
+			return errors.New("h2c upgrades are never forwarded: they would carry requests no rule sees")
 		}
 	}
 	return register(http.NewServeMux(), r.pattern(), http.NotFoundHandler())

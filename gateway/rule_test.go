@@ -25,6 +25,15 @@ func TestParseRule(t *testing.T) {
 		{in: "GET /a/{x", bad: true},
 		{in: "GET /a/{x}/{x}", bad: true},
 		{in: `GET /a sc"ope`, bad: true},
+		{in: "GET /events/ read:events upgrade=websocket",
+			want: Rule{Method: "GET", Pattern: "/events/", Scopes: []string{"read:events"}, Upgrade: []string{"websocket"}}},
+		{in: "/events/ upgrade=websocket,foo", want: Rule{Pattern: "/events/", Upgrade: []string{"websocket", "foo"}}},
+		{in: "GET /a upgrade=h2c", bad: true},
+		{in: "GET /a upgrade=H2C", bad: true},
+		{in: "GET /a upgrade=", bad: true},
+		{in: "GET /a upgrade=web(socket", bad: true},
+		{in: "GET /a upgrade=websocket read", bad: true},
+		{in: "GET /a read,upgrade=websocket", bad: true},
 	}
 	for _, tt := range tests {
 		got, err := ParseRule(tt.in)
@@ -34,7 +43,8 @@ func TestParseRule(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got.Method != tt.want.Method || got.Pattern != tt.want.Pattern || !slices.Equal(got.Scopes, tt.want.Scopes) {
+		if err != nil || got.Method != tt.want.Method || got.Pattern != tt.want.Pattern ||
+			!slices.Equal(got.Scopes, tt.want.Scopes) || !slices.Equal(got.Upgrade, tt.want.Upgrade) {
 			t.Errorf("ParseRule(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
 	}
@@ -48,7 +58,8 @@ func TestParseRule(t *testing.T) {
 // and a rule it accepts reads back the same from its String.
 func FuzzParseRule(f *testing.F) {
 	for _, s := range []string{"GET /ws/rest/{resource...} read:cargo,write:cargo", "/", "POST /a/{b}/c x",
-		"GET /{$}", "GET example.com/", "/a/{x...}/b", "PUT /%zz a", "GET /a/{x}/{x}"} {
+		"GET /{$}", "GET example.com/", "/a/{x...}/b", "PUT /%zz a", "GET /a/{x}/{x}",
+		"GET /e/ s upgrade=websocket"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

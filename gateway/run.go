@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,10 +24,15 @@ type Options struct {
 	Audience string // --audience, MINT_GATEWAY_AUDIENCE
 	JWKSURL  string // --jwks-url, MINT_JWKS_URL; default discovered from the issuer
 	Rules    []Rule // --rule (repeatable), MINT_GATEWAY_RULES (";"-separated)
+	// AllowUnmatched is --default-deny=false (MINT_GATEWAY_DEFAULT_DENY):
+	// requests no rule matches pass with any valid token (see Config).
+	AllowUnmatched bool
+	// Limits are not flags; zero fields take DefaultLimits.
+	Limits Limits
 	// Log is not a flag; default nothing is logged.
 	Log *slog.Logger
 
-	rulesErr error // a bad MINT_GATEWAY_RULES, reported by Run
+	rulesErr error // a bad MINT_GATEWAY_RULES or MINT_GATEWAY_DEFAULT_DENY, reported by Run
 }
 
 // DefaultListen is where the gateway listens unless told otherwise.
@@ -49,8 +55,31 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) *Options {
 	fs.StringVar(&o.Audience, "audience", getenv("MINT_GATEWAY_AUDIENCE"), "`audience` the tokens must name (MINT_GATEWAY_AUDIENCE)")
 	fs.StringVar(&o.JWKSURL, "jwks-url", getenv("MINT_JWKS_URL"), "JWK Set `URL`; default discovered from the issuer (MINT_JWKS_URL)")
 	o.Rules, o.rulesErr = ParseRules(getenv("MINT_GATEWAY_RULES"))
-	fs.Var(&ruleFlag{o: o}, "rule", "`\"[METHOD] PATTERN [SCOPE,...]\"`: scopes a route requires; repeatable (MINT_GATEWAY_RULES, ;-separated)")
+	fs.Var(&ruleFlag{o: o}, "rule", "`\"[METHOD] PATTERN [SCOPE,...] [upgrade=PROTOCOL]\"`: scopes a route requires; repeatable (MINT_GATEWAY_RULES, ;-separated)")
+	if v := getenv("MINT_GATEWAY_DEFAULT_DENY"); v != "" && o.rulesErr == nil {
+		deny, err := strconv.ParseBool(v)
+		o.AllowUnmatched, o.rulesErr = !deny, err
+	}
+	fs.Var(denyFlag{o}, "default-deny", "refuse requests no rule matches (MINT_GATEWAY_DEFAULT_DENY); default true")
 	return o
+}
+
+// denyFlag is --default-deny, the opposite of Options.AllowUnmatched.
+type denyFlag struct{ o *Options }
+
+func (f denyFlag) IsBoolFlag() bool { return true }
+
+func (f denyFlag) String() string {
+	if f.o == nil {
+		return "true"
+	}
+	return strconv.FormatBool(!f.o.AllowUnmatched)
+}
+
+func (f denyFlag) Set(v string) error {
+	deny, err := strconv.ParseBool(v)
+	f.o.AllowUnmatched = !deny
+	return err
 }
 
 type ruleFlag struct {
@@ -104,13 +133,19 @@ func Serve(ctx context.Context, ln net.Listener, o *Options) error {
 	if err != nil {
 		return err
 	}
+	limits := o.Limits
+	limits.fill()
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second, // no body timeouts: bodies stream
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(o.log().Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: limits.Header,
+		// No ReadTimeout or WriteTimeout: bodies stream, for as long as
+		// they keep Limits.BodyMinRate (see limitedBody); refused requests
+		// are answered without reading their bodies (closeAfterRefusal).
+		IdleTimeout: limits.Idle,
+		ErrorLog:    slog.NewLogLogger(o.log().Handler(), slog.LevelWarn),
 	}
-	o.log().Info("mint gateway serving", "addr", ln.Addr().String(), "upstream", o.Upstream, "audience", o.Audience)
+	o.log().Info("mint gateway serving", "addr", ln.Addr().String(), "upstream", o.Upstream, "audience", o.Audience,
+		"default_deny", !o.AllowUnmatched)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -140,7 +175,7 @@ func (o *Options) check() error {
 		return fmt.Errorf("gateway: %s required", strings.Join(missing, ", "))
 	}
 	if o.rulesErr != nil {
-		return fmt.Errorf("gateway: MINT_GATEWAY_RULES: %w", o.rulesErr)
+		return fmt.Errorf("gateway: MINT_GATEWAY_RULES or MINT_GATEWAY_DEFAULT_DENY: %w", o.rulesErr)
 	}
 	return nil
 }
@@ -155,7 +190,10 @@ func (o *Options) handler(ctx context.Context) (http.Handler, error) {
 		return nil, err
 	}
 	v := &bearer.Verifier{Issuer: o.Issuer, Audiences: []string{o.Audience}, Keys: keys}
-	return New(Config{Upstream: upstream, Verifier: v, Rules: o.Rules, Log: o.log()})
+	return New(Config{
+		Upstream: upstream, Verifier: v, Rules: o.Rules, AllowUnmatched: o.AllowUnmatched,
+		Limits: o.Limits, Log: o.log(),
+	})
 }
 
 func (o *Options) log() *slog.Logger {

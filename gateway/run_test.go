@@ -45,6 +45,27 @@ func TestFromFlags(t *testing.T) {
 	if err := fs.Parse([]string{"--rule", "GET"}); err == nil {
 		t.Error("bad --rule accepted")
 	}
+	for _, tt := range []struct {
+		env   string
+		args  []string
+		allow bool
+	}{
+		{"", nil, false}, {"", []string{"--default-deny"}, false}, {"", []string{"--default-deny=false"}, true},
+		{"false", nil, true}, {"0", nil, true}, {"true", nil, false}, {"false", []string{"--default-deny"}, false},
+	} {
+		fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+		o := gateway.FromFlags(fs, func(k string) string { return map[string]string{"MINT_GATEWAY_DEFAULT_DENY": tt.env}[k] })
+		if err := fs.Parse(tt.args); err != nil || o.AllowUnmatched != tt.allow {
+			t.Errorf("env %q, args %q: AllowUnmatched %v, %v; want %v", tt.env, tt.args, o.AllowUnmatched, err, tt.allow)
+		}
+	}
+	bad := gateway.FromFlags(flag.NewFlagSet("g", flag.ContinueOnError), func(k string) string {
+		return map[string]string{"MINT_GATEWAY_DEFAULT_DENY": "maybe", "MINT_GATEWAY_UPSTREAM": "http://u",
+			"MINT_ISSUER": "http://i", "MINT_GATEWAY_AUDIENCE": "a"}[k]
+	})
+	if err := gateway.Run(t.Context(), bad); err == nil || !strings.Contains(err.Error(), "MINT_GATEWAY_DEFAULT_DENY") {
+		t.Errorf("Run with MINT_GATEWAY_DEFAULT_DENY=maybe: %v", err)
+	}
 	o := gateway.FromFlags(flag.NewFlagSet("g", flag.ContinueOnError), func(string) string { return "" })
 	if err := gateway.Run(t.Context(), o); err == nil || !strings.Contains(err.Error(), "--upstream, --issuer, --audience") {
 		t.Errorf("Run without settings: %v", err)
@@ -63,7 +84,7 @@ func TestServe(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- gateway.Serve(ctx, ln, &gateway.Options{
-			Upstream: up.URL, Issuer: iss.srv.URL, Audience: audience,
+			Upstream: up.URL, Issuer: iss.srv.URL, Audience: audience, AllowUnmatched: true,
 		})
 	}()
 	url := "http://" + ln.Addr().String() + "/x"

@@ -67,7 +67,7 @@ func TestStreamsLargeBodies(t *testing.T) {
 		_, _ = io.Copy(w, body)
 	}))
 	defer up.Close()
-	gw := startGateway(t, iss, up.URL)
+	gw := startGateway(t, iss, up.URL, "/")
 
 	pr, pw := io.Pipe()
 	go func() {
