@@ -46,15 +46,17 @@ func ParseJWKS(data []byte) (jose.JSONWebKeySet, error) {
 	set := jose.JSONWebKeySet{}
 	seen := map[string]bool{}
 	for i, r := range raw.Keys {
-		if m := privateMember(r); m != "" {
-			return jose.JSONWebKeySet{}, fmt.Errorf("key %d has %s: register public keys only, and replace this key, since its secret has left its owner", i, m)
-		}
 		var k jose.JSONWebKey
 		if err := k.UnmarshalJSON(r); err != nil {
 			return jose.JSONWebKeySet{}, fmt.Errorf("key %d is not a JWK mint supports: %v", i, err)
 		}
 		if err := checkKey(k); err != nil {
 			return jose.JSONWebKeySet{}, fmt.Errorf("key %d: %w", i, err)
+		}
+		// go-jose reads a key without "d" as public, whatever else of
+		// the private key it carries.
+		if m := privateMember(r); m != "" {
+			return jose.JSONWebKeySet{}, fmt.Errorf("key %d has %s: register public keys only, and replace this key, since its secret has left its owner", i, m)
 		}
 		switch {
 		case len(raw.Keys) > 1 && k.KeyID == "":
