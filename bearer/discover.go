@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mintauth/mint/internal/redirect"
 )
 
 // discover finds the issuer's jwks_uri: first in its OAuth 2.0
@@ -15,6 +17,7 @@ import (
 // discovery document. The document must name the issuer itself (RFC 8414
 // §3.3), and an https issuer must publish an https jwks_uri.
 func discover(ctx context.Context, client *http.Client, issuer string) (string, error) {
+	client = documentClient(client)
 	iss, err := url.Parse(issuer)
 	if err != nil || (iss.Scheme != "https" && iss.Scheme != "http") || iss.Host == "" ||
 		iss.RawQuery != "" || iss.Fragment != "" {
@@ -29,6 +32,22 @@ func discover(ctx context.Context, client *http.Client, issuer string) (string, 
 		errs = append(errs, err)
 	}
 	return "", fmt.Errorf("discover keys of %s: %w", issuer, errors.Join(errs...))
+}
+
+// maxDocumentRedirects is how many redirects a fetch of metadata or keys
+// follows. They carry no secret, but their answer is trusted: a long chain
+// is a misconfiguration or a probe.
+const maxDocumentRedirects = 3
+
+// documentClient is client following at most maxDocumentRedirects
+// redirects, never from https to http, where anyone on the path could
+// answer with keys of their own. A client with a redirect policy of its
+// own keeps it.
+func documentClient(client *http.Client) *http.Client {
+	if client.CheckRedirect != nil {
+		return client
+	}
+	return redirect.With(client, redirect.Capped(maxDocumentRedirects))
 }
 
 // metadataURLs are where RFC 8414 §3.1 and OpenID Connect Discovery §4

@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/mintauth/mint/internal/keycheck"
 )
 
 // Cache lifetimes of the key set. The issuer's Cache-Control max-age is
@@ -221,6 +223,9 @@ func parseKeySet(body []byte) (map[string]jose.JSONWebKey, error) {
 			continue
 		}
 		if _, symmetric := k.Key.([]byte); symmetric {
+			continue
+		}
+		if keycheck.Public(k.Public().Key) != nil { // weak: a prime RSA modulus, a small-order point
 			continue
 		}
 		keys[k.KeyID] = k.Public()

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/redirect"
 )
 
 // maxAnswer bounds what is read of any answer, so that a misbehaving server
@@ -93,7 +95,7 @@ func send(ctx context.Context, hc *http.Client, method, url, bearer string, in a
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, &transportError{msg: fmt.Sprintf("cannot reach the server: %v", err)}
+		return nil, unreachable(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
@@ -101,6 +103,15 @@ func send(ctx context.Context, hc *http.Client, method, url, bearer string, in a
 		return nil, &transportError{msg: fmt.Sprintf("reading the answer of %s %s: %v", method, url, err)}
 	}
 	return sortAnswer(method, url, resp, body)
+}
+
+// unreachable describes a failed request. A refused redirect names the two
+// origins only: net/http's own message quotes the whole Location.
+func unreachable(err error) error {
+	if rerr := (*redirect.Error)(nil); errors.As(err, &rerr) {
+		return &transportError{msg: fmt.Sprintf("%v; use the address that answers itself as --server (or --token-url)", rerr)}
+	}
+	return &transportError{msg: fmt.Sprintf("cannot reach the server: %v", err)}
 }
 
 func newRequest(ctx context.Context, method, url, bearer string, in any) (*http.Request, error) {

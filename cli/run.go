@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/mintauth/mint/internal/redirect"
 )
 
 // requestTimeout bounds each HTTP request the CLI makes.
@@ -57,7 +59,10 @@ func (c *call) admin(ctx context.Context) (*adminAPI, error) {
 func Run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
 	inv := &invocation{
 		getenv: env, stdout: stdout, stderr: stderr,
-		http: &http.Client{Timeout: requestTimeout},
+		// Every request of the CLI carries the caller's secret or token
+		// (verify's carry none, but mint never redirects them either), so
+		// none follows a redirect: see internal/redirect.
+		http: &http.Client{Timeout: requestTimeout, CheckRedirect: redirect.Refuse},
 	}
 	return inv.report(inv.dispatch(ctx, args))
 }

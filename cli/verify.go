@@ -58,7 +58,7 @@ func discover(ctx context.Context, hc *http.Client, server string) (serverMetada
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return meta, &transportError{msg: fmt.Sprintf("cannot reach %s: %v", server, err)}
+		return meta, unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&meta) != nil || meta.JWKSURI == "" {

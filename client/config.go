@@ -56,6 +56,8 @@ type Config struct {
 	Style Style
 	// HTTPClient sends token requests. When nil, the client stored in the
 	// context under oauth2.HTTPClient is used, else http.DefaultClient.
+	// Its CheckRedirect is not used for token requests: they follow no
+	// redirect (see ErrRedirect).
 	HTTPClient *http.Client
 	// MaxAttempts bounds the tries of one token request; zero means
 	// DefaultMaxAttempts.
@@ -90,6 +92,11 @@ func (c *Config) TokenSource(ctx context.Context) oauth2.TokenSource {
 // because the token expired or is invalid, the token is dropped, a new one
 // fetched, and a replayable request (no body, or GetBody set) sent once
 // more. A nil base means http.DefaultTransport.
+//
+// The token goes only to the origin (scheme, host and port) the caller
+// addressed: when an http.Client follows a redirect to another origin, that
+// hop and every later hop of the chain go without the token, and without
+// any Authorization header the caller set.
 func (c *Config) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport

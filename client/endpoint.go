@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/mintauth/mint/internal/redirect"
 )
 
 // maxTokenBody bounds what is read of a token endpoint's answer, so that a
@@ -58,7 +60,11 @@ func (c *Config) fetchOnce(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.httpClient(ctx).Do(req)
+	resp, err := c.tokenClient(ctx).Do(req)
+	if rerr := (*redirect.Error)(nil); errors.As(err, &rerr) {
+		// Not net/http's wrapping, which quotes the whole Location.
+		return nil, fmt.Errorf("client: token endpoint %w", rerr)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +74,13 @@ func (c *Config) fetchOnce(ctx context.Context) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("client: reading token response: %w", err)
 	}
 	return parseTokenResponse(resp, body, start)
+}
+
+// tokenClient is the client that sends token requests, made to refuse
+// every redirect: a token request carries the client's secret, and a
+// token endpoint has no reason to send it anywhere else.
+func (c *Config) tokenClient(ctx context.Context) *http.Client {
+	return redirect.With(c.httpClient(ctx), redirect.Refuse)
 }
 
 // parseTokenResponse turns a token endpoint's answer into a token or an

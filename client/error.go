@@ -5,7 +5,15 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mintauth/mint/internal/redirect"
 )
+
+// ErrRedirect is wrapped by the error of a token request whose endpoint
+// answered with a redirect. Token requests never follow redirects, so the
+// client's secret never reaches a second host; the error names the
+// redirect's target origin, and is not retried.
+var ErrRedirect = redirect.ErrRefused
 
 // maxErrorBody is how much of a failed response's body an Error keeps.
 const maxErrorBody = 1 << 10

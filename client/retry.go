@@ -58,7 +58,7 @@ func retryWait(err error, attempt int) (time.Duration, bool) {
 		}
 		return backoff(attempt), true
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrRedirect) {
 		return 0, false
 	}
 	var ue *url.Error

@@ -3,6 +3,8 @@ package client
 import (
 	"io"
 	"net/http"
+
+	"github.com/mintauth/mint/internal/redirect"
 )
 
 // bearerTransport adds a bearer token to each request and recovers once
@@ -15,6 +17,11 @@ type bearerTransport struct {
 var _ http.RoundTripper = (*bearerTransport)(nil)
 
 func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if redirect.LeftOrigin(req) {
+		// A redirect hop off the origin the caller addressed: the token
+		// is for that origin only.
+		return t.base.RoundTrip(withoutCredentials(req))
+	}
 	tok, err := t.cache.token(req.Context())
 	if err != nil {
 		closeBody(req) // RoundTrip must close the body, even on error
@@ -48,6 +55,16 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func withToken(req *http.Request, auth string) *http.Request {
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", auth)
+	return r
+}
+
+// withoutCredentials returns a copy of req without an Authorization header,
+// for a redirect hop off the origin the caller addressed: net/http copies
+// the caller's own Authorization to the same host on another port or
+// scheme, and to subdomains.
+func withoutCredentials(req *http.Request) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Del("Authorization")
 	return r
 }
 

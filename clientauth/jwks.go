@@ -9,23 +9,30 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/mintauth/mint/internal/keycheck"
 )
 
-const (
-	// MaxJWKSKeys bounds the keys one client may register.
-	MaxJWKSKeys = 10
-	// minRSABits is the smallest RSA key accepted (RFC 7518 §3.3).
-	minRSABits = 2048
-)
+// MaxJWKSKeys bounds the keys one client may register.
+const MaxJWKSKeys = 10
+
+// privateMembers are the JWK members that hold private or symmetric key
+// material (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2). A public JWK
+// has none: a key that carries one is refused whole, never trimmed, so
+// that the secret is not stored and its owner learns it was exposed.
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 // ParseJWKS reads a client's JWK Set (RFC 7517 §5) and checks that it can
-// only verify: 1 to MaxJWKSKeys public keys, each RSA (2048 bits or more,
-// RS256 or PS256), EC P-256 (ES256) or Ed25519 (EdDSA), with a kid on
-// every key when there is more than one, no kid twice, and "use", when
-// present, "sig". Private and symmetric keys are refused. The error says
-// what is wrong, for an admin.
+// only verify: 1 to MaxJWKSKeys public keys, each RSA (RS256 or PS256), EC
+// P-256 (ES256) or Ed25519 (EdDSA), with a kid on every key when there is
+// more than one, no kid twice, and "use", when present, "sig". Every key
+// must pass keycheck.Public (no prime or weak RSA modulus, no point off its
+// curve or of small order). Private and symmetric keys, and public keys
+// carrying any private member, are refused. The error says what is wrong,
+// for an admin; it never quotes key material.
 func ParseJWKS(data []byte) (jose.JSONWebKeySet, error) {
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -45,6 +52,11 @@ func ParseJWKS(data []byte) (jose.JSONWebKeySet, error) {
 		}
 		if err := checkKey(k); err != nil {
 			return jose.JSONWebKeySet{}, fmt.Errorf("key %d: %w", i, err)
+		}
+		// go-jose reads a key without "d" as public, whatever else of
+		// the private key it carries.
+		if m := privateMember(r); m != "" {
+			return jose.JSONWebKeySet{}, fmt.Errorf("key %d has %s: register public keys only, and replace this key, since its secret has left its owner", i, m)
 		}
 		switch {
 		case len(raw.Keys) > 1 && k.KeyID == "":
@@ -69,9 +81,6 @@ func checkKey(k jose.JSONWebKey) error {
 	var algs []string
 	switch pub := k.Key.(type) {
 	case *rsa.PublicKey:
-		if pub.N.BitLen() < minRSABits {
-			return fmt.Errorf("RSA keys must have at least %d bits", minRSABits)
-		}
 		algs = []string{string(jose.RS256), string(jose.PS256)}
 	case *ecdsa.PublicKey:
 		if pub.Curve != elliptic.P256() {
@@ -83,8 +92,35 @@ func checkKey(k jose.JSONWebKey) error {
 	default:
 		return errors.New("kty must be RSA, EC (P-256) or OKP (Ed25519)")
 	}
+	if err := keycheck.Public(k.Key); err != nil {
+		return err
+	}
 	if k.Algorithm != "" && !slices.Contains(algs, k.Algorithm) {
 		return fmt.Errorf("alg %q does not fit this key; use one of %v", k.Algorithm, algs)
 	}
 	return nil
+}
+
+// privateMember names what in the JSON object raw is secret: a symmetric
+// key, or the first private member (compared as encoding/json, and so
+// go-jose, would: ignoring case). "" when there is none, or raw is not an
+// object, which parsing reports.
+func privateMember(raw json.RawMessage) string {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return ""
+	}
+	for name, v := range members {
+		if strings.EqualFold(name, "kty") && strings.EqualFold(string(v), `"oct"`) {
+			return "kty oct: symmetric keys are refused"
+		}
+	}
+	for _, m := range privateMembers {
+		for name := range members {
+			if strings.EqualFold(name, m) {
+				return fmt.Sprintf("the private member %q", name)
+			}
+		}
+	}
+	return ""
 }

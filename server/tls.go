@@ -2,11 +2,14 @@ package server
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/mintauth/mint/internal/keycheck"
 )
 
 // certCheckInterval is how often, at most, a TLS handshake looks at the
@@ -44,9 +47,23 @@ func loadCertificate(certFile, keyFile string, log *slog.Logger) (*certificate, 
 	return c, nil
 }
 
-// tlsConfig serves c's certificate, TLS 1.2 and up.
+// aeadSuites are the only TLS 1.2 cipher suites mint serves: ECDHE for
+// forward secrecy, an AEAD for integrity. Go's default list still holds
+// CBC suites with SHA-1 MACs (Lucky13-style padding oracles, no AEAD).
+// TLS 1.3, whose suites are all AEAD and not configurable, is preferred
+// by any client that speaks it.
+var aeadSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// tlsConfig serves c's certificate: TLS 1.3, or TLS 1.2 with aeadSuites.
 func (c *certificate) tlsConfig() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: c.get}
+	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aeadSuites, GetCertificate: c.get}
 }
 
 func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -81,6 +98,9 @@ func (c *certificate) reloadLocked() error {
 	if err != nil {
 		return fmt.Errorf("TLS certificate: %w", err)
 	}
+	if err := checkLeaf(&cert, c.certFile); err != nil {
+		return err
+	}
 	if c.cert != nil {
 		c.log.Info("TLS certificate reloaded", "cert", c.certFile)
 	}
@@ -99,4 +119,22 @@ func (c *certificate) fileStamp() (string, error) {
 		stamp += fmt.Sprintf("%d/%d;", fi.Size(), fi.ModTime().UnixNano())
 	}
 	return stamp, nil
+}
+
+// checkLeaf refuses a certificate whose own key is weak (RSA below 2048
+// bits, a curve below P-256, any key keycheck refuses): the name is what a
+// client trusts, and the key is all that guards it. The chain above it is
+// the clients' to judge.
+func checkLeaf(cert *tls.Certificate, certFile string) error {
+	leaf := cert.Leaf
+	if leaf == nil {
+		var err error
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return fmt.Errorf("TLS certificate %s: %w", certFile, err)
+		}
+	}
+	if err := keycheck.Public(leaf.PublicKey); err != nil {
+		return fmt.Errorf("TLS certificate %s (subject %q) has a key mint refuses: %w", certFile, leaf.Subject.String(), err)
+	}
+	return nil
 }
