@@ -28,8 +28,6 @@ const (
 	testAdminClient = "admin-client-1"
 )
 
-// allScopes are the admin scopes the routes need.
-var allScopes = []string{"apis:read", "apis:write", "clients:read", "clients:write", "grants:read", "grants:write", "audit:read"}
 
 // harness is a real admin API on loopback HTTP over a real SQLite file,
 // verifying tokens signed by a real key ring.
@@ -41,7 +39,7 @@ type harness struct {
 	now    time.Time // the admin API's and key ring's clock
 	logs   *syncBuffer
 	admin  mint.API // the built-in admin API
-	bearer string   // a token with every admin scope
+	bearer string   // a token with every admin scope (mint.AdminScopes)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -83,7 +81,7 @@ func newHarness(t *testing.T) *harness {
 	mux.Handle("/admin/", api.Handler())
 	h.srv = httptest.NewServer(mux) // listens on 127.0.0.1
 	t.Cleanup(h.srv.Close)
-	h.bearer = h.token(allScopes...)
+	h.bearer = h.token(mint.AdminScopes...)
 	return h
 }
 
