@@ -28,7 +28,6 @@ const (
 	testAdminClient = "admin-client-1"
 )
 
-
 // harness is a real admin API on loopback HTTP over a real SQLite file,
 // verifying tokens signed by a real key ring.
 type harness struct {
