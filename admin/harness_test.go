@@ -43,6 +43,14 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the admin API's store wrapped by wrap
+// (nil: unwrapped), for tests that make something happen in the middle of
+// a store call.
+func newHarnessWith(t *testing.T, wrap func(mint.Store) mint.Store) *harness {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mint.db"))
 	if err != nil {
@@ -68,8 +76,12 @@ func newHarness(t *testing.T) *harness {
 	if err := store.CreateClient(ctx, adminClient, adminSecret); err != nil {
 		t.Fatal(err)
 	}
+	var apiStore mint.Store = store
+	if wrap != nil {
+		apiStore = wrap(store)
+	}
 	api := &API{
-		Store:    store,
+		Store:    apiStore,
 		Audit:    store,
 		Keys:     ring,
 		Verifier: &bearer.Verifier{Issuer: testIssuer, Audiences: []string{mint.AdminAudience}, Keys: ring},
