@@ -52,7 +52,9 @@
 //     field 400 naming the field, body over 1 MiB 413, POST or PATCH without
 //     "Content-Type: application/json" 415, wrong method 405 with Allow.
 //     Every error is an RFC 6749 §5.2-shaped JSON object (see package oauth).
-//   - Unknown JSON fields and wrong JSON types are 400 naming the field.
+//   - Strict JSON: unknown fields, names that match a field only in another
+//     case, a name given twice in any object, and wrong JSON types are 400
+//     naming the field.
 //   - PATCH merges: absent fields, and fields set to null, stay unchanged.
 //   - name: required on create, 1 to 200 characters, no control characters.
 //   - audience: required on create, 1 to 500 characters, no whitespace or
