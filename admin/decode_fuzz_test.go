@@ -3,8 +3,8 @@ package admin
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/mintauth/mint/oauth"
