@@ -23,6 +23,14 @@
 //	PATCH  /admin/v1/grants/{id}                        grants:write
 //	DELETE /admin/v1/grants/{id}                        grants:write
 //
+// Beyond the route's scope, one rule (privilege.go) guards every write: a
+// caller never creates, widens or takes over a credential holding admin
+// scopes it lacks. A grant on urn:mint:admin needs every scope it has
+// before and after; a write to a client holding admin scopes (rotate,
+// keys, rename, delete…) needs all of them; changing the admin API needs
+// every admin scope. Refusals are 403 insufficient_scope. docs/admin.md
+// has the table.
+//
 // # Resources
 //
 //	API    {"id","name","audience","scopes","token_lifetime","created_at","updated_at"}
