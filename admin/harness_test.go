@@ -98,11 +98,16 @@ func newHarnessWith(t *testing.T, wrap func(mint.Store) mint.Store) *harness {
 
 // token signs an admin access token carrying scopes.
 func (h *harness) token(scopes ...string) string {
+	return h.tokenFor(testAdminClient, scopes...)
+}
+
+// tokenFor signs an admin access token of clientID carrying scopes.
+func (h *harness) tokenFor(clientID string, scopes ...string) string {
 	now := time.Now()
 	return h.sign(map[string]any{
-		"iss": testIssuer, "sub": testAdminClient, "aud": mint.AdminAudience,
+		"iss": testIssuer, "sub": clientID, "aud": mint.AdminAudience,
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": mint.NewID("jti"),
-		"client_id": testAdminClient, "scope": strings.Join(scopes, " "),
+		"client_id": clientID, "scope": strings.Join(scopes, " "),
 	})
 }
 

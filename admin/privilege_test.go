@@ -35,12 +35,10 @@ func (f privilegeFixtures) expand(s string) string {
 func (h *harness) seedClient(id string, adminScopes []string) (grantID string) {
 	h.t.Helper()
 	ctx := context.Background()
-	if id != testAdminClient {
-		c := mint.Client{ID: id, Name: id, CreatedAt: h.now, UpdatedAt: h.now}
-		s := mint.Secret{ID: mint.NewID("sec"), ClientID: id, Digest: secret.Digest("mint_" + id), CreatedAt: h.now}
-		if err := h.store.CreateClient(ctx, c, s); err != nil {
-			h.t.Fatal(err)
-		}
+	c := mint.Client{ID: id, Name: id, CreatedAt: h.now, UpdatedAt: h.now}
+	s := mint.Secret{ID: mint.NewID("sec"), ClientID: id, Digest: secret.Digest("mint_" + id), CreatedAt: h.now}
+	if err := h.store.CreateClient(ctx, c, s); err != nil {
+		h.t.Fatal(err)
 	}
 	if adminScopes == nil {
 		return ""
@@ -57,7 +55,7 @@ func (h *harness) privilegeFixtures(victimScopes, selfScopes []string) privilege
 	h.t.Helper()
 	f := privilegeFixtures{victim: "victim", plain: "plain", admin: h.admin.ID, jwks: publicJWKS(h.t)}
 	f.victimGrant = h.seedClient(f.victim, victimScopes)
-	f.selfGrant = h.seedClient(testAdminClient, selfScopes)
+	f.selfGrant = h.seedClient("self", selfScopes)
 	h.seedClient(f.plain, nil)
 	var api apiView
 	h.json("POST", "/admin/v1/apis", `{"name":"Cargo","audience":"https://cargo","scopes":["read:cargo","write:cargo"]}`, 201, &api)
@@ -85,10 +83,13 @@ func publicJWKS(t *testing.T) string {
 // privilegeCase is one write that could raise or seize admin power: sent
 // with the lacking scopes it is refused and changes nothing (snapshot reads
 // the same before and after); sent with enough scopes it succeeds, so that
-// the case fails if the rule refuses too much as well as too little.
+// the case fails if the rule refuses too much as well as too little. Each
+// caller is a client whose admin grant is exactly its token's scopes; with
+// self, the lacking caller (or, in a control, the allowed one) is the
+// client "self", holding self.
 type privilegeCase struct {
 	name               string
-	victim, self       []string // admin scopes of the victim and of the caller's own client (nil: no grant)
+	victim, self       []string // admin scopes of the victim and of the client "self" (nil: no grant)
 	method, path, body string
 	snapshot           string
 	lacking, enough    []string
@@ -175,7 +176,7 @@ var privilegeCases = []privilegeCase{
 		body: `{"client_id":"plain","audience":"urn:mint:admin","scopes":[]}`, enough: []string{"grants:write"}, allowed: 201},
 	{name: "control/change another API", method: "PATCH", path: "/admin/v1/apis/{cargo}",
 		body: `{"token_lifetime":31536000,"audit_issuance":"off"}`, enough: []string{"apis:write"}, allowed: 200},
-	{name: "control/patch own admin grant within own scopes", self: []string{"grants:write", "grants:read"},
+	{name: "control/narrow own admin grant", self: []string{"grants:write", "grants:read"},
 		method: "PATCH", path: "/admin/v1/grants/{self_grant}", body: `{"scopes":["grants:read"]}`,
 		enough: []string{"grants:write", "grants:read"}, allowed: 200},
 }
@@ -195,8 +196,11 @@ func TestPrivilegeRule(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			f := h.privilegeFixtures(tc.victim, tc.self)
-			send := func(scopes []string) answer {
-				c := call{method: tc.method, path: f.expand(tc.path), token: h.token(scopes...)}
+			send := func(caller string, scopes []string) answer {
+				if caller != "self" {
+					h.seedClient(caller, scopes)
+				}
+				c := call{method: tc.method, path: f.expand(tc.path), token: h.tokenFor(caller, scopes...)}
 				if tc.body != "" {
 					c.contentType, c.body = "application/json", f.expand(tc.body)
 				}
@@ -204,7 +208,11 @@ func TestPrivilegeRule(t *testing.T) {
 			}
 			if tc.lacking != nil {
 				before := h.do(call{method: "GET", path: f.expand(tc.snapshot), token: h.bearer})
-				a := send(tc.lacking)
+				lacking := "caller-lacking"
+				if tc.self != nil {
+					lacking = "self"
+				}
+				a := send(lacking, tc.lacking)
 				if a.status != tc.refused {
 					t.Fatalf("with %v: status %d, want %d; body %s", tc.lacking, a.status, tc.refused, a.body)
 				}
@@ -223,7 +231,11 @@ func TestPrivilegeRule(t *testing.T) {
 						before.status, before.body, after.status, after.body)
 				}
 			}
-			if a := send(tc.enough); a.status != tc.allowed {
+			enough := "caller-enough"
+			if tc.self != nil && tc.lacking == nil {
+				enough = "self" // a control acting on its own grant
+			}
+			if a := send(enough, tc.enough); a.status != tc.allowed {
 				t.Errorf("with %v: status %d, want %d; body %s", tc.enough, a.status, tc.allowed, a.body)
 			}
 		})
@@ -276,7 +288,8 @@ func TestCredentialWriteRacingAGrant(t *testing.T) {
 			h := newHarnessWith(t, func(s mint.Store) mint.Store { return &racingStore{Store: s} })
 			h.seedClient("victim", nil)
 			body := strings.ReplaceAll(tc.body, "{jwks}", publicJWKS(t))
-			a := h.do(call{method: tc.method, path: tc.path, token: h.token("clients:write"), contentType: "application/json", body: body})
+			h.seedClient("caller", []string{"clients:write"})
+			a := h.do(call{method: tc.method, path: tc.path, token: h.tokenFor("caller", "clients:write"), contentType: "application/json", body: body})
 			if a.status != 403 || bytes.Contains(a.body, []byte("client_secret")) {
 				t.Fatalf("status %d, body %s; want 403 and no secret", a.status, a.body)
 			}
