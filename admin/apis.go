@@ -55,8 +55,8 @@ func (req *createAPIRequest) Validate() error {
 	if err := validAudience(req.Audience); err != nil {
 		return err
 	}
-	if req.Audience == mint.AdminAudience {
-		return oauth.ErrConflict.Describe("audience %s belongs to the built-in admin API", mint.AdminAudience).
+	if isAdminAudience(req.Audience) {
+		return oauth.ErrConflict.Describe("audience %s (in any case) belongs to the built-in admin API", mint.AdminAudience).
 			WithField("audience")
 	}
 	if err := validScopes(req.Scopes); err != nil {
@@ -212,6 +212,9 @@ func (a *API) patchAPI(w http.ResponseWriter, r *http.Request, who *bearer.Claim
 	ctx, ch := a.audited(r, who, "admin.apis.update", r.PathValue("id"))
 	api, err := a.Store.UpdateAPI(ctx, r.PathValue("id"), func(api mint.API) (mint.API, error) {
 		ch.before = viewAPI(api)
+		if err := mayChangeAPI(who, api); err != nil {
+			return api, err
+		}
 		api, err := req.apply(api, now)
 		ch.after = viewAPI(api)
 		return api, err
@@ -230,6 +233,9 @@ func (a *API) deleteAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 	api, err := a.Store.GetAPI(r.Context(), id)
 	if err != nil {
 		return storeError(err, "API")
+	}
+	if err := mayChangeAPI(who, api); err != nil {
+		return err
 	}
 	if api.Audience == mint.AdminAudience {
 		return oauth.ErrConflict.Describe("the built-in admin API cannot be deleted")

@@ -225,11 +225,16 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 	if err := decode(w, r, &req, false); err != nil {
 		return err
 	}
+	id := r.PathValue("client_id")
+	if err := a.mayTakeOverClient(r.Context(), who, id); err != nil {
+		return err
+	}
 	now := a.now()
-	ctx, ch := a.audited(r, who, "admin.clients.update", r.PathValue("client_id"))
-	ch.clientID = r.PathValue("client_id")
-	c, err := a.Store.UpdateClient(ctx, r.PathValue("client_id"), func(c mint.Client) (mint.Client, error) {
-		ch.before = auditClient(c)
+	ctx, ch := a.audited(r, who, "admin.clients.update", id)
+	ch.clientID = id
+	var keysBefore []byte
+	c, err := a.Store.UpdateClient(ctx, id, func(c mint.Client) (mint.Client, error) {
+		ch.before, keysBefore = auditClient(c), c.JWKS
 		if req.Name != nil {
 			c.Name = *req.Name
 		}
@@ -252,6 +257,11 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 	if err != nil {
 		return storeError(err, "client")
 	}
+	if req.setJWKS && len(req.jwks) > 0 {
+		if err := a.recheckKeys(r, who, id, keysBefore, req.jwks); err != nil {
+			return err
+		}
+	}
 	a.changed(r, who, c.ID)
 	return a.writeClient(w, r, c)
 }
@@ -267,6 +277,9 @@ func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 	before, err := a.Store.GetClient(r.Context(), id)
 	if err != nil {
 		return storeError(err, "client")
+	}
+	if err := a.mayTakeOverClient(r.Context(), who, id); err != nil {
+		return err
 	}
 	ctx, ch := a.audited(r, who, "admin.clients.delete", id)
 	ch.clientID, ch.before = id, auditClient(before)
@@ -286,6 +299,9 @@ func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, who *bearer.C
 		return err
 	}
 	id := r.PathValue("client_id")
+	if err := a.mayTakeOverClient(r.Context(), who, id); err != nil {
+		return err
+	}
 	now := a.now()
 	plain, s := newSecret(id, now)
 	oldExpiresAt := now.Add(time.Duration(req.OldSecretTTL) * time.Second)
@@ -294,6 +310,9 @@ func (a *API) rotateSecret(w http.ResponseWriter, r *http.Request, who *bearer.C
 	ch.extra = map[string]any{"new_secret": secretAudit{ID: s.ID}, "old_secrets_expire_at": oldExpiresAt.UTC()}
 	if err := a.Store.RotateSecret(ctx, s, oldExpiresAt); err != nil {
 		return storeError(err, "client")
+	}
+	if err := a.recheckSecret(r, who, id, s.ID); err != nil {
+		return err
 	}
 	c, err := a.clientAfterRotation(r, who, id, req.RevokeTokens, now)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/mintauth/mint/oauth"
@@ -50,8 +51,12 @@ func isJSON(contentType string) bool {
 	return err == nil && mt == "application/json"
 }
 
-// unmarshal decodes exactly one JSON object, refusing unknown fields.
+// unmarshal decodes exactly one JSON object, refusing unknown fields,
+// names that are a field's only in another case and names given twice.
 func unmarshal(body []byte, req request) error {
+	if err := strictNames(body, fieldNames(req)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(req); err != nil {
@@ -125,4 +130,80 @@ func shorten(s string, n int) string {
 		n--
 	}
 	return s
+}
+
+// strictNames refuses what encoding/json lets through silently: a name
+// given twice in any object (it keeps the last, where another parser may
+// keep the first: RFC 8259 §4, RFC 7493 §2.3), and a top-level name that
+// is not exactly one of known (it matches "NAME" to the field "name").
+// Invalid JSON is left to the decoder, which says what is wrong with it.
+func strictNames(body []byte, known []string) error {
+	type object struct {
+		names     map[string]bool
+		expectKey bool
+	}
+	var stack []*object // nil entries are arrays
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1] != nil {
+			stack[n-1].expectKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the end, or invalid JSON: the decoder reports it
+		}
+		top := (*object)(nil)
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch {
+		case tok == json.Delim('}') || tok == json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		case top != nil && top.expectKey:
+			name, _ := tok.(string)
+			if err := checkName(name, top.names, len(stack) == 1, known); err != nil {
+				return err
+			}
+			top.names[name], top.expectKey = true, false
+		case tok == json.Delim('{'):
+			stack = append(stack, &object{names: map[string]bool{}, expectKey: true})
+		case tok == json.Delim('['):
+			stack = append(stack, nil)
+		default:
+			valueDone()
+		}
+	}
+}
+
+// checkName refuses a name already in seen, and at the top level one that
+// is not exactly a known field.
+func checkName(name string, seen map[string]bool, topLevel bool, known []string) error {
+	short := shorten(name, maxName)
+	if seen[name] {
+		return oauth.ErrInvalidRequest.Describe("the name %q is given twice", short).WithField(short)
+	}
+	if !topLevel || slices.Contains(known, name) {
+		return nil
+	}
+	if i := slices.IndexFunc(known, func(k string) bool { return strings.EqualFold(k, name) }); i >= 0 {
+		return oauth.ErrInvalidRequest.Describe("unknown field %q (names are case-sensitive: %q)", short, known[i]).WithField(short)
+	}
+	return oauth.ErrInvalidRequest.Describe("unknown field %q", short).WithField(short)
+}
+
+// fieldNames lists the JSON names of req's fields.
+func fieldNames(req request) []string {
+	t := reflect.TypeOf(req).Elem()
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && tag != "" && tag != "-" {
+			names = append(names, tag)
+		}
+	}
+	return names
 }

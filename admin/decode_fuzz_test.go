@@ -2,7 +2,9 @@ package admin
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/mintauth/mint/oauth"
@@ -20,6 +22,7 @@ var requestKinds = []struct {
 	{func() request { return new(rotateRequest) }, true},
 	{func() request { return new(createGrantRequest) }, false},
 	{func() request { return new(patchGrantRequest) }, false},
+	{func() request { return new(rotateKeyRequest) }, true},
 }
 
 // FuzzDecode: decoding and validating any body never panics, and every
@@ -32,6 +35,8 @@ func FuzzDecode(f *testing.F) {
 		`{"old_secret_ttl":60}`, `{"old_secret_ttl":-1}`, `{"token_lifetime":1e40}`,
 		`{"scopes":[1]}`, `{"scopes":null}`, `{"name":{}}`, `{"x":1}`, `[]`, `null`, `{} {}`, `{`, ``, "\xff",
 		`{"name":"a\u0000b"}`, `{"audience":"a b"}`, `{"scopes":["` + "\u00e9" + `"]}`,
+		`{"name":"first","name":"second"}`, `{"NAME":"x"}`, `{"Name":"x","audience":"a"}`, `{"n\u0061me":"x","name":"y"}`,
+		`{"jwks":{"keys":[{"kty":"OKP","kty":"RSA"}]}}`, `{"jwks":{"keys":[],"keys":[{}]}}`, `{"scopes":[{"a":1,"a":2}]}`,
 	}
 	for _, s := range seeds {
 		for kind := range requestKinds {
@@ -47,8 +52,12 @@ func FuzzDecode(f *testing.F) {
 		if contentType != "" {
 			r.Header.Set("Content-Type", contentType)
 		}
-		err := decode(httptest.NewRecorder(), r, k.new(), k.optional)
+		req := k.new()
+		err := decode(httptest.NewRecorder(), r, req, k.optional)
 		if err == nil {
+			if problem := looseNames(body, fieldNames(req)); problem != "" {
+				t.Fatalf("accepted %q: %s", body, problem)
+			}
 			return
 		}
 		e, ok := err.(*oauth.Error)
@@ -59,4 +68,62 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("status %d for %v", e.Status, e)
 		}
 	})
+}
+
+// looseNames is an independent check of what strictNames refuses: it
+// compares the names of each object as a token stream lists them with the
+// names of the same object decoded into a map, which keeps one of each.
+func looseNames(body []byte, known []string) string {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return ""
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "" // not an object: the decoder refused it or it is optional
+	}
+	for name := range top {
+		if !slices.Contains(known, name) {
+			return "unknown top-level name " + name
+		}
+	}
+	return duplicateIn(json.RawMessage(body))
+}
+
+func duplicateIn(raw json.RawMessage) string {
+	var obj map[string]json.RawMessage
+	var arr []json.RawMessage
+	switch {
+	case json.Unmarshal(raw, &obj) == nil:
+		if countNames(raw) != len(obj) {
+			return "a name twice in " + string(raw)
+		}
+		for _, v := range obj {
+			if p := duplicateIn(v); p != "" {
+				return p
+			}
+		}
+	case json.Unmarshal(raw, &arr) == nil:
+		for _, v := range arr {
+			if p := duplicateIn(v); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// countNames counts the names of the object raw directly holds.
+func countNames(raw json.RawMessage) int {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.Token() // {
+	n := 0
+	for dec.More() {
+		dec.Token() // name
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return -1
+		}
+		n++
+	}
+	return n
 }

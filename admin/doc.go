@@ -23,6 +23,14 @@
 //	PATCH  /admin/v1/grants/{id}                        grants:write
 //	DELETE /admin/v1/grants/{id}                        grants:write
 //
+// Beyond the route's scope, one rule (privilege.go) guards every write: a
+// caller never creates, widens or takes over a credential holding admin
+// scopes it lacks. A grant on urn:mint:admin needs every scope it has
+// before and after; a write to a client holding admin scopes (rotate,
+// keys, rename, delete…) needs all of them; changing the admin API needs
+// every admin scope. Refusals are 403 insufficient_scope. docs/admin.md
+// has the table.
+//
 // # Resources
 //
 //	API    {"id","name","audience","scopes","token_lifetime","created_at","updated_at"}
@@ -52,7 +60,9 @@
 //     field 400 naming the field, body over 1 MiB 413, POST or PATCH without
 //     "Content-Type: application/json" 415, wrong method 405 with Allow.
 //     Every error is an RFC 6749 §5.2-shaped JSON object (see package oauth).
-//   - Unknown JSON fields and wrong JSON types are 400 naming the field.
+//   - Strict JSON: unknown fields, names that match a field only in another
+//     case, a name given twice in any object, and wrong JSON types are 400
+//     naming the field.
 //   - PATCH merges: absent fields, and fields set to null, stay unchanged.
 //   - name: required on create, 1 to 200 characters, no control characters.
 //   - audience: required on create, 1 to 500 characters, no whitespace or

@@ -87,6 +87,9 @@ func (a *API) createGrant(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 	if err := allowedScopes(api, req.Scopes); err != nil {
 		return err
 	}
+	if err := mayGrant(who, req.Audience, nil, req.Scopes); err != nil {
+		return err
+	}
 	now := a.now()
 	g := mint.Grant{ID: mint.NewID("grant"), ClientID: req.ClientID, Audience: req.Audience,
 		Scopes: nonNil(req.Scopes), CreatedAt: now, UpdatedAt: now}
@@ -164,6 +167,11 @@ func (a *API) patchGrant(w http.ResponseWriter, r *http.Request, who *bearer.Cla
 	ch.clientID = g.ClientID
 	g, err = a.Store.UpdateGrant(actx, g.ID, func(g mint.Grant) (mint.Grant, error) {
 		ch.before = viewGrant(g)
+		// Checked on the grant as the transaction sees it, so that a
+		// concurrent change cannot slip between check and write.
+		if err := mayGrant(who, g.Audience, g.Scopes, req.Scopes); err != nil {
+			return g, err
+		}
 		g.Scopes, g.UpdatedAt = req.Scopes, now
 		ch.after = viewGrant(g)
 		return g, nil
@@ -181,6 +189,9 @@ func (a *API) deleteGrant(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 	before, err := a.Store.GetGrant(r.Context(), id)
 	if err != nil {
 		return storeError(err, "grant")
+	}
+	if err := mayGrant(who, before.Audience, before.Scopes, nil); err != nil {
+		return err
 	}
 	ctx, ch := a.audited(r, who, "admin.grants.delete", id)
 	ch.clientID, ch.before = before.ClientID, viewGrant(before)

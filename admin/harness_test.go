@@ -28,9 +28,6 @@ const (
 	testAdminClient = "admin-client-1"
 )
 
-// allScopes are the admin scopes the routes need.
-var allScopes = []string{"apis:read", "apis:write", "clients:read", "clients:write", "grants:read", "grants:write", "audit:read"}
-
 // harness is a real admin API on loopback HTTP over a real SQLite file,
 // verifying tokens signed by a real key ring.
 type harness struct {
@@ -41,10 +38,18 @@ type harness struct {
 	now    time.Time // the admin API's and key ring's clock
 	logs   *syncBuffer
 	admin  mint.API // the built-in admin API
-	bearer string   // a token with every admin scope
+	bearer string   // a token with every admin scope (mint.AdminScopes)
 }
 
 func newHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the admin API's store wrapped by wrap
+// (nil: unwrapped), for tests that make something happen in the middle of
+// a store call.
+func newHarnessWith(t *testing.T, wrap func(mint.Store) mint.Store) *harness {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mint.db"))
@@ -71,8 +76,12 @@ func newHarness(t *testing.T) *harness {
 	if err := store.CreateClient(ctx, adminClient, adminSecret); err != nil {
 		t.Fatal(err)
 	}
+	var apiStore mint.Store = store
+	if wrap != nil {
+		apiStore = wrap(store)
+	}
 	api := &API{
-		Store:    store,
+		Store:    apiStore,
 		Audit:    store,
 		Keys:     ring,
 		Verifier: &bearer.Verifier{Issuer: testIssuer, Audiences: []string{mint.AdminAudience}, Keys: ring},
@@ -83,17 +92,22 @@ func newHarness(t *testing.T) *harness {
 	mux.Handle("/admin/", api.Handler())
 	h.srv = httptest.NewServer(mux) // listens on 127.0.0.1
 	t.Cleanup(h.srv.Close)
-	h.bearer = h.token(allScopes...)
+	h.bearer = h.token(mint.AdminScopes...)
 	return h
 }
 
 // token signs an admin access token carrying scopes.
 func (h *harness) token(scopes ...string) string {
+	return h.tokenFor(testAdminClient, scopes...)
+}
+
+// tokenFor signs an admin access token of clientID carrying scopes.
+func (h *harness) tokenFor(clientID string, scopes ...string) string {
 	now := time.Now()
 	return h.sign(map[string]any{
-		"iss": testIssuer, "sub": testAdminClient, "aud": mint.AdminAudience,
+		"iss": testIssuer, "sub": clientID, "aud": mint.AdminAudience,
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": mint.NewID("jti"),
-		"client_id": testAdminClient, "scope": strings.Join(scopes, " "),
+		"client_id": clientID, "scope": strings.Join(scopes, " "),
 	})
 }
 

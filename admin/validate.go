@@ -111,10 +111,9 @@ func validJWKS(raw json.RawMessage) (stored []byte, set bool, err error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, false, nil
 	}
-	var empty struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if json.Unmarshal(raw, &empty) == nil && empty.Keys != nil && len(empty.Keys) == 0 {
+	// Exactly {"keys":[]}: encoding/json would also take {"KEYS":[]}.
+	var empty map[string][]json.RawMessage
+	if json.Unmarshal(raw, &empty) == nil && len(empty) == 1 && empty["keys"] != nil && len(empty["keys"]) == 0 {
 		return nil, true, nil
 	}
 	keys, err := clientauth.ParseJWKS(raw)
