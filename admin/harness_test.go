@@ -71,6 +71,12 @@ func newHarness(t *testing.T) *harness {
 	if err := store.CreateClient(ctx, adminClient, adminSecret); err != nil {
 		t.Fatal(err)
 	}
+	// Nor does a token hold a scope its client's grant no longer holds.
+	adminGrant := mint.Grant{ID: "grant_testadmin", ClientID: testAdminClient, Audience: mint.AdminAudience,
+		Scopes: mint.AdminScopes, CreatedAt: h.now, UpdatedAt: h.now}
+	if err := store.CreateGrant(ctx, adminGrant); err != nil {
+		t.Fatal(err)
+	}
 	api := &API{
 		Store:    store,
 		Audit:    store,
