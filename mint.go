@@ -83,7 +83,9 @@ type Client struct {
 	// other clients; every client may introspect and revoke its own.
 	IntrospectAll bool
 	// TokensRevokedBefore: tokens issued to the client before this time are
-	// revoked (introspection answers inactive). Zero: none.
+	// revoked (introspection and the admin API refuse them). Zero: none. A
+	// client created with the ID of a deleted one never has it before its
+	// CreatedAt (see Store.CreateClient).
 	TokensRevokedBefore time.Time
 	// TokensPerHour and TokensPerDay cap the tokens issued to the client in
 	// each clock hour and UTC day (docs/limits.md). nil: the server's
@@ -92,6 +94,16 @@ type Client struct {
 	TokensPerDay  *int64
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+// ReusingID returns c as it is stored when its ID belonged to a client
+// deleted before: every token issued under that ID before c was created
+// belongs to the deleted client and stays revoked for its whole life.
+func (c Client) ReusingID() Client {
+	if c.TokensRevokedBefore.Before(c.CreatedAt) {
+		c.TokensRevokedBefore = c.CreatedAt
+	}
+	return c
 }
 
 // Secret is one credential of a client. Only a digest of the secret is kept;

@@ -32,14 +32,18 @@ type Store interface {
 	DeleteAPI(ctx context.Context, id string) error
 
 	// CreateClient stores a new client with its first secret.
-	// ErrConflict: the client ID is taken.
+	// ErrConflict: the client ID is taken. An ID that a deleted client had
+	// may be used again, but the store remembers every deleted ID and
+	// stores such a client as Client.ReusingID returns it, so that the
+	// deleted client's tokens stay revoked.
 	CreateClient(ctx context.Context, client Client, secret Secret) error
 	// GetClient: ErrNotFound.
 	GetClient(ctx context.Context, id string) (Client, error)
 	ListClients(ctx context.Context) ([]Client, error)
 	// UpdateClient: ErrNotFound.
 	UpdateClient(ctx context.Context, id string, update func(Client) (Client, error)) (Client, error)
-	// DeleteClient deletes the client, its secrets and its grants. ErrNotFound.
+	// DeleteClient deletes the client, its secrets and its grants, and
+	// remembers its ID for good (see CreateClient). ErrNotFound.
 	DeleteClient(ctx context.Context, id string) error
 
 	// ListSecrets returns every secret of a client, expired ones included.

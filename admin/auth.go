@@ -3,8 +3,10 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/oauth"
 	"github.com/mintauth/mint/tokenstate"
@@ -41,16 +43,36 @@ func (a *API) authenticate(r *http.Request) (*bearer.Claims, error) {
 
 // checkLive refuses an admin token that was revoked, or whose client was
 // deleted or had its tokens revoked, though its signature still verifies.
+// A live token keeps only the scopes its client's grant on the admin API
+// holds now: a grant narrowed or removed since the token was issued takes
+// its power away at once, not when the token expires. The store is read
+// on every request (the admin API's store is not cached), so no change
+// committed before a request starts is missed.
 func (a *API) checkLive(r *http.Request, claims *bearer.Claims) error {
 	live, err := tokenstate.Live(r.Context(), a.Store, claims)
 	if err != nil {
 		return oauth.As(err)
 	}
-	if live {
-		return nil
+	if !live {
+		return refusedToken("the access token was revoked, or its client no longer exists")
 	}
-	const desc = "the access token was revoked, or its client no longer exists"
-	return oauth.ErrInvalidToken.Describe(desc).WithHeader("WWW-Authenticate", challenge(
+	grant, err := a.Store.FindGrant(r.Context(), claims.ClientID, mint.AdminAudience)
+	if errors.Is(err, mint.ErrNotFound) {
+		return refusedToken("the access token's client no longer holds a grant on the admin API")
+	}
+	if err != nil {
+		return oauth.As(err)
+	}
+	claims.Scopes = slices.DeleteFunc(slices.Clone(claims.Scopes), func(s string) bool {
+		return !slices.Contains(grant.Scopes, s)
+	})
+	return nil
+}
+
+// refusedToken is the 401 invalid_token of a token that verifies but may
+// no longer be used.
+func refusedToken(desc string) error {
+	return oauth.ErrInvalidToken.Describe("%s", desc).WithHeader("WWW-Authenticate", challenge(
 		"error", oauth.ErrInvalidToken.Code, "error_description", desc))
 }
 

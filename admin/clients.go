@@ -266,9 +266,11 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 	return a.writeClient(w, r, c)
 }
 
-// deleteClient deletes a client. ?revoke_tokens=true is accepted for
-// symmetry with rotate-secret: a deleted client's tokens are inactive at
-// introspection anyway, since their client no longer exists.
+// deleteClient deletes a client, which revokes its tokens whatever
+// ?revoke_tokens says (accepted for symmetry with rotate-secret): the store
+// remembers the ID, so a client re-created under it cannot revive them
+// (see mint.Store.CreateClient). Relying on "the client no longer exists"
+// alone made revoke_tokens a no-op that a re-created ID undid.
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, who *bearer.Claims) error {
 	if err := validRevokeTokensQuery(r); err != nil {
 		return err

@@ -102,9 +102,17 @@
 //     tokens (RFC 7662); every client may introspect and revoke its own.
 //     Default false.
 //   - Deleting an API deletes its grants; deleting a client deletes its
-//     secrets and grants. DELETE …/clients/{client_id}?revoke_tokens=true
-//     is accepted: a deleted client's tokens are inactive at introspection
-//     anyway, because their client no longer exists.
+//     secrets and grants and kills every token issued to it, for good:
+//     the store remembers the deleted ID, and a client created later under
+//     it (the bootstrap admin client after a restart) starts with
+//     tokens_revoked_before at its creation, so the old tokens never come
+//     back. DELETE …/clients/{client_id}?revoke_tokens=true is accepted and
+//     changes nothing: a delete always revokes.
+//   - An admin token is only as strong as its client's grant on the admin
+//     API is now: each request keeps the token's scopes that the grant
+//     still holds. A narrowed grant answers 403 insufficient_scope for
+//     the scopes it lost, a deleted grant 401 invalid_token, from the next
+//     request on, without waiting for the token to expire.
 //
 // Every change is logged at Info with the admin client's id, the route and
 // the resource id; never a secret.

@@ -76,6 +76,12 @@ func newHarnessWith(t *testing.T, wrap func(mint.Store) mint.Store) *harness {
 	if err := store.CreateClient(ctx, adminClient, adminSecret); err != nil {
 		t.Fatal(err)
 	}
+	// Nor does a token hold a scope its client's grant no longer holds.
+	adminGrant := mint.Grant{ID: "grant_testadmin", ClientID: testAdminClient, Audience: mint.AdminAudience,
+		Scopes: mint.AdminScopes, CreatedAt: h.now, UpdatedAt: h.now}
+	if err := store.CreateGrant(ctx, adminGrant); err != nil {
+		t.Fatal(err)
+	}
 	var apiStore mint.Store = store
 	if wrap != nil {
 		apiStore = wrap(store)

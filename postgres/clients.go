@@ -56,9 +56,28 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 		if err != nil {
 			return failed("postgres: create client %q: %w", client.ID, err)
 		}
+		if err := keepDeletedRevoked(ctx, tx, client); err != nil {
+			return failed("postgres: create client %q: %w", client.ID, err)
+		}
 		secret.ClientID = client.ID
 		return insertSecret(ctx, tx, secret)
 	})
+}
+
+// keepDeletedRevoked gives a client just inserted the floor of
+// Client.ReusingID when its ID belonged to a deleted client. It looks after
+// the insert, in a statement of its own: an insert that waited for a
+// concurrent delete of the same ID to commit then sees that delete's row in
+// deleted_client_ids, which a look before the insert would have missed.
+func keepDeletedRevoked(ctx context.Context, tx pgx.Tx, client mint.Client) error {
+	var reused bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deleted_client_ids WHERE id = $1)`, client.ID).Scan(&reused)
+	if err != nil || !reused {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE clients SET tokens_revoked_before = $2 WHERE id = $1`,
+		client.ID, nullMillis(client.ReusingID().TokensRevokedBefore))
+	return err
 }
 
 // GetClient returns the client with the given ID. ErrNotFound.
@@ -113,11 +132,18 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 	return out, nil
 }
 
-// DeleteClient deletes the client and, by cascade, its secrets and grants.
+// DeleteClient deletes the client and, by cascade, its secrets and grants,
+// and remembers its ID in deleted_client_ids, in one transaction.
 // ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
-	err := s.execOneInTx(ctx, notFound, `DELETE FROM clients WHERE id = $1`, id)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := execOne(ctx, tx, notFound, `DELETE FROM clients WHERE id = $1`, id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO deleted_client_ids (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, id)
+		return err
+	})
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return failed("postgres: delete client %q: %w", id, err)
 	}

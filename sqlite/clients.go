@@ -42,7 +42,16 @@ func nullBytes(b []byte) []byte {
 func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
 	defer s.changes.publish(tableClients)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
+		var reused bool
+		err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM deleted_client_ids WHERE id = ?)`, client.ID).Scan(&reused)
+		if err != nil {
+			return failed("sqlite: create client %q: %w", client.ID, err)
+		}
+		if reused {
+			client = client.ReusingID()
+		}
+		_, err = tx.ExecContext(ctx,
 			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
 			        created_at, updated_at)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -128,12 +137,19 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 	return out, nil
 }
 
-// DeleteClient deletes the client and, by cascade, its secrets and grants.
+// DeleteClient deletes the client and, by cascade, its secrets and grants,
+// and remembers its ID in deleted_client_ids, in one transaction.
 // ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	defer s.changes.publish(tableClients)
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
-	err := s.execOneInTx(ctx, notFound, `DELETE FROM clients WHERE id = ?`, id)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := execOne(ctx, tx, notFound, `DELETE FROM clients WHERE id = ?`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO deleted_client_ids (id) VALUES (?) ON CONFLICT (id) DO NOTHING`, id)
+		return err
+	})
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return failed("sqlite: delete client %q: %w", id, err)
 	}

@@ -248,4 +248,65 @@ var clientCases = []testCase{
 		_, err = s.FindGrant(ctx, again.ID, api.Audience)
 		wantErr(t, "FindGrant for the new client", err, mint.ErrNotFound)
 	}},
+	// The attack of issue 13: delete a client (its tokens die), create one
+	// with the same ID (the bootstrap admin client after a restart), and
+	// the old tokens must not come back. Every way back to the ID is tried:
+	// once, twice, with a floor of its own earlier or later than its
+	// creation.
+	{"RecreatedIDKeepsOldTokensRevoked", func(t *testing.T, ctx context.Context, s mint.Store) {
+		old := newClient(1)
+		old.TokensRevokedBefore = at(0) // an earlier revocation of its own
+		createClients(t, ctx, s, old)
+		must(t, "DeleteClient", s.DeleteClient(ctx, old.ID))
+
+		for i, floor := range []time.Time{{}, at(5), at(50)} {
+			again := newClient(10 + i)
+			again.ID = old.ID
+			again.TokensRevokedBefore = floor
+			fresh := newSecret(10+i, again.ID)
+			must(t, "CreateClient again", s.CreateClient(ctx, again, fresh))
+			want := again
+			if floor.Before(again.CreatedAt) {
+				want.TokensRevokedBefore = again.CreatedAt
+			}
+			checkStoredClient(t, ctx, s, want)
+			must(t, "DeleteClient again", s.DeleteClient(ctx, again.ID))
+		}
+	}},
+	{"NewIDHasNoFloor", func(t *testing.T, ctx context.Context, s mint.Store) {
+		// Only an ID used before gets a floor: a new client's first
+		// tokens, issued in the second it was created, must work.
+		gone, c := newClient(1), newClient(2)
+		createClients(t, ctx, s, gone)
+		must(t, "DeleteClient", s.DeleteClient(ctx, gone.ID))
+		createClients(t, ctx, s, c)
+		checkStoredClient(t, ctx, s, c)
+	}},
+	{"DeleteRacingRecreate", func(t *testing.T, ctx context.Context, s mint.Store) {
+		// A delete and a create of one ID at once: whichever order they
+		// commit in, a client left under the ID has the floor.
+		for round := range 8 {
+			c := newClient(100 + round)
+			createClients(t, ctx, s, c)
+			again := newClient(200 + round)
+			again.ID = c.ID
+			errs := concurrently(2, func(i int) error {
+				if i == 0 {
+					return s.DeleteClient(ctx, c.ID)
+				}
+				return s.CreateClient(ctx, again, newSecret(200+round, again.ID))
+			})
+			must(t, "DeleteClient", errs[0])
+			if errs[1] != nil {
+				wantErr(t, "CreateClient", errs[1], mint.ErrConflict)
+				continue
+			}
+			got, err := s.GetClient(ctx, c.ID)
+			must(t, "GetClient", err)
+			if got.TokensRevokedBefore.Before(got.CreatedAt) {
+				t.Errorf("round %d: client re-created during its delete has TokensRevokedBefore %v before CreatedAt %v",
+					round, got.TokensRevokedBefore, got.CreatedAt)
+			}
+		}
+	}},
 }

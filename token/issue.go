@@ -84,7 +84,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Respon
 			return nil, err
 		}
 	}
-	c := e.claims(req.ClientID, api, scope)
+	c := e.claims(client, api, scope)
 	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
 	start := time.Now()
 	signed, err := e.sign(ctx, o.Alg, c)
@@ -104,8 +104,9 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Respon
 		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope}, nil
 }
 
-func (e *Endpoint) claims(clientID string, api mint.API, scope string) claims {
-	now := e.now().Unix()
+func (e *Endpoint) claims(client mint.Client, api mint.API, scope string) claims {
+	clientID := client.ID
+	now := issuedAt(e.now(), client.TokensRevokedBefore)
 	return claims{
 		Issuer:    e.Issuer,
 		Subject:   clientID + "@clients",
@@ -118,6 +119,30 @@ func (e *Endpoint) claims(clientID string, api mint.API, scope string) claims {
 		GrantType: GrantTypeClaim,
 		Scope:     scope,
 	}
+}
+
+// issuedAt is the "iat" of a token issued at now, in whole seconds. A token
+// whose iat is before the client's TokensRevokedBefore is dead, and iat
+// drops the fraction of a second: a token issued in the second a client's
+// tokens were revoked (a re-created client ID, rotate-secret with
+// revoke_tokens) would be dead on arrival. Such a token gets the first
+// whole second after the revocation instead, less than a second ahead of
+// now, well inside any verifier's leeway. A revocation further ahead (a
+// replica whose clock runs fast) is not followed: the token is issued dead
+// then, rather than with a time far in the future.
+func issuedAt(now, revokedBefore time.Time) int64 {
+	iat := now.Unix()
+	if !time.Unix(iat, 0).Before(revokedBefore) {
+		return iat
+	}
+	next := revokedBefore.Truncate(time.Second)
+	if next.Before(revokedBefore) {
+		next = next.Add(time.Second)
+	}
+	if next.Sub(now) > time.Second {
+		return iat
+	}
+	return next.Unix()
 }
 
 // lifetimeSeconds is the API's token lifetime in whole seconds, or
