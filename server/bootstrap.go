@@ -77,7 +77,7 @@ func (s *Server) ensureAdminAPI(ctx context.Context) (fresh bool, err error) {
 
 // ensureAdminClient makes creds a working admin client: it exists, its only
 // live secret is creds' (a changed bootstrap secret replaces the old one at
-// once), and it holds every admin scope.
+// once and revokes the tokens issued before), and it holds every admin scope.
 func (s *Server) ensureAdminClient(ctx context.Context, creds Credentials) error {
 	now := s.now().UTC()
 	sec := mint.Secret{ID: mint.NewID("sec"), ClientID: creds.ClientID, Digest: secret.Digest(creds.ClientSecret), CreatedAt: now}
@@ -101,7 +101,23 @@ func (s *Server) ensureSecret(ctx context.Context, sec mint.Secret) error {
 			return nil
 		}
 	}
-	return s.store.RotateSecret(ctx, sec, sec.CreatedAt)
+	if err := s.store.RotateSecret(ctx, sec, sec.CreatedAt); err != nil {
+		return err
+	}
+	return s.revokeEarlierTokens(ctx, sec.ClientID, sec.CreatedAt)
+}
+
+// revokeEarlierTokens ends the tokens issued to the bootstrap client before
+// its secret was replaced: an operator changes that secret because the old
+// one leaked, and the admin tokens fetched with it must die with it.
+func (s *Server) revokeEarlierTokens(ctx context.Context, clientID string, now time.Time) error {
+	_, err := s.store.UpdateClient(ctx, clientID, func(c mint.Client) (mint.Client, error) {
+		if c.TokensRevokedBefore.Before(now) {
+			c.TokensRevokedBefore, c.UpdatedAt = now, now
+		}
+		return c, nil
+	})
+	return err
 }
 
 func (s *Server) ensureAdminGrant(ctx context.Context, clientID string) error {

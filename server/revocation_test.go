@@ -108,3 +108,41 @@ func introspect(t *testing.T, base, id, sec, token string) bool {
 	}
 	return out.Active
 }
+
+// TestBootstrapSecretChangeRevokesEarlierTokens: an operator replaces
+// MINT_BOOTSTRAP_CLIENT_SECRET because the old one leaked. The admin tokens
+// fetched with the old secret must die with it, at the admin API and at
+// introspection, while a restart that keeps the secret revokes nothing.
+func TestBootstrapSecretChangeRevokesEarlierTokens(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "mint.db")
+	const id = "ops-admin"
+	first := newServer(t, server.Config{DB: db, BootstrapClientID: id, BootstrapClientSecret: adminSecret})
+	ts := httptest.NewServer(first.Handler())
+	leaked := adminToken(t, ts.URL, id, adminSecret)
+	ts.Close()
+	first.Close()
+
+	const newSecret = adminSecret + "-after-the-leak"
+	var kept string
+	for restart := range 2 {
+		srv := newServer(t, server.Config{DB: db, BootstrapClientID: id, BootstrapClientSecret: newSecret})
+		ts := httptest.NewServer(srv.Handler())
+		if got := adminCall(t, ts.URL, "GET", "/admin/v1/clients", leaked); got != http.StatusUnauthorized {
+			t.Errorf("restart %d: token of the replaced secret: %d, want 401", restart, got)
+		}
+		if introspect(t, ts.URL, id, newSecret, leaked) {
+			t.Errorf("restart %d: introspection calls the replaced secret's token active", restart)
+		}
+		if kept != "" { // fetched before this restart, with the same secret
+			if got := adminCall(t, ts.URL, "GET", "/admin/v1/clients", kept); got != http.StatusOK {
+				t.Errorf("restart %d with an unchanged secret revoked a token: %d", restart, got)
+			}
+		}
+		kept = adminToken(t, ts.URL, id, newSecret)
+		if got := adminCall(t, ts.URL, "GET", "/admin/v1/clients", kept); got != http.StatusOK {
+			t.Errorf("restart %d: the new secret's first token: %d, want 200", restart, got)
+		}
+		ts.Close()
+		srv.Close()
+	}
+}
