@@ -62,6 +62,7 @@ func (a *API) routes() []route {
 		{"POST", "/admin/v1/keys/rotate", "keys:write", a.rotateKey},
 		{"GET", "/admin/v1/audit", "audit:read", a.listAudit},
 		{"GET", "/admin/v1/audit/verify", "audit:read", a.verifyAudit},
+		{"DELETE", "/admin/v1/token", "", a.revokeOwnToken},
 	}
 }
 

@@ -185,9 +185,14 @@ func signInError(err error) string {
 	return "This client may not use the admin API: " + e.Error()
 }
 
-// signOut ends the session: the cookie is cleared. The admin token in it
-// stays valid until it expires (at most an hour), held by no one.
+// signOut ends the session: the admin token in it is revoked, so a copy of
+// the cookie taken before is worthless, and the cookie is cleared. A token
+// the admin API already refuses needs no revoking.
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request, sess *session) error {
+	err := c.backend.call(r.Context(), r, http.MethodDelete, "/admin/v1/token", sess.Token, nil, nil)
+	if err != nil && !errors.Is(err, errSessionRefused) {
+		return err
+	}
 	c.clearCookie(w, r, sessionCookie)
 	c.clearCookie(w, r, flashCookie)
 	c.cfg.Log.InfoContext(r.Context(), "console: signed out", "admin_client", sess.ClientID)

@@ -396,6 +396,7 @@ func TestSignOut(t *testing.T) {
 	m := startMint(t)
 	u := newUser(t, m)
 	u.mustSignIn()
+	stolen := u.cookie("mint_console").Value // a copy taken before sign-out
 	p := u.post("/console/sign-out", url.Values{"csrf": {u.csrf}})
 	if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/console/sign-in?signed-out=1" {
 		t.Fatalf("sign out: %d → %q", p.StatusCode, p.Header.Get("Location"))
@@ -408,6 +409,15 @@ func TestSignOut(t *testing.T) {
 	}
 	if p := u.get("/console/sign-in?signed-out=1"); !strings.Contains(p.Body, "You are signed out.") {
 		t.Error("no signed-out notice")
+	}
+	// The session's admin token was revoked: the copied cookie opens
+	// nothing, though it is still sealed and unexpired.
+	thief := newUser(t, m)
+	thief.setCookie("mint_console", stolen)
+	if p := thief.get("/console/apis"); p.StatusCode != http.StatusSeeOther ||
+		!strings.HasPrefix(p.Header.Get("Location"), "/console/sign-in") {
+		t.Errorf("a session cookie copied before sign-out: %d → %q, want a redirect to sign in",
+			p.StatusCode, p.Header.Get("Location"))
 	}
 }
 
