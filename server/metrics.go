@@ -60,10 +60,10 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) error {
 
 // quietPath names the paths whose successful requests the access log
 // writes at Debug: the token endpoint, which logs each issuance itself,
-// and the probes.
+// and the probes (the metrics listener has no access log).
 func (s *Server) quietPath(path string) bool {
 	switch path {
-	case MetricsPath, ReadyPath, healthPath:
+	case ReadyPath, healthPath:
 		return true
 	}
 	return slices.Contains(s.cfg.TokenPaths, path)

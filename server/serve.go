@@ -129,7 +129,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 // on a quiet path is logged at Debug: the token endpoint already logs each
 // issuance at Info (client, audience, scopes, jti), so a second Info line
 // per token would only double the log volume and its write, and the
-// probes (/healthz, /readyz, /metrics) are polled every few seconds.
+// probes (/healthz, /readyz) are polled every few seconds.
 func accessLog(log *slog.Logger, quiet func(path string) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
