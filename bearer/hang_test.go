@@ -96,6 +96,16 @@ func verifyAll(t *testing.T, v *bearer.Verifier, raw string, n int) []error {
 	}
 }
 
+// statusThroughMiddleware is the status the middleware answers raw with.
+func statusThroughMiddleware(t *testing.T, v *bearer.Verifier, raw string) int {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, seedURL, nil)
+	r.Header.Set("Authorization", "Bearer "+raw)
+	w := httptest.NewRecorder()
+	protected(t, v).ServeHTTP(w, r)
+	return w.Code
+}
+
 // TestStaleKeysServeWhileIssuerHangs: once the cached set is stale and
 // the issuer's JWKS endpoint hangs, every request is answered with the
 // known keys, without waiting for the issuer, while exactly one fetch is
@@ -185,6 +195,9 @@ func TestUnknownKidWhileIssuerHangs(t *testing.T) {
 				t.Fatalf("known kid: %v", err)
 			}
 		}
+		if got := statusThroughMiddleware(t, v, stranger.sign(t, claims)); got != http.StatusUnauthorized {
+			t.Errorf("unknown kid through the middleware: %d, want 401", got)
+		}
 		if got, most := h.fetches.Load(), h.most(); got != 2 || most != 1 {
 			t.Errorf("%d fetches, at most %d at once; want 2 and 1", got, most)
 		}
@@ -206,6 +219,9 @@ func TestUnknownKidWhileIssuerHangs(t *testing.T) {
 			if !errors.Is(err, bearer.ErrKeysNotReady) {
 				t.Fatalf("no set fetched: %v, want ErrKeysNotReady", err)
 			}
+		}
+		if got := statusThroughMiddleware(t, v, known.sign(t, claims)); got != http.StatusServiceUnavailable {
+			t.Errorf("no set fetched, through the middleware: %d, want 503", got)
 		}
 		if got, most := h.fetches.Load(), h.most(); got != 1 || most != 1 {
 			t.Errorf("%d fetches, at most %d at once; want 1 and 1", got, most)
