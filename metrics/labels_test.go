@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,5 +99,36 @@ func TestTokensPerLifetimeExportsTheHighest(t *testing.T) {
 	want := map[string]float64{"c9": 10, "c8": 9, "c7": 8}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("exported %v, want %v", got, want)
+	}
+}
+
+// TestLabelBudgetConcurrent: callers racing on overlapping values never
+// admit more than the budget, and an admitted value stays admitted.
+func TestLabelBudgetConcurrent(t *testing.T) {
+	const budget = 100
+	m := metrics.New(metrics.Options{MaxClients: budget})
+	var mu sync.Mutex
+	admitted := map[string]bool{}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 2000 {
+				v := fmt.Sprintf("c%d", (i*7+g)%500)
+				if got := m.ClientLabel(v); got == v {
+					mu.Lock()
+					admitted[v] = true
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(admitted) != budget {
+		t.Errorf("%d values admitted, want %d", len(admitted), budget)
+	}
+	for v := range admitted {
+		if m.ClientLabel(v) != v {
+			t.Errorf("%s admitted, then not", v)
+		}
 	}
 }
