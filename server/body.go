@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// closeGrace is how long a connection whose body will not be read stays
+// open after its answer: net/http's own wait before such a close.
+const closeGrace = 500 * time.Millisecond
+
 // limitBodies is the outermost handler of every listener mint serve opens
 // (the main address and the metrics address). It does two things the
 // http.Server timeouts cannot:
@@ -31,12 +35,17 @@ func limitBodies(bodyTimeout time.Duration, next http.Handler) http.Handler {
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
 		body := &watchedBody{ReadCloser: r.Body, rc: rc, length: r.ContentLength}
-		r.Body = body
-		next.ServeHTTP(&earlyAnswer{ResponseWriter: w, body: body, http1: r.ProtoMajor == 1}, r)
+		// A copy: net/http keeps the original request and looks at the
+		// type of its Body to decide how to close the connection.
+		watched := r.WithContext(r.Context())
+		watched.Body = body
+		next.ServeHTTP(&earlyAnswer{ResponseWriter: w, body: body, http1: r.ProtoMajor == 1}, watched)
 		if !body.done() {
-			// Nobody will read the rest: fail the read net/http would
-			// make to drain it, which closes the connection now.
-			_ = rc.SetReadDeadline(time.Now())
+			// Nobody will read the rest. The answer is sent; net/http
+			// drains what comes within closeGrace (so that closing does
+			// not reset the connection under an answer the client has
+			// not read yet, as its own closes wait 500 ms), then closes.
+			_ = rc.SetReadDeadline(time.Now().Add(closeGrace))
 		}
 	})
 }
