@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mintauth/mint/internal/redirect"
@@ -46,5 +47,31 @@ func TestDiscoveryRedirectCap(t *testing.T) {
 		if err != nil && !errors.Is(err, redirect.ErrRefused) {
 			t.Errorf("%d redirects: err %v is not a refused redirect", hops, err)
 		}
+	}
+}
+
+// TestKeySetRedirectCap: the key set is fetched under the same redirect
+// rule as the metadata, so an https JWKS URL that redirects to http (where
+// anyone on the path could answer with keys of their own) yields no keys.
+func TestKeySetRedirectCap(t *testing.T) {
+	var plainHits atomic.Int32
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plainHits.Add(1)
+		oauth.WriteJSON(w, 200, map[string]any{"keys": []any{}})
+	}))
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/keys", http.StatusTemporaryRedirect)
+	}))
+	defer tlsSrv.Close()
+	j, err := NewJWKS(t.Context(), JWKSConfig{URL: tlsSrv.URL + "/keys", HTTPClient: tlsSrv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Refresh(t.Context()); err == nil || !errors.Is(err, redirect.ErrRefused) {
+		t.Errorf("key set through an https to http redirect: err %v, want a refused redirect", err)
+	}
+	if n := plainHits.Load(); n != 0 {
+		t.Errorf("the plain-http key server was asked %d times", n)
 	}
 }

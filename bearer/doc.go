@@ -6,7 +6,8 @@
 // Keys come from a KeySource: the issuer's JWKS over HTTP for an API (JWKS,
 // found through RFC 8414 metadata or OpenID Connect discovery, cached per
 // Cache-Control and refetched, rate-limited, when a token names an unknown
-// key), or mint's own key ring for its admin API. Only asymmetric
+// key; a stale set keeps serving its keys while one fetch runs in the
+// background, so a hung issuer never holds a request for long), or mint's own key ring for its admin API. Only asymmetric
 // algorithms are accepted, from an explicit allow-list; the JWK's own "alg"
 // must match the token's.
 //

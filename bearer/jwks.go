@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/mintauth/mint/internal/keycheck"
 )
@@ -26,6 +25,11 @@ const (
 	MaxCacheAge               = 24 * time.Hour
 	DefaultCacheAge           = 5 * time.Minute
 	DefaultMinRefreshInterval = 10 * time.Second
+	// DefaultFetchTimeout bounds one fetch of the key set (with discovery).
+	DefaultFetchTimeout = 5 * time.Second
+	// DefaultLookupWait bounds how long a lookup the cache cannot answer
+	// waits for the fetch in flight.
+	DefaultLookupWait = time.Second
 )
 
 // maxDocumentSize bounds the JWKS and metadata documents read.
@@ -44,6 +48,15 @@ type JWKSConfig struct {
 	// tokens naming unknown keys cannot make us hammer the issuer. Default
 	// DefaultMinRefreshInterval.
 	MinRefreshInterval time.Duration
+	// FetchTimeout bounds one fetch, whatever HTTPClient's own timeout, so
+	// that a hung issuer cannot hold the one fetch in flight for ever.
+	// Default DefaultFetchTimeout.
+	FetchTimeout time.Duration
+	// LookupWait bounds how long a lookup waits for a fetch when the cache
+	// cannot answer it: a kid the cache lacks, or no set fetched yet. A
+	// known key is never waited for, even when the set is stale. Default
+	// DefaultLookupWait.
+	LookupWait time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Log gets failed fetches at warn level; default nothing is logged.
@@ -51,16 +64,22 @@ type JWKSConfig struct {
 }
 
 // JWKS is a KeySource that fetches the issuer's JWK Set (RFC 7517 §5) and
-// caches it as long as the issuer's Cache-Control allows. A token naming a
-// key the cache lacks makes it fetch the set again, at most once per
-// MinRefreshInterval, so that a new signing key is used without a restart.
-// When a fetch fails, the last set fetched keeps serving.
+// caches it as long as the issuer's Cache-Control allows.
 //
-// A JWKS is safe for concurrent use; concurrent lookups share one fetch.
+// A lookup never waits for the issuer when the cache holds the key: once
+// the set is stale the known keys keep serving while one fetch runs in
+// the background. A token naming a key the cache lacks starts a fetch, at
+// most once per MinRefreshInterval, so that a new signing key is used
+// without a restart, and waits for it at most LookupWait: a hung issuer
+// makes such a token unknown (401), not slow. Without any set fetched yet
+// lookups fail (503) after the same wait. When a fetch fails, the last set
+// fetched keeps serving.
+//
+// A JWKS is safe for concurrent use; at most one fetch is in flight at a
+// time, shared by every lookup that waits for it.
 type JWKS struct {
 	cfg    JWKSConfig
 	client *http.Client
-	flight singleflight.Group
 
 	mu          sync.RWMutex
 	url         string // the JWK Set URL, once known
@@ -68,6 +87,13 @@ type JWKS struct {
 	expires     time.Time // when the cached set goes stale
 	lastAttempt time.Time
 	lastErr     error
+	inflight    *fetchCall // the fetch running, nil when none
+}
+
+// fetchCall is one fetch of the set; done is closed when it ends.
+type fetchCall struct {
+	done chan struct{}
+	err  error
 }
 
 var _ KeySource = (*JWKS)(nil)
@@ -79,9 +105,14 @@ func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
 	if cfg.URL == "" && cfg.Issuer == "" {
 		return nil, errors.New("bearer: JWKSConfig needs URL or Issuer")
 	}
-	if cfg.MinRefreshInterval <= 0 {
-		cfg.MinRefreshInterval = DefaultMinRefreshInterval
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
 	}
+	def(&cfg.MinRefreshInterval, DefaultMinRefreshInterval)
+	def(&cfg.FetchTimeout, DefaultFetchTimeout)
+	def(&cfg.LookupWait, DefaultLookupWait)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -92,38 +123,43 @@ func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
 	if j.client == nil {
 		j.client = &http.Client{Timeout: 10 * time.Second}
 	}
+	j.client = documentClient(j.client) // a key set fetched over http is anyone's
 	_ = j.Refresh(ctx) // logged; lookups retry
 	return j, nil
 }
 
-// LookupKey returns the key with this kid, fetching the set when the cache
-// is stale or lacks the key and the last fetch is MinRefreshInterval old.
-// err is set only when no set has ever been fetched.
+// LookupKey returns the key with this kid. A cached key is returned at
+// once, stale or not (a stale set starts a background fetch); a kid the
+// cache lacks waits at most LookupWait for a fetch (rate-limited). err is
+// set only when no set has ever been fetched.
 func (j *JWKS) LookupKey(ctx context.Context, kid string) (jose.JSONWebKey, bool, error) {
 	key, found, fresh := j.cached(kid)
-	if found && fresh {
+	if found {
+		if !fresh {
+			j.startFetch(false) // the known keys serve meanwhile
+		}
 		return key, true, nil
 	}
-	refreshErr := j.refresh(ctx, false) // on failure, the cached set serves
+	var waitErr error
+	if call := j.startFetch(false); call != nil {
+		waitErr = j.wait(ctx, call, j.cfg.LookupWait)
+	}
 	j.mu.RLock()
 	defer j.mu.RUnlock()
 	if j.keys == nil {
-		if j.lastErr != nil {
-			refreshErr = j.lastErr
+		if waitErr == nil {
+			waitErr = j.lastErr
 		}
-		return jose.JSONWebKey{}, false, fmt.Errorf("no key set fetched yet: %w", refreshErr)
+		return jose.JSONWebKey{}, false, fmt.Errorf("no key set fetched yet: %w", waitErr)
 	}
 	key, found = j.keys[kid]
 	return key, found, nil
 }
 
-// Refresh fetches the key set now, whatever the rate limit.
+// Refresh fetches the key set now, whatever the rate limit, or joins the
+// fetch in flight, and waits for it as long as ctx allows.
 func (j *JWKS) Refresh(ctx context.Context) error {
-	err := j.refresh(ctx, true)
-	if err != nil {
-		j.cfg.Log.Warn("fetch issuer keys", "error", err)
-	}
-	return err
+	return j.wait(ctx, j.startFetch(true), j.cfg.FetchTimeout)
 }
 
 func (j *JWKS) cached(kid string) (key jose.JSONWebKey, found, fresh bool) {
@@ -133,46 +169,57 @@ func (j *JWKS) cached(kid string) (key jose.JSONWebKey, found, fresh bool) {
 	return key, found, j.cfg.Now().Before(j.expires)
 }
 
-// errTooSoon is a refresh skipped by the rate limit.
-var errTooSoon = errors.New("key set fetched too recently")
+// errWaited is a lookup that stopped waiting for a fetch still running.
+var errWaited = errors.New("the issuer's key set did not arrive in time")
 
-// refresh fetches the set once for all callers at the same time. The fetch
-// outlives a caller that gives up, so the others still get its result.
-func (j *JWKS) refresh(ctx context.Context, force bool) error {
-	ch := j.flight.DoChan("jwks", func() (any, error) {
-		if !j.startAttempt(force) {
-			return nil, errTooSoon
-		}
-		return nil, j.fetch(context.WithoutCancel(ctx))
-	})
+// wait waits for call at most d and as long as ctx lets it. The fetch
+// goes on when the waiter gives up, so later lookups get its result.
+func (j *JWKS) wait(ctx context.Context, call *fetchCall, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
 	select {
-	case res := <-ch:
-		return res.Err
+	case <-call.done:
+		return call.err
+	case <-timer.C:
+		return errWaited
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-func (j *JWKS) startAttempt(force bool) bool {
+// startFetch returns the fetch in flight, or starts one unless the last
+// one started less than MinRefreshInterval ago (then nil; force ignores the
+// interval). The attempt is stamped before the fetch starts, so lookups
+// racing it see the rate limit at once.
+func (j *JWKS) startFetch(force bool) *fetchCall {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.inflight != nil {
+		return j.inflight
+	}
 	now := j.cfg.Now()
 	if !force && !j.lastAttempt.IsZero() && now.Sub(j.lastAttempt) < j.cfg.MinRefreshInterval {
-		return false
+		return nil
 	}
 	j.lastAttempt = now
-	return true
+	call := &fetchCall{done: make(chan struct{})}
+	j.inflight = call
+	go j.fetch(call)
+	return call
 }
 
-func (j *JWKS) fetch(ctx context.Context) error {
+// fetch runs call, bounded by FetchTimeout and detached from any request.
+func (j *JWKS) fetch(call *fetchCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.FetchTimeout)
+	defer cancel()
 	err := j.fetchSet(ctx)
 	if err != nil {
 		j.cfg.Log.Warn("fetch issuer keys", "error", err)
 	}
 	j.mu.Lock()
-	j.lastErr = err
+	j.lastErr, call.err, j.inflight = err, err, nil
 	j.mu.Unlock()
-	return err
+	close(call.done)
 }
 
 func (j *JWKS) fetchSet(ctx context.Context) error {

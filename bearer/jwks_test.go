@@ -39,6 +39,17 @@ func wantFetches(t *testing.T, iss *issuer, want int32) {
 	}
 }
 
+// waitFetches waits (bounded) for the issuer to have served want fetches:
+// a stale set is fetched again in the background.
+func waitFetches(t *testing.T, iss *issuer, want int32) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for iss.fetches.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	wantFetches(t, iss, want)
+}
+
 // TestKeyRotationWithoutRestart: a key the issuer adds is used as soon as a
 // token names it, and tokens naming unknown keys refetch at most once per
 // MinRefreshInterval, however many there are at once.
@@ -114,7 +125,7 @@ func TestCacheControl(t *testing.T) {
 			if !lookup(t, j, key.kid) {
 				t.Fatal("key not found")
 			}
-			wantFetches(t, iss, 2)
+			waitFetches(t, iss, 2)
 		})
 	}
 }
@@ -130,7 +141,7 @@ func TestStaleSetServesWhileIssuerDown(t *testing.T) {
 	if !lookup(t, j, key.kid) {
 		t.Fatal("cached key lost while the issuer is down")
 	}
-	wantFetches(t, iss, 2)
+	waitFetches(t, iss, 2)
 	if lookup(t, j, "other") {
 		t.Fatal("unknown kid found")
 	}
@@ -140,7 +151,7 @@ func TestStaleSetServesWhileIssuerDown(t *testing.T) {
 	if !lookup(t, j, key.kid) {
 		t.Fatal("key not found")
 	}
-	wantFetches(t, iss, 3)
+	waitFetches(t, iss, 3)
 }
 
 func TestUnreachableWithoutCache(t *testing.T) {

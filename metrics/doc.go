@@ -31,6 +31,12 @@
 //     one far above 1 takes a new token for every call (see Lifetimes for
 //     how the window is kept and bounded).
 //
+// The client_id and audience labels are bounded (Options.MaxClients,
+// default 1000 each): values past the budget are counted as "other", and
+// mint_tokens_per_lifetime exports only the pairs with the highest values,
+// so 100k clients cannot make 100k series. mint serve publishes Handler
+// on a loopback listener of its own, never on the token address.
+//
 // Observing a request costs two label lookups, two histogram observations
 // and one lock of the client's lifetime window: no allocation once the
 // series exist.

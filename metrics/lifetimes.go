@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,6 +37,8 @@ var tokensPerLifetimeDesc = prometheus.NewDesc("mint_tokens_per_lifetime",
 type Lifetimes struct {
 	max time.Duration
 	now func() time.Time
+	// maxSeries bounds the series Collect exports; 0 exports all.
+	maxSeries int
 
 	mu    sync.RWMutex
 	pairs map[pair]*window
@@ -140,12 +144,19 @@ func (w *window) value(now time.Time) float64 {
 // Describe implements prometheus.Collector.
 func (l *Lifetimes) Describe(ch chan<- *prometheus.Desc) { ch <- tokensPerLifetimeDesc }
 
-// Collect implements prometheus.Collector: one gauge per pair with a token
-// in its window; the others are forgotten.
-func (l *Lifetimes) Collect(ch chan<- prometheus.Metric) {
+// PairRate is one pair's mint_tokens_per_lifetime.
+type PairRate struct {
+	ClientID, Audience string
+	PerLifetime        float64
+}
+
+// All returns the value of every pair with a token in its window, and
+// forgets the others.
+func (l *Lifetimes) All() []PairRate {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	out := make([]PairRate, 0, len(l.pairs))
 	for k, w := range l.pairs {
 		w.mu.Lock()
 		v := w.value(now)
@@ -154,6 +165,29 @@ func (l *Lifetimes) Collect(ch chan<- prometheus.Metric) {
 			delete(l.pairs, k)
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(tokensPerLifetimeDesc, prometheus.GaugeValue, v, k.client, k.audience)
+		out = append(out, PairRate{ClientID: k.client, Audience: k.audience, PerLifetime: v})
+	}
+	return out
+}
+
+// Collect implements prometheus.Collector: one gauge per pair with a token
+// in its window, the others forgotten. With maxSeries set, only the
+// maxSeries pairs with the highest values are exported (ties broken by
+// client and audience, so that scrapes agree): those are the clients an
+// alert on this gauge looks for, and 100k active clients must not make
+// 100k series.
+func (l *Lifetimes) Collect(ch chan<- prometheus.Metric) {
+	pairs := l.All()
+	if l.maxSeries > 0 && len(pairs) > l.maxSeries {
+		slices.SortFunc(pairs, func(a, b PairRate) int {
+			if c := cmp.Compare(b.PerLifetime, a.PerLifetime); c != 0 {
+				return c
+			}
+			return cmp.Or(cmp.Compare(a.ClientID, b.ClientID), cmp.Compare(a.Audience, b.Audience))
+		})
+		pairs = pairs[:l.maxSeries]
+	}
+	for _, p := range pairs {
+		ch <- prometheus.MustNewConstMetric(tokensPerLifetimeDesc, prometheus.GaugeValue, p.PerLifetime, p.ClientID, p.Audience)
 	}
 }

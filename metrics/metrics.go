@@ -36,6 +36,11 @@ type Options struct {
 	// MaxWindow bounds the window of mint_tokens_per_lifetime; zero means
 	// DefaultMaxWindow.
 	MaxWindow time.Duration
+	// MaxClients bounds the client_id and audience labels: the first
+	// MaxClients distinct values seen get series of their own, the rest
+	// are counted under "other"; mint_tokens_per_lifetime exports the
+	// MaxClients pairs with the most tokens. Zero means DefaultMaxClients.
+	MaxClients int
 }
 
 // Metrics holds mint's collectors on a registry of their own. It is safe
@@ -49,13 +54,20 @@ type Metrics struct {
 	algs      map[string]prometheus.Observer
 	store     *prometheus.HistogramVec
 	lifetimes *Lifetimes
+	clients   *labelBudget
+	audiences *labelBudget
 }
 
 // New registers mint's collectors, with the Go runtime and process ones,
 // on a new registry.
 func New(opts Options) *Metrics {
+	if opts.MaxClients <= 0 {
+		opts.MaxClients = DefaultMaxClients
+	}
 	m := &Metrics{
-		registry: prometheus.NewRegistry(),
+		registry:  prometheus.NewRegistry(),
+		clients:   newLabelBudget(opts.MaxClients),
+		audiences: newLabelBudget(opts.MaxClients),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mint_token_requests_total",
 			Help: `Token requests by authenticated client ("unknown" if none), audience and outcome ("issued" or the OAuth error code).`,
@@ -77,6 +89,7 @@ func New(opts Options) *Metrics {
 		}, []string{"op"}),
 		lifetimes: NewLifetimes(opts.MaxWindow, opts.Now),
 	}
+	m.lifetimes.maxSeries = opts.MaxClients
 	m.issuedDur = m.duration.WithLabelValues(OutcomeIssued)
 	m.algs = make(map[string]prometheus.Observer, len(mint.SigningAlgorithms))
 	for _, alg := range mint.SigningAlgorithms {
@@ -98,10 +111,25 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
+// ClientLabel is the client_id label value of id: id itself within the
+// label budget, else Other. Every series labelled by client goes through
+// it.
+func (m *Metrics) ClientLabel(id string) string { return m.clients.value(id) }
+
+// TokensPerLifetime returns every pair's mint_tokens_per_lifetime, not
+// only those exported, for the console.
+func (m *Metrics) TokensPerLifetime() []PairRate { return m.lifetimes.All() }
+
 // ObserveToken records one token request; it is a token.Endpoint's
 // Observe.
 func (m *Metrics) ObserveToken(_ context.Context, o token.Outcome) {
 	client, audience := orUnknown(o.ClientID), orUnknown(o.Audience)
+	if client != Unknown {
+		client = m.clients.value(client)
+	}
+	if audience != Unknown {
+		audience = m.audiences.value(audience)
+	}
 	if o.Err != nil {
 		m.requests.WithLabelValues(client, audience, o.Err.Code).Inc()
 		m.duration.WithLabelValues(o.Err.Code).Observe(o.Duration.Seconds())

@@ -31,33 +31,16 @@ func (s *Server) console(backend http.Handler) http.Handler {
 	return c.Handler()
 }
 
-// tokenRates reads the gauge mint_tokens_per_lifetime from this process's
-// metrics registry, for the console's clients page.
+// tokenRates reads mint_tokens_per_lifetime for the console's clients
+// page: every pair, not only the ones the metrics export.
 func (s *Server) tokenRates() []console.TokenRate {
 	if s.metrics == nil {
 		return nil
 	}
-	families, err := s.metrics.Registry().Gather()
-	if err != nil {
-		s.cfg.Log.Warn("console: read the metrics", "err", err)
-	}
-	var out []console.TokenRate
-	for _, f := range families {
-		if f.GetName() != "mint_tokens_per_lifetime" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			r := console.TokenRate{PerLifetime: m.GetGauge().GetValue()}
-			for _, l := range m.GetLabel() {
-				switch l.GetName() {
-				case "client_id":
-					r.ClientID = l.GetValue()
-				case "audience":
-					r.Audience = l.GetValue()
-				}
-			}
-			out = append(out, r)
-		}
+	rates := s.metrics.TokensPerLifetime()
+	out := make([]console.TokenRate, len(rates))
+	for i, r := range rates {
+		out[i] = console.TokenRate{ClientID: r.ClientID, Audience: r.Audience, PerLifetime: r.PerLifetime}
 	}
 	return out
 }

@@ -65,13 +65,13 @@ func (s *Server) startLimits(counter mint.TokenCounter) {
 	cfg := s.cfg.Limits
 	exceeded := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mint_limit_exceeded_total",
-		Help: "Authenticated token requests over a per-client limit (rate, tokens_per_hour, tokens_per_day), refused or, in observe mode, only counted.",
+		Help: `Authenticated token requests over a per-client limit (rate, tokens_per_hour, tokens_per_day), refused or, in observe mode, only counted; clients past the label budget are "other".`,
 	}, []string{"client_id", "limit"})
 	s.metrics.Registry().MustRegister(exceeded)
 	s.limits.limiter = ratelimit.New(ratelimit.Config{
 		Rate: cfg.Rate, Burst: cfg.Burst, TokensPerHour: cfg.TokensPerHour, TokensPerDay: cfg.TokensPerDay,
 		Observe: cfg.Observe, Counter: counter, FlushInterval: cfg.FlushInterval, Now: s.now, Log: s.cfg.Log,
-		Exceeded: func(clientID, limit string) { exceeded.WithLabelValues(clientID, limit).Inc() },
+		Exceeded: func(clientID, limit string) { exceeded.WithLabelValues(s.metrics.ClientLabel(clientID), limit).Inc() },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.limits.stop, s.limits.done = cancel, make(chan struct{})

@@ -189,7 +189,9 @@ func TestLimitObserve(t *testing.T) {
 	if n := strings.Count(logs.String(), "limit exceeded (observe mode: not refused)"); n != 1 {
 		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
 	}
-	resp, err := http.Get(r.url + "/metrics")
+	mts := httptest.NewServer(r.srv.MetricsHandler())
+	defer mts.Close()
+	resp, err := http.Get(mts.URL + "/metrics")
 	mustDo(t, err)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)

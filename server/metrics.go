@@ -26,7 +26,7 @@ const readyTimeout = time.Second
 // newMetrics makes the server's Prometheus metrics; the cache series read
 // the store cache's counters at scrape time.
 func (s *Server) newMetrics() *metrics.Metrics {
-	return metrics.New(metrics.Options{Now: s.now, Cache: func() ([]storecache.KindStats, storecache.Stats) {
+	return metrics.New(metrics.Options{Now: s.now, MaxClients: s.cfg.MetricsMaxClients, Cache: func() ([]storecache.KindStats, storecache.Stats) {
 		if c, ok := s.store.(*storecache.Store); ok {
 			return c.KindStats(), c.Stats()
 		}
@@ -34,16 +34,15 @@ func (s *Server) newMetrics() *metrics.Metrics {
 	}})
 }
 
-// MetricsHandler serves the Prometheus metrics: at /metrics on the main
-// handler, unless Config.SeparateMetrics, and through ServeMetrics.
+// MetricsHandler serves the Prometheus metrics, as ServeMetrics does.
 func (s *Server) MetricsHandler() http.Handler { return s.metrics.Handler() }
 
-// mountProbes adds /readyz and, unless it is served apart, /metrics.
+// mountProbes adds /readyz. /metrics is not on the main handler: it names
+// clients and audiences, which the token endpoint takes care never to
+// confirm to a stranger, so ServeMetrics serves it on an address of its
+// own (loopback by default, see mint serve --metrics-addr).
 func (s *Server) mountProbes(mux *http.ServeMux) {
 	mux.Handle("GET "+ReadyPath, oauth.Handle(s.cfg.Log, s.serveReady))
-	if !s.cfg.SeparateMetrics {
-		mux.Handle("GET "+MetricsPath, s.metrics.Handler())
-	}
 }
 
 // serveReady answers /readyz: 200 {"status":"ready"} when the store
@@ -61,21 +60,25 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) error {
 
 // quietPath names the paths whose successful requests the access log
 // writes at Debug: the token endpoint, which logs each issuance itself,
-// and the probes.
+// and the probes (the metrics listener has no access log).
 func (s *Server) quietPath(path string) bool {
 	switch path {
-	case MetricsPath, ReadyPath, healthPath:
+	case ReadyPath, healthPath:
 		return true
 	}
 	return slices.Contains(s.cfg.TokenPaths, path)
 }
 
 // ServeMetrics serves /metrics alone on ln until ctx ends: the
-// --metrics-addr listener, which keeps metrics off the public address.
+// --metrics-addr listener, which keeps metrics off the public address. It
+// has the main listener's header, body and idle limits (httpServer).
 func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+MetricsPath, s.metrics.Handler())
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	mux.Handle("/", oauth.Handle(s.cfg.Log, func(http.ResponseWriter, *http.Request) error {
+		return oauth.ErrNotFound.Describe("no such endpoint")
+	}))
+	hs := httpServer(s.cfg.HTTP, mux, s.cfg.Log)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -68,7 +68,9 @@ func TestMetricsAfterTokenRequests(t *testing.T) {
 			t.Fatalf("wrong secret: status %d", got)
 		}
 	}
-	m := scrape(t, ts.URL+server.MetricsPath)
+	mts := httptest.NewServer(srv.MetricsHandler())
+	defer mts.Close()
+	m := scrape(t, mts.URL+server.MetricsPath)
 	admin := `audience="` + mint.AdminAudience + `",client_id="ops-admin"`
 	want := map[string]float64{
 		`mint_token_requests_total{` + admin + `,outcome="issued"}`:                                  3,
@@ -104,10 +106,11 @@ func TestMetricsAfterTokenRequests(t *testing.T) {
 	}
 }
 
-// TestMetricsSeparate: with SeparateMetrics the main handler has no
-// /metrics; ServeMetrics serves it on its own listener until ctx ends.
-func TestMetricsSeparate(t *testing.T) {
-	srv := newServer(t, server.Config{SeparateMetrics: true})
+// TestMetricsNeverOnMainHandler: the main handler has no /metrics (it
+// names clients and audiences); ServeMetrics serves it on its own
+// listener, and nothing else there, until ctx ends.
+func TestMetricsNeverOnMainHandler(t *testing.T) {
+	srv := newServer(t, server.Config{})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	resp, err := http.Get(ts.URL + server.MetricsPath)
@@ -125,8 +128,19 @@ func TestMetricsSeparate(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeMetrics(ctx, ln) }()
-	if m := scrape(t, "http://"+ln.Addr().String()+server.MetricsPath); m["go_goroutines"] <= 0 {
+	base := "http://" + ln.Addr().String()
+	if m := scrape(t, base+server.MetricsPath); m["go_goroutines"] <= 0 {
 		t.Error("no go_goroutines on the metrics listener")
+	}
+	for _, path := range []string{"/oauth/token", "/admin/v1/clients", "/readyz"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("metrics listener %s: %d, want 404", path, resp.StatusCode)
+		}
 	}
 	cancel()
 	if err := <-done; err != nil {

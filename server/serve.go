@@ -20,11 +20,12 @@ const shutdownGrace = 20 * time.Second
 // (server/proxy.go).
 type HTTPConfig struct {
 	// ReadHeaderTimeout bounds reading a request's headers (default 5s);
-	// ReadTimeout, the whole request with its body (15s); WriteTimeout,
-	// from the end of the headers to the end of the response (30s);
-	// IdleTimeout, a keep-alive connection waiting for its next request
-	// (2m).
-	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// BodyTimeout, reading its body from the end of the headers (5s, at
+	// most ReadTimeout; see limitBodies); ReadTimeout, the whole request
+	// with its body (15s); WriteTimeout, from the end of the headers to
+	// the end of the response (30s); IdleTimeout, a keep-alive connection
+	// waiting for its next request (2m).
+	ReadHeaderTimeout, BodyTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxHeaderBytes bounds a request's headers (default 32 KiB); more is
 	// 431. Bodies are bounded by each endpoint (413).
 	MaxHeaderBytes int
@@ -44,6 +45,8 @@ func (c HTTPConfig) withDefaults() HTTPConfig {
 	}
 	def(&c.ReadHeaderTimeout, 5*time.Second)
 	def(&c.ReadTimeout, 15*time.Second)
+	def(&c.BodyTimeout, 5*time.Second)
+	c.BodyTimeout = min(c.BodyTimeout, c.ReadTimeout)
 	def(&c.WriteTimeout, 30*time.Second)
 	def(&c.IdleTimeout, 2*time.Minute)
 	if c.MaxHeaderBytes <= 0 {
@@ -52,11 +55,12 @@ func (c HTTPConfig) withDefaults() HTTPConfig {
 	return c
 }
 
-// httpServer is the http.Server for h, with c's timeouts and limits.
+// httpServer is the http.Server for h, with c's timeouts and limits: every
+// listener mint serve opens is made here.
 func httpServer(c HTTPConfig, h http.Handler, log *slog.Logger) *http.Server {
 	c = c.withDefaults()
 	return &http.Server{
-		Handler:           h,
+		Handler:           limitBodies(c.BodyTimeout, h),
 		ReadHeaderTimeout: c.ReadHeaderTimeout,
 		ReadTimeout:       c.ReadTimeout,
 		WriteTimeout:      c.WriteTimeout,
@@ -125,7 +129,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 // on a quiet path is logged at Debug: the token endpoint already logs each
 // issuance at Info (client, audience, scopes, jti), so a second Info line
 // per token would only double the log volume and its write, and the
-// probes (/healthz, /readyz, /metrics) are polled every few seconds.
+// probes (/healthz, /readyz) are polled every few seconds.
 func accessLog(log *slog.Logger, quiet func(path string) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

@@ -52,9 +52,11 @@ type Config struct {
 	// long a key signs before it is rotated (0: only when asked).
 	KeyPrepublish     time.Duration
 	KeyRotationPeriod time.Duration
-	// SeparateMetrics keeps /metrics off the main handler: only
-	// ServeMetrics serves it (mint serve --metrics-addr).
-	SeparateMetrics bool
+	// MetricsMaxClients bounds the client_id and audience labels of the
+	// metrics (metrics.Options.MaxClients; 0: metrics.DefaultMaxClients).
+	// The metrics are never on Handler: ServeMetrics serves them on a
+	// listener of their own (mint serve --metrics-addr).
+	MetricsMaxClients int
 	// AuditRetention is how long audit records are kept; 0 keeps them
 	// forever. See server/audit.go.
 	AuditRetention time.Duration

@@ -22,8 +22,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	db := fs.String("db", env(getenv, "MINT_DB", "mint.db"), "SQLite file, sqlite:PATH, or postgres:// URL (env MINT_DB)")
 	issuer := fs.String("issuer", getenv("MINT_ISSUER"), `the "iss" of tokens and base of endpoint URLs (env MINT_ISSUER; default http://ADDR)`)
 	audience := fs.String("default-audience", getenv("MINT_DEFAULT_AUDIENCE"), "audience for requests that name none (env MINT_DEFAULT_AUDIENCE)")
-	metricsAddr := fs.String("metrics-addr", getenv("MINT_METRICS_ADDR"),
-		"serve /metrics on this address only, not on --addr (env MINT_METRICS_ADDR; default: on --addr)")
+	var metricsF metricsFlags
+	metricsF.register(fs, getenv)
 	paths := newListFlag(env(getenv, "MINT_TOKEN_PATHS", server.DefaultTokenPath))
 	fs.Var(paths, "token-path", "path of the token endpoint, repeatable (env MINT_TOKEN_PATHS, comma-separated; default /oauth/token)")
 	var logs logFlags
@@ -50,7 +50,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		BootstrapClientID:     getenv("MINT_BOOTSTRAP_CLIENT_ID"),
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
 		AuditRetention:        retention,
-		SeparateMetrics:       *metricsAddr != "",
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {
@@ -65,7 +64,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}
-	if err := runServer(ctx, cfg, *addr, *metricsAddr, stderr); err != nil {
+	metricsAddr, err := metricsF.apply(&cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "mint serve:", err)
+		return 2
+	}
+	if err := runServer(ctx, cfg, *addr, metricsAddr, stderr); err != nil {
 		log.Error("mint serve stopped", "error", err)
 		return 1
 	}
@@ -93,7 +97,7 @@ func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string,
 	if metricsAddr != "" {
 		if metricsLn, err = net.Listen("tcp", metricsAddr); err != nil {
 			ln.Close()
-			return fmt.Errorf("metrics address: %w", err)
+			return fmt.Errorf("metrics address (--metrics-addr; off for none): %w", err)
 		}
 		defer metricsLn.Close()
 	}

@@ -49,12 +49,14 @@ type Process struct {
 	log bytes.Buffer
 }
 
-// Start runs `bin serve --addr 127.0.0.1:0 --log-format json args...` with
+// Start runs `bin serve --addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0
+// --log-format json args...` (a port of its own for the metrics, so that
+// processes started at once do not contend for the default one) with
 // env added to this process's environment, in dir ("" for this process's),
 // and waits up to a minute for its "mint serving" line. It is safe to call
 // from several goroutines.
 func Start(bin string, env []string, dir string, args ...string) (*Process, error) {
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = dir
