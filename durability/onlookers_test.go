@@ -3,6 +3,7 @@ package durability
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -124,10 +125,7 @@ func onlookerTools(t *testing.T) []onlooker {
 	if err != nil {
 		t.Fatal("the sqlite3 shell is not installed (scripts/test installs Debian's sqlite3)")
 	}
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatal("python3 is not installed")
-	}
+	python := pythonWithSQLite(t)
 	const pyRead = `import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=10)
 print(c.execute("select count(*) from clients").fetchone()[0])
@@ -152,6 +150,23 @@ c.close()`
 		{"mint backup", cmd(mintBin, "backup", "--db", "DB", "--out", "OUT")},
 		{"mint audit verify", cmd(mintBin, "audit", "verify", "--db", "DB")},
 	}
+}
+
+// pythonWithSQLite returns a Python 3 whose sqlite3 module imports:
+// MINT_TEST_PYTHON (as scripts/test may set it), python3 on the PATH, or
+// Debian's /usr/bin/python3.
+func pythonWithSQLite(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("MINT_TEST_PYTHON"), "python3", "/usr/bin/python3"} {
+		if p == "" {
+			continue
+		}
+		if exec.Command(p, "-c", "import sqlite3").Run() == nil {
+			return p
+		}
+	}
+	t.Fatal("no python3 with its sqlite3 module")
+	return ""
 }
 
 // waitForWrites waits, up to 20 s, until n writes have been acknowledged,
