@@ -21,9 +21,10 @@ import (
 //
 // A store is opened, the POSIX locks SQLite took on the file are read from
 // /proc/locks, then a random sequence of the package's operations runs on
-// the same file — other stores opened, kept and closed, backups, integrity
-// checks, writes, reads, new databases beside it — and after each one
-// every lock the first store held must still be held.
+// the same file — other stores opened (read-write and read-only), kept
+// and closed, backups, integrity checks, writes, reads, new databases
+// beside it — and after each one every lock the first store held must
+// still be held.
 func TestNoOperationDropsTheLocksOfAnOpenStore(t *testing.T) {
 	ctx := testContext(t)
 	dir := t.TempDir()
@@ -70,6 +71,16 @@ func TestNoOperationDropsTheLocksOfAnOpenStore(t *testing.T) {
 			}
 			o := kept[len(kept)-1]
 			kept = kept[:len(kept)-1]
+			return o.Close()
+		}},
+		{"open read-only and close", func() error {
+			o, err := OpenReadOnly(ctx, path)
+			if err != nil {
+				return err
+			}
+			if _, err := o.ListAPIs(ctx); err != nil {
+				return err
+			}
 			return o.Close()
 		}},
 		{"back up", func() error {
