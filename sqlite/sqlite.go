@@ -100,6 +100,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := checkFileModes(abs); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	if err := checkWritable(abs); err != nil {
+		return nil, failed("sqlite: open: %w", err)
+	}
 
 	s := &Store{}
 	s.write, err = sql.Open("sqlite", dsn(abs, writePragmas, "immediate"))
