@@ -72,6 +72,7 @@ func Start(bin string, env []string, dir string, args ...string) (*Process, erro
 	// would be lost.
 	go func() {
 		p.readLog(pipe, addr)
+		io.Copy(io.Discard, pipe) // past a line too long to scan
 		p.Err = cmd.Wait()
 		close(p.Exited)
 	}()
