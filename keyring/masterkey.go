@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -38,18 +40,54 @@ func NewMasterKey() []byte {
 // EncodeMasterKey writes key as a key file and MINT_MASTER_KEY hold it.
 func EncodeMasterKey(key []byte) string { return base64.StdEncoding.EncodeToString(key) }
 
-// ReadMasterKeyFile reads the master key at path. fs.ErrNotExist: there is
-// no file.
+// ErrKeyFileMode is wrapped by the error of ReadMasterKeyFile when the key
+// file grants its group or others any access: whoever reads the master
+// key opens every signing key in the database. Like ssh with a private
+// key others can read, mint refuses the file rather than fix its mode
+// behind the operator's back: the key may already have been read.
+var ErrKeyFileMode = errors.New("readable or writable by others")
+
+// maxKeyFileSize bounds what ReadMasterKeyFile reads: a key file holds one
+// line of base64.
+const maxKeyFileSize = 4096
+
+// ReadMasterKeyFile reads the master key at path, refusing a file its group
+// or others can access (ErrKeyFileMode). fs.ErrNotExist: there is no file.
 func ReadMasterKeyFile(path string) ([]byte, error) {
-	text, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	if err := checkKeyFileMode(f, path); err != nil {
+		return nil, err
+	}
+	text, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize))
+	if err != nil {
+		return nil, fmt.Errorf("master key file %s: %w", path, err)
 	}
 	key, err := ParseMasterKey(string(text))
 	if err != nil {
 		return nil, fmt.Errorf("master key file %s: %w", path, err)
 	}
 	return key, nil
+}
+
+// checkKeyFileMode refuses an open key file whose mode lets anyone but its
+// owner in. Windows has no POSIX modes; there the directory's ACL rules.
+func checkKeyFileMode(f *os.File, path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("master key file %s: %w", path, err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("master key file %s has mode %04o, %w: run chmod 600 %s, "+
+			"and treat the key as exposed to whoever could read it (see docs/keys.md)", path, perm, ErrKeyFileMode, path)
+	}
+	return nil
 }
 
 // CreateMasterKeyFile writes a new random master key at path, readable by

@@ -13,7 +13,13 @@
 // the write connection, so they must not call the Store themselves.
 //
 // The file holds client-secret digests and private signing keys: Open
-// creates it readable by its owner only. An existing file keeps its mode.
+// creates it readable by its owner only, and refuses an existing file (or
+// its -wal or -shm) that its group or others may read or write.
+//
+// Only SQLite ever opens the database file and its -wal and -shm: a
+// descriptor mint opened and closed on it would drop the locks SQLite
+// holds (see file.go), and an outside reader would then delete the WAL
+// under a running mint.
 package sqlite
 
 import (
@@ -21,9 +27,9 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -77,7 +83,8 @@ var (
 )
 
 // Open opens the SQLite database at path, creating the file (mode 0600) if it
-// does not exist, and brings its schema up to date. The caller must Close the
+// does not exist, and brings its schema up to date. A file whose mode lets
+// others in is refused (ErrFileMode). The caller must Close the
 // Store.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || path == ":memory:" {
@@ -87,13 +94,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, failed("sqlite: open: %w", err)
 	}
-	// Create the file ourselves so that its mode is 0600; SQLite gives the
-	// -wal and -shm files it creates the same mode as the database file.
-	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	if err := createFile(abs); err != nil {
 		return nil, failed("sqlite: open: %w", err)
 	}
-	if err := f.Close(); err != nil {
+	if err := checkFileModes(abs); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := checkWritable(abs); err != nil {
 		return nil, failed("sqlite: open: %w", err)
 	}
 

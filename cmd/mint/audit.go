@@ -15,6 +15,7 @@ import (
 	"github.com/mintauth/mint/audit"
 	"github.com/mintauth/mint/cli"
 	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/sqlite"
 )
 
 // auditCmd runs `mint audit …`: verify --db checks a database directly,
@@ -50,7 +51,7 @@ func auditVerifyOffline(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "mint audit verify:", err)
 		return 2
 	}
-	store, err := server.OpenStore(ctx, *db)
+	store, err := openToVerify(ctx, *db)
 	if err != nil {
 		fmt.Fprintln(stderr, "mint audit verify:", err)
 		return 3
@@ -71,6 +72,16 @@ func auditVerifyOffline(ctx context.Context, args []string, stdout, stderr io.Wr
 		return 1
 	}
 	return 0
+}
+
+// openToVerify opens the store db names for reading. A SQLite file is
+// opened read-only and never migrated: it may be the live file of a
+// serving mint, perhaps an older one.
+func openToVerify(ctx context.Context, db string) (mint.Store, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return server.OpenStore(ctx, db)
+	}
+	return sqlite.OpenReadOnly(ctx, strings.TrimPrefix(db, "sqlite:"))
 }
 
 // requireExistingSQLite refuses a SQLite path that does not exist, which

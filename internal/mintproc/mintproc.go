@@ -69,8 +69,15 @@ func Start(bin string, env []string, dir string, args ...string) (*Process, erro
 		return nil, err
 	}
 	addr := make(chan string, 1)
-	go p.readLog(pipe, addr)
-	go func() { p.Err = cmd.Wait(); close(p.Exited) }()
+	// Wait only once the log is read to its end: Wait closes the pipe, and
+	// the last lines — why a process that exits at once refused to start —
+	// would be lost.
+	go func() {
+		p.readLog(pipe, addr)
+		io.Copy(io.Discard, pipe) // past a line too long to scan
+		p.Err = cmd.Wait()
+		close(p.Exited)
+	}()
 	select {
 	case a := <-addr:
 		p.URL = "http://" + a
