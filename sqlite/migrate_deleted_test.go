@@ -16,6 +16,9 @@ import (
 func TestMigration5RemembersEarlierDeletes(t *testing.T) {
 	ctx := testContext(t)
 	path := filepath.Join(t.TempDir(), "mint.db")
+	if err := createFile(path); err != nil { // 0600, or Open would refuse it
+		t.Fatal(err)
+	}
 	db, err := sql.Open("sqlite", dsn(path, writePragmas, "immediate"))
 	if err != nil {
 		t.Fatal(err)
