@@ -66,14 +66,21 @@ func (a *Authenticator) authenticate(ctx context.Context, c Credentials) (mint.C
 }
 
 func (a *Authenticator) secret(ctx context.Context, c Credentials) (mint.Client, error) {
-	secrets, err := a.Store.ListSecrets(ctx, c.ClientID)
+	secrets, fromMemory, err := a.lookupSecrets(ctx, c.ClientID)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return mint.Client{}, oauth.ErrServer.WithCause(err)
 	}
 	now := a.now()
-	id, ok := matchSecret(c.Secret, secrets, now)
+	digest := secret.Digest(c.Secret)
+	id, ok := matchDigest(digest, secrets, now)
 	if !ok {
-		return mint.Client{}, a.refuse(ctx, c, "no live secret matches")
+		// One database read for every refusal (timing.go).
+		if id, err = a.confirmSecrets(ctx, c.ClientID, digest, fromMemory); err != nil {
+			return mint.Client{}, oauth.ErrServer.WithCause(err)
+		}
+		if id == "" {
+			return mint.Client{}, a.refuse(ctx, c, "no live secret matches")
+		}
 	}
 	client, err := a.Store.GetClient(ctx, c.ClientID)
 	if errors.Is(err, mint.ErrNotFound) { // deleted since ListSecrets
@@ -104,12 +111,11 @@ func (a *Authenticator) refuse(ctx context.Context, c Credentials, reason string
 // request for one costs what a request with a wrong secret costs.
 var dummyDigest = secret.Digest("mint_unknown-client-dummy-secret")
 
-// matchSecret returns the ID of the live secret presented matches. It
+// matchDigest returns the ID of the live secret whose digest is digest. It
 // compares against every secret, live or not, without stopping at a match,
 // and against a dummy digest when there is none, so its cost does not say
 // which secret matched or whether the client exists.
-func matchSecret(presented string, secrets []mint.Secret, now time.Time) (string, bool) {
-	digest := secret.Digest(presented)
+func matchDigest(digest []byte, secrets []mint.Secret, now time.Time) (string, bool) {
 	if len(secrets) == 0 {
 		secret.MatchDigest(digest, dummyDigest)
 		return "", false

@@ -36,11 +36,9 @@ var errThrottled = &oauth.Error{Code: "slow_down", Status: 429}
 // often, and counts the outcome: invalid_client is a failure, a client a
 // success; a store failure counts as neither.
 //
-// A failure is answered no sooner than the FailureFloor after the start:
-// an unknown client's lookup misses the store cache (which never keeps
-// "not found") and reads the database, ~0.1 ms more than a known client
-// read from the cache; without the floor that difference tells which
-// client_ids exist (the hostile package's timing test measures it).
+// A failure is answered no sooner than the FailureFloor after the start: a
+// second line behind the equal work of every refusal (timing.go), for
+// what equal work cannot hide (a slow database read, a large client key).
 func (a *Authenticator) throttled(ctx context.Context, c Credentials) (mint.Client, error) {
 	start := time.Now()
 	source := audit.SourceFrom(ctx)
