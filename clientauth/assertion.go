@@ -69,6 +69,8 @@ func (a *Authenticator) verifyAssertion(ctx context.Context, c Credentials) (min
 		return mint.Client{}, refusal("iss and sub must both be the client_id")
 	case c.ClientID != "" && c.ClientID != id:
 		return mint.Client{}, refusal("client_id differs from the assertion's iss")
+	case len(id) > MaxClientIDBytes:
+		return mint.Client{}, refusal("iss longer than any client_id")
 	}
 	client, fromMemory, err := a.lookupClient(ctx, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {

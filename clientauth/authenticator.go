@@ -9,6 +9,7 @@ import (
 
 	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/audit"
+	"github.com/mintauth/mint/internal/loglimit"
 	"github.com/mintauth/mint/oauth"
 	"github.com/mintauth/mint/secret"
 )
@@ -34,8 +35,11 @@ type Authenticator struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives failures at Info with the client_id and, for
-	// assertions, the reason; nil discards them.
+	// assertions, the reason, both clipped; nil discards them.
 	Log *slog.Logger
+	// LogLimit, when set, bounds the failure lines each source can make
+	// Log write (issue 13); nil: one line per failure.
+	LogLimit *loglimit.Limiter
 }
 
 // errAuthFailed is the one answer for an unknown client, a wrong or
@@ -96,8 +100,10 @@ func (a *Authenticator) secret(ctx context.Context, c Credentials) (mint.Client,
 // refuse logs why c failed and returns the one failure answer, with the
 // Basic challenge when Basic was used (RFC 6749 §5.2).
 func (a *Authenticator) refuse(ctx context.Context, c Credentials, reason string) error {
-	a.log().InfoContext(ctx, "client authentication failed",
-		"client_id", c.ClientID, "method", string(c.Method), "reason", reason)
+	if a.logAllowed(ctx) {
+		a.log().InfoContext(ctx, "client authentication failed",
+			"client_id", loglimit.Clip(c.ClientID), "method", string(c.Method), "reason", loglimit.Clip(reason))
+	}
 	if a.Audit != nil {
 		a.Audit.AuthFailed(ctx, c.ClientID, string(c.Method), reason)
 	}
@@ -147,6 +153,12 @@ func (a *Authenticator) now() time.Time {
 }
 
 var discard = slog.New(slog.DiscardHandler)
+
+// logAllowed reports whether the request's source may have one more
+// failure line written.
+func (a *Authenticator) logAllowed(ctx context.Context) bool {
+	return a.LogLimit == nil || a.LogLimit.Allow(audit.SourceFrom(ctx))
+}
 
 func (a *Authenticator) log() *slog.Logger {
 	if a.Log == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/audit"
+	"github.com/mintauth/mint/internal/loglimit"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -44,8 +45,10 @@ func (a *Authenticator) throttled(ctx context.Context, c Credentials) (mint.Clie
 	source := audit.SourceFrom(ctx)
 	if wait := a.Throttle.Check(c.ClientID, source); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
-		a.log().InfoContext(ctx, "client authentication throttled",
-			"client_id", c.ClientID, "method", string(c.Method), "source", source, "retry_after", secs)
+		if a.logAllowed(ctx) {
+			a.log().InfoContext(ctx, "client authentication throttled",
+				"client_id", loglimit.Clip(c.ClientID), "method", string(c.Method), "source", source, "retry_after", secs)
+		}
 		return mint.Client{}, errThrottled.WithHeader("Retry-After", fmt.Sprint(secs)).Describe(
 			"too many failed client authentications from this address; retry after %d seconds", secs)
 	}
