@@ -36,8 +36,8 @@ type Limiter struct {
 	// source were left out in it.
 	suppressed func(source string, lines int)
 
-	mu      sync.Mutex
-	sources map[string]*budget
+	mu        sync.Mutex
+	sources   map[string]*budget
 	nextSweep time.Time
 	// others is the one budget of every source that finds the map full.
 	others budget

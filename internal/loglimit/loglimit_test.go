@@ -15,7 +15,7 @@ type reports struct {
 }
 
 func (r *reports) add(src string, n int) { r.mu.Lock(); r.m[src] += n; r.mu.Unlock() }
-func (r *reports) get(src string) int   { r.mu.Lock(); defer r.mu.Unlock(); return r.m[src] }
+func (r *reports) get(src string) int    { r.mu.Lock(); defer r.mu.Unlock(); return r.m[src] }
 
 // A source gets Burst lines a window, whatever its rate; the lines left
 // out are reported once, at the window's end, and the next window starts
