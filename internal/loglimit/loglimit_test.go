@@ -42,7 +42,7 @@ func TestBurstPerSourceThenOneReport(t *testing.T) {
 		l.Allow("[2001:db8::2]:1")
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for r.get("192.0.2.1") == 0 && time.Now().Before(deadline) {
+	for (r.get("192.0.2.1") == 0 || r.get("2001:db8::/64") == 0) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if n := r.get("192.0.2.1"); n != 997 {
