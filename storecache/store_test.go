@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -256,6 +257,14 @@ func TestNotFoundIsKeptApartAndBounded(t *testing.T) {
 			warm(t, c, "c1")
 			if c.Stats().Loads != before.Loads {
 				t.Error("c1's answers were pushed out by random names")
+			}
+			long := strings.Repeat("n", 60_000)
+			c.GetAPIByAudience(t.Context(), long)
+			c.GetAPIByAudience(t.Context(), long)
+			for _, k := range c.KindStats() {
+				if k.Kind == "apis_by_audience" && k.Absent != 0 {
+					t.Errorf("a 60,000-byte audience kept as not found")
+				}
 			}
 			c.ListSecrets(t.Context(), "c-new")
 			seed(t, b.Raw, "c-new")

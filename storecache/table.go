@@ -85,9 +85,19 @@ func (t *table[V]) isAbsent(key string, now time.Time) bool {
 	return ok && now.Before(expires)
 }
 
-// putAbsent keeps "not found" for key as put keeps an answer. The key is
-// copied: it may be a piece of a request body.
+// maxAbsentKey bounds the keys kept as "not found": a client_id reaches
+// the cache only up to 256 bytes (clientauth.MaxClientIDBytes), but an
+// audience an authenticated client names is as long as its request, and
+// 10,000 of those must not hold the request bodies' worth of memory.
+const maxAbsentKey = 512
+
+// putAbsent keeps "not found" for key as put keeps an answer, unless the
+// key is longer than maxAbsentKey. The key is copied: it may be a piece of
+// a request body.
 func (t *table[V]) putAbsent(key string, expires time.Time, gen uint64, current *atomic.Uint64) {
+	if len(key) > maxAbsentKey {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if current.Load() != gen {
