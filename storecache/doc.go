@@ -11,7 +11,8 @@
 // a refusal must not say which client ids exist) and requests naming random
 // clients push out only other unknown names, never a client's answer. Each
 // kind holds at most Options.MaxEntries answers and as many "not found"
-// keys, and each lives at most Options.TTL. Concurrent reads of one
+// keys (of at most 512 bytes; longer ones are never kept), and each lives
+// at most Options.TTL. Concurrent reads of one
 // missing entry share one read of the store.
 //
 // The whole cache is emptied whenever the store reports (through a
