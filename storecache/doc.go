@@ -12,8 +12,8 @@
 // clients push out only other unknown names, never a client's answer. Each
 // kind holds at most Options.MaxEntries answers and as many "not found"
 // keys (of at most 512 bytes; longer ones are never kept), and each lives
-// at most Options.TTL. Concurrent reads of one
-// missing entry share one read of the store.
+// at most Options.TTL. Concurrent reads of one missing entry share one read
+// of the store.
 //
 // The whole cache is emptied whenever the store reports (through a
 // Notifier) a committed change to a table it caches, and after each write
