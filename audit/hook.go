@@ -36,8 +36,15 @@ var (
 type Log struct {
 	Appender *Appender
 	Now      func() time.Time // nil: time.Now
+	// FailureWindow is how long repeats of one failure are counted into
+	// one record (failures.go); 0: DefaultFailureWindow, negative: every
+	// failure is a record of its own.
+	FailureWindow time.Duration
 
 	samples sync.Map // API ID → *atomic.Uint64, issuances seen
+
+	failMu   sync.Mutex
+	failures map[failureKey]*repeats
 }
 
 // maxField bounds what a caller's own words (a client ID as presented)
@@ -63,19 +70,6 @@ func (l *Log) TokenIssued(ctx context.Context, api mint.API, clientID string, sc
 	l.Appender.Add(mint.AuditRecord{
 		Time: l.now(), Kind: mint.AuditTokenIssued, Actor: clientID, ClientID: clientID,
 		Subject: jti, Source: SourceFrom(ctx), Details: details,
-	})
-}
-
-// AuthFailed queues an auth.failure record; it is never dropped for volume.
-func (l *Log) AuthFailed(ctx context.Context, clientID, method, reason string) {
-	clientID = clip(clientID)
-	details, _ := json.Marshal(struct {
-		Method string `json:"method"`
-		Reason string `json:"reason"`
-	}{method, clip(reason)})
-	l.Appender.AddKept(ctx, mint.AuditRecord{
-		Time: l.now(), Kind: mint.AuditAuthFailure, Actor: clientID, ClientID: clientID,
-		Source: SourceFrom(ctx), Details: details,
 	})
 }
 

@@ -1,6 +1,7 @@
 package clientauth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,15 +69,22 @@ func (a *Authenticator) verifyAssertion(ctx context.Context, c Credentials) (min
 		return mint.Client{}, refusal("iss and sub must both be the client_id")
 	case c.ClientID != "" && c.ClientID != id:
 		return mint.Client{}, refusal("client_id differs from the assertion's iss")
+	case len(id) > MaxClientIDBytes:
+		return mint.Client{}, refusal("iss longer than any client_id")
 	}
-	client, err := a.Store.GetClient(ctx, id)
-	if errors.Is(err, mint.ErrNotFound) {
-		return mint.Client{ID: id}, refusal("unknown client")
-	}
-	if err != nil {
+	client, fromMemory, err := a.lookupClient(ctx, id)
+	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return mint.Client{}, err
 	}
 	claims, err := verifySignature(tok, client)
+	if err != nil && fromMemory {
+		// One database read for every refusal (timing.go); a key just
+		// registered is taken at once.
+		client, claims, err = a.confirmSignature(ctx, tok, id, client, err)
+	}
+	if client.ID == "" {
+		client.ID = id // unknown: named in the log
+	}
 	if err != nil {
 		return client, err
 	}
@@ -86,15 +94,50 @@ func (a *Authenticator) verifyAssertion(ctx context.Context, c Credentials) (min
 	return client, a.useOnce(ctx, client.ID, claims)
 }
 
+// confirmSignature reads the client refused (with refused) on a kept
+// answer again from the database, and checks the signature again if the
+// client or its keys changed.
+func (a *Authenticator) confirmSignature(ctx context.Context, tok *jwt.JSONWebToken, id string, kept mint.Client, refused error) (mint.Client, jwt.Claims, error) {
+	fresh, err := a.reloadClient(ctx, id)
+	if err != nil && !errors.Is(err, mint.ErrNotFound) {
+		return mint.Client{}, jwt.Claims{}, err
+	}
+	if fresh.ID == kept.ID && bytes.Equal(fresh.JWKS, kept.JWKS) {
+		return kept, jwt.Claims{}, refused
+	}
+	claims, err := verifySignature(tok, fresh)
+	return fresh, claims, err
+}
+
 // verifySignature checks the assertion against the client's key: the one
-// its kid names, or the only one when it names none.
+// its kid names, or the only one when it names none. An assertion with
+// no key to check it with (the zero client: unknown) is checked against a
+// stand-in all the same, so that every refusal costs one signature check.
 func verifySignature(tok *jwt.JSONWebToken, client mint.Client) (jwt.Claims, error) {
+	key, err := assertionKey(tok, client)
+	if err != nil {
+		checkAgainstStandIn(tok)
+		return jwt.Claims{}, err
+	}
+	var claims jwt.Claims
+	if err := tok.Claims(key.Key, &claims); err != nil {
+		return jwt.Claims{}, refusal("signature invalid")
+	}
+	return claims, nil
+}
+
+// assertionKey returns the client's key the assertion must be checked
+// with, or a refusal.
+func assertionKey(tok *jwt.JSONWebToken, client mint.Client) (jose.JSONWebKey, error) {
+	if client.ID == "" {
+		return jose.JSONWebKey{}, refusal("unknown client")
+	}
 	if len(client.JWKS) == 0 {
-		return jwt.Claims{}, refusal("client has no JWKS")
+		return jose.JSONWebKey{}, refusal("client has no JWKS")
 	}
 	set, err := ParseJWKS(client.JWKS)
 	if err != nil {
-		return jwt.Claims{}, refusal("stored JWKS unusable: " + err.Error())
+		return jose.JSONWebKey{}, refusal("stored JWKS unusable: " + err.Error())
 	}
 	header := tok.Headers[0]
 	keys := set.Keys
@@ -102,17 +145,13 @@ func verifySignature(tok *jwt.JSONWebToken, client mint.Client) (jwt.Claims, err
 		keys = set.Key(header.KeyID)
 	}
 	if len(keys) != 1 {
-		return jwt.Claims{}, refusal(fmt.Sprintf("no single key for kid %q", header.KeyID))
+		return jose.JSONWebKey{}, refusal(fmt.Sprintf("no single key for kid %q", header.KeyID))
 	}
 	key := keys[0]
 	if key.Algorithm != "" && key.Algorithm != header.Algorithm {
-		return jwt.Claims{}, refusal("key is for " + key.Algorithm + ", assertion says " + header.Algorithm)
+		return jose.JSONWebKey{}, refusal("key is for " + key.Algorithm + ", assertion says " + header.Algorithm)
 	}
-	var claims jwt.Claims
-	if err := tok.Claims(key.Key, &claims); err != nil {
-		return jwt.Claims{}, refusal("signature invalid")
-	}
-	return claims, nil
+	return key, nil
 }
 
 // checkClaims checks aud, exp, nbf, iat and jti (RFC 7523 §3).

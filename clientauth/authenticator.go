@@ -9,6 +9,7 @@ import (
 
 	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/audit"
+	"github.com/mintauth/mint/internal/loglimit"
 	"github.com/mintauth/mint/oauth"
 	"github.com/mintauth/mint/secret"
 )
@@ -34,8 +35,11 @@ type Authenticator struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives failures at Info with the client_id and, for
-	// assertions, the reason; nil discards them.
+	// assertions, the reason, both clipped; nil discards them.
 	Log *slog.Logger
+	// LogLimit, when set, bounds the failure lines each source can make
+	// Log write (issue 13); nil: one line per failure.
+	LogLimit *loglimit.Limiter
 }
 
 // errAuthFailed is the one answer for an unknown client, a wrong or
@@ -66,14 +70,21 @@ func (a *Authenticator) authenticate(ctx context.Context, c Credentials) (mint.C
 }
 
 func (a *Authenticator) secret(ctx context.Context, c Credentials) (mint.Client, error) {
-	secrets, err := a.Store.ListSecrets(ctx, c.ClientID)
+	secrets, fromMemory, err := a.lookupSecrets(ctx, c.ClientID)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return mint.Client{}, oauth.ErrServer.WithCause(err)
 	}
 	now := a.now()
-	id, ok := matchSecret(c.Secret, secrets, now)
+	digest := secret.Digest(c.Secret)
+	id, ok := matchDigest(digest, secrets, now)
 	if !ok {
-		return mint.Client{}, a.refuse(ctx, c, "no live secret matches")
+		// One database read for every refusal (timing.go).
+		if id, err = a.confirmSecrets(ctx, c.ClientID, digest, fromMemory); err != nil {
+			return mint.Client{}, oauth.ErrServer.WithCause(err)
+		}
+		if id == "" {
+			return mint.Client{}, a.refuse(ctx, c, "no live secret matches")
+		}
 	}
 	client, err := a.Store.GetClient(ctx, c.ClientID)
 	if errors.Is(err, mint.ErrNotFound) { // deleted since ListSecrets
@@ -89,8 +100,10 @@ func (a *Authenticator) secret(ctx context.Context, c Credentials) (mint.Client,
 // refuse logs why c failed and returns the one failure answer, with the
 // Basic challenge when Basic was used (RFC 6749 §5.2).
 func (a *Authenticator) refuse(ctx context.Context, c Credentials, reason string) error {
-	a.log().InfoContext(ctx, "client authentication failed",
-		"client_id", c.ClientID, "method", string(c.Method), "reason", reason)
+	if a.logAllowed(ctx) {
+		a.log().InfoContext(ctx, "client authentication failed",
+			"client_id", loglimit.Clip(c.ClientID), "method", string(c.Method), "reason", loglimit.Clip(reason))
+	}
 	if a.Audit != nil {
 		a.Audit.AuthFailed(ctx, c.ClientID, string(c.Method), reason)
 	}
@@ -104,12 +117,11 @@ func (a *Authenticator) refuse(ctx context.Context, c Credentials, reason string
 // request for one costs what a request with a wrong secret costs.
 var dummyDigest = secret.Digest("mint_unknown-client-dummy-secret")
 
-// matchSecret returns the ID of the live secret presented matches. It
+// matchDigest returns the ID of the live secret whose digest is digest. It
 // compares against every secret, live or not, without stopping at a match,
 // and against a dummy digest when there is none, so its cost does not say
 // which secret matched or whether the client exists.
-func matchSecret(presented string, secrets []mint.Secret, now time.Time) (string, bool) {
-	digest := secret.Digest(presented)
+func matchDigest(digest []byte, secrets []mint.Secret, now time.Time) (string, bool) {
 	if len(secrets) == 0 {
 		secret.MatchDigest(digest, dummyDigest)
 		return "", false
@@ -141,6 +153,12 @@ func (a *Authenticator) now() time.Time {
 }
 
 var discard = slog.New(slog.DiscardHandler)
+
+// logAllowed reports whether the request's source may have one more
+// failure line written.
+func (a *Authenticator) logAllowed(ctx context.Context) bool {
+	return a.LogLimit == nil || a.LogLimit.Allow(audit.SourceFrom(ctx))
+}
 
 func (a *Authenticator) log() *slog.Logger {
 	if a.Log == nil {

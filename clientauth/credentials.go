@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/mintauth/mint/internal/loglimit"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -60,7 +61,7 @@ type Credentials struct {
 
 // LogValue keeps the secret and the assertion out of logs.
 func (c Credentials) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("method", string(c.Method)), slog.String("client_id", c.ClientID))
+	return slog.GroupValue(slog.String("method", string(c.Method)), slog.String("client_id", loglimit.Clip(c.ClientID)))
 }
 
 // basicChallenge is the WWW-Authenticate value sent with invalid_client
@@ -82,15 +83,32 @@ var (
 		"client_assertion is required with client_assertion_type")
 	errClientIDMismatch = oauth.ErrInvalidRequest.WithField(ParamClientID).Describe(
 		"client_id in the body differs from the one in the Authorization header")
+	errClientIDTooLong = oauth.ErrInvalidRequest.WithField(ParamClientID).Describe(
+		"client_id is longer than %d bytes: no client has such an id", MaxClientIDBytes)
 )
+
+// MaxClientIDBytes bounds a client_id: mint's are 32 characters, and a
+// longer one is refused before any lookup, log line or audit record
+// (issue 13: a stranger's 60,000-byte client_id was written whole to the
+// log on every request).
+const MaxClientIDBytes = 256
 
 // Parse takes the client credentials from the Authorization header values
 // (client_secret_basic) or the body parameters (client_secret_post, or
 // client_assertion_type and client_assertion for private_key_jwt). Every
 // error is an *oauth.Error: invalid_client with a Basic challenge for
 // missing or malformed credentials, invalid_request for two methods at
-// once or a half-sent assertion.
+// once, a half-sent assertion or a client_id longer than MaxClientIDBytes.
 func Parse(authorization []string, body map[string]string) (Credentials, error) {
+	c, err := parse(authorization, body)
+	if err == nil && len(c.ClientID) > MaxClientIDBytes {
+		return Credentials{}, errClientIDTooLong
+	}
+	return c, err
+}
+
+// parse is Parse without the client_id length check.
+func parse(authorization []string, body map[string]string) (Credentials, error) {
 	if body[ParamAssertion] != "" || body[ParamAssertionType] != "" {
 		return parseAssertion(authorization, body)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/audit"
+	"github.com/mintauth/mint/internal/loglimit"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -36,18 +37,18 @@ var errThrottled = &oauth.Error{Code: "slow_down", Status: 429}
 // often, and counts the outcome: invalid_client is a failure, a client a
 // success; a store failure counts as neither.
 //
-// A failure is answered no sooner than the FailureFloor after the start:
-// an unknown client's lookup misses the store cache (which never keeps
-// "not found") and reads the database, ~0.1 ms more than a known client
-// read from the cache; without the floor that difference tells which
-// client_ids exist (the hostile package's timing test measures it).
+// A failure is answered no sooner than the FailureFloor after the start: a
+// second line behind the equal work of every refusal (timing.go), for
+// what equal work cannot hide (a slow database read, a large client key).
 func (a *Authenticator) throttled(ctx context.Context, c Credentials) (mint.Client, error) {
 	start := time.Now()
 	source := audit.SourceFrom(ctx)
 	if wait := a.Throttle.Check(c.ClientID, source); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
-		a.log().InfoContext(ctx, "client authentication throttled",
-			"client_id", c.ClientID, "method", string(c.Method), "source", source, "retry_after", secs)
+		if a.logAllowed(ctx) {
+			a.log().InfoContext(ctx, "client authentication throttled",
+				"client_id", loglimit.Clip(c.ClientID), "method", string(c.Method), "source", source, "retry_after", secs)
+		}
 		return mint.Client{}, errThrottled.WithHeader("Retry-After", fmt.Sprint(secs)).Describe(
 			"too many failed client authentications from this address; retry after %d seconds", secs)
 	}

@@ -50,6 +50,7 @@ func (s *Server) startAudit() error {
 // buffered; Close calls it before closing the store.
 func (s *Server) stopAudit() {
 	if s.audit.stop != nil {
+		s.audit.log.FlushFailures()
 		s.audit.stop()
 		s.audit.done.Wait()
 	}

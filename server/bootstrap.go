@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/clientauth"
 	"github.com/mintauth/mint/secret"
 )
 
@@ -39,6 +40,9 @@ func (s *Server) bootstrap(ctx context.Context) (*Credentials, error) {
 	case creds.ClientID != "":
 		if len(creds.ClientSecret) < minBootstrapSecret {
 			return nil, fmt.Errorf("MINT_BOOTSTRAP_CLIENT_SECRET must be at least %d characters", minBootstrapSecret)
+		}
+		if len(creds.ClientID) > clientauth.MaxClientIDBytes {
+			return nil, fmt.Errorf("MINT_BOOTSTRAP_CLIENT_ID must be at most %d bytes: the token endpoint refuses longer client_ids", clientauth.MaxClientIDBytes)
 		}
 		return nil, s.ensureAdminClient(ctx, creds)
 	case fresh:

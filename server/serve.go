@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/mintauth/mint/internal/loglimit"
 )
 
 // shutdownGrace is how long in-flight requests get to finish on shutdown.
@@ -130,7 +132,11 @@ func (r *statusRecorder) WriteHeader(code int) {
 // issuance at Info (client, audience, scopes, jti), so a second Info line
 // per token would only double the log volume and its write, and the
 // probes (/healthz, /readyz) are polled every few seconds.
+//
+// The path is clipped, and failure lines are limited per source
+// (loglimit): a stranger cannot make it write unbounded bytes.
 func accessLog(log *slog.Logger, quiet func(path string) bool, next http.Handler) http.Handler {
+	failures := suppressedLines(log, "http failure lines")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -139,11 +145,11 @@ func accessLog(log *slog.Logger, quiet func(path string) bool, next http.Handler
 		if rec.status < http.StatusBadRequest && quiet(r.URL.Path) {
 			level = slog.LevelDebug
 		}
-		if !log.Enabled(r.Context(), level) {
+		if !log.Enabled(r.Context(), level) || rec.status >= http.StatusBadRequest && !failures.Allow(r.RemoteAddr) {
 			return
 		}
 		log.LogAttrs(r.Context(), level, "http",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", loglimit.Clip(r.Method)), slog.String("path", loglimit.Clip(r.URL.Path)),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr))
 	})

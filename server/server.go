@@ -168,7 +168,7 @@ func (s *Server) routes() http.Handler {
 	s.secretUses = &clientauth.Recorder{Store: s.store, Now: s.now, Log: log}
 	auth := &clientauth.Authenticator{Store: s.store, Issuer: s.cfg.Issuer, Uses: s.secretUses,
 		TokenEndpoint: endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]), Now: s.now, Log: log, Audit: s.audit.log,
-		Throttle: throttle.New(s.cfg.AuthThrottle)}
+		Throttle: throttle.New(s.cfg.AuthThrottle), LogLimit: suppressedLines(log, "client authentication failure lines")}
 	endpoint := &token.Endpoint{
 		Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer,
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,

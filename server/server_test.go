@@ -87,6 +87,18 @@ func TestBootstrapRefusesShortSecret(t *testing.T) {
 	}
 }
 
+// A bootstrap client_id the token endpoint would refuse (longer than
+// clientauth.MaxClientIDBytes) is refused at start, not at the first token.
+func TestBootstrapRefusesLongClientID(t *testing.T) {
+	_, err := server.New(context.Background(), server.Config{
+		DB: filepath.Join(t.TempDir(), "mint.db"), Issuer: "http://mint.test",
+		BootstrapClientID: strings.Repeat("o", 257), BootstrapClientSecret: adminSecret,
+	})
+	if err == nil || !strings.Contains(err.Error(), "at most 256 bytes") {
+		t.Fatalf("err = %v, want a clear refusal of the long client_id", err)
+	}
+}
+
 func TestConcurrentStartsShareOneKeyAndOneAdminAPI(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "mint.db")
 	var wg sync.WaitGroup

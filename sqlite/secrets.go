@@ -35,11 +35,15 @@ func insertSecret(ctx context.Context, tx *sql.Tx, secret mint.Secret) error {
 // oldest first. ErrNotFound: no such client.
 func (s *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret, error) {
 	// One query answers both "does the client exist" and "which secrets":
-	// a client without secrets is one row of NULLs.
+	// a client without secrets is one row of NULL secret columns. An
+	// unknown client is one row too, of NULLs, so that it costs what a
+	// known one costs to read (issue 13: its time must not say which
+	// client ids exist).
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT s.id, s.digest, s.created_at, s.expires_at, s.last_used_at
-		   FROM clients c LEFT JOIN secrets s ON s.client_id = c.id
-		  WHERE c.id = ?
+		`SELECT c.id IS NOT NULL, s.id, s.digest, s.created_at, s.expires_at, s.last_used_at
+		   FROM (SELECT ? AS want) w
+		   LEFT JOIN clients c ON c.id = w.want
+		   LEFT JOIN secrets s ON s.client_id = c.id
 		  ORDER BY s.created_at, s.rowid`, clientID)
 	if err != nil {
 		return nil, failed("sqlite: list secrets of client %q: %w", clientID, err)
@@ -50,16 +54,17 @@ func (s *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 		client  bool
 	)
 	for rows.Next() {
-		client = true
 		var (
+			found                 bool
 			id                    sql.NullString
 			digest                []byte
 			createdAt             sql.NullInt64
 			expiresAt, lastUsedAt sql.NullInt64
 		)
-		if err := rows.Scan(&id, &digest, &createdAt, &expiresAt, &lastUsedAt); err != nil {
+		if err := rows.Scan(&found, &id, &digest, &createdAt, &expiresAt, &lastUsedAt); err != nil {
 			return nil, failed("sqlite: list secrets of client %q: %w", clientID, err)
 		}
+		client = client || found
 		if !id.Valid {
 			continue // the client has no secret
 		}

@@ -5,9 +5,13 @@
 //
 // A Store wraps a mint.Store. Its GetClient, ListSecrets, ListGrants (of one
 // client), FindGrant, GetAPI and GetAPIByAudience answer from memory after
-// the first read; every other method passes through. Only answers are kept,
-// never "not found", so requests naming random clients cannot fill memory;
-// each kind holds at most Options.MaxEntries entries, and each entry lives
+// the first read; every other method passes through. "Not found" is kept
+// too, apart from the answers and bounded on its own, so that a request for
+// an unknown client does the work a known one does (issue 13: the time of
+// a refusal must not say which client ids exist) and requests naming random
+// clients push out only other unknown names, never a client's answer. Each
+// kind holds at most Options.MaxEntries answers and as many "not found"
+// keys (of at most 512 bytes; longer ones are never kept), and each lives
 // at most Options.TTL. Concurrent reads of one missing entry share one read
 // of the store.
 //

@@ -2,6 +2,8 @@ package storecache
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -175,7 +177,12 @@ type KindStats struct {
 	// apis or apis_by_audience.
 	Kind                   string
 	Hits, Misses, Bypassed uint64 // as in Stats
-	Entries                int
+	// Absent is how many keys are kept as "not found".
+	Absent int
+	// Reloads are reads of the store made past a kept answer
+	// (ReloadClient, ReloadSecrets).
+	Reloads uint64
+	Entries int
 }
 
 // KindStats returns the counters of each kind. It is safe to call at any
@@ -202,24 +209,58 @@ func (c *Store) flush() {
 // Reads of one key in one generation share one fetch; a caller whose ctx
 // ends stops waiting, without ending the fetch others may share.
 func cached[V any](ctx context.Context, c *Store, t *table[V], key string, fetch func(context.Context) (V, error)) (V, error) {
+	v, _, err := lookup(ctx, c, t, key, fetch)
+	return v, err
+}
+
+// lookup is cached that also says whether the answer came from memory.
+func lookup[V any](ctx context.Context, c *Store, t *table[V], key string, fetch func(context.Context) (V, error)) (V, bool, error) {
 	gen := c.gen.Load() // before live: see deaf
 	if !c.live.Load() {
 		t.bypassed.Add(1)
-		return observed(ctx, c, t.op, fetch)
+		v, err := observed(ctx, c, t.op, fetch)
+		return v, false, err
 	}
 	now := c.now()
 	if v, ok := t.get(key, now); ok {
 		t.hits.Add(1)
-		return t.clone(v), nil
+		return t.clone(v), true, nil
+	}
+	if t.isAbsent(key, now) {
+		t.hits.Add(1)
+		var zero V
+		return zero, true, fmt.Errorf("%s %q: %w", t.name, key, mint.ErrNotFound)
 	}
 	t.misses.Add(1)
+	v, err := load(ctx, c, t, key, gen, now, fetch)
+	return v, false, err
+}
+
+// reload reads key with fetch as a miss does, whatever memory holds, and
+// keeps the answer.
+func reload[V any](ctx context.Context, c *Store, t *table[V], key string, fetch func(context.Context) (V, error)) (V, error) {
+	gen := c.gen.Load()
+	if !c.live.Load() {
+		t.bypassed.Add(1)
+		return observed(ctx, c, t.op, fetch)
+	}
+	t.reloads.Add(1)
+	return load(ctx, c, t, key, gen, c.now(), fetch)
+}
+
+// load reads key with fetch, shared with the other reads of key in
+// generation gen, and keeps the answer unless the cache was emptied since.
+func load[V any](ctx context.Context, c *Store, t *table[V], key string, gen uint64, now time.Time, fetch func(context.Context) (V, error)) (V, error) {
 	done := c.flight.DoChan(t.loadKey(gen, key), func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()
 		c.loads.Add(1)
 		v, err := observed(lctx, c, t.op, fetch)
-		if err == nil {
+		switch {
+		case err == nil:
 			t.put(key, v, now.Add(c.ttl), gen, &c.gen)
+		case errors.Is(err, mint.ErrNotFound):
+			t.putAbsent(key, now.Add(c.ttl), gen, &c.gen)
 		}
 		return v, err
 	})
@@ -247,18 +288,47 @@ func observed[V any](ctx context.Context, c *Store, op string, fetch func(contex
 	return v, err
 }
 
-// GetClient: ErrNotFound, never cached.
+// GetClient: ErrNotFound is kept too (see table).
 func (c *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
-	return cached(ctx, c, c.clients, id, func(ctx context.Context) (mint.Client, error) {
-		return c.writes.Store.GetClient(ctx, id)
-	})
+	return cached(ctx, c, c.clients, id, c.getClient(id))
 }
 
-// ListSecrets: ErrNotFound, never cached.
+// ListSecrets: as GetClient.
 func (c *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret, error) {
-	return cached(ctx, c, c.secrets, clientID, func(ctx context.Context) ([]mint.Secret, error) {
-		return c.writes.Store.ListSecrets(ctx, clientID)
-	})
+	return cached(ctx, c, c.secrets, clientID, c.listSecrets(clientID))
+}
+
+// LookupClient is GetClient that also says whether the answer came from
+// memory, and ReloadClient reads the store as a miss would: client
+// authentication confirms a refusal against the database when it was
+// decided on a kept answer, so that a known client refused costs the one
+// database read an unknown client costs (clientauth/timing.go).
+func (c *Store) LookupClient(ctx context.Context, id string) (mint.Client, bool, error) {
+	return lookup(ctx, c, c.clients, id, c.getClient(id))
+}
+
+// ReloadClient: see LookupClient.
+func (c *Store) ReloadClient(ctx context.Context, id string) (mint.Client, error) {
+	return reload(ctx, c, c.clients, id, c.getClient(id))
+}
+
+// LookupSecrets and ReloadSecrets are LookupClient and ReloadClient for
+// ListSecrets.
+func (c *Store) LookupSecrets(ctx context.Context, clientID string) ([]mint.Secret, bool, error) {
+	return lookup(ctx, c, c.secrets, clientID, c.listSecrets(clientID))
+}
+
+// ReloadSecrets: see LookupSecrets.
+func (c *Store) ReloadSecrets(ctx context.Context, clientID string) ([]mint.Secret, error) {
+	return reload(ctx, c, c.secrets, clientID, c.listSecrets(clientID))
+}
+
+func (c *Store) getClient(id string) func(context.Context) (mint.Client, error) {
+	return func(ctx context.Context) (mint.Client, error) { return c.writes.Store.GetClient(ctx, id) }
+}
+
+func (c *Store) listSecrets(clientID string) func(context.Context) ([]mint.Secret, error) {
+	return func(ctx context.Context) ([]mint.Secret, error) { return c.writes.Store.ListSecrets(ctx, clientID) }
 }
 
 // ListGrants caches one client's grants; every grant (clientID "") is read
@@ -272,21 +342,21 @@ func (c *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, 
 	})
 }
 
-// FindGrant: ErrNotFound, never cached.
+// FindGrant: as GetClient.
 func (c *Store) FindGrant(ctx context.Context, clientID, audience string) (mint.Grant, error) {
 	return cached(ctx, c, c.grantFor, pairKey(clientID, audience), func(ctx context.Context) (mint.Grant, error) {
 		return c.writes.Store.FindGrant(ctx, clientID, audience)
 	})
 }
 
-// GetAPI: ErrNotFound, never cached.
+// GetAPI: as GetClient.
 func (c *Store) GetAPI(ctx context.Context, id string) (mint.API, error) {
 	return cached(ctx, c, c.apis, id, func(ctx context.Context) (mint.API, error) {
 		return c.writes.Store.GetAPI(ctx, id)
 	})
 }
 
-// GetAPIByAudience: ErrNotFound, never cached.
+// GetAPIByAudience: as GetClient.
 func (c *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API, error) {
 	return cached(ctx, c, c.audiences, audience, func(ctx context.Context) (mint.API, error) {
 		return c.writes.Store.GetAPIByAudience(ctx, audience)

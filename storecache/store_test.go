@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,26 +220,58 @@ func TestConcurrentMissesShareOneRead(t *testing.T) {
 	}
 }
 
-// "Not found" is never kept: requests naming random clients cost a read
-// each and no memory.
-func TestNotFoundIsNotCached(t *testing.T) {
+// "Not found" is kept as answers are, so that an unknown client costs
+// what a known one costs, but apart and bounded: requests naming random
+// clients never push out a client's answer, and a client created
+// elsewhere is seen within the bound.
+func TestNotFoundIsKeptApartAndBounded(t *testing.T) {
 	for _, name := range backends {
 		t.Run(name, func(t *testing.T) {
+			const max = 10
 			b := openBackend(t, name)
+			seed(t, b.Raw, "c1")
 			store := &counting{Store: b.Raw}
-			c := newCache(t, store, storecache.Options{Changes: b.Changes})
-			waitFor(t, 5*time.Second, "the cache to listen", func() bool { return c.Stats().Watching })
+			c := newCache(t, store, storecache.Options{Changes: b.Changes, MaxEntries: max})
+			warm(t, c, "c1")
 			for i := range 100 {
 				if _, err := c.ListSecrets(t.Context(), fmt.Sprint("nobody", i%10)); !errors.Is(err, mint.ErrNotFound) {
 					t.Fatalf("ListSecrets: %v; want ErrNotFound", err)
 				}
 			}
-			if n := store.listSecrets.Load(); n != 100 {
-				t.Errorf("100 reads of missing clients made %d reads of the store; want 100", n)
+			if n := store.listSecrets.Load(); n != 1+10 {
+				t.Errorf("100 reads of 10 missing clients made %d reads of the store; want 10 (and 1 for c1)", n-1)
 			}
-			if n := c.Stats().Entries; n != 0 {
-				t.Errorf("%d entries kept; want 0", n)
+			for i := range 50 * max { // random names: only "not found" keys are pushed out
+				c.ListSecrets(t.Context(), fmt.Sprint("random", i))
 			}
+			var secrets storecache.KindStats
+			for _, k := range c.KindStats() {
+				if k.Kind == "secrets" {
+					secrets = k
+				}
+			}
+			if secrets.Absent > max || secrets.Entries != 1 {
+				t.Errorf("after %d random names: %d answers and %d not-found keys kept; want c1's one and at most %d", 50*max, secrets.Entries, secrets.Absent, max)
+			}
+			before := c.Stats()
+			warm(t, c, "c1")
+			if c.Stats().Loads != before.Loads {
+				t.Error("c1's answers were pushed out by random names")
+			}
+			long := strings.Repeat("n", 60_000)
+			c.GetAPIByAudience(t.Context(), long)
+			c.GetAPIByAudience(t.Context(), long)
+			for _, k := range c.KindStats() {
+				if k.Kind == "apis_by_audience" && k.Absent != 0 {
+					t.Errorf("a 60,000-byte audience kept as not found")
+				}
+			}
+			c.ListSecrets(t.Context(), "c-new")
+			seed(t, b.Raw, "c-new")
+			waitFor(t, bound, "a client created elsewhere to be found", func() bool {
+				_, err := c.ListSecrets(t.Context(), "c-new")
+				return err == nil
+			})
 		})
 	}
 }

@@ -11,9 +11,9 @@
 // guesses at others.
 //
 // Every failed authentication is also answered no sooner than
-// FailureFloor after it began, so that an unknown client (whose lookup
-// misses the store cache and goes to the database) and a known client
-// with a wrong secret (answered from the cache) take the same time.
+// FailureFloor after it began: a second line behind clientauth, which
+// makes an unknown client and a known one with a wrong secret do the same
+// work.
 //
 // The counts are per process: N replicas give an attacker N times the
 // budget. Throttling protects mint's load and logs from guessing; the
