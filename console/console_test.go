@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -485,35 +486,52 @@ func between(s, start, end string) string {
 }
 
 // The clients page reads mint_tokens_per_lifetime in process and flags a
-// client that takes a token per call.
+// client that takes a token per call. The count is the tokens taken, with
+// the time it covers: a partner that took 9 day-long tokens in the seconds
+// since mint started took 9, not "216 per lifetime", and is not flagged.
 func TestTokensPerLifetime(t *testing.T) {
 	m := startMint(t)
 	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Cargo", "audience": "https://cargo.example", "token_lifetime": 3600}, nil)
-	newClient := func(name string) (id, secret string) {
+	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Dataloy", "audience": "https://dataloy", "token_lifetime": 86400}, nil)
+	newClient := func(name, audience string) (id, secret string) {
 		var c struct {
 			ID     string `json:"client_id"`
 			Secret string `json:"client_secret"`
 		}
 		m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": name}, &c)
-		m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": "https://cargo.example"}, nil)
+		m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": audience}, nil)
 		return c.ID, c.Secret
 	}
-	greedy, greedySecret := newClient("greedy")
-	frugal, frugalSecret := newClient("frugal")
-	idle, _ := newClient("idle")
+	greedy, greedySecret := newClient("greedy", "https://cargo.example")
+	frugal, frugalSecret := newClient("frugal", "https://cargo.example")
+	partner, partnerSecret := newClient("partner", "https://dataloy")
+	idle, _ := newClient("idle", "https://cargo.example")
 	for range 12 {
 		m.token(t, greedy, greedySecret, "https://cargo.example")
 	}
 	m.token(t, frugal, frugalSecret, "https://cargo.example")
+	for range 9 {
+		m.token(t, partner, partnerSecret, "https://dataloy")
+	}
 	u := newUser(t, m)
 	u.mustSignIn()
 	p := u.get("/console/clients")
 	row := func(id string) string { return between(p.Body, `<code>`+id+`</code>`, "</tr>") }
-	if r := row(greedy); !strings.Contains(r, "12.0") || !strings.Contains(r, "does not reuse its tokens") {
-		t.Errorf("greedy client's row:\n%s", r)
-	}
-	if r := row(frugal); !strings.Contains(r, "1.0") || strings.Contains(r, "does not reuse") {
-		t.Errorf("frugal client's row:\n%s", r)
+	// mint started seconds ago: every count covers less than its lifetime.
+	short := regexp.MustCompile(`in the last \d+ (?:s|min) of a (1 h|1 day) lifetime`)
+	for _, c := range []struct {
+		name, id, count, lifetime string
+		flagged                   bool
+	}{
+		{"greedy", greedy, ">12</span>", "1 h", true},
+		{"frugal", frugal, ">1</span>", "1 h", false},
+		{"partner", partner, ">9</span>", "1 day", false},
+	} {
+		r := row(c.id)
+		if !strings.Contains(r, c.count) || strings.Contains(r, "does not reuse its tokens") != c.flagged ||
+			short.FindStringSubmatch(r) == nil || short.FindStringSubmatch(r)[1] != c.lifetime {
+			t.Errorf("%s client's row (want %s, flagged %v, a short window of a %s lifetime):\n%s", c.name, c.count, c.flagged, c.lifetime, r)
+		}
 	}
 	if r := row(idle); !strings.Contains(r, "none lately") {
 		t.Errorf("idle client's row:\n%s", r)

@@ -47,7 +47,7 @@ func (s *Server) tokenRates() []console.TokenRate {
 	rates := s.metrics.TokensPerLifetime()
 	out := make([]console.TokenRate, len(rates))
 	for i, r := range rates {
-		out[i] = console.TokenRate{ClientID: r.ClientID, Audience: r.Audience, PerLifetime: r.PerLifetime}
+		out[i] = console.TokenRate{ClientID: r.ClientID, Audience: r.Audience, Tokens: r.Tokens, Window: r.Window, Lifetime: r.Lifetime}
 	}
 	return out
 }
