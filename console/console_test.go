@@ -547,3 +547,29 @@ func otherToken(tok string) string {
 	}
 	return first + tok[1:]
 }
+
+// TestHeaderNamesTheAdmin: the header shows the signed-in admin client's
+// name, its id in the tooltip; a client that may not read clients is shown
+// by its id, and signs in all the same.
+func TestHeaderNamesTheAdmin(t *testing.T) {
+	m := startMint(t)
+	u := newUser(t, m)
+	u.mustSignIn()
+	if who := between(u.get("/console/apis").Body, `<span class="who">`, `</span>`); !strings.Contains(who,
+		`<strong id="who" title="client id `+adminID+`">mint admin</strong>`) {
+		t.Errorf("header for the bootstrap admin: %q, want its name with the id in a tooltip", who)
+	}
+	var c struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": "apis only"}, &c)
+	m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": "urn:mint:admin", "scopes": []string{"apis:read"}}, nil)
+	scoped := newUser(t, m)
+	if p := scoped.signIn(c.ID, c.Secret); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in without clients:read: %d\n%s", p.StatusCode, p.Body)
+	}
+	if who := between(scoped.get("/console/apis").Body, `<span class="who">`, `</span>`); !strings.Contains(who, `<code id="who">`+c.ID+`</code>`) {
+		t.Errorf("header for a client without clients:read: %q, want its id", who)
+	}
+}
