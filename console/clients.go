@@ -1,11 +1,14 @@
 package console
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mintauth/mint"
 )
 
 type clientsData struct {
@@ -182,6 +185,9 @@ func grantRows(grants []grantView, apis []apiView) []grantRow {
 	return rows
 }
 
+// ungranted lists the APIs the client has no grant on, the admin API last:
+// a grant on it makes the client an administrator of mint, so the add-a-
+// grant form sets it apart and never offers it first.
 func ungranted(grants []grantView, apis []apiView) []apiView {
 	var out []apiView
 	for _, a := range apis {
@@ -189,7 +195,17 @@ func ungranted(grants []grantView, apis []apiView) []apiView {
 			out = append(out, a)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b apiView) int {
+		return cmp.Compare(isAdminAPI(a), isAdminAPI(b))
+	})
 	return out
+}
+
+func isAdminAPI(a apiView) int {
+	if a.Audience == mint.AdminAudience {
+		return 1
+	}
+	return 0
 }
 
 func (c *Console) renameClient(w http.ResponseWriter, r *http.Request, sess *session) error {

@@ -573,3 +573,43 @@ func TestHeaderNamesTheAdmin(t *testing.T) {
 		t.Errorf("header for a client without clients:read: %q, want its id", who)
 	}
 }
+
+// TestAddGrantChoosesNothing: "Add a grant" preselects no API, so that a
+// hurried submit grants nothing; the admin API comes last, set apart and
+// marked, and a submit without a choice is refused beside the field.
+func TestAddGrantChoosesNothing(t *testing.T) {
+	m := startMint(t)
+	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Cargo", "audience": "https://cargo.example"}, nil)
+	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Zebra", "audience": "https://zebra.example"}, nil)
+	var c struct {
+		ID string `json:"client_id"`
+	}
+	m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": "partner"}, &c)
+	u := newUser(t, m)
+	u.mustSignIn()
+	sel := between(u.get("/console/clients/"+c.ID).Body, `<select id="grant-audience"`, `</select>`)
+	options := regexp.MustCompile(`<option value="([^"]*)"([^>]*)>`).FindAllStringSubmatch(sel, -1)
+	var values, selected []string
+	for _, o := range options {
+		values = append(values, o[1])
+		if strings.Contains(o[2], "selected") {
+			selected = append(selected, o[1])
+		}
+	}
+	want := []string{"", "https://cargo.example", "https://zebra.example", "urn:mint:admin"}
+	if strings.Join(values, " ") != strings.Join(want, " ") || len(selected) != 1 || selected[0] != "" {
+		t.Errorf("options %q, selected %q; want %q with only the empty choice selected", values, selected, want)
+	}
+	if !regexp.MustCompile(`<optgroup label="Administration of mint">\s*<option value="urn:mint:admin">⚠ `).MatchString(sel) {
+		t.Errorf("the admin API is not set apart and marked:\n%s", sel)
+	}
+	p := u.post("/console/clients/"+c.ID+"/grants", url.Values{"csrf": {u.csrf}, "audience": {""}, "scopes": {""}})
+	if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.Body, `id="grant-audience-error"`) {
+		t.Errorf("a grant with no API chosen: %d\n%s", p.StatusCode, between(p.Body, `<h3 id="add-grant-heading">`, `</form>`))
+	}
+	var grants []any
+	m.admin(t, "GET", "/admin/v1/grants?client_id="+c.ID, nil, &grants)
+	if len(grants) != 0 {
+		t.Errorf("grants after the refused submit: %v", grants)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mintauth/mint"
 )
 
 //go:embed templates/*.html
@@ -82,7 +84,9 @@ var funcs = template.FuncMap{
 	"lifetime": lifetime,
 	"has":      func(list []string, s string) bool { return slices.Contains(list, s) },
 	"span":     span,
-	"join":     strings.Join,
+	// adminAudience is the admin API, which forms set apart.
+	"adminAudience": func() string { return mint.AdminAudience },
+	"join":          strings.Join,
 	"lifetimeAlg": func(f *formState, algs []string, prefix string) lifetimeAlgArgs {
 		return lifetimeAlgArgs{Form: f, Algs: algs, Prefix: prefix}
 	},
