@@ -233,6 +233,12 @@ type AuditFilter struct {
 	// AfterSeq selects records with a greater Seq, for paging and
 	// following.
 	AfterSeq int64
+	// BeforeSeq, when not 0, selects records with a smaller Seq: the next
+	// page of a newest-first listing.
+	BeforeSeq int64
+	// NewestFirst lists by Seq descending, so that Limit keeps the newest
+	// records.
+	NewestFirst bool
 	// Limit is the most records returned; 0 means 1000.
 	Limit int
 }

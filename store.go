@@ -122,7 +122,8 @@ type AuditStore interface {
 	// AppendAudit appends records in order, in one transaction, setting
 	// their Seq, PrevHash and Hash and truncating Time to the microsecond.
 	AppendAudit(ctx context.Context, records []AuditRecord) error
-	// ListAudit returns the records filter selects, by Seq ascending.
+	// ListAudit returns the records filter selects, by Seq ascending, or
+	// descending with NewestFirst.
 	ListAudit(ctx context.Context, filter AuditFilter) ([]AuditRecord, error)
 	// AuditAnchor returns where the kept chain starts.
 	AuditAnchor(ctx context.Context) (AuditAnchor, error)

@@ -104,6 +104,20 @@ func parseAuditQuery(r *http.Request) (mint.AuditFilter, error) {
 		}
 		f.AfterSeq = n
 	}
+	if v := q.Get("before_seq"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return f, invalid("before_seq", "before_seq must be a record number, 1 or more")
+		}
+		f.BeforeSeq = n
+	}
+	switch q.Get("order") {
+	case "", "oldest":
+	case "newest":
+		f.NewestFirst = true
+	default:
+		return f, invalid("order", "order must be oldest (the default) or newest")
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxAuditLimit {
@@ -116,6 +130,7 @@ func parseAuditQuery(r *http.Request) (mint.AuditFilter, error) {
 
 // listAudit answers GET /admin/v1/audit: the records the query selects,
 // oldest first, at most limit; page with after_seq set to the last seq.
+// With order=newest, newest first; page with before_seq set to the last.
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {
 	if a.Audit == nil {
 		return notFound(w, r, nil)

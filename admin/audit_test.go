@@ -98,12 +98,16 @@ func TestAuditQuery(t *testing.T) {
 		"?since=2026-03-04T05:06:07Z":         "1,2,3",
 		"?until=2026-03-04T05:06:07Z":         "",
 		"?client_id=nobody&kind=token.issued": "",
+		"?order=newest":                       "3,2,1",
+		"?order=newest&limit=2":               "3,2",
+		"?order=newest&before_seq=3&limit=1":  "2",
+		"?order=oldest&before_seq=3":          "1,2",
 	} {
 		if got := seqs(query); got != want {
 			t.Errorf("GET /admin/v1/audit%s: seqs %q, want %q", query, got, want)
 		}
 	}
-	for _, query := range []string{"?since=yesterday", "?until=1", "?after_seq=-1", "?limit=0", "?limit=1001", "?after_seq=x"} {
+	for _, query := range []string{"?since=yesterday", "?until=1", "?after_seq=-1", "?limit=0", "?limit=1001", "?after_seq=x", "?before_seq=0", "?before_seq=x", "?order=desc"} {
 		a := h.do(call{method: "GET", path: "/admin/v1/audit" + query, token: h.bearer})
 		var e struct{ Error, Field string }
 		json.Unmarshal(a.body, &e)

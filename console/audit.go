@@ -27,15 +27,17 @@ type auditData struct {
 	Records   []auditRecord
 	Filter    auditFilter
 	Error     *apiError
-	// Next is the query of the next page, when this one is full.
-	Next string
+	// Older is the address of the next page, older records, when this
+	// one is full; Newest, of the first page, when this is not it.
+	Older, Newest string
 }
 
 // auditFilter is the page's query: the admin API's filters, dates as the
-// date inputs write them.
+// date inputs write them. The page lists newest first: what an operator
+// opens the log for is what just happened.
 type auditFilter struct {
 	ClientID, Kind, Since, Until string
-	AfterSeq                     int64
+	BeforeSeq                    int64
 }
 
 const auditPageSize = 50
@@ -45,9 +47,9 @@ const auditPageSize = 50
 func (c *Console) showAudit(w http.ResponseWriter, r *http.Request, sess *session) error {
 	q := r.URL.Query()
 	f := auditFilter{ClientID: q.Get("client_id"), Kind: q.Get("kind"), Since: q.Get("since"), Until: q.Get("until")}
-	f.AfterSeq, _ = strconv.ParseInt(q.Get("after_seq"), 10, 64)
+	f.BeforeSeq, _ = strconv.ParseInt(q.Get("before_seq"), 10, 64)
 	d := auditData{Available: true, Filter: f}
-	err := c.backend.call(r.Context(), r, "GET", "/admin/v1/audit?"+f.query(f.AfterSeq).Encode(), sess.Token, nil, &d.Records)
+	err := c.backend.call(r.Context(), r, "GET", "/admin/v1/audit?"+f.query(f.BeforeSeq).Encode(), sess.Token, nil, &d.Records)
 	var e *apiError
 	switch {
 	case errors.As(err, &e) && e.Status == http.StatusNotFound:
@@ -58,7 +60,10 @@ func (c *Console) showAudit(w http.ResponseWriter, r *http.Request, sess *sessio
 		return err
 	}
 	if len(d.Records) == auditPageSize {
-		d.Next = "/console/audit?" + f.pageQuery(d.Records[len(d.Records)-1].Seq).Encode()
+		d.Older = "/console/audit?" + f.pageQuery(d.Records[len(d.Records)-1].Seq).Encode()
+	}
+	if f.BeforeSeq > 0 {
+		d.Newest = "/console/audit?" + f.pageQuery(0).Encode()
 	}
 	c.renderPage(w, r, sess, http.StatusOK, "audit", "audit", "Audit log", d)
 	return nil
@@ -66,8 +71,8 @@ func (c *Console) showAudit(w http.ResponseWriter, r *http.Request, sess *sessio
 
 // query is the admin API's query for the filter; a date "until" includes
 // that whole day.
-func (f auditFilter) query(afterSeq int64) url.Values {
-	v := url.Values{"limit": {strconv.Itoa(auditPageSize)}}
+func (f auditFilter) query(beforeSeq int64) url.Values {
+	v := url.Values{"limit": {strconv.Itoa(auditPageSize)}, "order": {"newest"}}
 	if f.ClientID != "" {
 		v.Set("client_id", f.ClientID)
 	}
@@ -80,20 +85,23 @@ func (f auditFilter) query(afterSeq int64) url.Values {
 	if t, err := time.Parse(time.DateOnly, f.Until); err == nil {
 		v.Set("until", t.Add(24*time.Hour).Format(time.RFC3339))
 	}
-	if afterSeq > 0 {
-		v.Set("after_seq", strconv.FormatInt(afterSeq, 10))
+	if beforeSeq > 0 {
+		v.Set("before_seq", strconv.FormatInt(beforeSeq, 10))
 	}
 	return v
 }
 
-// pageQuery is the console's own query for a page of the same filter.
-func (f auditFilter) pageQuery(afterSeq int64) url.Values {
+// pageQuery is the console's own query for a page of the same filter:
+// the records before beforeSeq, or the newest with 0.
+func (f auditFilter) pageQuery(beforeSeq int64) url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"client_id": f.ClientID, "kind": f.Kind, "since": f.Since, "until": f.Until} {
 		if s != "" {
 			v.Set(k, s)
 		}
 	}
-	v.Set("after_seq", strconv.FormatInt(afterSeq, 10))
+	if beforeSeq > 0 {
+		v.Set("before_seq", strconv.FormatInt(beforeSeq, 10))
+	}
 	return v
 }

@@ -158,6 +158,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	now := c.cfg.Now()
 	sess := newSession(tok.AccessToken, id, tok.ExpiresIn, now)
+	sess.ClientName = c.clientName(r, tok.AccessToken, id)
 	sealed, err := c.seal.seal(purposeSession, sess)
 	if err != nil {
 		c.fail(w, r, nil, err)
@@ -167,6 +168,17 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	c.clearCookie(w, r, signInCookie)
 	c.setCookie(w, r, sessionCookie, sealed, time.Unix(sess.Expires, 0))
 	http.Redirect(w, r, "/console/apis", http.StatusSeeOther)
+}
+
+// clientName is the admin client's name for the header, read with its
+// own token; "" when its scopes do not let it read clients, and the header
+// shows the id instead.
+func (c *Console) clientName(r *http.Request, token, id string) string {
+	var cl clientView
+	if err := c.backend.call(r.Context(), r, http.MethodGet, clientPath(id), token, nil, &cl); err != nil {
+		return ""
+	}
+	return cl.Name
 }
 
 // signInError says why the token endpoint refused, without telling which

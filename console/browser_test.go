@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -357,4 +358,50 @@ func slicesHasPrefix(list []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestBrowserAuditFitsALaptop: the audit log, its details opened, fits a
+// 1280-pixel-wide window without scrolling sideways, and lists the newest
+// records first, 50 a page, the older ones a link away.
+func TestBrowserAuditFitsALaptop(t *testing.T) {
+	m := startMint(t)
+	// Long audiences, ids and details, as a real deployment has them.
+	for i := range 12 {
+		aud := fmt.Sprintf("https://cargo-tracking-%02d.eu-west-1.partners.example.com/api/v2/shipments", i)
+		m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Cargo tracking, region " + fmt.Sprint(i), "audience": aud,
+			"scopes": []string{"read:cargo", "write:cargo", "read:manifests", "write:manifests"}}, nil)
+		var c struct {
+			ID string `json:"client_id"`
+		}
+		m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": "partner with a rather long name " + fmt.Sprint(i)}, &c)
+		m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": aud,
+			"scopes": []string{"read:cargo", "read:manifests"}}, nil)
+	}
+	ctx := newBrowser(t, time.Minute)
+	run(t, ctx, "sign in", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(m.URL+"/console/sign-in"), waitPath("/console/sign-in"))
+	signInWithKeyboard(t, ctx)
+	run(t, ctx, "open the audit log, every record's details shown",
+		chromedp.Navigate(m.URL+"/console/audit"), waitPath("/console/audit"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#audit details").forEach(d => d.open = true)`))
+	widths := value(t, ctx, "measure", chromedp.Evaluate[map[string]int](`(() => {
+		const wrap = document.querySelector("#audit").closest(".table-wrap");
+		return {page: document.documentElement.scrollWidth, window: window.innerWidth,
+			table: wrap.scrollWidth, box: wrap.clientWidth};
+	})()`))
+	if widths["page"] > widths["window"] || widths["table"] > widths["box"] {
+		t.Errorf("the audit log is wider than a 1280-pixel window: page %d in a window of %d, table %d in a box of %d",
+			widths["page"], widths["window"], widths["table"], widths["box"])
+	}
+	seqs := value(t, ctx, "read the record numbers", chromedp.Evaluate[[]int](
+		`[...document.querySelectorAll("#audit tbody th")].map(th => Number(th.textContent))`))
+	if len(seqs) != 50 || !slices.IsSortedFunc(seqs, func(a, b int) int { return b - a }) {
+		t.Errorf("records on the first page: %v, want 50, newest first", seqs)
+	}
+	run(t, ctx, "older records", chromedp.Click(chromedp.CSS("#audit-older")), waitFor(`location.search.includes("before_seq=")`),
+		waitFor(`document.readyState === "complete"`))
+	older := value(t, ctx, "read the older record numbers", chromedp.Evaluate[[]int](
+		`[...document.querySelectorAll("#audit tbody th")].map(th => Number(th.textContent))`))
+	if len(seqs) == 0 || len(older) == 0 || older[0] != seqs[len(seqs)-1]-1 {
+		t.Errorf("the older page starts at %v, want the record before %v", older, seqs[len(seqs)-1:])
+	}
 }

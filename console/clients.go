@@ -1,11 +1,14 @@
 package console
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mintauth/mint"
 )
 
 type clientsData struct {
@@ -15,30 +18,37 @@ type clientsData struct {
 	// shows "—".
 	Measured bool
 	Rates    map[string]*clientRate
-	Flag     float64
+	Flag     int
 }
 
-// clientRate is a client's highest tokens per token lifetime over its
-// audiences, and the audience it was for.
+// clientRate is a client's highest count of tokens in a token lifetime
+// over its audiences, the audience it was for, and the time counted.
 type clientRate struct {
-	PerLifetime float64
-	Audience    string
+	TokenRate
+	// Short: the count covers less than the token lifetime (mint started
+	// more recently, or the lifetime is longer than a day); the page says
+	// so rather than stretch it over the lifetime.
+	Short bool
 	// Flagged: far more tokens than a client that reuses its token takes.
 	Flagged bool
 }
 
 // flagTokensPerLifetime is where the clients page flags a client: one that
 // caches its token takes about one per lifetime per running instance, so
-// ten is a fleet of ten or, far more often, a token per call.
+// ten is a fleet of ten or, far more often, a token per call. Tokens
+// counted are tokens taken: the count is compared as it is, never scaled
+// from a shorter window to the lifetime (9 tokens in the 3 minutes since
+// start, scaled to a day, read 216), so a flag is a fact: the client took
+// that many within one lifetime.
 const flagTokensPerLifetime = 10
 
 // rates sums up the gauge by client: its highest audience.
 func rates(series []TokenRate) map[string]*clientRate {
 	out := map[string]*clientRate{}
 	for _, r := range series {
-		if cur, ok := out[r.ClientID]; !ok || r.PerLifetime > cur.PerLifetime {
-			out[r.ClientID] = &clientRate{PerLifetime: r.PerLifetime, Audience: r.Audience,
-				Flagged: r.PerLifetime >= flagTokensPerLifetime}
+		if cur, ok := out[r.ClientID]; !ok || r.Tokens > cur.Tokens {
+			out[r.ClientID] = &clientRate{TokenRate: r, Short: r.Window < r.Lifetime,
+				Flagged: r.Tokens >= flagTokensPerLifetime}
 		}
 	}
 	return out
@@ -175,6 +185,9 @@ func grantRows(grants []grantView, apis []apiView) []grantRow {
 	return rows
 }
 
+// ungranted lists the APIs the client has no grant on, the admin API last:
+// a grant on it makes the client an administrator of mint, so the add-a-
+// grant form sets it apart and never offers it first.
 func ungranted(grants []grantView, apis []apiView) []apiView {
 	var out []apiView
 	for _, a := range apis {
@@ -182,7 +195,17 @@ func ungranted(grants []grantView, apis []apiView) []apiView {
 			out = append(out, a)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b apiView) int {
+		return cmp.Compare(isAdminAPI(a), isAdminAPI(b))
+	})
 	return out
+}
+
+func isAdminAPI(a apiView) int {
+	if a.Audience == mint.AdminAudience {
+		return 1
+	}
+	return 0
 }
 
 func (c *Console) renameClient(w http.ResponseWriter, r *http.Request, sess *session) error {

@@ -34,8 +34,8 @@ type Config struct {
 	MasterKey []byte
 	// TokenRates reads the gauge mint_tokens_per_lifetime of this
 	// process: for each client and audience that took a token lately, how
-	// many tokens it took during the last token lifetime. Nil: the clients
-	// page shows "—".
+	// many tokens it took during the last token lifetime, or the part of
+	// it mint has counted. Nil: the clients page shows "—".
 	TokenRates func() []TokenRate
 	Now        func() time.Time
 	Log        *slog.Logger
@@ -44,7 +44,14 @@ type Config struct {
 // TokenRate is one series of the gauge mint_tokens_per_lifetime.
 type TokenRate struct {
 	ClientID, Audience string
-	PerLifetime        float64
+	// Tokens the client took for the audience during Window.
+	Tokens uint64
+	// Window is the time counted: the API's token lifetime, or less
+	// (mint started more recently; a lifetime longer than a day is
+	// counted over the last day).
+	Window time.Duration
+	// Lifetime is the API's token lifetime.
+	Lifetime time.Duration
 }
 
 // Console serves the admin console.

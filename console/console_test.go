@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -485,35 +486,52 @@ func between(s, start, end string) string {
 }
 
 // The clients page reads mint_tokens_per_lifetime in process and flags a
-// client that takes a token per call.
+// client that takes a token per call. The count is the tokens taken, with
+// the time it covers: a partner that took 9 day-long tokens in the seconds
+// since mint started took 9, not "216 per lifetime", and is not flagged.
 func TestTokensPerLifetime(t *testing.T) {
 	m := startMint(t)
 	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Cargo", "audience": "https://cargo.example", "token_lifetime": 3600}, nil)
-	newClient := func(name string) (id, secret string) {
+	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Dataloy", "audience": "https://dataloy", "token_lifetime": 86400}, nil)
+	newClient := func(name, audience string) (id, secret string) {
 		var c struct {
 			ID     string `json:"client_id"`
 			Secret string `json:"client_secret"`
 		}
 		m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": name}, &c)
-		m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": "https://cargo.example"}, nil)
+		m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": audience}, nil)
 		return c.ID, c.Secret
 	}
-	greedy, greedySecret := newClient("greedy")
-	frugal, frugalSecret := newClient("frugal")
-	idle, _ := newClient("idle")
+	greedy, greedySecret := newClient("greedy", "https://cargo.example")
+	frugal, frugalSecret := newClient("frugal", "https://cargo.example")
+	partner, partnerSecret := newClient("partner", "https://dataloy")
+	idle, _ := newClient("idle", "https://cargo.example")
 	for range 12 {
 		m.token(t, greedy, greedySecret, "https://cargo.example")
 	}
 	m.token(t, frugal, frugalSecret, "https://cargo.example")
+	for range 9 {
+		m.token(t, partner, partnerSecret, "https://dataloy")
+	}
 	u := newUser(t, m)
 	u.mustSignIn()
 	p := u.get("/console/clients")
 	row := func(id string) string { return between(p.Body, `<code>`+id+`</code>`, "</tr>") }
-	if r := row(greedy); !strings.Contains(r, "12.0") || !strings.Contains(r, "does not reuse its tokens") {
-		t.Errorf("greedy client's row:\n%s", r)
-	}
-	if r := row(frugal); !strings.Contains(r, "1.0") || strings.Contains(r, "does not reuse") {
-		t.Errorf("frugal client's row:\n%s", r)
+	// mint started seconds ago: every count covers less than its lifetime.
+	short := regexp.MustCompile(`in the last \d+ (?:s|min) of a (1 h|1 day) lifetime`)
+	for _, c := range []struct {
+		name, id, count, lifetime string
+		flagged                   bool
+	}{
+		{"greedy", greedy, ">12</span>", "1 h", true},
+		{"frugal", frugal, ">1</span>", "1 h", false},
+		{"partner", partner, ">9</span>", "1 day", false},
+	} {
+		r := row(c.id)
+		if !strings.Contains(r, c.count) || strings.Contains(r, "does not reuse its tokens") != c.flagged ||
+			short.FindStringSubmatch(r) == nil || short.FindStringSubmatch(r)[1] != c.lifetime {
+			t.Errorf("%s client's row (want %s, flagged %v, a short window of a %s lifetime):\n%s", c.name, c.count, c.flagged, c.lifetime, r)
+		}
 	}
 	if r := row(idle); !strings.Contains(r, "none lately") {
 		t.Errorf("idle client's row:\n%s", r)
@@ -528,4 +546,70 @@ func otherToken(tok string) string {
 		first = "y"
 	}
 	return first + tok[1:]
+}
+
+// TestHeaderNamesTheAdmin: the header shows the signed-in admin client's
+// name, its id in the tooltip; a client that may not read clients is shown
+// by its id, and signs in all the same.
+func TestHeaderNamesTheAdmin(t *testing.T) {
+	m := startMint(t)
+	u := newUser(t, m)
+	u.mustSignIn()
+	if who := between(u.get("/console/apis").Body, `<span class="who">`, `</span>`); !strings.Contains(who,
+		`<strong id="who" title="client id `+adminID+`">mint admin</strong>`) {
+		t.Errorf("header for the bootstrap admin: %q, want its name with the id in a tooltip", who)
+	}
+	var c struct {
+		ID     string `json:"client_id"`
+		Secret string `json:"client_secret"`
+	}
+	m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": "apis only"}, &c)
+	m.admin(t, "POST", "/admin/v1/grants", map[string]any{"client_id": c.ID, "audience": "urn:mint:admin", "scopes": []string{"apis:read"}}, nil)
+	scoped := newUser(t, m)
+	if p := scoped.signIn(c.ID, c.Secret); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in without clients:read: %d\n%s", p.StatusCode, p.Body)
+	}
+	if who := between(scoped.get("/console/apis").Body, `<span class="who">`, `</span>`); !strings.Contains(who, `<code id="who">`+c.ID+`</code>`) {
+		t.Errorf("header for a client without clients:read: %q, want its id", who)
+	}
+}
+
+// TestAddGrantChoosesNothing: "Add a grant" preselects no API, so that a
+// hurried submit grants nothing; the admin API comes last, set apart and
+// marked, and a submit without a choice is refused beside the field.
+func TestAddGrantChoosesNothing(t *testing.T) {
+	m := startMint(t)
+	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Cargo", "audience": "https://cargo.example"}, nil)
+	m.admin(t, "POST", "/admin/v1/apis", map[string]any{"name": "Zebra", "audience": "https://zebra.example"}, nil)
+	var c struct {
+		ID string `json:"client_id"`
+	}
+	m.admin(t, "POST", "/admin/v1/clients", map[string]any{"name": "partner"}, &c)
+	u := newUser(t, m)
+	u.mustSignIn()
+	sel := between(u.get("/console/clients/"+c.ID).Body, `<select id="grant-audience"`, `</select>`)
+	options := regexp.MustCompile(`<option value="([^"]*)"([^>]*)>`).FindAllStringSubmatch(sel, -1)
+	var values, selected []string
+	for _, o := range options {
+		values = append(values, o[1])
+		if strings.Contains(o[2], "selected") {
+			selected = append(selected, o[1])
+		}
+	}
+	want := []string{"", "https://cargo.example", "https://zebra.example", "urn:mint:admin"}
+	if strings.Join(values, " ") != strings.Join(want, " ") || len(selected) != 1 || selected[0] != "" {
+		t.Errorf("options %q, selected %q; want %q with only the empty choice selected", values, selected, want)
+	}
+	if !regexp.MustCompile(`<optgroup label="Administration of mint">\s*<option value="urn:mint:admin">⚠ `).MatchString(sel) {
+		t.Errorf("the admin API is not set apart and marked:\n%s", sel)
+	}
+	p := u.post("/console/clients/"+c.ID+"/grants", url.Values{"csrf": {u.csrf}, "audience": {""}, "scopes": {""}})
+	if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.Body, `id="grant-audience-error"`) {
+		t.Errorf("a grant with no API chosen: %d\n%s", p.StatusCode, between(p.Body, `<h3 id="add-grant-heading">`, `</form>`))
+	}
+	var grants []any
+	m.admin(t, "GET", "/admin/v1/grants?client_id="+c.ID, nil, &grants)
+	if len(grants) != 0 {
+		t.Errorf("grants after the refused submit: %v", grants)
+	}
 }

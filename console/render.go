@@ -8,9 +8,10 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mintauth/mint"
 )
 
 //go:embed templates/*.html
@@ -82,8 +83,10 @@ var funcs = template.FuncMap{
 	"iso":      iso,
 	"lifetime": lifetime,
 	"has":      func(list []string, s string) bool { return slices.Contains(list, s) },
-	"rate":     func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
-	"join":     strings.Join,
+	"span":     span,
+	// adminAudience is the admin API, which forms set apart.
+	"adminAudience": func() string { return mint.AdminAudience },
+	"join":          strings.Join,
 	"lifetimeAlg": func(f *formState, algs []string, prefix string) lifetimeAlgArgs {
 		return lifetimeAlgArgs{Form: f, Algs: algs, Prefix: prefix}
 	},
@@ -142,6 +145,22 @@ func lifetime(seconds int64) string {
 		return fmt.Sprintf("%d min", d/time.Minute)
 	}
 	return fmt.Sprintf("%d s", seconds)
+}
+
+// span writes a measured duration to the unit an operator needs: "40 s",
+// "3 min", "2 h 5 min", "1 day".
+func span(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", d/time.Second)
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	case d < 24*time.Hour && d%time.Hour < time.Minute:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h %d min", d/time.Hour, d%time.Hour/time.Minute)
+	}
+	return lifetime(int64(d.Round(time.Hour) / time.Second))
 }
 
 func plural(n int64, unit string) string {

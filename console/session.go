@@ -27,8 +27,11 @@ type session struct {
 	Token string `json:"t"`
 	// CSRF is the token every form of the session carries.
 	CSRF string `json:"c"`
-	// ClientID is the signed-in admin client, shown in the header.
+	// ClientID is the signed-in admin client.
 	ClientID string `json:"i"`
+	// ClientName is its name at sign-in, shown in the header (the id in
+	// its tooltip); empty when the client may not read clients.
+	ClientName string `json:"n,omitempty"`
 	// Expires is the session's end in Unix seconds: the token's expiry,
 	// at most MaxSession after sign-in.
 	Expires int64 `json:"e"`

@@ -11,14 +11,16 @@ import (
 	"github.com/mintauth/mint"
 )
 
-// DefaultMaxWindow bounds the window of mint_tokens_per_lifetime.
-const DefaultMaxWindow = time.Hour
+// DefaultMaxWindow bounds the window of mint_tokens_per_lifetime: a day
+// covers the lifetime of every token but the rare longer ones, whose count
+// then covers the last day only.
+const DefaultMaxWindow = 24 * time.Hour
 
 // slots is how many counters each window is kept in.
 const slots = 12
 
 var tokensPerLifetimeDesc = prometheus.NewDesc("mint_tokens_per_lifetime",
-	"Tokens issued to the client for the audience during the last token lifetime (counted over at most the last hour and scaled to a lifetime). Far above 1: the client does not reuse its tokens.",
+	"Tokens issued to the client for the audience during the last token lifetime (at most the last 24 hours; only since mint started when that is more recent). Far above 1: the client does not reuse its tokens.",
 	[]string{"client_id", "audience"}, nil)
 
 // Lifetimes counts, for each client and audience, the tokens issued during
@@ -27,16 +29,21 @@ var tokensPerLifetimeDesc = prometheus.NewDesc("mint_tokens_per_lifetime",
 //
 // Each pair keeps 12 counters, one per twelfth of its window; a scrape
 // sums them. The window is the API's token lifetime, or MaxWindow when the
-// lifetime is longer, in which case the count is scaled up to a lifetime (a
-// 24 h token counted over the last hour is multiplied by 24). The sum
-// covers the last window to within a twelfth of it (between 11/12 and all
-// of it), at 12 integers per pair whatever the rate. In the first window
-// after mint starts it covers only the time since the start, and so
-// understates. A pair with no token in its window is dropped at a scrape,
-// so the series are those of clients that took a token recently.
+// lifetime is longer. The value is the tokens counted, never scaled: a
+// count over a short window scaled up to a long lifetime (9 tokens in the
+// 3 minutes since start, ×24 for a day's tokens, read "216 per lifetime")
+// flags clients that took a handful of tokens. So it may understate, never
+// overstate: in the first window after mint starts it covers only the time
+// since the start, and a lifetime longer than MaxWindow is counted over
+// MaxWindow; Window says what it covered. The sum covers the last window
+// to within a twelfth of it (between 11/12 and all of it), at 12 integers
+// per pair whatever the rate. A pair with no token in its window is dropped
+// at a scrape, so the series are those of clients that took a token
+// recently.
 type Lifetimes struct {
-	max time.Duration
-	now func() time.Time
+	max   time.Duration
+	now   func() time.Time
+	start time.Time // counting began
 	// maxSeries bounds the series Collect exports; 0 exports all.
 	maxSeries int
 
@@ -50,10 +57,15 @@ type pair struct{ client, audience string }
 type window struct {
 	mu       sync.Mutex
 	lifetime time.Duration
-	width    int64   // nanoseconds per slot
-	scale    float64 // lifetime / window
-	counts   [slots]uint64
-	last     int64 // the newest slot: Unix nanoseconds / width
+	span     time.Duration // the window: lifetime, at most MaxWindow
+	width    int64         // nanoseconds per slot
+	// since is when counting began for this lifetime: the start of
+	// counting, or the lifetime's last change. A pair dropped for want of
+	// tokens had none since then either, so a new window counts from the
+	// start too.
+	since  time.Time
+	counts [slots]uint64
+	last   int64 // the newest slot: Unix nanoseconds / width
 }
 
 // NewLifetimes returns an empty Lifetimes; maxWindow zero means
@@ -65,7 +77,7 @@ func NewLifetimes(maxWindow time.Duration, now func() time.Time) *Lifetimes {
 	if now == nil {
 		now = time.Now
 	}
-	return &Lifetimes{max: maxWindow, now: now, pairs: map[pair]*window{}}
+	return &Lifetimes{max: maxWindow, now: now, start: now(), pairs: map[pair]*window{}}
 }
 
 // Issued counts one token issued to client for audience, valid for
@@ -85,31 +97,39 @@ func (l *Lifetimes) Issued(client, audience string, lifetime time.Duration) {
 	}
 	now := l.now()
 	w.mu.Lock()
-	w.add(now, lifetime, l.max)
+	w.add(now, lifetime, l.max, l.start)
 	w.mu.Unlock()
 }
 
-// PerLifetime returns the gauge's value for client and audience.
-func (l *Lifetimes) PerLifetime(client, audience string) float64 {
+// Tokens returns client's count for audience: the gauge's value, with the
+// window it covers.
+func (l *Lifetimes) Tokens(client, audience string) PairRate {
 	l.mu.RLock()
 	w := l.pairs[pair{client, audience}]
 	l.mu.RUnlock()
+	r := PairRate{ClientID: client, Audience: audience}
 	if w == nil {
-		return 0
+		return r
 	}
 	now := l.now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.value(now)
+	w.rate(now, &r)
+	return r
 }
 
-func (w *window) add(now time.Time, lifetime, maxWindow time.Duration) {
+func (w *window) add(now time.Time, lifetime, maxWindow time.Duration, start time.Time) {
 	if lifetime <= 0 {
 		lifetime = mint.DefaultTokenLifetime
 	}
 	if lifetime != w.lifetime { // new, or the API's lifetime changed
-		span := min(lifetime, maxWindow)
-		w.lifetime, w.width, w.scale = lifetime, max(int64(span/slots), 1), float64(lifetime)/float64(span)
+		if w.lifetime == 0 {
+			w.since = start
+		} else {
+			w.since = now
+		}
+		w.lifetime, w.span = lifetime, min(lifetime, maxWindow)
+		w.width = max(int64(w.span/slots), 1)
 		w.counts, w.last = [slots]uint64{}, now.UnixNano()/w.width
 	}
 	w.advance(now)
@@ -132,13 +152,14 @@ func (w *window) advance(now time.Time) {
 	w.last = s
 }
 
-func (w *window) value(now time.Time) float64 {
+// rate fills in r's count and the windows it covers at now.
+func (w *window) rate(now time.Time, r *PairRate) {
 	w.advance(now)
-	var n uint64
+	r.Tokens = 0
 	for _, c := range w.counts {
-		n += c
+		r.Tokens += c
 	}
-	return float64(n) * w.scale
+	r.Lifetime, r.Window = w.lifetime, min(w.span, max(now.Sub(w.since), 0))
 }
 
 // Describe implements prometheus.Collector.
@@ -147,7 +168,14 @@ func (l *Lifetimes) Describe(ch chan<- *prometheus.Desc) { ch <- tokensPerLifeti
 // PairRate is one pair's mint_tokens_per_lifetime.
 type PairRate struct {
 	ClientID, Audience string
-	PerLifetime        float64
+	// Tokens is how many the client took during Window: the gauge.
+	Tokens uint64
+	// Window is the time counted: the last token lifetime, or less when
+	// mint started more recently or the lifetime is longer than the
+	// longest window.
+	Window time.Duration
+	// Lifetime is the API's token lifetime.
+	Lifetime time.Duration
 }
 
 // All returns the value of every pair with a token in its window, and
@@ -158,14 +186,15 @@ func (l *Lifetimes) All() []PairRate {
 	defer l.mu.Unlock()
 	out := make([]PairRate, 0, len(l.pairs))
 	for k, w := range l.pairs {
+		r := PairRate{ClientID: k.client, Audience: k.audience}
 		w.mu.Lock()
-		v := w.value(now)
+		w.rate(now, &r)
 		w.mu.Unlock()
-		if v == 0 {
+		if r.Tokens == 0 {
 			delete(l.pairs, k)
 			continue
 		}
-		out = append(out, PairRate{ClientID: k.client, Audience: k.audience, PerLifetime: v})
+		out = append(out, r)
 	}
 	return out
 }
@@ -180,7 +209,7 @@ func (l *Lifetimes) Collect(ch chan<- prometheus.Metric) {
 	pairs := l.All()
 	if l.maxSeries > 0 && len(pairs) > l.maxSeries {
 		slices.SortFunc(pairs, func(a, b PairRate) int {
-			if c := cmp.Compare(b.PerLifetime, a.PerLifetime); c != 0 {
+			if c := cmp.Compare(b.Tokens, a.Tokens); c != 0 {
 				return c
 			}
 			return cmp.Or(cmp.Compare(a.ClientID, b.ClientID), cmp.Compare(a.Audience, b.Audience))
@@ -188,6 +217,6 @@ func (l *Lifetimes) Collect(ch chan<- prometheus.Metric) {
 		pairs = pairs[:l.maxSeries]
 	}
 	for _, p := range pairs {
-		ch <- prometheus.MustNewConstMetric(tokensPerLifetimeDesc, prometheus.GaugeValue, p.PerLifetime, p.ClientID, p.Audience)
+		ch <- prometheus.MustNewConstMetric(tokensPerLifetimeDesc, prometheus.GaugeValue, float64(p.Tokens), p.ClientID, p.Audience)
 	}
 }

@@ -13,12 +13,14 @@ import (
 )
 
 // TestLifetimesWindow: the gauge counts the tokens of the last lifetime,
-// to within a twelfth of it, scales a window capped at MaxWindow up to the
-// lifetime, restarts when the lifetime changes, and forgets idle pairs.
+// to within a twelfth of it, counts a lifetime longer than MaxWindow over
+// MaxWindow without scaling it up, restarts when the lifetime changes, and
+// forgets idle pairs.
 func TestLifetimesWindow(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	l := metrics.NewLifetimes(time.Hour, func() time.Time { return now })
 	const hour = time.Hour
+	now = now.Add(2 * hour) // mint has run longer than every window below
 	// A 12-minute lifetime: 12 slots of a minute.
 	for i := range 3 {
 		if i > 0 {
@@ -26,30 +28,30 @@ func TestLifetimesWindow(t *testing.T) {
 		}
 		l.Issued("a", "api", 12*time.Minute)
 	}
-	if got := l.PerLifetime("a", "api"); got != 3 {
-		t.Errorf("3 tokens in 8 minutes of a 12-minute lifetime: %v, want 3", got)
+	want := func(client string, tokens uint64, window, lifetime time.Duration, why string) {
+		t.Helper()
+		if got := l.Tokens(client, "api"); got.Tokens != tokens || got.Window != window || got.Lifetime != lifetime {
+			t.Errorf("%s: %d tokens in %v of a %v lifetime, want %d in %v of %v", why,
+				got.Tokens, got.Window, got.Lifetime, tokens, window, lifetime)
+		}
 	}
+	want("a", 3, 12*time.Minute, 12*time.Minute, "3 tokens in 8 minutes")
 	now = now.Add(4*time.Minute + 30*time.Second) // the first token is 12.5 minutes old, the second 8.5
-	if got := l.PerLifetime("a", "api"); got != 2 {
-		t.Errorf("after the first left the window: %v, want 2", got)
-	}
+	want("a", 2, 12*time.Minute, 12*time.Minute, "after the first left the window")
 	now = now.Add(12 * time.Minute)
-	if got := l.PerLifetime("a", "api"); got != 0 {
-		t.Errorf("a lifetime later: %v, want 0", got)
-	}
+	want("a", 0, 12*time.Minute, 12*time.Minute, "a lifetime later")
 
-	// A 24 h lifetime is counted over the last hour and scaled by 24.
+	// A 24 h lifetime is counted over the last hour, as it is: 2, not 48.
 	for range 2 {
 		l.Issued("b", "api", 24*hour)
 	}
-	if got := l.PerLifetime("b", "api"); got != 48 {
-		t.Errorf("2 tokens in the last hour of 24 h tokens: %v, want 48", got)
-	}
-	// The API's lifetime changed: the count starts again.
+	want("b", 2, hour, 24*hour, "2 tokens in the last hour of 24 h tokens")
+	// The API's lifetime changed: the count starts again, and so does its
+	// window.
 	l.Issued("b", "api", 2*hour)
-	if got := l.PerLifetime("b", "api"); got != 2 {
-		t.Errorf("after a lifetime change: %v, want 2 (1 token in 1 h of a 2 h lifetime)", got)
-	}
+	want("b", 1, 0, 2*hour, "right after a lifetime change")
+	now = now.Add(10 * time.Minute)
+	want("b", 1, 10*time.Minute, 2*hour, "10 minutes after a lifetime change")
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(l)
@@ -57,6 +59,30 @@ func TestLifetimesWindow(t *testing.T) {
 		if n, err := count(reg, "mint_tokens_per_lifetime"); err != nil || n != 1 {
 			t.Errorf("collected %d series (%v), want 1 (a has nothing in its window)", n, err)
 		}
+	}
+}
+
+// TestLifetimesRightAfterStart: a partner that took 9 day-long tokens in
+// the 3 minutes since mint started took 9, in 3 minutes: the count is not
+// stretched over a day (that read 216), and the window says how short it
+// is.
+func TestLifetimesRightAfterStart(t *testing.T) {
+	start := time.Unix(1_700_000_000, 0)
+	now := start
+	l := metrics.NewLifetimes(0, func() time.Time { return now })
+	for range 9 {
+		now = now.Add(20 * time.Second)
+		l.Issued("partner", "https://dataloy", 24*time.Hour)
+	}
+	got := l.Tokens("partner", "https://dataloy")
+	if got.Tokens != 9 || got.Window != 3*time.Minute || got.Lifetime != 24*time.Hour {
+		t.Errorf("got %d tokens in %v of a %v lifetime, want 9 in 3m0s of 24h0m0s", got.Tokens, got.Window, got.Lifetime)
+	}
+	// A day later the window is the whole lifetime, and the 9 have left it.
+	now = start.Add(25 * time.Hour)
+	l.Issued("partner", "https://dataloy", 24*time.Hour)
+	if got := l.Tokens("partner", "https://dataloy"); got.Tokens != 1 || got.Window != 24*time.Hour {
+		t.Errorf("a day later: %d tokens in %v, want 1 in 24h0m0s", got.Tokens, got.Window)
 	}
 }
 

@@ -103,11 +103,18 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	if !f.Until.IsZero() {
 		where = append(where, "time < "+arg(f.Until))
 	}
+	if f.BeforeSeq > 0 {
+		where = append(where, "seq < "+arg(f.BeforeSeq))
+	}
+	order := "seq"
+	if f.NewestFirst {
+		order = "seq DESC"
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1000
 	}
-	q := selectAudit + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq LIMIT ` + arg(limit)
+	q := selectAudit + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` LIMIT ` + arg(limit)
 	out, err := list(ctx, s.pool, scanAudit, q, args...)
 	if err != nil {
 		return nil, failed("postgres: list audit: %w", err)

@@ -7,6 +7,13 @@ import (
 	"github.com/mintauth/mint/console"
 )
 
+// ConsolePath is where the admin console is served; "/" redirects there.
+const ConsolePath = "/console/"
+
+// ConsoleURL is the console's address under issuer, for mint serve's
+// start-up banner.
+func ConsoleURL(issuer string) string { return endpointURL(issuer, ConsolePath) }
+
 // console builds the admin console (package console), a client of the
 // token endpoint and admin API that backend serves. Its session cookies
 // are sealed under a key derived from the master key, so every replica
@@ -40,7 +47,7 @@ func (s *Server) tokenRates() []console.TokenRate {
 	rates := s.metrics.TokensPerLifetime()
 	out := make([]console.TokenRate, len(rates))
 	for i, r := range rates {
-		out[i] = console.TokenRate{ClientID: r.ClientID, Audience: r.Audience, PerLifetime: r.PerLifetime}
+		out[i] = console.TokenRate{ClientID: r.ClientID, Audience: r.Audience, Tokens: r.Tokens, Window: r.Window, Lifetime: r.Lifetime}
 	}
 	return out
 }

@@ -185,7 +185,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("/admin/", (&admin.API{Store: s.adminStore(), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log}).Handler())
-	mux.Handle("/console/", s.console(mux))
+	mux.Handle(ConsolePath, s.console(mux))
+	// A person who opens mint's address in a browser is looking for the
+	// console; only "/" itself moves, every other unknown path stays a
+	// JSON 404 for programs.
+	mux.Handle("GET /{$}", http.RedirectHandler(ConsolePath, http.StatusFound))
 	s.mountProbes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

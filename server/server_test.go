@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -203,3 +204,47 @@ func getJSON(t *testing.T, url string, status int, into any) {
 }
 
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestRootRedirectsToConsole: a browser opened on mint's address lands on
+// the console's sign-in page; "/" under any other method, and every other
+// unknown path, stays a JSON 404 for programs.
+func TestRootRedirectsToConsole(t *testing.T) {
+	ts := httptest.NewServer(newServer(t, server.Config{}).Handler())
+	defer ts.Close()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		location     string
+	}{
+		{"GET", "/", http.StatusFound, "/console/"},
+		{"HEAD", "/", http.StatusFound, "/console/"},
+		{"GET", "/?from=bookmark", http.StatusFound, "/console/"},
+		{"POST", "/", http.StatusNotFound, ""},
+		{"DELETE", "/", http.StatusNotFound, ""},
+		{"GET", "/index.html", http.StatusNotFound, ""},
+		{"GET", "/console", http.StatusTemporaryRedirect, "/console/"},
+	} {
+		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, nil)
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || resp.Header.Get("Location") != tc.location {
+			t.Errorf("%s %s: %d Location %q, want %d %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Location"), tc.status, tc.location)
+		}
+		if tc.status == http.StatusNotFound && resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: Content-Type %q, want JSON", tc.method, tc.path, resp.Header.Get("Content-Type"))
+		}
+	}
+	resp, err := http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "client_secret") {
+		t.Errorf("following / ends at %s with %d, want the sign-in page:\n%.300s", resp.Request.URL, resp.StatusCode, page)
+	}
+}

@@ -118,12 +118,19 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	if !f.Until.IsZero() {
 		where, args = append(where, "time_us < ?"), append(args, f.Until.UnixMicro())
 	}
+	if f.BeforeSeq > 0 {
+		where, args = append(where, "seq < ?"), append(args, f.BeforeSeq)
+	}
+	order := "seq"
+	if f.NewestFirst {
+		order = "seq DESC"
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1000
 	}
 	rows, err := s.read.QueryContext(ctx, selectAudit+` WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY seq LIMIT ?`, append(args, limit)...)
+		` ORDER BY `+order+` LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, failed("sqlite: list audit: %w", err)
 	}

@@ -118,6 +118,10 @@ func testAuditFilters(t *testing.T, ctx context.Context, store mint.Store) {
 		{"until", mint.AuditFilter{Until: at(1)}, []string{"1"}},
 		{"after seq and limit", mint.AuditFilter{AfterSeq: 1, Limit: 2}, []string{"2", "3"}},
 		{"combined", mint.AuditFilter{ClientID: "c2", Kind: mint.AuditTokenIssued, Since: at(1), Until: at(9)}, []string{"5"}},
+		{"newest first", mint.AuditFilter{NewestFirst: true, Limit: 2}, []string{"5", "4"}},
+		{"newest first, next page", mint.AuditFilter{NewestFirst: true, BeforeSeq: 4, Limit: 2}, []string{"3", "2"}},
+		{"newest first, filtered", mint.AuditFilter{NewestFirst: true, ClientID: "c2"}, []string{"5", "4"}},
+		{"before seq, oldest first", mint.AuditFilter{BeforeSeq: 3}, []string{"1", "2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { wantIDs(t, "seqs", seqs(tc.f), tc.want) })
 	}

@@ -135,6 +135,12 @@ var errorCases = []errorCase{
 		req: func(f *fixture) httpCase {
 			return jsonReq(`{"client_id":"` + f.multi.ID + `","client_secret":"` + f.multi.Secret + `","grant_type":"client_credentials","audience":42}`)
 		}},
+	{name: "json_sent_as_form", status: 400, // curl -d '{…}' without -H 'Content-Type: application/json'
+		req: func(f *fixture) httpCase {
+			c := jsonReq(`{"client_id":"` + f.multi.ID + `","client_secret":"` + f.multi.Secret + `","audience":"https://dataloy","grant_type":"client_credentials"}`)
+			c.contentType = formType
+			return c
+		}},
 	// Form syntax.
 	{name: "form_bad_escape", status: 400,
 		req: func(f *fixture) httpCase { c := postForm(f.multi); c.body += "&audience=%zz"; return c }},

@@ -126,6 +126,7 @@ func TestEndpointErrors(t *testing.T) {
 				{"no token", "POST", form, secretForm(c).Encode(), "", 400, false},
 				{"token twice", "POST", form, secretForm(c, "token", tok, "token", tok).Encode(), "", 400, false},
 				{"text plain", "POST", "text/plain", secretForm(c, "token", tok).Encode(), "", 415, false},
+				{"json sent as form", "POST", form, `{"client_id":"` + c.id + `","client_secret":"` + c.secret + `","token":"` + tok + `"}`, "", 400, false},
 				{"json token number", "POST", "application/json", `{"client_id":"` + c.id + `","client_secret":"` + c.secret + `","token":1}`, "", 400, false},
 			}
 			for _, tc := range cases {

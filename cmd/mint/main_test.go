@@ -205,6 +205,43 @@ func TestNewDatabasePrintsAdminCredentialsOnce(t *testing.T) {
 	getToken(t, second.URL+"/oauth/token", map[string]string{"client_id": id, "client_secret": sec, "audience": "urn:mint:admin"})
 }
 
+// TestBannerShowsConsoleAndRecovery: the first start names the console's
+// address, and the way back in that it prints works: the admin client gets
+// the new secret, and the old secret and the admin tokens fetched with it
+// stop working.
+func TestBannerShowsConsoleAndRecovery(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "mint.db")
+	first := startMint(t, nil, "--db", db)
+	out := first.Log()
+	id, oldSecret := exported(out, "MINT_CLIENT_ID"), exported(out, "MINT_CLIENT_SECRET")
+	if !strings.Contains(out, "Admin console: "+first.URL+"/console/ ") {
+		t.Errorf("the banner does not name the console at %s/console/:\n%s", first.URL, out)
+	}
+	recovery := "MINT_BOOTSTRAP_CLIENT_ID=" + id + " MINT_BOOTSTRAP_CLIENT_SECRET='<new secret>' mint serve"
+	if !strings.Contains(out, recovery) {
+		t.Fatalf("the banner does not say how to recover with %q:\n%s", recovery, out)
+	}
+	oldToken := getToken(t, first.URL+"/oauth/token", map[string]string{
+		"client_id": id, "client_secret": oldSecret, "audience": "urn:mint:admin"}).AccessToken
+	first.Stop(t)
+
+	const newSecret = "recovered-admin-secret-0123456789abcdef"
+	second := startMint(t, []string{"MINT_BOOTSTRAP_CLIENT_ID=" + id, "MINT_BOOTSTRAP_CLIENT_SECRET=" + newSecret}, "--db", db)
+	newToken := getToken(t, second.URL+"/oauth/token", map[string]string{
+		"client_id": id, "client_secret": newSecret, "audience": "urn:mint:admin"}).AccessToken
+	if resp := call(t, "GET", second.URL+"/admin/v1/apis", newToken, nil, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("the recovered secret's admin token: status %d", resp.StatusCode)
+	}
+	var e map[string]string
+	if resp := call(t, "POST", second.URL+"/oauth/token", "", map[string]string{"client_id": id, "client_secret": oldSecret,
+		"audience": "urn:mint:admin", "grant_type": "client_credentials"}, &e); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the lost secret after recovery: status %d %v, want 401", resp.StatusCode, e)
+	}
+	if resp := call(t, "GET", second.URL+"/admin/v1/apis", oldToken, nil, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an admin token of the lost secret after recovery: status %d, want 401", resp.StatusCode)
+	}
+}
+
 func exported(out, name string) string {
 	for _, line := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "export "+name+"="); ok {

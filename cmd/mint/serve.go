@@ -111,7 +111,7 @@ func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string,
 	}
 	defer srv.Close()
 	if c := srv.Generated; c != nil {
-		printCredentials(stderr, c)
+		printCredentials(stderr, c, server.ConsoleURL(cfg.Issuer))
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -124,7 +124,8 @@ func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string,
 			}
 		})
 	}
-	cfg.Log.Info("mint serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "db", server.RedactDSN(cfg.DB), "token_paths", cfg.TokenPaths)
+	cfg.Log.Info("mint serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "console", server.ConsoleURL(cfg.Issuer),
+		"db", server.RedactDSN(cfg.DB), "token_paths", cfg.TokenPaths)
 	err = srv.Serve(ctx, ln)
 	stop()
 	wg.Wait()
@@ -150,14 +151,24 @@ func defaultIssuer(a *net.TCPAddr, tls bool) string {
 }
 
 // printCredentials shows generated admin credentials once, outside the
-// structured log so that log shipping never carries them.
-func printCredentials(w io.Writer, c *server.Credentials) {
+// structured log so that log shipping never carries them, with where to
+// use them and how to get in again once they are lost: mint keeps only a
+// digest of the secret, so nobody can show it again.
+func printCredentials(w io.Writer, c *server.Credentials, console string) {
 	fmt.Fprintf(w, `
   mint created an admin client on this new database. Its secret is shown
   only now; keep it somewhere safe.
 
-    export MINT_CLIENT_ID=%s
-    export MINT_CLIENT_SECRET=%s
+    export MINT_CLIENT_ID=%[1]s
+    export MINT_CLIENT_SECRET=%[2]s
 
-`, c.ClientID, c.ClientSecret)
+  Admin console: %[3]s (sign in with this id and secret).
+
+  Lost the secret? mint keeps only a digest of it. Choose a new one (32
+  characters or more) and restart mint serve with it:
+    MINT_BOOTSTRAP_CLIENT_ID=%[1]s MINT_BOOTSTRAP_CLIENT_SECRET='<new secret>' mint serve
+  That replaces this client's secret and revokes the tokens issued with the
+  old one; see docs/admin.md.
+
+`, c.ClientID, c.ClientSecret, console)
 }

@@ -103,6 +103,9 @@ func (s Spec) readBody(r *http.Request) ([]byte, error) {
 func (s Spec) decodeForm(body []byte) (Params, error) {
 	values, err := url.ParseQuery(string(body))
 	if err != nil {
+		if jsonSentAsForm(body) {
+			return nil, errJSONAsForm
+		}
 		return nil, oauth.ErrInvalidRequest.Describe("the body is not valid application/x-www-form-urlencoded")
 	}
 	p := Params{}
@@ -115,6 +118,9 @@ func (s Spec) decodeForm(body []byte) (Params, error) {
 				return nil, err
 			}
 		}
+	}
+	if len(p) == 0 && jsonSentAsForm(body) {
+		return nil, errJSONAsForm
 	}
 	return p, nil
 }
