@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -115,13 +116,13 @@ func TestTokenCache(t *testing.T) {
 		}
 	})
 
-	t.Run("a directory others can enter is not used", func(t *testing.T) {
+	t.Run("a directory others can write to is not used", func(t *testing.T) {
 		dir := filepath.Dir(files[0])
-		if err := os.Chmod(dir, 0o755); err != nil {
+		if err := os.Chmod(dir, 0o777); err != nil {
 			t.Fatal(err)
 		}
 		if n := calls(func() { s.run("apis", "list").wantCode(t, exitOK) }); n != 1 {
-			t.Errorf("with the cache directory open to others, %d token requests, want 1", n)
+			t.Errorf("with the cache directory writable by others, %d token requests, want 1", n)
 		}
 		if err := os.Chmod(dir, 0o700); err != nil {
 			t.Fatal(err)
@@ -167,5 +168,133 @@ func revoke(t *testing.T, server, token string) {
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("DELETE /admin/v1/token: %s", resp.Status)
+	}
+}
+
+// TestLoginContexts: mint login stores a context in a private config file
+// and later commands use it without any MINT_ variable; flags and the
+// environment win over it, and its secret goes only to its own server.
+func TestLoginContexts(t *testing.T) {
+	h := newHarness(t)
+	s := newSession(h, t)
+	cfgFile := filepath.Join(s.env["XDG_CONFIG_HOME"], "mint", "config.json")
+
+	s.run("apis", "list").wantCode(t, exitUsage) // no credentials anywhere yet
+
+	r := s.runIn(h.admin.secret+"\n", "login", "--server", h.url, "--client-id", h.admin.id)
+	r.wantCode(t, exitOK)
+	r.wantStdout(t, "logged in to "+h.url)
+	wantMode(t, cfgFile, 0o600)
+	wantMode(t, filepath.Dir(cfgFile), 0o700)
+
+	t.Run("a wrong secret is not stored", func(t *testing.T) {
+		r := s.runIn("wrong\n", "login", "--server", h.url, "--client-id", h.admin.id, "--context", "bad")
+		r.wantCode(t, exitAuth)
+		if r := s.run("config", "get-contexts"); strings.Contains(r.stdout, "bad") {
+			t.Errorf("a refused login was stored:\n%s", r.stdout)
+		}
+	})
+	t.Run("no secret on stdin", func(t *testing.T) {
+		s.runIn("", "login", "--server", h.url, "--client-id", h.admin.id).wantCode(t, exitUsage)
+	})
+	t.Run("the context is used", func(t *testing.T) {
+		s.run("apis", "list").wantCode(t, exitOK)
+	})
+	t.Run("the environment wins over the context", func(t *testing.T) {
+		s.env["MINT_CLIENT_SECRET"] = "wrong"
+		defer delete(s.env, "MINT_CLIENT_SECRET")
+		s.run("apis", "list").wantCode(t, exitAuth)
+		t.Run("and flags over the environment", func(t *testing.T) {
+			s.run("apis", "list", "--client-secret", h.admin.secret).wantCode(t, exitOK)
+		})
+	})
+	t.Run("the secret stays with its server", func(t *testing.T) {
+		other := htmlServer(t, 200)
+		r := s.run("apis", "list", "--server", other)
+		r.wantCode(t, exitUsage)
+		r.wantStderr(t, "no credentials")
+	})
+	t.Run("contexts", func(t *testing.T) {
+		s.runIn(h.admin.secret, "login", "--server", h.url+"/", "--client-id", h.admin.id, "--context", "second").wantCode(t, exitOK)
+		r := s.run("config", "get-contexts")
+		r.wantCode(t, exitOK)
+		host := strings.TrimPrefix(h.url, "http://")
+		r.wantStdout(t, "CURRENT", host)
+		if current := currentContext(r.stdout); current != "second" {
+			t.Errorf("current context %q, want second:\n%s", current, r.stdout)
+		}
+		s.run("config", "use-context", host).wantCode(t, exitOK)
+		s.run("config", "current-context").wantStdout(t, host)
+		s.run("config", "use-context", "nope").wantCode(t, exitUsage)
+		s.run("apis", "list", "--context", "second").wantCode(t, exitOK)
+		s.run("apis", "list", "--context", "nope").wantCode(t, exitUsage)
+		s.env["MINT_CONTEXT"] = "nope"
+		s.run("apis", "list").wantCode(t, exitUsage)
+		delete(s.env, "MINT_CONTEXT")
+	})
+	t.Run("a config file others can read is refused", func(t *testing.T) {
+		if err := os.Chmod(cfgFile, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := s.run("apis", "list")
+		r.wantCode(t, exitUsage)
+		r.wantStderr(t, "others can read it")
+		if err := os.Chmod(cfgFile, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("logout revokes the cached token and forgets the context", func(t *testing.T) {
+		s.run("apis", "list").wantCode(t, exitOK)
+		files := s.cacheFiles(t)
+		tok, ok := newTokenCache(func(k string) string { return s.env[k] },
+			&options{server: h.url, clientID: h.admin.id, clientSecret: h.admin.secret}).get(time.Now())
+		if !ok || len(files) == 0 {
+			t.Fatalf("no cached token (files %q)", files)
+		}
+		r := s.run("logout")
+		r.wantCode(t, exitOK)
+		r.wantStdout(t, "revoked")
+		if _, err := os.Stat(files[0]); !os.IsNotExist(err) {
+			t.Errorf("the cache file is still there: %v", err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, h.url+"/admin/v1/apis", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the logged-out token still opens the admin API: %s", resp.Status)
+		}
+		var contexts []struct{ Name string }
+		s.h.mustJSONEnv(t, s.env, &contexts, "config", "get-contexts")
+		if len(contexts) != 1 || contexts[0].Name != "second" {
+			t.Errorf("contexts after logout: %+v, want only second", contexts)
+		}
+		if r := s.run("config", "get-contexts"); currentContext(r.stdout) != "" {
+			t.Errorf("a context is still current:\n%s", r.stdout)
+		}
+	})
+}
+
+// currentContext is the name get-contexts marks with *.
+func currentContext(table string) string {
+	for _, line := range strings.Split(table, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "*" {
+			return f[1]
+		}
+	}
+	return ""
+}
+
+// mustJSONEnv runs the CLI with env and --json, wants success and decodes
+// stdout.
+func (h *harness) mustJSONEnv(t *testing.T, env map[string]string, out any, args ...string) {
+	t.Helper()
+	r := h.runEnv(env, append(args, "--json")...)
+	r.wantCode(t, exitOK)
+	if err := json.Unmarshal([]byte(r.stdout), out); err != nil {
+		t.Fatalf("mint %s: stdout is not JSON: %v\n%s", strings.Join(args, " "), err, r.stdout)
 	}
 }

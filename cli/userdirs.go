@@ -47,8 +47,9 @@ func under(base string, elem ...string) string {
 	return filepath.Join(append([]string{base}, elem...)...)
 }
 
-// privateDir creates dir (and its parents) if needed and checks that no
-// one but its owner can enter it: the files in it hold secrets.
+// privateDir creates dir (and its parents) mode 0700 if needed, and checks
+// that no one but its owner can write to it: the files in it hold secrets,
+// and whoever can write to the directory can replace them.
 func privateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -60,13 +61,21 @@ func privateDir(dir string) error {
 	if !info.IsDir() {
 		return fmt.Errorf("%s is not a directory", dir)
 	}
-	return checkPrivate(dir, info)
+	return checkDir(dir, info)
 }
 
-// errShared: a file or directory holding a secret that others can read.
+// checkDir refuses a directory others can write to.
+func checkDir(dir string, info fs.FileInfo) error {
+	if runtime.GOOS != "windows" && info.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s has mode %04o: others can write to it (chmod go-w it)", dir, info.Mode().Perm())
+	}
+	return nil
+}
+
+// errShared: a file holding a secret that others can read.
 var errShared = errors.New("others can read it")
 
-// checkPrivate refuses a file or directory whose mode lets its group or
+// checkPrivate refuses a file whose mode lets its group or
 // others in. Windows has no such mode bits; its profile directories are
 // private by their ACLs.
 func checkPrivate(path string, info fs.FileInfo) error {
@@ -103,10 +112,10 @@ func writePrivate(path string, data []byte) error {
 }
 
 // readPrivate reads a file that holds a secret, refusing one that others
-// can read or that sits in a directory others can enter.
+// can read or that sits in a directory others can write to.
 func readPrivate(path string) ([]byte, error) {
 	if info, err := os.Stat(filepath.Dir(path)); err == nil {
-		if err := checkPrivate(filepath.Dir(path), info); err != nil {
+		if err := checkDir(filepath.Dir(path), info); err != nil {
 			return nil, err
 		}
 	}
