@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
-		"fmt"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"

@@ -104,6 +104,10 @@ func (inv *invocation) adminGroup(g *group) *cobra.Command {
 // server and credentials before it runs.
 func (inv *invocation) leaf(cmd *command) *cobra.Command {
 	cc := &cobra.Command{Use: cmd.use, Short: cmd.summary, Args: exactArgs(cmd.nargs)}
+	if cmd.targetClient {
+		cc.Long = "Your own client id comes from $MINT_CLIENT_ID or the context here: until --client replaced it,\n" +
+			"--client-id named the target client in this command, and it still does (deprecated)."
+	}
 	c := &call{invocation: inv, cmd: cc, fs: cc.Flags()}
 	c.opts.register(c.fs, !cmd.targetClient)
 	run := cmd.build(c)
@@ -131,3 +135,6 @@ func exactArgs(n int) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// NoArgs refuses positional arguments with a usage error (exit code 2).
+var NoArgs = exactArgs(0)

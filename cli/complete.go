@@ -33,6 +33,7 @@ func (c *call) registerCompletions(kind argKind) {
 	if c.fs.Lookup("client") != nil {
 		c.completeFlag("client", clientIDs)
 	}
+	_ = c.cmd.RegisterFlagCompletionFunc("context", c.contextNames)
 	list := map[argKind]lister{argClient: clientIDs, argAPI: apiIDs, argGrant: grantIDs}[kind]
 	if list == nil {
 		c.cmd.ValidArgsFunction = cobra.NoFileCompletions
@@ -137,4 +138,17 @@ func (a *adminAPI) getJSON(ctx context.Context, path string, out any) error {
 		return err
 	}
 	return json.Unmarshal(body, out)
+}
+
+// contextNames completes --context from the config file.
+func (c *call) contextNames(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	cfg, err := loadConfig(configPath(c.getenv))
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	names := make([]cobra.Completion, 0, len(cfg.Contexts))
+	for _, e := range cfg.Contexts {
+		names = append(names, cobra.CompletionWithDesc(e.Name, e.Server))
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
 }

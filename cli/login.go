@@ -183,16 +183,11 @@ func (inv *invocation) configCommand() *cobra.Command {
 	get.Flags().BoolVar(&asJSON, "json", false, "print the contexts as JSON, without their secrets")
 	use := &cobra.Command{Use: "use-context NAME", Short: "make a context the current one", Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error { return inv.useContext(args[0]) },
-		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			cfg, err := loadConfig(configPath(inv.getenv))
-			if err != nil || len(args) > 0 {
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, s string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
-			var names []cobra.Completion
-			for _, e := range cfg.Contexts {
-				names = append(names, cobra.CompletionWithDesc(e.Name, e.Server))
-			}
-			return names, cobra.ShellCompDirectiveNoFileComp
+			return (&call{invocation: inv}).contextNames(cmd, args, s)
 		}}
 	current := &cobra.Command{Use: "current-context", Short: "print the current context's name", Args: exactArgs(0),
 		RunE: func(*cobra.Command, []string) error {

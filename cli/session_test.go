@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -296,5 +297,18 @@ func (h *harness) mustJSONEnv(t *testing.T, env map[string]string, out any, args
 	r.wantCode(t, exitOK)
 	if err := json.Unmarshal([]byte(r.stdout), out); err != nil {
 		t.Fatalf("mint %s: stdout is not JSON: %v\n%s", strings.Join(args, " "), err, r.stdout)
+	}
+}
+
+// TestContextCompletion: --context and use-context complete the config
+// file's contexts.
+func TestContextCompletion(t *testing.T) {
+	h := newHarness(t)
+	s := newSession(h, t)
+	s.runIn(h.admin.secret, "login", "--server", h.url, "--client-id", h.admin.id, "--context", "prod").wantCode(t, exitOK)
+	for _, args := range [][]string{{"__complete", "apis", "list", "--context", ""}, {"__complete", "config", "use-context", ""}} {
+		if got := completions(s.run(args...)); !slices.Contains(got, "prod") {
+			t.Errorf("mint %q: completions %q lack prod", args, got)
+		}
 	}
 }

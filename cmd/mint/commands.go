@@ -60,9 +60,9 @@ func extensions(getenv func(string) string, stdout, stderr io.Writer) cli.Extens
 	benchFS, benchRun := benchCommand(getenv, stdout, stderr)
 	backupFS, backupRun := backupCommand(stdout, stderr)
 	serve := serverCommand("serve", serveFS, serveRun, server)
-	serve.Args = noArgs
+	serve.Args = cli.NoArgs
 	gateway := serverCommand("gateway", gatewayFS, gatewayRun, server)
-	gateway.Args = noArgs
+	gateway.Args = cli.NoArgs
 	return cli.Extensions{
 		Server: []*cobra.Command{serve, gateway,
 			hidden(serverCommand("bench", benchFS, benchRun, nil), "serve-references"),
@@ -78,15 +78,6 @@ func extensions(getenv func(string) string, stdout, stderr io.Writer) cli.Extens
 			return nil
 		},
 	}
-}
-
-// noArgs refuses positional arguments, which serve and gateway take none
-// of (Go's flag package left them unread).
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return cobra.NoArgs(cmd, args)
-	}
-	return nil
 }
 
 // hidden hides flags that are not for people from cmd's help.
