@@ -104,12 +104,12 @@ func (a *adminAPI) refresh(ctx context.Context) error {
 
 // do calls the admin API at path (under /admin/v1) with in as the JSON body
 // when it is not nil. It returns the answer's JSON, nil for 204. A cached
-// token refused with 401 is dropped, and the call made once more with a
-// new one.
+// token the API refuses as stale is dropped, and the call made once more
+// with a new one.
 func (a *adminAPI) do(ctx context.Context, method, path string, in any) (json.RawMessage, error) {
 	body, err := send(ctx, a.http, method, a.server+"/admin/v1"+path, a.token, in)
 	var remote *remoteError
-	if a.cached && asRemote(err, &remote) && remote.Status == http.StatusUnauthorized {
+	if a.cached && asRemote(err, &remote) && staleToken(remote) {
 		_ = a.cache.drop()
 		if err := a.refresh(ctx); err != nil {
 			return nil, err
@@ -120,6 +120,15 @@ func (a *adminAPI) do(ctx context.Context, method, path string, in any) (json.Ra
 		remote.Auth = true
 	}
 	return body, err
+}
+
+// staleToken reports a refusal a new token may not get: 401 (the token was
+// revoked, or its client's tokens were) or 403 insufficient_scope (a scope
+// added to the client's admin grant since the token was issued, which the
+// admin API does not add to it; docs/admin.md).
+func staleToken(e *remoteError) bool {
+	return e.Status == http.StatusUnauthorized ||
+		e.Status == http.StatusForbidden && e.Code == "insufficient_scope"
 }
 
 // send makes one JSON request and sorts the outcome: the body of a 2xx

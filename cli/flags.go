@@ -38,21 +38,23 @@ func (o *options) register(fs *pflag.FlagSet, withClientID bool) {
 }
 
 // resolve fills what the flags left empty, from the environment and then
-// from the config file's context, and checks the server URL. A context's
+// from the config file's context (not read when nothing is missing), and
+// checks the server URL. A context's
 // credentials are used only for that context's server and client, so that
 // a --server or $MINT_SERVER pointing elsewhere is never sent its secret.
 func (o *options) resolve(getenv func(string) string) error {
-	ctx, err := selectContext(getenv, o.context)
-	if err != nil {
-		return err
-	}
 	o.server = firstSet(o.server, getenv("MINT_SERVER"))
 	o.clientID = firstSet(o.clientID, getenv("MINT_CLIENT_ID"))
 	o.clientSecret = firstSet(o.clientSecret, getenv("MINT_CLIENT_SECRET"))
-	if ctx != nil {
-		o.useContext(ctx)
+	if o.server == "" || o.clientID == "" || o.clientSecret == "" || o.context != "" {
+		ctx, err := selectContext(getenv, o.context)
+		if err != nil {
+			return err
+		}
+		if ctx != nil {
+			o.useContext(ctx)
+		}
 	}
-	o.context = "" // used; options compare equal whatever the source
 	o.server = firstSet(o.server, defaultServer)
 	u, err := url.Parse(o.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -312,3 +312,22 @@ func TestContextCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenCacheNewScope: a scope added to the admin grant after the cached
+// token was issued is not in that token (docs/admin.md); the CLI takes a
+// new one rather than failing until the cached one expires.
+func TestTokenCacheNewScope(t *testing.T) {
+	h := newHarness(t)
+	ops := h.newClient(t, "operator")
+	var grant grantView
+	h.mustJSON(t, &grant, "grants", "create", "--client", ops.id, "--audience", "urn:mint:admin", "--scope", "apis:read")
+	s := newSession(h, t, "MINT_SERVER", h.url, "MINT_CLIENT_ID", ops.id, "MINT_CLIENT_SECRET", ops.secret)
+	s.run("apis", "list").wantCode(t, exitOK)
+	s.run("clients", "list").wantCode(t, exitAuth) // no clients:read: a new token would not have it either
+	h.run("grants", "update", grant.ID, "--scopes", "apis:read clients:read").wantCode(t, exitOK)
+	before := h.tokenRequests.Load()
+	s.run("clients", "list").wantCode(t, exitOK)
+	if n := h.tokenRequests.Load() - before; n != 1 {
+		t.Errorf("%d token requests after the grant grew, want 1", n)
+	}
+}
