@@ -152,3 +152,11 @@ func (c *call) contextNames(*cobra.Command, []string, string) ([]cobra.Completio
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
 }
+
+// signingAlgs are the algorithms of mint's key rings, for completion.
+var signingAlgs = []cobra.Completion{"RS256", "PS256", "ES256", "EdDSA"}
+
+// completeFixed completes the flag called name from a fixed list.
+func (c *call) completeFixed(name string, values ...cobra.Completion) {
+	_ = c.cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+}

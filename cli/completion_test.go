@@ -55,6 +55,8 @@ func TestDynamicCompletion(t *testing.T) {
 		{"grants delete ID", []string{"grants", "delete", ""}, []string{grant.ID}},
 		{"subcommands", []string{"clients", ""}, []string{"create", "rotate-secret"}},
 		{"flags", []string{"grants", "create", "--"}, []string{"--client", "--audience"}},
+		{"keys rotate --algorithm", []string{"keys", "rotate", "--algorithm", ""}, []string{"RS256", "EdDSA"}},
+		{"apis update --signing-alg", []string{"apis", "update", "x", "--signing-alg", ""}, []string{"ES256"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

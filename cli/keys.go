@@ -31,6 +31,7 @@ func keysRotate(c *call) runFunc {
 	c.fs.StringVar(&body.Algorithm, "algorithm", "RS256", "the key ring to rotate: RS256, PS256, ES256 or EdDSA")
 	c.fs.BoolVar(&body.Immediate, "immediate", false,
 		"sign with the new key at once (a compromised key); verifiers that cached the JWKS may refuse tokens until they fetch it again")
+	c.completeFixed("algorithm", signingAlgs...)
 	return func(ctx context.Context, _ []string) error {
 		return callAdmin(ctx, c, http.MethodPost, "/keys/rotate", body, keyTable)
 	}
