@@ -45,6 +45,7 @@ type apiFlags struct {
 }
 
 func (f *apiFlags) register(c *call, withAudience bool) {
+	defer c.completeFlag("audience", audiences)
 	c.fs.StringVar(&f.name, "name", "", "the API's `name`, for people")
 	if withAudience {
 		c.fs.StringVar(&f.audience, "audience", "", "the `audience` clients ask tokens for, e.g. https://api.example.com")
@@ -53,72 +54,67 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	c.fs.Int64Var(&f.lifetime, "token-lifetime", 0, "lifetime of its access tokens in `seconds` (server default 86400)")
 	c.fs.StringVar(&f.alg, "signing-alg", "", "the `algorithm` of its tokens: RS256 (server default), PS256, ES256 or EdDSA")
 	c.fs.StringVar(&f.audit, "audit-issuance", "", "which tokens issued the audit log records: all (server default), sample:N (one in N) or off")
+	c.completeFixed("signing-alg", signingAlgs...)
+	c.completeFixed("audit-issuance", "all", "sample:10", "off")
 	c.fs.BoolVar(&f.reuse, "token-reuse", false, "answer a repeated request with the token issued before while over half its lifetime remains (--token-reuse=false to stop; docs/limits.md)")
 }
 
-func apisCreate(ctx context.Context, c *call) error {
+func apisCreate(c *call) runFunc {
 	var f apiFlags
 	f.register(c, true)
-	if _, err := c.parse(0); err != nil {
-		return err
+	return func(ctx context.Context, _ []string) error {
+		if err := required(c, "name", f.name, "audience", f.audience); err != nil {
+			return err
+		}
+		body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg, AuditIssuance: f.audit, TokenReuse: f.reuse}
+		return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
 	}
-	if f.name == "" || f.audience == "" {
-		return usagef(c.fs, "--name and --audience are required")
-	}
-	body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg, AuditIssuance: f.audit, TokenReuse: f.reuse}
-	return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
 }
 
-func apisList(ctx context.Context, c *call) error {
-	if _, err := c.parse(0); err != nil {
-		return err
-	}
-	return callAdmin(ctx, c, http.MethodGet, "/apis", nil, apiTable)
-}
+func apisList(c *call) runFunc { return adminGet(c, fixed("/apis"), apiTable) }
 
-func apisGet(ctx context.Context, c *call) error {
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
-	}
-	return callAdmin(ctx, c, http.MethodGet, "/apis/"+url.PathEscape(pos[0]), nil, apiDetail)
-}
+func apisGet(c *call) runFunc { return adminGet(c, byID("/apis/"), apiDetail) }
 
-func apisUpdate(ctx context.Context, c *call) error {
+func apisUpdate(c *call) runFunc {
 	var f apiFlags
 	f.register(c, false)
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
+	return func(ctx context.Context, pos []string) error {
+		body, err := f.changes(c)
+		if err != nil {
+			return err
+		}
+		return callAdmin(ctx, c, http.MethodPatch, "/apis/"+url.PathEscape(pos[0]), body, apiDetail)
 	}
+}
+
+// changes are the fields `apis update` was given, for PATCH.
+func (f *apiFlags) changes(c *call) (map[string]any, error) {
 	body := map[string]any{}
-	if isSet(c.fs, "name") {
+	if c.fs.Changed("name") {
 		body["name"] = f.name
 	}
-	if isSet(c.fs, "scope") || isSet(c.fs, "scopes") {
+	if c.fs.Changed("scope") || c.fs.Changed("scopes") {
 		body["scopes"] = f.scopes.list()
 	}
-	if isSet(c.fs, "token-lifetime") {
+	if c.fs.Changed("token-lifetime") {
 		body["token_lifetime"] = f.lifetime
 	}
-	if isSet(c.fs, "signing-alg") {
+	if c.fs.Changed("signing-alg") {
 		body["signing_alg"] = f.alg
 	}
-	if isSet(c.fs, "audit-issuance") {
+	if c.fs.Changed("audit-issuance") {
 		body["audit_issuance"] = f.audit
 	}
-	if isSet(c.fs, "token-reuse") {
+	if c.fs.Changed("token-reuse") {
 		body["token_reuse"] = f.reuse
 	}
 	if len(body) == 0 {
-		return usagef(c.fs, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance or --token-reuse")
+		return nil, usagef(c.cmd, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance or --token-reuse")
 	}
-	return callAdmin(ctx, c, http.MethodPatch, "/apis/"+url.PathEscape(pos[0]), body, apiDetail)
+	return body, nil
 }
 
-func apisDelete(ctx context.Context, c *call) error {
-	return deleteResource(ctx, c, "/apis/", "API")
-}
+func apisDelete(c *call) runFunc { return deleteResource(c, "/apis/", "API") }
 
 func apiTable(w *tabwriter.Writer, apis []apiView) {
 	row(w, "ID", "NAME", "AUDIENCE", "SCOPES", "TOKEN LIFETIME", "CREATED")

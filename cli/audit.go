@@ -26,9 +26,9 @@ type auditListFlags struct {
 	interval                          time.Duration
 }
 
-func auditList(ctx context.Context, c *call) error {
+func auditList(c *call) runFunc {
 	var f auditListFlags
-	c.fs.StringVar(&f.clientID, "client-id", "", "only records by or about this client `ID`")
+	targetClientFlag(c, &f.clientID, "only records by or about this client `ID`")
 	c.fs.StringVar(&f.kind, "kind", "", "only this `kind`, or every kind under a prefix ending in \".\" (admin.)")
 	c.fs.StringVar(&f.since, "since", "", "only records at or after this `time` (RFC 3339, or a duration ago: 24h)")
 	c.fs.StringVar(&f.until, "until", "", "only records before this `time` (RFC 3339, or a duration ago)")
@@ -36,9 +36,10 @@ func auditList(ctx context.Context, c *call) error {
 	c.fs.BoolVar(&f.follow, "follow", false, "keep polling for new records until interrupted")
 	c.fs.DurationVar(&f.interval, "interval", time.Second, "how often --follow polls")
 	c.fs.StringVar(&f.out, "out", "", "append the records as JSON lines to `FILE` instead of printing them")
-	if _, err := c.parse(0); err != nil {
-		return err
-	}
+	return func(ctx context.Context, _ []string) error { return f.run(ctx, c) }
+}
+
+func (f *auditListFlags) run(ctx context.Context, c *call) error {
 	q, err := f.query(time.Now())
 	if err != nil {
 		return err
@@ -183,14 +184,20 @@ func (e *errChainBroken) Error() string {
 	return fmt.Sprintf("audit chain broken at record %d: %s", e.rep.BrokenSeq, e.rep.Problem)
 }
 
-func auditVerify(ctx context.Context, c *call) error {
+func auditVerify(c *call) runFunc {
 	db := c.fs.String("db", "", "verify the database at `PATH` (SQLite file or postgres:// URL) directly, without a server")
-	if _, err := c.parse(0); err != nil {
-		return err
+	return func(ctx context.Context, _ []string) error {
+		switch {
+		case *db != "" && c.ext.VerifyAuditDB == nil:
+			return &usageError{msg: "audit verify --db is run by the mint binary, not through this package"}
+		case *db != "":
+			return c.ext.VerifyAuditDB(ctx, *db, c.opts.json)
+		}
+		return verifyAuditOnline(ctx, c)
 	}
-	if *db != "" {
-		return &usageError{msg: "audit verify --db is run by the mint binary, not through this package"}
-	}
+}
+
+func verifyAuditOnline(ctx context.Context, c *call) error {
 	api, err := c.admin(ctx)
 	if err != nil {
 		return err

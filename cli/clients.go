@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/pflag"
 )
 
 // secretWarning is printed on stderr whenever a new secret is shown.
@@ -52,7 +53,7 @@ type clientFlags struct {
 	tokensPerHour, tokensPerDay string
 }
 
-func (f *clientFlags) register(fs *flag.FlagSet) {
+func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.jwksFile, "jwks-file", "", "a `file` holding the client's public JWK Set {\"keys\":[…]}, for private_key_jwt")
 	fs.BoolVar(&f.introspectAll, "introspect-all", false, "let the client introspect other clients' tokens (--introspect-all=false to stop)")
 	fs.StringVar(&f.tokensPerHour, "tokens-per-hour", "", "tokens the client may get per clock hour: a `count`, 0 = unlimited, default = the server's default")
@@ -61,38 +62,38 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 
 // quota is a --tokens-per-hour or --tokens-per-day value for the admin
 // API: nil (JSON null) for "default", else the count.
-func quota(fs *flag.FlagSet, name, v string) (any, error) {
+func quota(c *call, name, v string) (any, error) {
 	if v == "default" {
 		return nil, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return nil, usagef(fs, "--%s must be a count, 0 (unlimited) or default", name)
+		return nil, usagef(c.cmd, "--%s must be a count, 0 (unlimited) or default", name)
 	}
 	return n, nil
 }
 
 // addTo puts the flags given into an admin request body.
-func (f *clientFlags) addTo(fs *flag.FlagSet, body map[string]any) error {
-	if isSet(fs, "jwks-file") {
+func (f *clientFlags) addTo(c *call, body map[string]any) error {
+	if c.fs.Changed("jwks-file") {
 		data, err := os.ReadFile(f.jwksFile)
 		if err != nil {
-			return usagef(fs, "--jwks-file: %v", err)
+			return usagef(c.cmd, "--jwks-file: %v", err)
 		}
 		if !json.Valid(data) {
-			return usagef(fs, "--jwks-file: %s is not JSON", f.jwksFile)
+			return usagef(c.cmd, "--jwks-file: %s is not JSON", f.jwksFile)
 		}
 		body["jwks"] = json.RawMessage(data)
 	}
-	if isSet(fs, "introspect-all") {
+	if c.fs.Changed("introspect-all") {
 		body["introspect_all"] = f.introspectAll
 	}
 	for _, q := range []struct{ flag, field, value string }{
 		{"tokens-per-hour", "tokens_per_hour", f.tokensPerHour},
 		{"tokens-per-day", "tokens_per_day", f.tokensPerDay},
 	} {
-		if isSet(fs, q.flag) {
-			v, err := quota(fs, q.flag, q.value)
+		if c.fs.Changed(q.flag) {
+			v, err := quota(c, q.flag, q.value)
 			if err != nil {
 				return err
 			}
@@ -102,95 +103,81 @@ func (f *clientFlags) addTo(fs *flag.FlagSet, body map[string]any) error {
 	return nil
 }
 
-func clientsCreate(ctx context.Context, c *call) error {
+func clientsCreate(c *call) runFunc {
 	name := c.fs.String("name", "", "the client's `name`, for people")
 	var extra clientFlags
 	extra.register(c.fs)
-	if _, err := c.parse(0); err != nil {
-		return err
+	return func(ctx context.Context, _ []string) error {
+		if err := required(c, "name", *name); err != nil {
+			return err
+		}
+		body := map[string]any{"name": *name}
+		if err := extra.addTo(c, body); err != nil {
+			return err
+		}
+		return withSecret(c, callAdmin(ctx, c, http.MethodPost, "/clients", body, clientDetail))
 	}
-	if *name == "" {
-		return usagef(c.fs, "--name is required")
-	}
-	body := map[string]any{"name": *name}
-	if err := extra.addTo(c.fs, body); err != nil {
-		return err
-	}
-	return withSecret(c, callAdmin(ctx, c, http.MethodPost, "/clients", body, clientDetail))
 }
 
-func clientsList(ctx context.Context, c *call) error {
-	if _, err := c.parse(0); err != nil {
-		return err
-	}
-	return callAdmin(ctx, c, http.MethodGet, "/clients", nil, clientTable)
-}
+func clientsList(c *call) runFunc { return adminGet(c, fixed("/clients"), clientTable) }
 
-func clientsGet(ctx context.Context, c *call) error {
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
-	}
-	return callAdmin(ctx, c, http.MethodGet, "/clients/"+url.PathEscape(pos[0]), nil, clientDetail)
-}
+func clientsGet(c *call) runFunc { return adminGet(c, byID("/clients/"), clientDetail) }
 
-func clientsUpdate(ctx context.Context, c *call) error {
+func clientsUpdate(c *call) runFunc {
 	name := c.fs.String("name", "", "the client's new `name`")
 	var extra clientFlags
 	extra.register(c.fs)
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
+	return func(ctx context.Context, pos []string) error {
+		body := map[string]any{}
+		if *name != "" {
+			body["name"] = *name
+		}
+		if err := extra.addTo(c, body); err != nil {
+			return err
+		}
+		if len(body) == 0 {
+			return usagef(c.cmd, "give --name, --jwks-file, --introspect-all, --tokens-per-hour or --tokens-per-day")
+		}
+		return callAdmin(ctx, c, http.MethodPatch, "/clients/"+url.PathEscape(pos[0]), body, clientDetail)
 	}
-	body := map[string]any{}
-	if *name != "" {
-		body["name"] = *name
-	}
-	if err := extra.addTo(c.fs, body); err != nil {
-		return err
-	}
-	if len(body) == 0 {
-		return usagef(c.fs, "give --name, --jwks-file, --introspect-all, --tokens-per-hour or --tokens-per-day")
-	}
-	return callAdmin(ctx, c, http.MethodPatch, "/clients/"+url.PathEscape(pos[0]), body, clientDetail)
 }
 
-func clientsDelete(ctx context.Context, c *call) error {
+func clientsDelete(c *call) runFunc {
 	revoke := c.fs.Bool("revoke-tokens", false, "also revoke the client's tokens (they are inactive at introspection anyway once it is gone)")
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
+	return func(ctx context.Context, pos []string) error {
+		return deleteClient(ctx, c, pos[0], *revoke)
 	}
+}
+
+func deleteClient(ctx context.Context, c *call, id string, revoke bool) error {
 	api, err := c.admin(ctx)
 	if err != nil {
 		return err
 	}
-	path := "/clients/" + url.PathEscape(pos[0])
-	if *revoke {
+	path := "/clients/" + url.PathEscape(id)
+	if revoke {
 		path += "?revoke_tokens=true"
 	}
 	if _, err := api.do(ctx, http.MethodDelete, path, nil); err != nil {
 		return err
 	}
-	return done(c, "deleted %s %s", "client", pos[0])
+	return done(c, "deleted %s %s", "client", id)
 }
 
-func clientsRotate(ctx context.Context, c *call) error {
+func clientsRotate(c *call) runFunc {
 	ttl := c.fs.Int64("old-secret-ttl", 0, "keep the older secrets working this many `seconds` (default 0: they stop now)")
 	revoke := c.fs.Bool("revoke-tokens", false, "revoke every token issued to the client so far (introspection reports them inactive)")
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
+	return func(ctx context.Context, pos []string) error {
+		body := map[string]any{}
+		if c.fs.Changed("old-secret-ttl") {
+			body["old_secret_ttl"] = *ttl
+		}
+		if *revoke {
+			body["revoke_tokens"] = true
+		}
+		path := "/clients/" + url.PathEscape(pos[0]) + "/rotate-secret"
+		return withSecret(c, callAdmin(ctx, c, http.MethodPost, path, body, clientDetail))
 	}
-	body := map[string]any{}
-	if isSet(c.fs, "old-secret-ttl") {
-		body["old_secret_ttl"] = *ttl
-	}
-	if *revoke {
-		body["revoke_tokens"] = true
-	}
-	path := "/clients/" + url.PathEscape(pos[0]) + "/rotate-secret"
-	return withSecret(c, callAdmin(ctx, c, http.MethodPost, path, body, clientDetail))
 }
 
 // withSecret warns, in table mode, that the secret just printed is shown

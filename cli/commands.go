@@ -1,100 +1,140 @@
 package cli
 
-import "context"
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+)
 
 // command is one thing the CLI does, such as `mint clients get`.
 type command struct {
-	// name follows the group's name; it is empty for a group that is a
-	// single command, such as `mint token`.
-	name string
-	// args is the synopsis after the name.
-	args    string
+	// use is the name and the synopsis of its arguments, as cobra takes it.
+	use     string
+	nargs   int
 	summary string
-	run     func(ctx context.Context, c *call) error
+	// build defines the command's own flags on c and returns what runs it
+	// once they are parsed.
+	build func(c *call) runFunc
+	// args names what its positional argument is, for completion.
+	args argKind
+	// targetClient marks the commands where --client-id still names the
+	// client the command is about (see targetClientFlag).
+	targetClient bool
 }
+
+// runFunc runs a command with its positional arguments.
+type runFunc func(ctx context.Context, pos []string) error
 
 // group is a resource kind and its commands, such as `mint clients`.
 type group struct {
-	name    string
-	title   string
-	summary string
-	// clientIDFlag is true where --client-id names a resource rather than
-	// the caller, who then comes from $MINT_CLIENT_ID.
-	clientIDFlag bool
-	commands     []command
+	name     string
+	summary  string
+	commands []command
 }
 
-// groups are the commands of the CLI, in the order usage lists them.
-var groups = []*group{
-	{name: "apis", title: "APIs", summary: "the APIs that accept mint's tokens", commands: []command{
-		{"create", `--name N --audience AUD [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS] [--signing-alg ALG] [--audit-issuance all|sample:N|off]`, "register an API", apisCreate},
-		{"list", "", "list the APIs", apisList},
-		{"get", "ID", "show one API", apisGet},
-		{"update", `ID [--name N] [--scope S]... [--scopes "a b"] [--token-lifetime SECONDS] [--signing-alg ALG] [--audit-issuance all|sample:N|off]`, "change an API's name, scopes, token lifetime, signing algorithm or issuance auditing", apisUpdate},
-		{"delete", "ID", "delete an API and its grants", apisDelete},
+// groups are the admin commands, in the order help lists them.
+var groups = []group{
+	{name: "apis", summary: "the APIs that accept mint's tokens", commands: []command{
+		{"create --name N --audience AUD [--scope S]... [--token-lifetime SECONDS] [--signing-alg ALG] [--audit-issuance all|sample:N|off]", 0, "register an API", apisCreate, argNone, false},
+		{"list", 0, "list the APIs", apisList, argNone, false},
+		{"get ID", 1, "show one API", apisGet, argAPI, false},
+		{"update ID [--name N] [--scope S]... [--token-lifetime SECONDS] [--signing-alg ALG] [--audit-issuance all|sample:N|off]", 1, "change an API's name, scopes, token lifetime, signing algorithm or issuance auditing", apisUpdate, argAPI, false},
+		{"delete ID", 1, "delete an API and its grants", apisDelete, argAPI, false},
 	}},
-	{name: "clients", title: "Clients", summary: "the machines that ask for tokens", commands: []command{
-		{"create", "--name N [--jwks-file FILE] [--introspect-all]", "register a client and show its secret, once", clientsCreate},
-		{"list", "", "list the clients", clientsList},
-		{"get", "ID", "show one client and its secrets' dates", clientsGet},
-		{"update", "ID [--name N] [--jwks-file FILE] [--introspect-all[=false]]", "rename a client, set its public keys or its right to introspect others' tokens", clientsUpdate},
-		{"delete", "ID [--revoke-tokens]", "delete a client, its secrets and its grants", clientsDelete},
-		{"rotate-secret", "ID [--old-secret-ttl SECONDS] [--revoke-tokens]", "give a client a new secret, shown once; older ones stop working after SECONDS (default 0: now)", clientsRotate},
+	{name: "clients", summary: "the machines that ask for tokens", commands: []command{
+		{"create --name N [--jwks-file FILE] [--introspect-all]", 0, "register a client and show its secret, once", clientsCreate, argNone, false},
+		{"list", 0, "list the clients", clientsList, argNone, false},
+		{"get ID", 1, "show one client and its secrets' dates", clientsGet, argClient, false},
+		{"update ID [--name N] [--jwks-file FILE] [--introspect-all[=false]]", 1, "rename a client, set its public keys or its right to introspect others' tokens", clientsUpdate, argClient, false},
+		{"delete ID [--revoke-tokens]", 1, "delete a client, its secrets and its grants", clientsDelete, argClient, false},
+		{"rotate-secret ID [--old-secret-ttl SECONDS] [--revoke-tokens]", 1, "give a client a new secret, shown once; older ones stop working after SECONDS (default 0: now)", clientsRotate, argClient, false},
 	}},
-	{name: "grants", title: "Grants", summary: "which client may get tokens for which API", clientIDFlag: true, commands: []command{
-		{"create", `--client-id ID --audience AUD [--scope S]... [--scopes "a b"]`, "let a client get tokens for an API", grantsCreate},
-		{"list", "[--client-id ID]", "list the grants, or one client's", grantsList},
-		{"get", "ID", "show one grant", grantsGet},
-		{"update", `ID [--scope S]... [--scopes "a b"]`, "change a grant's scopes", grantsUpdate},
-		{"delete", "ID", "delete a grant", grantsDelete},
+	{name: "grants", summary: "which client may get tokens for which API", commands: []command{
+		{"create --client ID --audience AUD [--scope S]...", 0, "let a client get tokens for an API", grantsCreate, argNone, true},
+		{"list [--client ID]", 0, "list the grants, or one client's", grantsList, argNone, true},
+		{"get ID", 1, "show one grant", grantsGet, argGrant, false},
+		{"update ID [--scope S]...", 1, "change a grant's scopes", grantsUpdate, argGrant, false},
+		{"delete ID", 1, "delete a grant", grantsDelete, argGrant, false},
 	}},
-	{name: "keys", title: "Signing keys", summary: "the keys that sign tokens, and their rotation", commands: []command{
-		{"list", "", "list the signing keys with their state and dates", keysList},
-		{"rotate", "[--algorithm ALG] [--immediate]", "start a new signing key: published now, signing once JWKS caches have it (or at once with --immediate)", keysRotate},
+	{name: "keys", summary: "the keys that sign tokens, and their rotation", commands: []command{
+		{"list", 0, "list the signing keys with their state and dates", keysList, argNone, false},
+		{"rotate [--algorithm ALG] [--immediate]", 0, "start a new signing key: published now, signing once JWKS caches have it (or at once with --immediate)", keysRotate, argNone, false},
 	}},
-	{name: "audit", title: "Audit log", summary: "the record of admin changes, failed authentications and tokens issued", clientIDFlag: true, commands: []command{
-		{"list", "[--client-id ID] [--kind K] [--since T] [--until T] [--limit N] [--follow] [--out FILE]", "show audit records (kinds: " + auditKinds + "); --json or --out give JSON lines", auditList},
-		{"verify", "[--db PATH]", "check the audit log's hash chain, through the server or on a database (--db); exit 1 naming the first broken record", auditVerify},
-	}},
-	{name: "token", title: "Token", summary: "get an access token with your client's credentials", commands: []command{
-		{"", `[--audience AUD] [--scope S]... [--scopes "a b"] [--token-url URL]`, "print an access token (the whole answer with --json)", tokenCmd},
-	}},
-	{name: "verify", title: "Verify", summary: "check a token as an API would, against the server's published keys", commands: []command{
-		{"", "--audience AUD TOKEN", "print the token's verified claims, or why it is refused (exit 1)", verifyCmd},
+	{name: "audit", summary: "the record of admin changes, failed authentications and tokens issued", commands: []command{
+		{"list [--client ID] [--kind K] [--since T] [--until T] [--limit N] [--follow] [--out FILE]", 0, "show audit records (kinds: " + auditKinds + "); --json or --out give JSON lines", auditList, argNone, true},
+		{"verify [--db PATH]", 0, "check the audit log's hash chain, through the server or on a database (--db); exit 1 naming the first broken record", auditVerify, argNone, false},
 	}},
 }
 
-func findGroup(name string) *group {
-	for _, g := range groups {
-		if g.name == name {
-			return g
-		}
+// tokenCommands are the commands about tokens, at the top level.
+var tokenCommands = []command{
+	{"token [--audience AUD] [--scope S]... [--token-url URL]", 0, "print an access token got with your client's credentials (the whole answer with --json)", tokenCmd, argNone, false},
+	{"verify --audience AUD TOKEN", 1, "check a token as an API would, against the server's published keys: its claims, or why it is refused (exit 1)", verifyCmd, argNone, false},
+}
+
+// Command groups of the top-level help, in its order.
+const (
+	groupServer = "server"
+	groupAdmin  = "admin"
+	groupTokens = "tokens"
+	groupSetup  = "setup"
+)
+
+// adminGroup is the cobra command of a group: it only lists its commands,
+// and names an unknown one with a suggestion.
+func (inv *invocation) adminGroup(g *group) *cobra.Command {
+	gc := &cobra.Command{
+		Use: g.name, Short: g.summary, GroupID: groupAdmin,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &usageError{msg: g.name + ": no subcommand given", usage: helpText(cmd)}
+			}
+			return unknownCommand(cmd, args[0])
+		},
 	}
-	return nil
-}
-
-func (g *group) find(name string) *command {
 	for i := range g.commands {
-		if g.commands[i].name == name {
-			return &g.commands[i]
+		gc.AddCommand(inv.leaf(&g.commands[i]))
+	}
+	return gc
+}
+
+// leaf is the cobra command that runs cmd: the common flags, the
+// command's own, the check of its arguments and the resolution of the
+// server and credentials before it runs.
+func (inv *invocation) leaf(cmd *command) *cobra.Command {
+	cc := &cobra.Command{Use: cmd.use, Short: cmd.summary, Args: exactArgs(cmd.nargs)}
+	if cmd.targetClient {
+		cc.Long = "Your own client id comes from $MINT_CLIENT_ID or the context here: until --client replaced it,\n" +
+			"--client-id named the target client in this command, and it still does (deprecated)."
+	}
+	c := &call{invocation: inv, cmd: cc, fs: cc.Flags()}
+	c.opts.register(c.fs, !cmd.targetClient)
+	run := cmd.build(c)
+	cc.RunE = func(_ *cobra.Command, args []string) error {
+		inv.json = c.opts.json
+		c.warnDeprecated()
+		if err := c.opts.resolve(inv.getenv); err != nil {
+			return err
 		}
+		return run(cc.Context(), args)
 	}
-	return nil
+	c.registerCompletions(cmd.args)
+	return cc
 }
 
-// path is the command's name as typed: "clients get".
-func (cmd *command) path(g *group) string {
-	if cmd.name == "" {
-		return g.name
+// exactArgs checks that a command has n positional arguments.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) != n && n == 0:
+			return usagef(cmd, "unexpected argument %q", args[0])
+		case len(args) != n:
+			return usagef(cmd, "want %d argument%s, got %d", n, plural(n), len(args))
+		}
+		return nil
 	}
-	return g.name + " " + cmd.name
 }
 
-// synopsis is the command's usage line without "mint ".
-func (cmd *command) synopsis(g *group) string {
-	s := cmd.path(g)
-	if cmd.args != "" {
-		s += " " + cmd.args
-	}
-	return s + " [flags]"
-}
+// NoArgs refuses positional arguments with a usage error (exit code 2).
+var NoArgs = exactArgs(0)

@@ -2,9 +2,10 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes of Run; see the package documentation.
@@ -16,8 +17,12 @@ const (
 	exitAuth        = 4
 )
 
-// errHelp asks for a command's usage on stdout and exit code 0.
-var errHelp = flag.ErrHelp
+// ExitCode is the error of a command that has already reported its
+// failure (the server commands of cmd/mint): Run prints nothing more and
+// exits with the code.
+type ExitCode int
+
+func (e ExitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // usageError is a mistake in the command line. When usage is set, it is
 // printed after the message.
@@ -28,8 +33,9 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(fs *flag.FlagSet, format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...), usage: flagUsage(fs)}
+// usagef is a usage error of cmd, followed by cmd's usage line.
+func usagef(cmd *cobra.Command, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), usage: shortUsage(cmd)}
 }
 
 // remoteError is the server's refusal: an RFC 6749 §5.2 error object.
@@ -71,10 +77,13 @@ func exitCode(err error) int {
 		usage  *usageError
 		remote *remoteError
 		trans  *transportError
+		code   ExitCode
 	)
 	switch {
-	case err == nil, errors.Is(err, errHelp):
+	case err == nil:
 		return exitOK
+	case errors.As(err, &code):
+		return int(code)
 	case errors.As(err, &usage):
 		return exitUsage
 	case errors.As(err, &remote) && remote.Auth:
@@ -85,12 +94,4 @@ func exitCode(err error) int {
 		return exitUnreachable
 	}
 	return exitRefused
-}
-
-// flagUsage prints the usage of fs to a writer.
-func flagUsage(fs *flag.FlagSet) func(io.Writer) {
-	return func(w io.Writer) {
-		fs.SetOutput(w)
-		fs.Usage()
-	}
 }

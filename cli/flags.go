@@ -1,44 +1,61 @@
 package cli
 
 import (
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
-// defaultServer is where the CLI looks for mint without --server or
-// $MINT_SERVER.
+// defaultServer is where the CLI looks for mint without --server,
+// $MINT_SERVER or a context.
 const defaultServer = "http://127.0.0.1:8080"
 
-// options are the flags every command takes.
+// options are the flags every command that talks to a server takes.
 type options struct {
 	server       string
 	clientID     string
 	clientSecret string
 	json         bool
+	// context names the config file's context to use; empty for the
+	// current one.
+	context string
 }
 
 // register adds the common flags to fs. The credential flags have no
 // default, so that usage never prints a secret taken from the environment.
-// withClientID is false where --client-id means something else.
-func (o *options) register(fs *flag.FlagSet, withClientID bool) {
-	fs.StringVar(&o.server, "server", "", "mint server `URL` (default $MINT_SERVER, else "+defaultServer+")")
+// withClientID is false in the few commands where --client-id still names
+// the target client (see targetClientFlag).
+func (o *options) register(fs *pflag.FlagSet, withClientID bool) {
+	fs.StringVar(&o.server, "server", "", "mint server `URL` (default $MINT_SERVER, else the context's, else "+defaultServer+")")
 	if withClientID {
-		fs.StringVar(&o.clientID, "client-id", "", "your client `ID` (default $MINT_CLIENT_ID)")
+		fs.StringVar(&o.clientID, "client-id", "", "your own client `ID` (default $MINT_CLIENT_ID, else the context's)")
 	}
-	fs.StringVar(&o.clientSecret, "client-secret", "", "your client `secret` (default $MINT_CLIENT_SECRET; prefer the environment)")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "your client `secret` (default $MINT_CLIENT_SECRET, else the context's; a flag shows in ps)")
+	fs.StringVar(&o.context, "context", "", "the `name` of the config file's context to use (default $MINT_CONTEXT, else the current one)")
 	fs.BoolVar(&o.json, "json", false, "print the server's JSON instead of a table")
 }
 
-// resolve fills what the flags left empty from the environment and checks
-// the server URL.
+// resolve fills what the flags left empty, from the environment and then
+// from the config file's context (not read when nothing is missing), and
+// checks the server URL. A context's
+// credentials are used only for that context's server and client, so that
+// a --server or $MINT_SERVER pointing elsewhere is never sent its secret.
 func (o *options) resolve(getenv func(string) string) error {
-	o.server = firstSet(o.server, getenv("MINT_SERVER"), defaultServer)
+	o.server = firstSet(o.server, getenv("MINT_SERVER"))
 	o.clientID = firstSet(o.clientID, getenv("MINT_CLIENT_ID"))
 	o.clientSecret = firstSet(o.clientSecret, getenv("MINT_CLIENT_SECRET"))
+	if o.server == "" || o.clientID == "" || o.clientSecret == "" || o.context != "" {
+		ctx, err := selectContext(getenv, o.context)
+		if err != nil {
+			return err
+		}
+		if ctx != nil {
+			o.useContext(ctx)
+		}
+	}
+	o.server = firstSet(o.server, defaultServer)
 	u, err := url.Parse(o.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &usageError{msg: fmt.Sprintf("bad server URL %q: want http(s)://host[:port]", o.server)}
@@ -47,10 +64,26 @@ func (o *options) resolve(getenv func(string) string) error {
 	return nil
 }
 
+// useContext fills the options still empty from ctx.
+func (o *options) useContext(ctx *contextEntry) {
+	if o.server == "" {
+		o.server = ctx.Server
+	}
+	if strings.TrimRight(o.server, "/") != strings.TrimRight(ctx.Server, "/") {
+		return
+	}
+	if o.clientID == "" {
+		o.clientID = ctx.ClientID
+	}
+	if o.clientID == ctx.ClientID && o.clientSecret == "" {
+		o.clientSecret = ctx.ClientSecret
+	}
+}
+
 // needCredentials reports a usage error when the credentials are missing.
 func (o *options) needCredentials() error {
 	if o.clientID == "" || o.clientSecret == "" {
-		return &usageError{msg: "no credentials: set MINT_CLIENT_ID and MINT_CLIENT_SECRET"}
+		return &usageError{msg: "no credentials: run mint login, or set MINT_CLIENT_ID and MINT_CLIENT_SECRET"}
 	}
 	return nil
 }
@@ -64,73 +97,14 @@ func firstSet(values ...string) string {
 	return ""
 }
 
-// parseInterspersed parses args into fs, allowing flags after positional
-// arguments (mint clients get ID --json), and returns the positional
-// arguments. Everything after "--" is positional.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
-}
-
-// newFlagSet returns a flag set that reports its errors to the caller
-// rather than printing them, with synopsis as its usage line.
-func newFlagSet(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: mint %s\n\nflags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseArgs parses args into fs and checks that exactly want positional
-// arguments are left.
-func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, error) {
-	pos, err := parseInterspersed(fs, args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return nil, errHelp
-	case err != nil:
-		return nil, usagef(fs, "%v", err)
-	case len(pos) != want && want == 0:
-		return nil, usagef(fs, "unexpected argument %q", pos[0])
-	case len(pos) != want:
-		return nil, usagef(fs, "want %d argument%s, got %d", want, plural(want), len(pos))
-	}
-	return pos, nil
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string { return strings.Join(*l, " ") }
-
-func (l *stringList) Set(v string) error {
-	*l = append(*l, v)
-	return nil
-}
-
 // scopeFlags are --scope S (repeatable) and --scopes "a b", merged.
 type scopeFlags struct {
-	one  stringList
+	one  []string
 	many string
 }
 
-func (s *scopeFlags) register(fs *flag.FlagSet, what string) {
-	fs.Var(&s.one, "scope", "one `scope` of "+what+" (repeatable)")
+func (s *scopeFlags) register(fs *pflag.FlagSet, what string) {
+	fs.StringArrayVar(&s.one, "scope", nil, "one `scope` of "+what+" (repeatable)")
 	fs.StringVar(&s.many, "scopes", "", "space-separated `list` of "+what)
 }
 
@@ -149,11 +123,16 @@ func (s *scopeFlags) list() []string {
 	return out
 }
 
-// isSet reports whether the flag called name was given on the command line.
-func isSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
+// targetClientFlag registers --client, the client a command is about, and
+// --client-id as its hidden old spelling: until this release, grants create,
+// grants list and audit list took --client-id for the target, where every
+// other command takes it for the caller. The old spelling keeps working
+// there and warns on a terminal; see docs/admin.md.
+func targetClientFlag(c *call, into *string, usage string) {
+	c.fs.StringVar(into, "client", "", usage)
+	c.fs.StringVar(into, "client-id", "", usage)
+	_ = c.fs.MarkHidden("client-id")
+	c.deprecated = append(c.deprecated, [2]string{"client-id", "use --client for the client this command is about; --client-id will name your own client, as in every other command"})
 }
 
 func plural(n int) string {

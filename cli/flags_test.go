@@ -2,11 +2,31 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"io"
 	"slices"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
+
+// parseWith parses args as the CLI does (cobra, pflag and longFlags) for a
+// command with --json and --name that takes want positional arguments.
+func parseWith(args []string, want int) (pos []string, asJSON bool, name string, err error) {
+	root := &cobra.Command{Use: "mint", SilenceErrors: true, SilenceUsage: true}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usagef(cmd, "%v", err) })
+	cmd := &cobra.Command{Use: "t", Args: exactArgs(want), RunE: func(_ *cobra.Command, a []string) error {
+		pos = a
+		return nil
+	}}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "")
+	cmd.Flags().StringVar(&name, "name", "", "")
+	root.AddCommand(cmd)
+	root.SetOut(io.Discard)
+	root.SetArgs(longFlags(root, append([]string{"t"}, args...)))
+	err = root.Execute()
+	return pos, asJSON, name, err
+}
 
 func TestParseInterspersed(t *testing.T) {
 	tests := []struct {
@@ -20,22 +40,19 @@ func TestParseInterspersed(t *testing.T) {
 		{"flags first", []string{"--json", "--name", "n", "ID"}, []string{"ID"}, true, "n"},
 		{"flags after", []string{"ID", "--json"}, []string{"ID"}, true, ""},
 		{"mixed", []string{"A", "--name=n", "B", "-json"}, []string{"A", "B"}, true, "n"},
+		{"single dash", []string{"-name", "n", "A"}, []string{"A"}, false, "n"},
 		{"double dash", []string{"A", "--", "--json"}, []string{"A", "--json"}, false, ""},
 		{"dash dash first", []string{"--", "-x"}, []string{"-x"}, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			asJSON := fs.Bool("json", false, "")
-			name := fs.String("name", "", "")
-			pos, err := parseInterspersed(fs, tt.args)
+			pos, asJSON, name, err := parseWith(tt.args, len(tt.wantPos))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(pos, tt.wantPos) || *asJSON != tt.wantJSON || *name != tt.wantName {
+			if !slices.Equal(pos, tt.wantPos) && len(pos)+len(tt.wantPos) > 0 || asJSON != tt.wantJSON || name != tt.wantName {
 				t.Errorf("got %q json=%v name=%q, want %q json=%v name=%q",
-					pos, *asJSON, *name, tt.wantPos, tt.wantJSON, tt.wantName)
+					pos, asJSON, name, tt.wantPos, tt.wantJSON, tt.wantName)
 			}
 		})
 	}
@@ -47,32 +64,27 @@ func TestParseArgs(t *testing.T) {
 		args  []string
 		want  int
 		usage bool
-		help  bool
 	}{
-		{"exact", []string{"ID"}, 1, false, false},
-		{"missing", nil, 1, true, false},
-		{"extra", []string{"A", "B"}, 1, true, false},
-		{"unexpected", []string{"A"}, 0, true, false},
-		{"unknown flag", []string{"--nope"}, 0, true, false},
-		{"help", []string{"ID", "-h"}, 1, false, true},
+		{"exact", []string{"ID"}, 1, false},
+		{"missing", nil, 1, true},
+		{"extra", []string{"A", "B"}, 1, true},
+		{"unexpected", []string{"A"}, 0, true},
+		{"unknown flag", []string{"--nope"}, 0, true},
+		{"help", []string{"ID", "-h"}, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := newFlagSet("t", "t")
-			_, err := parseArgs(fs, tt.args, tt.want)
+			_, _, _, err := parseWith(tt.args, tt.want)
 			var usage *usageError
 			if got := errors.As(err, &usage); got != tt.usage {
 				t.Errorf("usage error = %v (%v), want %v", got, err, tt.usage)
-			}
-			if got := errors.Is(err, errHelp); got != tt.help {
-				t.Errorf("help = %v, want %v", got, tt.help)
 			}
 		})
 	}
 }
 
 func TestScopeFlags(t *testing.T) {
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	var s scopeFlags
 	s.register(fs, "scopes")
 	if err := fs.Parse([]string{"--scope", "a", "--scopes", " b  c a ", "--scope", "d"}); err != nil {

@@ -24,61 +24,50 @@ type grantCreate struct {
 	Scopes   []string `json:"scopes"`
 }
 
-func grantsCreate(ctx context.Context, c *call) error {
+func grantsCreate(c *call) runFunc {
 	var (
 		body   grantCreate
 		scopes scopeFlags
 	)
-	c.fs.StringVar(&body.ClientID, "client-id", "", "the `ID` of the client the grant is for")
+	targetClientFlag(c, &body.ClientID, "the `ID` of the client the grant is for")
 	c.fs.StringVar(&body.Audience, "audience", "", "the `audience` of the API it may get tokens for")
+	c.completeFlag("audience", audiences)
 	scopes.register(c.fs, "the scopes it may get, among the API's")
-	if _, err := c.parse(0); err != nil {
-		return err
+	return func(ctx context.Context, _ []string) error {
+		if err := required(c, "client", body.ClientID, "audience", body.Audience); err != nil {
+			return err
+		}
+		body.Scopes = scopes.list()
+		return callAdmin(ctx, c, http.MethodPost, "/grants", body, grantDetail)
 	}
-	if body.ClientID == "" || body.Audience == "" {
-		return usagef(c.fs, "--client-id and --audience are required")
-	}
-	body.Scopes = scopes.list()
-	return callAdmin(ctx, c, http.MethodPost, "/grants", body, grantDetail)
 }
 
-func grantsList(ctx context.Context, c *call) error {
-	clientID := c.fs.String("client-id", "", "list only the grants of the client with this `ID`")
-	if _, err := c.parse(0); err != nil {
-		return err
-	}
-	path := "/grants"
-	if *clientID != "" {
-		path += "?" + url.Values{"client_id": {*clientID}}.Encode()
-	}
-	return callAdmin(ctx, c, http.MethodGet, path, nil, grantTable)
+func grantsList(c *call) runFunc {
+	var clientID string
+	targetClientFlag(c, &clientID, "list only the grants of the client with this `ID`")
+	return adminGet(c, func([]string) string {
+		if clientID == "" {
+			return "/grants"
+		}
+		return "/grants?" + url.Values{"client_id": {clientID}}.Encode()
+	}, grantTable)
 }
 
-func grantsGet(ctx context.Context, c *call) error {
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
-	}
-	return callAdmin(ctx, c, http.MethodGet, "/grants/"+url.PathEscape(pos[0]), nil, grantDetail)
-}
+func grantsGet(c *call) runFunc { return adminGet(c, byID("/grants/"), grantDetail) }
 
-func grantsUpdate(ctx context.Context, c *call) error {
+func grantsUpdate(c *call) runFunc {
 	var scopes scopeFlags
 	scopes.register(c.fs, "the scopes the grant allows from now on")
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
+	return func(ctx context.Context, pos []string) error {
+		if !c.fs.Changed("scope") && !c.fs.Changed("scopes") {
+			return usagef(c.cmd, "nothing to change: give --scope or --scopes")
+		}
+		body := map[string][]string{"scopes": scopes.list()}
+		return callAdmin(ctx, c, http.MethodPatch, "/grants/"+url.PathEscape(pos[0]), body, grantDetail)
 	}
-	if !isSet(c.fs, "scope") && !isSet(c.fs, "scopes") {
-		return usagef(c.fs, "nothing to change: give --scope or --scopes")
-	}
-	body := map[string][]string{"scopes": scopes.list()}
-	return callAdmin(ctx, c, http.MethodPatch, "/grants/"+url.PathEscape(pos[0]), body, grantDetail)
 }
 
-func grantsDelete(ctx context.Context, c *call) error {
-	return deleteResource(ctx, c, "/grants/", "grant")
-}
+func grantsDelete(c *call) runFunc { return deleteResource(c, "/grants/", "grant") }
 
 func grantTable(w *tabwriter.Writer, grants []grantView) {
 	row(w, "ID", "CLIENT ID", "AUDIENCE", "SCOPES", "CREATED")

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mintauth/mint"
@@ -31,6 +32,8 @@ type harness struct {
 	runs []result
 	// secrets are every client secret seen, the bootstrap one included.
 	secrets []string
+	// tokenRequests counts the requests to the token endpoint.
+	tokenRequests atomic.Int64
 }
 
 type creds struct{ id, secret string }
@@ -57,9 +60,15 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
 	h := &harness{t: t, url: issuer, admin: admin, secrets: []string{admin.secret}}
+	handler := srv.Handler()
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/token" {
+			h.tokenRequests.Add(1)
+		}
+		handler.ServeHTTP(w, r)
+	})
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		srv.Close()

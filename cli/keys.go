@@ -24,22 +24,17 @@ type keyRotation struct {
 	Immediate bool   `json:"immediate,omitempty"`
 }
 
-func keysList(ctx context.Context, c *call) error {
-	if _, err := c.parse(0); err != nil {
-		return err
-	}
-	return callAdmin(ctx, c, http.MethodGet, "/keys", nil, keyTable)
-}
+func keysList(c *call) runFunc { return adminGet(c, fixed("/keys"), keyTable) }
 
-func keysRotate(ctx context.Context, c *call) error {
+func keysRotate(c *call) runFunc {
 	var body keyRotation
 	c.fs.StringVar(&body.Algorithm, "algorithm", "RS256", "the key ring to rotate: RS256, PS256, ES256 or EdDSA")
 	c.fs.BoolVar(&body.Immediate, "immediate", false,
 		"sign with the new key at once (a compromised key); verifiers that cached the JWKS may refuse tokens until they fetch it again")
-	if _, err := c.parse(0); err != nil {
-		return err
+	c.completeFixed("algorithm", signingAlgs...)
+	return func(ctx context.Context, _ []string) error {
+		return callAdmin(ctx, c, http.MethodPost, "/keys/rotate", body, keyTable)
 	}
-	return callAdmin(ctx, c, http.MethodPost, "/keys/rotate", body, keyTable)
 }
 
 func keyTable(w *tabwriter.Writer, keys []keyView) {

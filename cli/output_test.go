@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	goldenfile "github.com/mintauth/mint/internal/golden"
 	"path/filepath"
 	"testing"
@@ -53,9 +54,11 @@ func TestTables(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	var buf bytes.Buffer
-	mainUsage(&buf)
-	golden(t, "usage.golden", buf.Bytes())
+	var stdout, stderr bytes.Buffer
+	if code := Run(context.Background(), []string{"help"}, func(string) string { return "" }, &stdout, &stderr); code != exitOK {
+		t.Fatalf("mint help: exit %d: %s", code, stderr.String())
+	}
+	golden(t, "usage.golden", stdout.Bytes())
 }
 
 func TestFormatLifetime(t *testing.T) {

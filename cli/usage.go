@@ -1,24 +1,29 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mintauth/mint/internal/buildinfo"
 )
 
-// serverCommands are run by cmd/mint itself, not by this package; usage
-// lists them so that `mint help` shows everything.
-var serverCommands = [][2]string{
-	{"serve", "run the token server and its admin API"},
-	{"gateway", "run a reverse proxy that passes on only requests bearing a valid mint token"},
-}
+// One help format for every command, the server ones included: what it
+// does, its usage line, then its subcommands or its flags (pflag's list,
+// --long-names), then the exit codes.
 
-const commonFlagsText = `Flags of every command (flags may follow the arguments: mint clients get ID --json):
-  --server URL        mint server (default $MINT_SERVER, else ` + defaultServer + `)
-  --client-id ID      your client id (default $MINT_CLIENT_ID); in the grants
-                      commands --client-id names the grant's client instead
-  --client-secret S   your client secret (default $MINT_CLIENT_SECRET; prefer the
-                      environment: flags show in ps)
+const commonFlagsText = `Flags of every admin, token and verify command (flags may follow the arguments:
+mint clients get ID --json):
+  --server URL        mint server (default $MINT_SERVER, else the context's, else ` + defaultServer + `)
+  --client-id ID      your own client id (default $MINT_CLIENT_ID, else the context's)
+  --client-secret S   your client secret (default $MINT_CLIENT_SECRET, else the
+                      context's; prefer those: a flag shows in ps)
+  --context NAME      a context of the config file (mint login; default the current one)
   --json              print the server's JSON instead of a table
+--client names the client a grants or audit command is about.
 `
 
 const exitCodesText = `Exit codes:
@@ -32,31 +37,129 @@ const exitCodesText = `Exit codes:
      the admin API answered 401 or 403
 `
 
-// mainUsage prints the usage of the whole CLI.
-func mainUsage(w io.Writer) {
-	fmt.Fprint(w, "mint is an OAuth 2.0 client credentials token server for machines.\n\n")
-	fmt.Fprint(w, "usage: mint <command> [arguments] [flags]\n\nServer:\n")
-	for _, c := range serverCommands {
-		fmt.Fprintf(w, "  mint %-8s %s\n", c[0], c[1])
+// helpText prints cmd's help.
+func helpText(cmd *cobra.Command) func(io.Writer) {
+	return func(w io.Writer) {
+		switch {
+		case !cmd.HasParent():
+			rootHelp(w, cmd)
+		case cmd.HasAvailableSubCommands():
+			groupHelp(w, cmd)
+		default:
+			leafHelp(w, cmd)
+		}
 	}
-	for _, g := range groups {
-		fmt.Fprintf(w, "\n%s: %s\n", g.title, g.summary)
-		g.listCommands(w)
+}
+
+// shortUsage prints the usage line that follows a usage error.
+func shortUsage(cmd *cobra.Command) func(io.Writer) {
+	return func(w io.Writer) {
+		fmt.Fprintf(w, "usage: %s\nRun '%s --help' for its flags.\n", cmd.UseLine(), cmd.CommandPath())
+	}
+}
+
+func rootHelp(w io.Writer, root *cobra.Command) {
+	fmt.Fprintf(w, "%s\n\nusage: mint <command> [arguments] [flags]\n", root.Short)
+	for _, g := range root.Groups() {
+		fmt.Fprintf(w, "\n%s\n", g.Title)
+		for _, c := range root.Commands() {
+			if c.GroupID != g.ID || !c.IsAvailableCommand() && c.Name() != "help" {
+				continue
+			}
+			fmt.Fprintf(w, "  mint %-11s %s\n", c.Name(), c.Short)
+			if g.ID == groupAdmin {
+				fmt.Fprintf(w, "  %-16s %s\n", "", strings.Join(subcommandNames(c), ", "))
+			}
+		}
 	}
 	fmt.Fprintf(w, "\n%s\n%s\n", commonFlagsText, exitCodesText)
-	fmt.Fprint(w, "Run 'mint <command> -h' for the flags of one command.\n")
+	fmt.Fprint(w, "Run 'mint help <command>' or 'mint <command> --help' for one command's usage and flags.\n")
 }
 
-// usage prints the usage of one group of commands.
-func (g *group) usage(w io.Writer) {
-	fmt.Fprintf(w, "mint %s: %s\n\nusage:\n", g.name, g.summary)
-	g.listCommands(w)
-	fmt.Fprintf(w, "\n%s\n%s", commonFlagsText, exitCodesText)
-}
-
-func (g *group) listCommands(w io.Writer) {
-	for i := range g.commands {
-		cmd := &g.commands[i]
-		fmt.Fprintf(w, "  mint %s\n      %s\n", cmd.synopsis(g), cmd.summary)
+func subcommandNames(c *cobra.Command) []string {
+	var names []string
+	for _, s := range c.Commands() {
+		if s.IsAvailableCommand() {
+			names = append(names, s.Name())
+		}
 	}
+	return names
+}
+
+func groupHelp(w io.Writer, g *cobra.Command) {
+	fmt.Fprintf(w, "%s: %s\n\nusage:\n", g.CommandPath(), g.Short)
+	for _, c := range g.Commands() {
+		if c.IsAvailableCommand() {
+			fmt.Fprintf(w, "  %s\n      %s\n", c.UseLine(), c.Short)
+		}
+	}
+	if g.GroupID == groupAdmin {
+		fmt.Fprintf(w, "\n%s\n%s", commonFlagsText, exitCodesText)
+	}
+}
+
+func leafHelp(w io.Writer, c *cobra.Command) {
+	fmt.Fprintf(w, "%s: %s\n\nusage: %s\n", c.CommandPath(), c.Short, c.UseLine())
+	if c.Long != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.Long))
+	}
+	if flags := c.LocalFlags().FlagUsages(); flags != "" {
+		fmt.Fprintf(w, "\nFlags:\n%s", flags)
+	}
+	fmt.Fprint(w, "\nExit codes: 0 success, 1 refused, 2 usage error, 3 server unreachable, 4 authentication failed ('mint help' says more).\n")
+}
+
+// helpCommand is `mint help [command...]`: the help of the command named,
+// or a short error with suggestions when there is none.
+func (inv *invocation) helpCommand(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use: "help [command]", Short: "show the help of mint or of one command",
+		RunE: func(_ *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || cmd == nil {
+				cmd, rest = root, args
+			}
+			if len(rest) > 0 {
+				return unknownCommand(cmd, rest[0])
+			}
+			helpText(cmd)(inv.stdout)
+			return nil
+		},
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, _, err := root.Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []cobra.Completion
+			for _, c := range cmd.Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, cobra.CompletionWithDesc(c.Name(), c.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+	}
+}
+
+// versionCommand is `mint version [--json]`; `mint --version` prints the
+// same line.
+func (inv *invocation) versionCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use: "version", Short: "print mint's version, commit, build date and Go version", Args: exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			info := buildinfo.Read()
+			if !asJSON {
+				_, err := fmt.Fprintln(inv.stdout, info.String())
+				return err
+			}
+			body, err := json.Marshal(info)
+			if err != nil {
+				return err
+			}
+			return writeJSON(inv.stdout, body)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
+	return c
 }

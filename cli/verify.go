@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,16 +16,19 @@ import (
 
 // verifyCmd checks a token as an API would: against the keys the server
 // publishes, for one audience, with the same verifier the middleware uses.
-func verifyCmd(ctx context.Context, c *call) error {
+func verifyCmd(c *call) runFunc {
 	var audience string
 	c.fs.StringVar(&audience, "audience", "", "the `audience` the token must be for (required)")
-	pos, err := c.parse(1)
-	if err != nil {
-		return err
+	c.completeFlag("audience", audiences)
+	return func(ctx context.Context, pos []string) error {
+		if audience == "" {
+			return usagef(c.cmd, "verify: --audience is required")
+		}
+		return verifyToken(ctx, c, audience, strings.TrimSpace(pos[0]))
 	}
-	if audience == "" {
-		return &usageError{msg: "verify: --audience is required", usage: flagUsage(c.fs)}
-	}
+}
+
+func verifyToken(ctx context.Context, c *call, audience, token string) error {
 	meta, err := discover(ctx, c.http, c.opts.server)
 	if err != nil {
 		return err
@@ -34,9 +38,12 @@ func verifyCmd(ctx context.Context, c *call) error {
 		return err
 	}
 	v := &bearer.Verifier{Issuer: meta.Issuer, Audiences: []string{audience}, Keys: keys}
-	claims, err := v.Verify(ctx, strings.TrimSpace(pos[0]))
+	claims, err := v.Verify(ctx, token)
 	if errors.Is(err, bearer.ErrKeysNotReady) {
 		return &transportError{msg: fmt.Sprintf("cannot fetch the server's keys: %v", err)}
+	}
+	if errors.Is(err, bearer.ErrAudience) {
+		return &remoteError{Code: "invalid_token", Description: fmt.Sprintf("%v: the token is for %s, not %q", err, tokenAudiences(token), audience)}
 	}
 	if err != nil {
 		return &remoteError{Code: "invalid_token", Description: err.Error()}
@@ -92,4 +99,41 @@ func renderClaims(tw *tabwriter.Writer, claims *bearer.Claims) {
 	row(tw, "issuer", claims.Issuer)
 	row(tw, "issued_at", claims.IssuedAt.UTC().Format(time.DateTime+"Z"))
 	row(tw, "expires_at", claims.ExpiresAt.UTC().Format(time.DateTime+"Z"))
+}
+
+// tokenAudiences names the audiences a token says it is for, read from its
+// payload. Verify checks the signature before the audience, so this runs
+// only on a token the server signed.
+func tokenAudiences(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "(unreadable)"
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims struct {
+		Aud json.RawMessage `json:"aud"`
+	}
+	if err != nil || json.Unmarshal(raw, &claims) != nil {
+		return "(unreadable)"
+	}
+	var many []string
+	if json.Unmarshal(claims.Aud, &many) != nil {
+		var one string
+		if json.Unmarshal(claims.Aud, &one) != nil || one == "" {
+			return "no audience"
+		}
+		many = []string{one}
+	}
+	if len(many) == 0 {
+		return "no audience"
+	}
+	return strings.Join(quoteEach(many), ", ")
+}
+
+func quoteEach(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = fmt.Sprintf("%q", v)
+	}
+	return out
 }

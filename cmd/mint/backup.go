@@ -18,31 +18,37 @@ import (
 // `mint serve --db FILE` starts on the copy. PostgreSQL is backed up with
 // pg_dump; see docs/durability.md.
 func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, run := backupCommand(stdout, stderr)
+	return parseAndRun(ctx, args, stderr, fs, run)
+}
+
+// backupCommand defines `mint backup`'s flags and returns what runs it.
+func backupCommand(stdout, stderr io.Writer) (*flag.FlagSet, commandRun) {
 	fs := flag.NewFlagSet("mint backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	db := fs.String("db", "", "the SQLite database file to copy (sqlite:PATH too)")
 	out := fs.String("out", "", "the `FILE` to write; it must not exist")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *db == "" || *out == "" || fs.NArg() > 0 {
+	return fs, func(ctx context.Context, nargs int) int { return backup(ctx, *db, *out, nargs, stdout, stderr) }
+}
+
+func backup(ctx context.Context, db, out string, nargs int, stdout, stderr io.Writer) int {
+	if db == "" || out == "" || nargs > 0 {
 		fmt.Fprintln(stderr, "mint backup: --db and --out are required")
 		return 2
 	}
-	if strings.HasPrefix(*db, "postgres://") || strings.HasPrefix(*db, "postgresql://") {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
 		fmt.Fprintln(stderr, "mint backup: back up PostgreSQL with pg_dump (see docs/durability.md)")
 		return 2
 	}
-	path := strings.TrimPrefix(*db, "sqlite:")
-	if err := sqlite.Backup(ctx, path, *out); err != nil {
+	path := strings.TrimPrefix(db, "sqlite:")
+	if err := sqlite.Backup(ctx, path, out); err != nil {
 		fmt.Fprintln(stderr, "mint backup:", err)
 		return 1
 	}
-	if err := copyKeyFile(path+".key", *out+".key"); err != nil {
+	if err := copyKeyFile(path+".key", out+".key"); err != nil {
 		fmt.Fprintln(stderr, "mint backup: the database was copied, but not its master key:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s\n", path, *out)
+	fmt.Fprintf(stdout, "backed up %s to %s\n", path, out)
 	return 0
 }
 

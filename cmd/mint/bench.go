@@ -46,13 +46,19 @@ func (f *benchFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 }
 
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs, run := benchCommand(getenv, stdout, stderr)
+	return parseAndRun(ctx, args, stderr, fs, run)
+}
+
+// benchCommand defines `mint bench`'s flags and returns what runs it.
+func benchCommand(getenv func(string) string, stdout, stderr io.Writer) (*flag.FlagSet, commandRun) {
 	fs := flag.NewFlagSet("mint bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f benchFlags
+	f := &benchFlags{}
 	f.register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
+	return fs, func(ctx context.Context, nargs int) int { return f.main(ctx, nargs, getenv, stdout, stderr) }
+}
+
+func (f *benchFlags) main(ctx context.Context, nargs int, getenv func(string) string, stdout, stderr io.Writer) int {
 	if f.serveReferences {
 		tuneGC(getenv) // the references run as mint serve does
 		if err := bench.ServeReferences(ctx, os.Stdin, stdout); err != nil {
@@ -68,7 +74,7 @@ func benchCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if f.cfg.ClientSecret == "" {
 		f.cfg.ClientSecret = getenv("MINT_CLIENT_SECRET")
 	}
-	if err := f.check(fs.NArg()); err != nil {
+	if err := f.check(nargs); err != nil {
 		fmt.Fprintln(stderr, "mint bench:", err)
 		return 2
 	}

@@ -12,14 +12,20 @@ import (
 )
 
 func gatewayCmd(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	fs, run := gatewayCommand(getenv, stderr)
+	return parseAndRun(ctx, args, stderr, fs, run)
+}
+
+// gatewayCommand defines `mint gateway`'s flags and returns what runs it.
+func gatewayCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, commandRun) {
 	fs := flag.NewFlagSet("mint gateway", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	opts := gateway.FromFlags(fs, getenv)
 	var logs logFlags
 	logs.register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
+	return fs, func(ctx context.Context, _ int) int { return runGateway(ctx, opts, &logs, stderr) }
+}
+
+func runGateway(ctx context.Context, opts *gateway.Options, logs *logFlags, stderr io.Writer) int {
 	h, err := logs.handler(stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "mint gateway:", err)

@@ -16,8 +16,14 @@ import (
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	fs, run := serveCommand(getenv, stderr)
+	return parseAndRun(ctx, args, stderr, fs, run)
+}
+
+// serveCommand defines `mint serve`'s flags on a new flag set and returns
+// it with what runs the server once they are parsed.
+func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, commandRun) {
 	fs := flag.NewFlagSet("mint serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", env(getenv, "MINT_ADDR", "127.0.0.1:8080"), "listen address (env MINT_ADDR)")
 	db := fs.String("db", env(getenv, "MINT_DB", "mint.db"), "SQLite file, sqlite:PATH, or postgres:// URL (env MINT_DB)")
 	issuer := fs.String("issuer", getenv("MINT_ISSUER"), `the "iss" of tokens and base of endpoint URLs (env MINT_ISSUER; default http://ADDR)`)
@@ -36,9 +42,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	network.register(fs, getenv)
 	var limits limitFlags
 	limits.register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	return fs, func(ctx context.Context, _ int) int {
+		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention}, &logs, &keys, &network, &limits, &metricsF)
 	}
+}
+
+// serveOptions are serve's own flags, parsed.
+type serveOptions struct {
+	addr, db, issuer, audience string
+	paths                      []string
+	retention                  time.Duration
+}
+
+func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
+	logs *logFlags, keys *keyFlags, network *netFlags, limits *limitFlags, metricsF *metricsFlags) int {
+	addr, db, issuer, audience, retention := &o.addr, &o.db, &o.issuer, &o.audience, o.retention
 	h, err := logs.handler(stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)
@@ -46,7 +64,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	log := slog.New(h)
 	cfg := server.Config{
-		DB: *db, Issuer: *issuer, TokenPaths: tokenPaths(paths.values), DefaultAudience: *audience,
+		DB: *db, Issuer: *issuer, TokenPaths: tokenPaths(o.paths), DefaultAudience: *audience,
 		BootstrapClientID:     getenv("MINT_BOOTSTRAP_CLIENT_ID"),
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
 		AuditRetention:        retention,
