@@ -57,7 +57,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.dist, "dist", "", "output directory, emptied first (default ROOT/dist)")
 	targets := fs.String("targets", defaultTargets, "comma-separated GOOS/GOARCH pairs")
 	fs.BoolVar(&o.allowDirty, "allow-dirty", false, "build a release version even with uncommitted changes")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
+	fs.DurationVar(&o.timeout, "timeout", time.Hour, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
