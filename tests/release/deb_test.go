@@ -47,7 +47,8 @@ const testVersion = "v0.0.0-debtest"
 // unit's ExecStart as the unit says, gets an admin token from the real
 // token endpoint and uses it, checks that everything in /var/lib/mint is
 // the mint user's alone, then removes (the state stays) and purges (the
-// state, the user and the settings go) the package.
+// state, the user and the settings go) the package, with an install
+// between them that must find the same database.
 func TestDebInstallServePurge(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("installing a .deb needs root; run as root to test the package")
@@ -77,6 +78,16 @@ func TestDebInstallServePurge(t *testing.T) {
 
 	run(t, ctx, 2*time.Minute, "dpkg", "--remove", "mint")
 	checkRemoved(t)
+
+	// Installed again, mint serves the same database: the admin token
+	// issued before the remove is still good (a new database would not
+	// know its client, a new master key could not open its signing key).
+	run(t, ctx, 5*time.Minute, "dpkg", "-i", deb)
+	checkInstalled(t, ctx)
+	srv = startUnit(t, ctx, mintUser)
+	useAdminToken(t, ctx, srv.url, token)
+	srv.stop(t)
+
 	run(t, ctx, 2*time.Minute, "dpkg", "--purge", "mint")
 	checkPurged(t, ctx)
 }
@@ -189,7 +200,8 @@ func checkInstalled(t *testing.T, ctx context.Context) *user.User {
 }
 
 // configure does what the operator does after installing: settings in
-// the environment file. The addresses are free loopback ports, and the
+// the environment file. The addresses are free loopback ports, the issuer
+// is fixed (so that tokens outlive a restart on another port), and the
 // admin client is chosen rather than printed. It returns its secret.
 func configure(t *testing.T) string {
 	raw := make([]byte, 32)
@@ -201,6 +213,7 @@ func configure(t *testing.T) string {
 	}
 	defer f.Close()
 	fmt.Fprintf(f, "\n# added by %s\nMINT_ADDR=127.0.0.1:0\nMINT_METRICS_ADDR=127.0.0.1:0\nMINT_LOG_FORMAT=json\n"+
+		"MINT_ISSUER=https://mint.debtest.invalid\n"+
 		"MINT_BOOTSTRAP_CLIENT_ID=debtest-admin\nMINT_BOOTSTRAP_CLIENT_SECRET=%s\n", t.Name(), secret)
 	return secret
 }
