@@ -9,8 +9,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,6 +37,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err == nil {
 		ctx, cancel := context.WithTimeout(ctx, opts.timeout)
 		defer cancel()
@@ -85,7 +90,7 @@ func release(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(o.dist); err != nil {
+	if err := emptyDist(o.dist); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.dist, 0o755); err != nil {
@@ -125,4 +130,22 @@ func shortCommit(c string) string {
 		return c[:12]
 	}
 	return c
+}
+
+// emptyDist removes an earlier release from dist, and refuses a folder
+// holding anything else: --dist $HOME must not cost anyone their files.
+func emptyDist(dist string) error {
+	entries, err := os.ReadDir(dist)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() != "build" && !strings.HasPrefix(e.Name(), "mint_") {
+			return fmt.Errorf("%s holds %s, which no release made: give an empty or new --dist", dist, e.Name())
+		}
+	}
+	return os.RemoveAll(dist)
 }

@@ -146,3 +146,26 @@ func TestChecksums(t *testing.T) {
 		t.Errorf("checksums file:\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestEmptyDistRefusesForeignFiles(t *testing.T) {
+	dist := t.TempDir()
+	os.WriteFile(filepath.Join(dist, "mint_1.2.3_checksums.txt"), nil, 0o644)
+	os.Mkdir(filepath.Join(dist, "build"), 0o755)
+	if err := emptyDist(dist); err != nil {
+		t.Fatalf("an earlier release: %v", err)
+	}
+	if _, err := os.Stat(dist); !os.IsNotExist(err) {
+		t.Errorf("an earlier release is still there: %v", err)
+	}
+	home := t.TempDir()
+	os.WriteFile(filepath.Join(home, "thesis.tex"), []byte("years of work"), 0o644)
+	if err := emptyDist(home); err == nil {
+		t.Error("emptyDist removed a folder holding a file no release made")
+	}
+	if _, err := os.Stat(filepath.Join(home, "thesis.tex")); err != nil {
+		t.Errorf("the file is gone: %v", err)
+	}
+	if err := emptyDist(filepath.Join(home, "new")); err != nil {
+		t.Errorf("a new folder: %v", err)
+	}
+}
