@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mintauth/mint/internal/buildinfo"
 	"github.com/mintauth/mint/server"
 )
 
@@ -143,7 +144,8 @@ func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string,
 		})
 	}
 	cfg.Log.Info("mint serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "console", server.ConsoleURL(cfg.Issuer),
-		"db", server.RedactDSN(cfg.DB), "token_paths", cfg.TokenPaths)
+		"db", server.RedactDSN(cfg.DB), "token_paths", cfg.TokenPaths,
+		"version", buildinfo.Read().Version) // which build a journal's lines came from
 	err = srv.Serve(ctx, ln)
 	stop()
 	wg.Wait()
