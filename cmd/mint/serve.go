@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/server"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {

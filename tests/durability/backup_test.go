@@ -13,8 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mintauth/mint/internal/sqlite"
 	"github.com/mintauth/mint/internal/testdb"
-	"github.com/mintauth/mint/sqlite"
 )
 
 // TestSQLiteBackupRestore: `mint backup` copies the database while mint

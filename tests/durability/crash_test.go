@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mintauth/mint/internal/sqlite"
 	"github.com/mintauth/mint/internal/testdb"
-	"github.com/mintauth/mint/sqlite"
 )
 
 // Crash test bounds: rounds of writes, each ended by SIGKILL after a

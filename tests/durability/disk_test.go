@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint/sqlite"
+	"github.com/mintauth/mint/internal/sqlite"
 )
 
 // tmpfsSize is the size of the small disk the SQLite disk tests fill.

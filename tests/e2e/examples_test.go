@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/server"
 )
 
 // The example programs, built as a user would build them, run against a

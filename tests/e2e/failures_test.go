@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint/bearer"
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/server"
 )
 
 // Every way a call to the example API can fail, with real tokens from

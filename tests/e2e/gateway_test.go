@@ -16,8 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/mintauth/mint/gateway"
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/gateway"
+	"github.com/mintauth/mint/internal/server"
 )
 
 // bodySize is the size of the streamed bodies: large enough that buffering

@@ -24,7 +24,7 @@ import (
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/client"
 	"github.com/mintauth/mint/examples/cargo-api/cargo"
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/server"
 )
 
 const (

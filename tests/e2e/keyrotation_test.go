@@ -14,7 +14,7 @@ import (
 
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/examples/cargo-api/cargo"
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/server"
 )
 
 // rotatedKey is a key as GET and POST /admin/v1/keys show it.

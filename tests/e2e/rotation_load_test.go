@@ -18,8 +18,8 @@ import (
 
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/examples/cargo-api/cargo"
+	"github.com/mintauth/mint/internal/server"
 	"github.com/mintauth/mint/internal/testdb"
-	"github.com/mintauth/mint/server"
 )
 
 // TestRotationUnderLoad is issue 5's promise that rotation is a non-event:

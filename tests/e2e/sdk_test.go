@@ -11,7 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mintauth/mint/client"
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/server"
 )
 
 // seedRows are the ids seedQuery finds.

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/mintauth/mint"
-	"github.com/mintauth/mint/secret"
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/secret"
+	"github.com/mintauth/mint/internal/server"
 )
 
 const (

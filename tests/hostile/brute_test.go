@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mintauth/mint/server"
-	"github.com/mintauth/mint/throttle"
+	"github.com/mintauth/mint/internal/server"
+	"github.com/mintauth/mint/internal/throttle"
 )
 
 // try asks for a token as id with sec, from the client address xff names

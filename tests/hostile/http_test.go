@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint/server"
-	"github.com/mintauth/mint/throttle"
+	"github.com/mintauth/mint/internal/server"
+	"github.com/mintauth/mint/internal/throttle"
 )
 
 const (

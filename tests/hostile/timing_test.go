@@ -25,8 +25,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/mintauth/mint/server"
-	"github.com/mintauth/mint/throttle"
+	"github.com/mintauth/mint/internal/server"
+	"github.com/mintauth/mint/internal/throttle"
 )
 
 const (

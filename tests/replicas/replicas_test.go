@@ -12,7 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/mintauth/mint/keyring"
+	"github.com/mintauth/mint/internal/keyring"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mintauth/mint/keyring"
+	"github.com/mintauth/mint/internal/keyring"
 )
 
 // TestRevocationSticks drives issue 13's attacks on revocation against
