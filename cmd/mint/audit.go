@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/cli"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/server"
 	"github.com/mintauth/mint/internal/sqlite"
 )

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/oauth"
 )
 

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 	"github.com/mintauth/mint/oauth"
 )

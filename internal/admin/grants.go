@@ -6,8 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/oauth"
 )
 

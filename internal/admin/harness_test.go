@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 	"github.com/mintauth/mint/internal/sqlite"
 )

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/oauth"
 )
 

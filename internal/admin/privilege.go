@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/oauth"
 )
 

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // Appender defaults.

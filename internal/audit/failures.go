@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/throttle"
 )
 

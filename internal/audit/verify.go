@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // Reader is what Verify reads of a store.

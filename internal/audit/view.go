@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // View is a record on the wire: the admin API's JSON and one line of

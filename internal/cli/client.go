@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/redirect"
 )
 

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/loglimit"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 	"github.com/mintauth/mint/oauth"
 )

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 type apisData struct {

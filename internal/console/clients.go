@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 type clientsData struct {

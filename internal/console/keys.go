@@ -3,7 +3,7 @@ package console
 import (
 	"net/http"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 type keysData struct {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 //go:embed templates/*.html

@@ -7,7 +7,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // TestCompactSignerMatchesJose: the compact signer writes what go-jose's

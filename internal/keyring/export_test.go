@@ -1,6 +1,6 @@
 package keyring
 
-import "github.com/mintauth/mint"
+import "github.com/mintauth/mint/internal/mint"
 
 // Unseal opens a stored key with master, for tests that look for the
 // private key's bytes where they must not be.

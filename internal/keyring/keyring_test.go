@@ -15,8 +15,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/sqlite"
 )
 

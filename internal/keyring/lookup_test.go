@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // TestLookupFindsKeyMadeByAnotherReplica: a replica asked to verify a token

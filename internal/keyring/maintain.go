@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // keySupply makes a new key for alg in state, activating at activateAt.

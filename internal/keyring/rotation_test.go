@@ -9,8 +9,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // signedBy signs with r and returns the token's kid.

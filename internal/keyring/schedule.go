@@ -4,7 +4,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // The rotation timeline of one algorithm, with the defaults:

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 func TestSealing(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 var _ mint.AuditStore = (*Store)(nil)

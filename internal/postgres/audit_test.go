@@ -3,7 +3,7 @@ package postgres
 import (
 	"testing"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/storetest"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 var _ mint.TokenCounter = (*Store)(nil)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/keyplan"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 const selectKey = `SELECT id, algorithm, private_key, state, created_at,

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // Defaults of Config.

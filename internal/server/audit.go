@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // auditPruneInterval is how often the server prunes the audit log when

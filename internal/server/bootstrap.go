@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/clientauth"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 )
 

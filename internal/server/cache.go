@@ -1,7 +1,7 @@
 package server
 
 import (
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/postgres"
 	"github.com/mintauth/mint/internal/sqlite"
 	"github.com/mintauth/mint/internal/storecache"

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/clientauth"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/tokenstate"
 	"github.com/mintauth/mint/oauth"
 )

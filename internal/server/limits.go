@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/ratelimit"
 	"github.com/mintauth/mint/internal/storecache"
 	"github.com/mintauth/mint/internal/token"

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/golden"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 	"github.com/mintauth/mint/internal/server"
 )

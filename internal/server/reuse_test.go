@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 	"github.com/mintauth/mint/internal/server"
 	"github.com/mintauth/mint/internal/testdb"

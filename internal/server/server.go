@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/internal/admin"
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/keyring"
 	"github.com/mintauth/mint/internal/metrics"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/throttle"
 	"github.com/mintauth/mint/internal/token"
 	"github.com/mintauth/mint/internal/tokenstate"

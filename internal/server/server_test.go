@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 	"github.com/mintauth/mint/internal/server"
 )

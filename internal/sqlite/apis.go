@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at FROM apis`

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 var _ mint.AuditStore = (*Store)(nil)

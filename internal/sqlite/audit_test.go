@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/storetest"
 )
 

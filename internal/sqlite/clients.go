@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 const selectClient = `SELECT id, name, jwks, introspect_all, tokens_revoked_before,

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 const selectGrant = `SELECT id, client_id, audience, scopes, created_at, updated_at FROM grants`

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/keyplan"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 const selectKey = `SELECT id, algorithm, private_key, state, created_at,

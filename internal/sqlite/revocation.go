@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // RevokeToken remembers a revoked token until it expires. Revoking one

@@ -6,7 +6,7 @@ import (
 
 	"database/sql"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // one reads a single row with scan. No row is ErrNotFound naming what

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // insertSecret adds secret inside tx. ErrConflict: the secret ID is taken.

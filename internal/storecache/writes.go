@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // writes passes every call to the wrapped store, and empties the cache

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // RunAudit runs the conformance suite of mint.AuditStore, on stores open

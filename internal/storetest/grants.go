@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // newGrant returns grant_N of client_C for api, created at(N).

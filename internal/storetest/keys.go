@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // newKey returns key_N for alg, active, created at(N). The private key

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // limitCases check the fields of issue 7 (client quotas, API token reuse)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // newSecret returns secret_N of a client, created at(N), that does not

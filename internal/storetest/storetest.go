@@ -37,7 +37,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // Run runs the conformance suite. open must return a fresh, empty store for

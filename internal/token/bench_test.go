@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/storecache"
 )
 

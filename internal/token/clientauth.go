@@ -3,8 +3,8 @@ package token
 import (
 	"context"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/clientauth"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // authenticate checks the request's client credentials (package

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/ratelimit"
 	"github.com/mintauth/mint/oauth"
 )

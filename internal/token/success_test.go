@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 type successCase struct {

@@ -26,9 +26,9 @@ import (
 
 	goldenfile "github.com/mintauth/mint/internal/golden"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 	"github.com/mintauth/mint/internal/testdb"
 	"github.com/mintauth/mint/internal/token"

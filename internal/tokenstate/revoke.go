@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/oauth"
 )
 

@@ -20,10 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mintauth/mint"
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/client"
 	"github.com/mintauth/mint/examples/cargo-api/cargo"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/server"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // alphabet is what ids are made of, written out here rather than taken from
