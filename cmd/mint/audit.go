@@ -11,11 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint"
-	"github.com/mintauth/mint/audit"
-	"github.com/mintauth/mint/cli"
-	"github.com/mintauth/mint/server"
-	"github.com/mintauth/mint/sqlite"
+	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/cli"
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/server"
+	"github.com/mintauth/mint/internal/sqlite"
 )
 
 // auditCmd runs `mint audit …`: verify --db checks a database directly,

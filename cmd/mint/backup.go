@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mintauth/mint/sqlite"
+	"github.com/mintauth/mint/internal/sqlite"
 )
 
 // backupCmd runs `mint backup --db PATH --out FILE`: a consistent copy of

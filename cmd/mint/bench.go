@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mintauth/mint/bench"
+	"github.com/mintauth/mint/internal/bench"
 )
 
 // benchFlags are the flags of `mint bench`.

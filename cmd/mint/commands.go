@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mintauth/mint/cli"
+	"github.com/mintauth/mint/internal/cli"
 )
 
 // commandRun runs a server command once its flags are parsed, with the

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/mintauth/mint/gateway"
+	"github.com/mintauth/mint/internal/gateway"
 )
 
 func gatewayCmd(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {

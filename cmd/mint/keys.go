@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mintauth/mint/keyring"
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/server"
 )
 
 // keyFlags are `mint serve`'s flags for the signing keys.

@@ -84,7 +84,7 @@ func TestCommandsKeepTheServersLocks(t *testing.T) {
 		{"mint audit verify --db sqlite:", func(int) error { return command(ctx, "audit", "verify", "--db", "sqlite:"+db) }},
 		{"sqlite3 shell", func(int) error {
 			if shell == "" {
-				return nil // the in-process steps are the point here; durability/ requires the shell
+				return nil // the in-process steps are the point here; tests/durability/ requires the shell
 			}
 			out, err := exec.Command(shell, "-cmd", ".timeout 10000", db, "select count(*) from clients").CombinedOutput()
 			if err != nil {

@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mintauth/mint/cli"
+	"github.com/mintauth/mint/internal/cli"
 )
 
 func main() {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint/internal/buildinfo"
-	"github.com/mintauth/mint/server"
+	"github.com/mintauth/mint/internal/server"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mintauth/mint"
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // Plan is the writes, in an order that never has two active keys for one

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mintauth/mint/throttle"
+	"github.com/mintauth/mint/internal/throttle"
 )
 
 // Defaults of New's zero arguments.

@@ -20,9 +20,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/mintauth/mint"
-	"github.com/mintauth/mint/postgres"
-	"github.com/mintauth/mint/sqlite"
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/postgres"
+	"github.com/mintauth/mint/internal/sqlite"
 )
 
 // Backends names every backend, for a table of subtests.

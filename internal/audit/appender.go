@@ -1,0 +1,236 @@
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mintauth/mint/internal/mint"
+)
+
+// Appender defaults.
+const (
+	DefaultFlushInterval = time.Second
+	DefaultBatch         = 500
+	DefaultBuffer        = 20000
+	// finalFlushTimeout bounds the flush Run makes when it stops.
+	finalFlushTimeout = 10 * time.Second
+)
+
+// Appender writes records off the request path: it buffers them and Run
+// appends them in batches, every FlushInterval or as soon as Batch are
+// waiting, and once more when it stops.
+//
+// Two kinds of record go through it, with different promises:
+//
+//   - Droppable ones (token issuances): when Buffer of them wait unwritten
+//     (the database is down or slow), new ones are dropped, counted in
+//     Dropped and logged, so token issuance never waits for the audit log.
+//   - Kept ones (authentication failures): never dropped for volume; when
+//     Buffer of them wait, the caller waits for room — the failing request
+//     is slowed, not answered without its record. Only if the caller's
+//     context ends first is the record given up, and then it is written to
+//     the log at Error level in full and counted in Lost.
+//
+// A batch that fails to append is retried at the next flush. A crash loses
+// what was buffered, at most about one FlushInterval of records.
+type Appender struct {
+	Store         mint.AuditStore
+	FlushInterval time.Duration // 0: DefaultFlushInterval
+	Batch         int           // 0: DefaultBatch
+	Buffer        int           // per kind; 0: DefaultBuffer
+	Log           *slog.Logger  // nil: slog.Default()
+
+	// Dropped counts droppable records dropped for a full buffer; Lost,
+	// kept records given up when their caller stopped waiting.
+	Dropped, Lost atomic.Uint64
+
+	once     sync.Once
+	mu       sync.Mutex
+	kept     []mint.AuditRecord
+	dropped  []mint.AuditRecord // droppable records waiting
+	inflight [2]int             // kept and droppable records a Flush is writing
+	room     chan struct{}      // closed when a flush makes room
+	kick     chan struct{}      // a batch is ready
+	lastLog  time.Time          // of the last "dropped" warning
+}
+
+func (a *Appender) init() {
+	a.once.Do(func() {
+		a.room = make(chan struct{})
+		a.kick = make(chan struct{}, 1)
+	})
+}
+
+// Add queues a droppable record, dropping it if the buffer is full.
+func (a *Appender) Add(r mint.AuditRecord) {
+	a.init()
+	a.mu.Lock()
+	if len(a.dropped)+a.inflight[1] >= a.buffer() {
+		a.mu.Unlock()
+		n := a.Dropped.Add(1)
+		a.warnDropped(n)
+		return
+	}
+	a.dropped = append(a.dropped, r)
+	ready := len(a.dropped)+len(a.kept) >= a.batch()
+	a.mu.Unlock()
+	if ready {
+		a.wake()
+	}
+}
+
+// AddKept queues a record that must not be dropped, waiting for room
+// while the buffer is full, until ctx ends.
+func (a *Appender) AddKept(ctx context.Context, r mint.AuditRecord) {
+	a.init()
+	for {
+		a.mu.Lock()
+		if len(a.kept)+a.inflight[0] < a.buffer() {
+			a.kept = append(a.kept, r)
+			ready := len(a.dropped)+len(a.kept) >= a.batch()
+			a.mu.Unlock()
+			if ready {
+				a.wake()
+			}
+			return
+		}
+		room := a.room
+		a.mu.Unlock()
+		a.wake()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			a.Lost.Add(1)
+			a.log().Error("audit record lost: the audit buffer stayed full", "kind", r.Kind,
+				"actor", r.Actor, "client_id", r.ClientID, "subject", r.Subject, "source", r.Source,
+				"details", string(r.Details), "time", r.Time)
+			return
+		}
+	}
+}
+
+func (a *Appender) wake() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run flushes until ctx ends, then flushes what is left, bounded by
+// finalFlushTimeout.
+func (a *Appender) Run(ctx context.Context) {
+	a.init()
+	every := a.FlushInterval
+	if every <= 0 {
+		every = DefaultFlushInterval
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalFlushTimeout)
+			for a.Flush(fctx) > 0 && fctx.Err() == nil {
+			}
+			cancel()
+			return
+		case <-t.C:
+		case <-a.kick:
+		}
+		for a.Flush(ctx) >= a.batch() && ctx.Err() == nil {
+		}
+	}
+}
+
+// Flush appends up to one batch, kept records first, and returns how many
+// it wrote. On failure the batch goes back to the front of the queues, in
+// order, for the next one.
+//
+// The batch is cut off the front of the queues without copying, and the
+// lock is not held while it is written: Add runs on every token request and
+// must not wait for a flush.
+func (a *Appender) Flush(ctx context.Context) int {
+	a.init()
+	a.mu.Lock()
+	if a.inflight != [2]int{} { // another Flush is writing
+		a.mu.Unlock()
+		return 0
+	}
+	nk := min(len(a.kept), a.batch())
+	nd := min(len(a.dropped), a.batch()-nk)
+	kept, dropped := a.kept[:nk:nk], a.dropped[:nd:nd]
+	a.kept, a.dropped = a.kept[nk:], a.dropped[nd:]
+	a.inflight = [2]int{nk, nd}
+	a.mu.Unlock()
+	if nk+nd == 0 {
+		a.mu.Lock()
+		a.inflight = [2]int{}
+		a.mu.Unlock()
+		return 0
+	}
+	batch := dropped
+	if nk > 0 {
+		batch = append(kept, dropped...)
+	}
+	err := a.Store.AppendAudit(ctx, batch)
+	a.mu.Lock()
+	a.inflight = [2]int{}
+	if err != nil {
+		a.kept = append(kept, a.kept...)
+		a.dropped = append(dropped, a.dropped...)
+	} else {
+		close(a.room)
+		a.room = make(chan struct{})
+	}
+	a.mu.Unlock()
+	if err != nil {
+		a.log().Warn("audit append failed; will retry", "records", nk+nd, "error", err)
+		return 0
+	}
+	return nk + nd
+}
+
+// Pending returns how many records wait to be written, or are being.
+func (a *Appender) Pending() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.kept) + len(a.dropped) + a.inflight[0] + a.inflight[1]
+}
+
+// warnDropped logs dropped records at most once a second.
+func (a *Appender) warnDropped(total uint64) {
+	a.mu.Lock()
+	now := time.Now()
+	quiet := now.Sub(a.lastLog) < time.Second
+	if !quiet {
+		a.lastLog = now
+	}
+	a.mu.Unlock()
+	if !quiet {
+		a.log().Warn("audit buffer full: token issuance records dropped", "dropped_total", total)
+	}
+}
+
+func (a *Appender) batch() int {
+	if a.Batch <= 0 {
+		return DefaultBatch
+	}
+	return a.Batch
+}
+
+func (a *Appender) buffer() int {
+	if a.Buffer <= 0 {
+		return DefaultBuffer
+	}
+	return a.Buffer
+}
+
+func (a *Appender) log() *slog.Logger {
+	if a.Log == nil {
+		return slog.Default()
+	}
+	return a.Log
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
+)
+
+// auditPruneInterval is how often the server prunes the audit log when
+// Config.AuditRetention is set.
+const auditPruneInterval = time.Hour
+
+// auditTrail is the server's audit log (issue 8): the database's
+// AuditStore, the appender that batches the token path's records, the hook
+// the token endpoint and client authentication call, and the pruner.
+type auditTrail struct {
+	store    mint.AuditStore
+	appender *audit.Appender
+	log      *audit.Log
+	stop     context.CancelFunc
+	done     sync.WaitGroup
+}
+
+// startAudit sets up the audit log on the database store (before the cache
+// wraps it) and starts writing and pruning it in the background, until
+// Close.
+func (s *Server) startAudit() error {
+	store, ok := s.store.(mint.AuditStore)
+	if !ok {
+		return fmt.Errorf("the %T store keeps no audit log", s.store)
+	}
+	a := &s.audit
+	a.store = store
+	a.appender = &audit.Appender{Store: store, Log: s.cfg.Log}
+	a.log = &audit.Log{Appender: a.appender, Now: s.now}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stop = cancel
+	a.done.Go(func() { a.appender.Run(ctx) })
+	if s.cfg.AuditRetention > 0 {
+		a.done.Go(func() { s.pruneAudit(ctx) })
+	}
+	return nil
+}
+
+// stopAudit stops the background work and writes the records still
+// buffered; Close calls it before closing the store.
+func (s *Server) stopAudit() {
+	if s.audit.stop != nil {
+		s.audit.log.FlushFailures()
+		s.audit.stop()
+		s.audit.done.Wait()
+	}
+}
+
+// pruneAudit deletes records older than the retention at start and every
+// auditPruneInterval; the store keeps the last one deleted as the chain's
+// anchor, so the rest still verifies.
+func (s *Server) pruneAudit(ctx context.Context) {
+	t := time.NewTicker(auditPruneInterval)
+	defer t.Stop()
+	for {
+		before := s.now().Add(-s.cfg.AuditRetention)
+		total := 0
+		for {
+			n, err := s.audit.store.PruneAudit(ctx, before)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.cfg.Log.Warn("audit prune failed", "error", err)
+				}
+				break
+			}
+			if total += n; n == 0 {
+				break
+			}
+		}
+		if total > 0 {
+			s.cfg.Log.Info("audit log pruned", "records", total, "before", before.UTC())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// AuditStats reports the audit appender's counters: records waiting to be
+// written, issuance records dropped for a full buffer, failure records
+// given up by a caller that stopped waiting.
+func (s *Server) AuditStats() (pending int, dropped, lost uint64) {
+	if s.audit.appender == nil {
+		return 0, 0, 0
+	}
+	return s.audit.appender.Pending(), s.audit.appender.Dropped.Load(), s.audit.appender.Lost.Load()
+}

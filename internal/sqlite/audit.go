@@ -1,0 +1,220 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
+)
+
+var _ mint.AuditStore = (*Store)(nil)
+
+const selectAudit = `SELECT seq, time_us, kind, actor, client_id, subject, source, details, prev_hash, hash FROM audit_log`
+
+func scanAudit(row rowScanner) (mint.AuditRecord, error) {
+	var (
+		r       mint.AuditRecord
+		us      int64
+		details string
+	)
+	if err := row.Scan(&r.Seq, &us, &r.Kind, &r.Actor, &r.ClientID, &r.Subject, &r.Source, &details, &r.PrevHash, &r.Hash); err != nil {
+		return mint.AuditRecord{}, err
+	}
+	r.Time, r.Details = time.UnixMicro(us).UTC(), []byte(details)
+	return r, nil
+}
+
+// AppendAudit appends records to the chain in one transaction. SQLite's one
+// writer makes appends linear.
+func (s *Store) AppendAudit(ctx context.Context, records []mint.AuditRecord) error {
+	if len(records) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error { return appendAudit(ctx, tx, records...) })
+}
+
+// auditRowsPerInsert is how many records one INSERT writes: one statement
+// per record spent more in the driver than SQLite spent inserting.
+const auditRowsPerInsert = 64
+
+var insertAuditRows = insertAuditSQL(auditRowsPerInsert)
+
+// insertAuditSQL is an INSERT of n audit records.
+func insertAuditSQL(n int) string {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_log (seq, time_us, kind, actor, client_id, subject, source, details, prev_hash, hash) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// appendAudit chains records after the head and moves the head, in tx.
+func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) error {
+	var (
+		seq  int64
+		prev []byte
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1`).Scan(&seq, &prev); err != nil {
+		return failed("sqlite: audit append: %w", err)
+	}
+	args := make([]any, 0, 10*min(len(records), auditRowsPerInsert))
+	for chunk := range slices.Chunk(records, auditRowsPerInsert) {
+		args = args[:0]
+		for _, r := range chunk {
+			seq++
+			r.Seq = seq
+			audit.Seal(&r, prev)
+			args = append(args, r.Seq, r.Time.UnixMicro(), r.Kind, r.Actor, r.ClientID,
+				r.Subject, r.Source, string(r.Details), r.PrevHash, r.Hash)
+			prev = r.Hash
+		}
+		query := insertAuditRows
+		if len(chunk) < auditRowsPerInsert {
+			query = insertAuditSQL(len(chunk))
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return failed("sqlite: audit append: %w", err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1`, seq, prev)
+	if err != nil {
+		return failed("sqlite: audit append: %w", err)
+	}
+	return nil
+}
+
+// appendChange appends the record mint.WithAudit put in ctx, if any.
+func appendChange(ctx context.Context, tx *sql.Tx) error {
+	record := mint.AuditFrom(ctx)
+	if record == nil {
+		return nil
+	}
+	return appendAudit(ctx, tx, record())
+}
+
+// ListAudit returns the records filter selects, by seq.
+func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.AuditRecord, error) {
+	where, args := []string{"seq > ?"}, []any{f.AfterSeq}
+	if f.ClientID != "" {
+		where, args = append(where, "(client_id = ? OR actor = ?)"), append(args, f.ClientID, f.ClientID)
+	}
+	if strings.HasSuffix(f.Kind, ".") {
+		where, args = append(where, "substr(kind, 1, ?) = ?"), append(args, len(f.Kind), f.Kind)
+	} else if f.Kind != "" {
+		where, args = append(where, "kind = ?"), append(args, f.Kind)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "time_us >= ?"), append(args, f.Since.UnixMicro())
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "time_us < ?"), append(args, f.Until.UnixMicro())
+	}
+	if f.BeforeSeq > 0 {
+		where, args = append(where, "seq < ?"), append(args, f.BeforeSeq)
+	}
+	order := "seq"
+	if f.NewestFirst {
+		order = "seq DESC"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.read.QueryContext(ctx, selectAudit+` WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY `+order+` LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, failed("sqlite: list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []mint.AuditRecord
+	for rows.Next() {
+		r, err := scanAudit(rows)
+		if err != nil {
+			return nil, failed("sqlite: list audit: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, failed("sqlite: list audit: %w", err)
+	}
+	return out, nil
+}
+
+// AuditAnchor returns the anchor and head of the chain.
+func (s *Store) AuditAnchor(ctx context.Context) (mint.AuditAnchor, error) {
+	var (
+		a      mint.AuditAnchor
+		pruned sql.NullInt64
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT anchor_seq, anchor_hash, pruned_at, head_seq FROM audit_chain WHERE id = 1`).
+		Scan(&a.Seq, &a.Hash, &pruned, &a.HeadSeq)
+	if err != nil {
+		return mint.AuditAnchor{}, failed("sqlite: audit anchor: %w", err)
+	}
+	if pruned.Valid {
+		a.Pruned = time.UnixMicro(pruned.Int64).UTC()
+	}
+	return a, nil
+}
+
+// pruneBatch bounds the records one PruneAudit deletes, so that one
+// transaction stays short; callers call again while it deletes some.
+const pruneBatch = 50_000
+
+// PruneAudit deletes the oldest records, up to the first one at or after
+// before (at most pruneBatch), and makes the last one deleted the anchor.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var anchor, head int64
+		if err := tx.QueryRowContext(ctx, `SELECT anchor_seq, head_seq FROM audit_chain WHERE id = 1`).Scan(&anchor, &head); err != nil {
+			return failed("sqlite: prune audit: %w", err)
+		}
+		last := head
+		var first sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT min(seq) FROM audit_log WHERE time_us >= ?`, before.UnixMicro()).Scan(&first)
+		if err != nil {
+			return failed("sqlite: prune audit: %w", err)
+		}
+		if first.Valid {
+			last = first.Int64 - 1
+		}
+		last = min(last, anchor+pruneBatch)
+		if last <= anchor {
+			return nil
+		}
+		var hash []byte
+		err = tx.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = ?`, last).Scan(&hash)
+		if err != nil {
+			return failed("sqlite: prune audit: record %d: %w", last, err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE seq <= ?`, last)
+		if err != nil {
+			return failed("sqlite: prune audit: %w", err)
+		}
+		deleted, _ := res.RowsAffected()
+		n = int(deleted)
+		_, err = tx.ExecContext(ctx, `UPDATE audit_chain SET anchor_seq = ?, anchor_hash = ?, pruned_at = ? WHERE id = 1`,
+			last, hash, time.Now().UnixMicro())
+		if err != nil {
+			return failed("sqlite: prune audit: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// execOneInTx runs execOne in a write transaction, so that the audit record
+// mint.WithAudit put in ctx is written with the change.
+func (s *Store) execOneInTx(ctx context.Context, notFound error, query string, args ...any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return execOne(ctx, tx, notFound, query, args...) })
+}

@@ -1,0 +1,157 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/mintauth/mint/internal/mint"
+)
+
+const selectClient = `SELECT id, name, jwks, introspect_all, tokens_revoked_before,
+	tokens_per_hour, tokens_per_day, created_at, updated_at FROM clients`
+
+func scanClient(row rowScanner) (mint.Client, error) {
+	var (
+		c                    mint.Client
+		revokedBefore        sql.NullInt64
+		perHour, perDay      sql.NullInt64
+		createdAt, updatedAt int64
+	)
+	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &perHour, &perDay, &createdAt, &updatedAt)
+	if err != nil {
+		return mint.Client{}, err
+	}
+	c.TokensRevokedBefore = fromNullMillis(revokedBefore)
+	c.TokensPerHour, c.TokensPerDay = fromNullInt(perHour), fromNullInt(perDay)
+	c.CreatedAt, c.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
+	return c, nil
+}
+
+// nullBytes stores an empty JWK Set as NULL: the client has none.
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// CreateClient stores a new client with its first secret, whose ClientID is
+// taken from client. ErrConflict: the client ID (or the secret ID) is taken.
+func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
+	defer s.changes.publish(tableClients)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var reused bool
+		err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM deleted_client_ids WHERE id = ?)`, client.ID).Scan(&reused)
+		if err != nil {
+			return failed("sqlite: create client %q: %w", client.ID, err)
+		}
+		if reused {
+			client = client.ReusingID()
+		}
+		_, err = tx.ExecContext(ctx,
+			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
+			        created_at, updated_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			client.ID, client.Name, nullBytes(client.JWKS), client.IntrospectAll,
+			nullMillis(client.TokensRevokedBefore), nullInt(client.TokensPerHour), nullInt(client.TokensPerDay),
+			millis(client.CreatedAt), millis(client.UpdatedAt))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
+		}
+		if err != nil {
+			return failed("sqlite: create client %q: %w", client.ID, err)
+		}
+		secret.ClientID = client.ID
+		return insertSecret(ctx, tx, secret)
+	})
+}
+
+// GetClient returns the client with the given ID. ErrNotFound.
+func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
+	c, err := one(s.read.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id), scanClient, "get", fmt.Sprintf("client %q", id))
+	if err != nil {
+		return mint.Client{}, err
+	}
+	return c, nil
+}
+
+// ListClients returns every client, oldest first.
+func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
+	rows, err := s.read.QueryContext(ctx, selectClient+` ORDER BY created_at, rowid`)
+	if err != nil {
+		return nil, failed("sqlite: list clients: %w", err)
+	}
+	defer rows.Close()
+	var clients []mint.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, failed("sqlite: list clients: %w", err)
+		}
+		clients = append(clients, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, failed("sqlite: list clients: %w", err)
+	}
+	return clients, nil
+}
+
+// UpdateClient applies update to the client in one transaction. ErrNotFound.
+// The ID and creation time are kept whatever update returns.
+func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
+	defer s.changes.publish(tableClients)
+	var out mint.Client
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanClient(tx.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
+		}
+		if err != nil {
+			return failed("sqlite: update client %q: %w", id, err)
+		}
+		c, err := update(old)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE clients SET name = ?, jwks = ?, introspect_all = ?, tokens_revoked_before = ?,
+			        tokens_per_hour = ?, tokens_per_day = ?, updated_at = ?
+			  WHERE id = ?`,
+			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
+			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), id)
+		if err != nil {
+			return failed("sqlite: update client %q: %w", id, err)
+		}
+		out, err = scanClient(tx.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
+		if err != nil {
+			return failed("sqlite: update client %q: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return mint.Client{}, err
+	}
+	return out, nil
+}
+
+// DeleteClient deletes the client and, by cascade, its secrets and grants,
+// and remembers its ID in deleted_client_ids, in one transaction.
+// ErrNotFound.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	defer s.changes.publish(tableClients)
+	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := execOne(ctx, tx, notFound, `DELETE FROM clients WHERE id = ?`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO deleted_client_ids (id) VALUES (?) ON CONFLICT (id) DO NOTHING`, id)
+		return err
+	})
+	if err != nil && !errors.Is(err, mint.ErrNotFound) {
+		return failed("sqlite: delete client %q: %w", id, err)
+	}
+	return err
+}

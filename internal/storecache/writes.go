@@ -1,0 +1,78 @@
+package storecache
+
+import (
+	"context"
+	"time"
+
+	"github.com/mintauth/mint/internal/mint"
+)
+
+// writes passes every call to the wrapped store, and empties the cache
+// after each write to what it caches (whether or not the write succeeded:
+// a failed commit may still have committed). Changes made elsewhere reach
+// the cache through the Notifier instead. RecordSecretUse, revocations and
+// assertion ids change nothing the cache holds.
+type writes struct {
+	mint.Store
+	cache *Store
+}
+
+var _ mint.Store = writes{}
+
+func (w writes) CreateAPI(ctx context.Context, api mint.API) error {
+	defer w.cache.flush()
+	return w.Store.CreateAPI(ctx, api)
+}
+
+func (w writes) UpdateAPI(ctx context.Context, id string, update func(mint.API) (mint.API, error)) (mint.API, error) {
+	defer w.cache.flush()
+	return w.Store.UpdateAPI(ctx, id, update)
+}
+
+func (w writes) DeleteAPI(ctx context.Context, id string) error {
+	defer w.cache.flush()
+	return w.Store.DeleteAPI(ctx, id)
+}
+
+func (w writes) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
+	defer w.cache.flush()
+	return w.Store.CreateClient(ctx, client, secret)
+}
+
+func (w writes) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
+	defer w.cache.flush()
+	return w.Store.UpdateClient(ctx, id, update)
+}
+
+func (w writes) DeleteClient(ctx context.Context, id string) error {
+	defer w.cache.flush()
+	return w.Store.DeleteClient(ctx, id)
+}
+
+func (w writes) RotateSecret(ctx context.Context, secret mint.Secret, oldExpiresAt time.Time) error {
+	defer w.cache.flush()
+	return w.Store.RotateSecret(ctx, secret, oldExpiresAt)
+}
+
+func (w writes) DeleteSecret(ctx context.Context, clientID, secretID string) error {
+	defer w.cache.flush()
+	return w.Store.DeleteSecret(ctx, clientID, secretID)
+}
+
+func (w writes) CreateGrant(ctx context.Context, grant mint.Grant) error {
+	defer w.cache.flush()
+	return w.Store.CreateGrant(ctx, grant)
+}
+
+func (w writes) UpdateGrant(ctx context.Context, id string, update func(mint.Grant) (mint.Grant, error)) (mint.Grant, error) {
+	defer w.cache.flush()
+	return w.Store.UpdateGrant(ctx, id, update)
+}
+
+func (w writes) DeleteGrant(ctx context.Context, id string) error {
+	defer w.cache.flush()
+	return w.Store.DeleteGrant(ctx, id)
+}
+
+// Close stops the cache's watch and closes the wrapped store.
+func (w writes) Close() error { return w.cache.Close() }

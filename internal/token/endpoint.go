@@ -1,0 +1,127 @@
+package token
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/clientauth"
+	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/ratelimit"
+	"github.com/mintauth/mint/oauth"
+)
+
+// Endpoint is the token endpoint. Mount it for every method: it answers
+// anything but POST itself. It is safe for concurrent use once its fields
+// are set.
+type Endpoint struct {
+	Store mint.Store
+	Keys  *keyring.Ring
+	// Issuer is the "iss" claim.
+	Issuer string
+	// DefaultAudience is used when the request names no audience and the
+	// client has other than exactly one grant. Empty: the request must name one.
+	DefaultAudience string
+	// Auth authenticates clients; nil means one built from Store, Issuer,
+	// Now and Log, which records no secret use.
+	Auth *clientauth.Authenticator
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives issuance and authentication failures; nil discards them.
+	Log *slog.Logger
+	// Audit, when set, is told of each token issued, for the audit log.
+	Audit audit.Issuances
+	// Observe, when set, is told what became of each request once its
+	// answer is written (metrics, audit). It runs on the request's
+	// goroutine, so it must be quick.
+	Observe func(ctx context.Context, o Outcome)
+	// Limits, when set, is asked once the client is authenticated (limits.go).
+	Limits Limits
+	// Reuse, when set, hands a repeated request the token issued before,
+	// for APIs with TokenReuse (limits.go).
+	Reuse *ratelimit.Reuse
+}
+
+// Outcome is what became of one token request.
+type Outcome struct {
+	// ClientID is the client the credentials proved; empty when
+	// authentication failed or was not reached.
+	ClientID string
+	// Audience is the API's audience once the client's grant on it was
+	// found; empty before.
+	Audience string
+	// Err is the error answered; nil when a token was issued.
+	Err *oauth.Error
+	// Reused: the token answered was one issued before (Endpoint.Reuse);
+	// Alg and Signing are then empty, Lifetime is what remains of it.
+	Reused bool
+	// Of the token issued: its algorithm, lifetime, scope and "jti".
+	Alg      string
+	Lifetime time.Duration
+	Scope    string
+	TokenID  string
+	// Signing is the time the signature took; Duration, the whole request
+	// from reading the body to writing the answer.
+	Signing, Duration time.Duration
+}
+
+var _ http.Handler = (*Endpoint)(nil)
+
+var errMethod = oauth.ErrMethodNotAllowed.WithHeader("Allow", http.MethodPost).Describe(
+	"the token endpoint only accepts POST: credentials do not belong in URLs, send them in the request body or with HTTP Basic")
+
+// ServeHTTP answers a token request: parse, authenticate the client,
+// resolve the audience and scopes, sign, render.
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	oauth.Handle(e.log(), e.serve).ServeHTTP(w, r)
+}
+
+func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) error {
+	if e.Observe == nil {
+		return e.answer(w, r, new(Outcome))
+	}
+	start := time.Now()
+	var o Outcome
+	err := e.answer(w, r, &o)
+	o.Duration = time.Since(start)
+	if err != nil {
+		o.Err = oauth.As(err)
+	}
+	e.Observe(r.Context(), o)
+	return err
+}
+
+func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) error {
+	if r.Method != http.MethodPost {
+		return errMethod
+	}
+	req, err := ParseRequest(r)
+	if err != nil {
+		return err
+	}
+	resp, err := e.issue(r.Context(), req, o)
+	if err != nil {
+		return err
+	}
+	oauth.WriteJSONBody(w, http.StatusOK, resp.AppendJSON(make([]byte, 0, 96+len(resp.AccessToken)+len(resp.Scope))))
+	return nil
+}
+
+func (e *Endpoint) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+func (e *Endpoint) log() *slog.Logger {
+	if e.Log == nil {
+		return discard
+	}
+	return e.Log
+}

@@ -1,0 +1,123 @@
+package token
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/mintauth/mint/internal/clientauth"
+	"github.com/mintauth/mint/internal/oauthparams"
+	"github.com/mintauth/mint/oauth"
+)
+
+// MaxBodyBytes is the largest token request body mint reads. A
+// client_credentials request is a few hundred bytes.
+const MaxBodyBytes = 64 << 10
+
+// GrantType is the only grant the endpoint issues tokens for (RFC 6749 §4.4).
+const GrantType = "client_credentials"
+
+// The request parameters mint reads. Any other parameter is ignored
+// (RFC 6749 §3.2).
+// Client authentication reads its own (package clientauth).
+const (
+	paramGrantType = "grant_type"
+	paramAudience  = "audience"
+	paramResource  = "resource"
+	paramScope     = "scope"
+)
+
+func known(name string) bool {
+	switch name {
+	case paramGrantType, paramAudience, paramResource, paramScope:
+		return true
+	}
+	return clientauth.IsParam(name)
+}
+
+// params holds the known parameters of a request; a present parameter with
+// an empty value counts as omitted (RFC 6749 §3.2).
+type params = oauthparams.Params
+
+// bodySpec reads token request bodies: form or JSON (see package doc).
+var bodySpec = oauthparams.Spec{
+	Known: known,
+	Repeated: func(name string) error {
+		if name == paramResource {
+			return oauth.ErrInvalidTarget.WithField(name).Describe("mint issues a token for one resource at a time; send resource once")
+		}
+		return oauth.ErrInvalidRequest.WithField(name).Describe("%s must not be given more than once", name)
+	},
+	MediaType: oauth.ErrUnsupportedMediaType.Describe(
+		"send the token request as application/x-www-form-urlencoded or application/json, in UTF-8"),
+	MaxBytes: MaxBodyBytes,
+}
+
+// Request is a parsed, well-formed token request. It says nothing yet about
+// whether the client is who it claims or may have what it asks for.
+type Request struct {
+	GrantType string
+	// Credentials are the client's, not yet checked.
+	Credentials clientauth.Credentials
+	// ClientID is the client named by the credentials; for
+	// private_key_jwt it is known once the assertion is checked, and
+	// Issue sets it then.
+	ClientID string
+	// Audience is the API asked for, from "audience" or "resource"; empty
+	// when the request names none.
+	Audience string
+	// AudienceParam is the parameter Audience came from, for error fields.
+	AudienceParam string
+	// Scopes are the scopes asked for, without duplicates, in request
+	// order; nil when the request names none.
+	Scopes []string
+}
+
+// LogValue keeps the client secret out of logs.
+func (r *Request) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("grant_type", r.GrantType),
+		slog.String("client_id", r.ClientID),
+		slog.String("auth_method", string(r.Credentials.Method)),
+		slog.String("audience", r.Audience),
+		slog.Any("scopes", r.Scopes),
+	)
+}
+
+// ParseRequest reads a token request from r. It checks the shape of the
+// request only; every error is an *oauth.Error with a 4xx status. The caller
+// checks the method.
+func ParseRequest(r *http.Request) (*Request, error) {
+	if err := clientauth.RefuseQuerySecret(r.URL); err != nil {
+		return nil, err
+	}
+	p, err := bodySpec.Read(r)
+	if err != nil {
+		return nil, err
+	}
+	req := &Request{GrantType: p[paramGrantType]}
+	if req.Credentials, err = clientauth.Parse(r.Header.Values("Authorization"), p); err != nil {
+		return nil, err
+	}
+	req.ClientID = req.Credentials.ClientID
+	if err := checkGrantType(req.GrantType); err != nil {
+		return nil, err
+	}
+	if err := req.setAudience(p); err != nil {
+		return nil, err
+	}
+	req.Scopes, err = parseScope(p[paramScope])
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func checkGrantType(gt string) error {
+	switch gt {
+	case GrantType:
+		return nil
+	case "":
+		return oauth.ErrInvalidRequest.WithField(paramGrantType).Describe("grant_type is required; use client_credentials")
+	}
+	return oauth.ErrUnsupportedGrantType.WithField(paramGrantType).Describe("only the client_credentials grant is supported")
+}

@@ -1,0 +1,71 @@
+package token
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/oauth"
+)
+
+// parseScope splits a scope parameter (RFC 6749 §3.3): scope tokens of
+// NQCHAR separated by spaces. Repeated tokens are collapsed; runs of spaces
+// are tolerated. An empty parameter asks for no particular scope: nil.
+func parseScope(param string) ([]string, error) {
+	var scopes []string
+	seen := map[string]bool{}
+	for tok := range strings.SplitSeq(param, " ") {
+		if tok == "" || seen[tok] {
+			continue
+		}
+		if !validScopeToken(tok) {
+			return nil, oauth.ErrInvalidScope.WithField(paramScope).Describe(
+				"scope %q is malformed: scopes are separated by spaces and use printable ASCII other than \" and \\", clip(tok))
+		}
+		seen[tok] = true
+		scopes = append(scopes, tok)
+	}
+	return scopes, nil
+}
+
+// validScopeToken: 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScopeToken(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// grantedScopes returns the scopes the token carries, in the API's order:
+// those the grant allows and the API still defines, narrowed to the
+// requested ones when the request names any.
+func grantedScopes(api mint.API, grant mint.Grant, requested []string) ([]string, error) {
+	var allowed []string
+	for _, s := range api.Scopes {
+		if slices.Contains(grant.Scopes, s) {
+			allowed = append(allowed, s)
+		}
+	}
+	if requested == nil {
+		return allowed, nil
+	}
+	for _, s := range requested {
+		if !slices.Contains(allowed, s) {
+			return nil, oauth.ErrInvalidScope.WithField(paramScope).Describe(
+				"scope %q is not granted to this client for this audience", clip(s))
+		}
+	}
+	return slices.DeleteFunc(allowed, func(s string) bool { return !slices.Contains(requested, s) }), nil
+}
+
+// clip shortens a value echoed in an error description.
+func clip(s string) string {
+	const most = 64
+	if len(s) <= most {
+		return s
+	}
+	return s[:most] + "…"
+}
