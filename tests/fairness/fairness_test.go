@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mintauth/mint/internal/latency"
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
 	"github.com/mintauth/mint/internal/server"
@@ -113,7 +113,7 @@ func pct(d []time.Duration, q float64) time.Duration {
 func (r result) String() string {
 	return fmt.Sprintf("polite %d/%d ok; runaway running: n=%d p50 %.2f ms p99 %.2f ms; paused: n=%d p50 %.2f ms p99 %.2f ms; Mann–Whitney z=%.1f; runaway answers %v",
 		r.politeOK, r.polite, len(r.with), ms(pct(r.with, .5)), ms(pct(r.with, .99)),
-		len(r.without), ms(pct(r.without, .5)), ms(pct(r.without, .99)), mannWhitneyZ(r.with, r.without), r.runaway)
+		len(r.without), ms(pct(r.without, .5)), ms(pct(r.without, .99)), latency.MannWhitneyZ(r.with, r.without), r.runaway)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -192,41 +192,6 @@ func run(m mintUnderTest, withRunaway bool) result {
 		}
 	}
 	return res
-}
-
-// mannWhitneyZ is the normal approximation of the Mann–Whitney U
-// statistic of a against b (positive: a tends to be larger).
-func mannWhitneyZ(a, b []time.Duration) float64 {
-	if len(a) == 0 || len(b) == 0 {
-		return 0
-	}
-	type obs struct {
-		d     time.Duration
-		fromA bool
-	}
-	all := make([]obs, 0, len(a)+len(b))
-	for _, d := range a {
-		all = append(all, obs{d, true})
-	}
-	for _, d := range b {
-		all = append(all, obs{d, false})
-	}
-	slices.SortFunc(all, func(x, y obs) int { return int(x.d - y.d) })
-	rankA := 0.0
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].d == all[i].d {
-			j++
-		}
-		for k := i; k < j; k++ {
-			if all[k].fromA {
-				rankA += float64(i+j+1) / 2
-			}
-		}
-		i = j
-	}
-	n1, n2 := float64(len(a)), float64(len(b))
-	return (rankA - n1*(n1+1)/2 - n1*n2/2) / math.Sqrt(n1*n2*(n1+n2+1)/12)
 }
 
 // TestRunawayClient: with per-client rate limits on, a runaway client at

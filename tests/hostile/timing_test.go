@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +24,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/mintauth/mint/internal/latency"
 	"github.com/mintauth/mint/internal/server"
 	"github.com/mintauth/mint/internal/throttle"
 )
@@ -296,72 +296,16 @@ func spin(d time.Duration) {
 
 // report logs the comparison of a and b and returns the Mann–Whitney z.
 func report(t *testing.T, what string, a, b []time.Duration) float64 {
-	z := mannWhitneyZ(a, b)
+	z := latency.MannWhitneyZ(a, b)
 	t.Logf("%s: n=%d each, median %v vs %v (diff %v), p10 %v vs %v, p90 %v vs %v, Mann–Whitney z=%.2f, KS D=%.3f (5%% critical %.3f)",
 		what, len(a), median(a), median(b), median(a)-median(b), quantile(a, .1), quantile(b, .1), quantile(a, .9), quantile(b, .9),
-		z, ksD(a, b), 1.36*math.Sqrt(2/float64(len(a))))
+		z, latency.KolmogorovSmirnovD(a, b), 1.36*math.Sqrt(2/float64(len(a))))
 	return z
 }
 
-// mannWhitneyZ is the normal approximation of the Mann–Whitney U
-// statistic of a against b (positive: a tends to be larger).
-func mannWhitneyZ(a, b []time.Duration) float64 {
-	type obs struct {
-		d     time.Duration
-		fromA bool
-	}
-	all := make([]obs, 0, len(a)+len(b))
-	for _, d := range a {
-		all = append(all, obs{d, true})
-	}
-	for _, d := range b {
-		all = append(all, obs{d, false})
-	}
-	slices.SortFunc(all, func(x, y obs) int { return int(x.d - y.d) })
-	rankA := 0.0
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].d == all[i].d {
-			j++
-		}
-		rank := float64(i+j+1) / 2 // mean rank of the ties, 1-based
-		for k := i; k < j; k++ {
-			if all[k].fromA {
-				rankA += rank
-			}
-		}
-		i = j
-	}
-	n1, n2 := float64(len(a)), float64(len(b))
-	u := rankA - n1*(n1+1)/2
-	return (u - n1*n2/2) / math.Sqrt(n1*n2*(n1+n2+1)/12)
-}
+func quantile(d []time.Duration, q float64) time.Duration { return latency.Quantile(d, q) }
 
-// ksD is the two-sample Kolmogorov–Smirnov statistic.
-func ksD(a, b []time.Duration) float64 {
-	a, b = sorted(a), sorted(b)
-	d, i, j := 0.0, 0, 0
-	for i < len(a) && j < len(b) {
-		x := min(a[i], b[j])
-		for i < len(a) && a[i] == x {
-			i++
-		}
-		for j < len(b) && b[j] == x {
-			j++
-		}
-		d = max(d, math.Abs(float64(i)/float64(len(a))-float64(j)/float64(len(b))))
-	}
-	return d
-}
-
-func sorted(d []time.Duration) []time.Duration { s := slices.Clone(d); slices.Sort(s); return s }
-
-func quantile(d []time.Duration, q float64) time.Duration {
-	s := sorted(d)
-	return s[int(q*float64(len(s)-1))]
-}
-
-func median(d []time.Duration) time.Duration { return quantile(d, .5) }
+func median(d []time.Duration) time.Duration { return latency.Quantile(d, .5) }
 
 // TestFailureFloorHoldsEveryFailure: with a failure floor (mint's default
 // is 10 ms; 2 ms here), no refusal of either kind is answered sooner.
