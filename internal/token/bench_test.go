@@ -11,21 +11,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/storecache"
 )
 
 // BenchmarkIssue measures the in-process hot path of a token request as
-// mint serve runs it: parse (JSON body, or a form with HTTP Basic),
-// authenticate through the store cache in front of SQLite, resolve the
-// grant, sign with each algorithm, encode the response and log the
-// issuance as JSON at Info (to io.Discard). Compare with keyring's
-// BenchmarkSign: the difference is what mint adds to the signature.
+// mint serve runs it by default: parse (JSON body, or a form with HTTP
+// Basic), authenticate through the store cache in front of SQLite, resolve
+// the grant, sign with each algorithm, encode the response, log the
+// issuance as JSON at Info (to io.Discard) and queue its audit record
+// (every token: the default audit_issuance), which an appender running
+// beside it writes to the same SQLite file in batches, as mint serve's
+// does. Compare with keyring's BenchmarkSign: the difference is what mint
+// adds to the signature. dropped/op reports audit records the appender
+// could not keep up with: anything but 0 means the benchmark skipped work.
 func BenchmarkIssue(b *testing.B) {
 	f := newFixture(b)
-	cache := storecache.New(f.store, storecache.Options{})
-	e := &Endpoint{Store: cache, Keys: f.ring, Issuer: testIssuer, Now: func() time.Time { return f.now },
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	e, appender := servedEndpoint(b, f)
 	for _, alg := range []string{mint.AlgRS256, mint.AlgES256, mint.AlgEdDSA} {
 		api := mint.API{ID: "api_bench_" + alg, Name: "bench " + alg, Audience: "https://bench.test/" + alg,
 			Scopes: []string{"read:orders", "write:orders"}, SigningAlg: alg}
@@ -40,12 +43,12 @@ func BenchmarkIssue(b *testing.B) {
 			{"form_basic", basicForm(c, "audience", api.Audience, "scope", "read:orders")},
 		}
 		for _, tc := range cases {
-			b.Run(alg+"/"+tc.name, func(b *testing.B) { benchIssue(b, e, tc.req) })
+			b.Run(alg+"/"+tc.name, func(b *testing.B) { benchIssue(b, e, appender, tc.req) })
 		}
 	}
 }
 
-func benchIssue(b *testing.B, e *Endpoint, req httpCase) {
+func benchIssue(b *testing.B, e *Endpoint, appender *audit.Appender, req httpCase) {
 	body := []byte(req.body)
 	r := httptest.NewRequest(http.MethodPost, "/oauth/token", nil)
 	r.Header.Set("Content-Type", req.contentType)
@@ -53,6 +56,7 @@ func benchIssue(b *testing.B, e *Endpoint, req httpCase) {
 		r.Header.Set("Authorization", req.auth)
 	}
 	b.ReportAllocs()
+	dropped := appender.Dropped.Load()
 	for b.Loop() {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		w := httptest.NewRecorder()
@@ -61,4 +65,32 @@ func benchIssue(b *testing.B, e *Endpoint, req httpCase) {
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 	}
+	b.ReportMetric(float64(appender.Dropped.Load()-dropped)/float64(b.N), "dropped/op")
+}
+
+// servedEndpoint is the token endpoint over f as mint serve wires it by
+// default (servedEndpointWith), with an appender that runs until the test
+// ends, writing to f's SQLite store.
+func servedEndpoint(tb testing.TB, f *fixture) (*Endpoint, *audit.Appender) {
+	tb.Helper()
+	appender := &audit.Appender{Store: f.store, Log: discardJSON()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); appender.Run(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	return servedEndpointWith(f, appender), appender
+}
+
+// servedEndpointWith is the token endpoint over f as mint serve wires it
+// by default: the store cache in front of SQLite, the issuance log line as
+// JSON at Info (to io.Discard), and every issuance audited through
+// appender.
+func servedEndpointWith(f *fixture, appender *audit.Appender) *Endpoint {
+	return &Endpoint{Store: storecache.New(f.store, storecache.Options{}), Keys: f.ring, Issuer: testIssuer,
+		Now: func() time.Time { return f.now }, Log: discardJSON(),
+		Audit: &audit.Log{Appender: appender, Now: func() time.Time { return f.now }}}
+}
+
+func discardJSON() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"time"
@@ -162,13 +161,11 @@ func newTokenID() string {
 }
 
 // sign signs c with the key ring's current key for alg, the API's
-// algorithm.
+// algorithm. The payload is built in a buffer on the stack: the key ring
+// copies it into the token.
 func (e *Endpoint) sign(ctx context.Context, alg string, c claims) (string, error) {
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return "", oauth.ErrServer.WithCause(err)
-	}
-	signed, err := e.Keys.Sign(ctx, alg, payload)
+	var buf [512]byte
+	signed, err := e.Keys.Sign(ctx, alg, c.AppendJSON(buf[:0]))
 	if err != nil {
 		return "", oauth.ErrServer.WithCause(err)
 	}

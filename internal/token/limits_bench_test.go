@@ -3,24 +3,21 @@ package token
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/ratelimit"
-	"github.com/mintauth/mint/internal/storecache"
 )
 
 // BenchmarkIssueLimited is BenchmarkIssue's JSON case (EdDSA, where mint's
 // own work weighs most) with the limits as mint serve wires them: no
 // limit (the default), a request rate and an hourly quota no request
 // reaches, and token reuse on the API (every request after the first
-// reuses). Compare with BenchmarkIssue/EdDSA/json_post.
+// reuses), audit and log included. Compare with BenchmarkIssue/EdDSA/json_post.
 func BenchmarkIssueLimited(b *testing.B) {
 	f := newFixture(b)
-	cache := storecache.New(f.store, storecache.Options{})
+	base, appender := servedEndpoint(b, f)
 	api := mint.API{ID: "api_bench_limits", Name: "bench limits", Audience: "https://bench.test/limits",
 		Scopes: []string{"read:orders"}, SigningAlg: mint.AlgEdDSA}
 	reuseAPI := api
@@ -36,12 +33,13 @@ func BenchmarkIssueLimited(b *testing.B) {
 	}
 	endpoint := func(cfg ratelimit.Config) *Endpoint {
 		cfg.Now = func() time.Time { return f.now }
-		return &Endpoint{Store: cache, Keys: f.ring, Issuer: testIssuer, Now: cfg.Now,
-			Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Limits: ratelimit.New(cfg), Reuse: &ratelimit.Reuse{}}
+		e := *base
+		e.Limits, e.Reuse = ratelimit.New(cfg), &ratelimit.Reuse{}
+		return &e
 	}
-	b.Run("no_limits", func(b *testing.B) { benchIssue(b, endpoint(ratelimit.Config{}), req(api.Audience)) })
+	b.Run("no_limits", func(b *testing.B) { benchIssue(b, endpoint(ratelimit.Config{}), appender, req(api.Audience)) })
 	b.Run("rate_and_quota", func(b *testing.B) {
-		benchIssue(b, endpoint(ratelimit.Config{Rate: 1e9, TokensPerHour: 1e12}), req(api.Audience))
+		benchIssue(b, endpoint(ratelimit.Config{Rate: 1e9, TokensPerHour: 1e12}), appender, req(api.Audience))
 	})
-	b.Run("reuse", func(b *testing.B) { benchIssue(b, endpoint(ratelimit.Config{}), req(reuseAPI.Audience)) })
+	b.Run("reuse", func(b *testing.B) { benchIssue(b, endpoint(ratelimit.Config{}), appender, req(reuseAPI.Audience)) })
 }
