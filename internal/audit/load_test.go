@@ -1,0 +1,78 @@
+package audit_test
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/testdb"
+)
+
+// clientCounts spreads the issuances over one client, a thousand and ten
+// thousand: each client is a different place in the per-client indexes.
+var clientCounts = []int{1, 1000, 10000}
+
+// issuance is the record the token endpoint queues for the n-th token,
+// shaped like hook.go's.
+func issuance(n, clients int) mint.AuditRecord {
+	client := "client-" + strconv.Itoa(n*7919%clients)
+	return mint.AuditRecord{
+		Time: time.Now(), Kind: mint.AuditTokenIssued, Actor: client, ClientID: client,
+		Subject: fmt.Sprintf("jti-%016x", n), Source: "127.0.0.1",
+		Details: []byte(`{"audience":"https://api.example.com","scopes":["read","write"],"jti":"` + strconv.Itoa(n) + `"}`),
+	}
+}
+
+// feedRate is the issuance rate the benchmark offers: twice mint's
+// maximum token rate on this machine (about 25k EdDSA tokens/s).
+var feedRate = flag.Int("audit.rate", 50000, "issuance records per second BenchmarkAppendIssuance offers")
+
+// BenchmarkAppendIssuance offers the appender b.N issuance records at
+// -audit.rate per second, on a real database, and reports the records per
+// second that reached the store (draining included) and how many were
+// dropped. Run it with a fixed count, for example -benchtime=100000x, so
+// that it is bounded: b.N / rate seconds plus the drain.
+func BenchmarkAppendIssuance(b *testing.B) {
+	for _, backend := range testdb.Backends {
+		for _, clients := range clientCounts {
+			b.Run(fmt.Sprintf("%s/%d", backend, clients), func(b *testing.B) {
+				store := testdb.Open(b, backend)
+				a := &audit.Appender{Store: store.(mint.AuditStore), Log: slog.New(slog.DiscardHandler)}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				b.ResetTimer()
+				start := time.Now()
+				go func() { a.Run(ctx); close(done) }()
+				offer(b.N, *feedRate, func(i int) { a.Add(issuance(i, clients)) })
+				cancel()
+				<-done
+				elapsed := time.Since(start)
+				b.StopTimer()
+				dropped := a.Dropped.Load()
+				appended := uint64(b.N) - dropped
+				b.ReportMetric(float64(appended)/elapsed.Seconds(), "records/s")
+				b.ReportMetric(float64(dropped), "dropped")
+				b.ReportMetric(0, "ns/op")
+			})
+		}
+	}
+}
+
+// offer calls add n times, at rate per second, a millisecond's worth at a
+// time; it catches up after a pause rather than lowering the rate.
+func offer(n, rate int, add func(i int)) {
+	start := time.Now()
+	for i := 0; i < n; {
+		due := min(n, int(time.Since(start).Seconds()*float64(rate))+rate/1000+1)
+		for ; i < due; i++ {
+			add(i)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
