@@ -183,11 +183,7 @@ func (a *Appender) Flush(ctx context.Context) int {
 		a.mu.Unlock()
 		return 0
 	}
-	slices.SortStableFunc(dropped, byIndexKeys) // see DefaultBatch
-	batch := dropped
-	if nk > 0 {
-		batch = append(kept, dropped...)
-	}
+	batch := inIndexOrder(kept, dropped)
 	err := a.Store.AppendAudit(ctx, batch)
 	a.mu.Lock()
 	a.inflight = [2]int{}
@@ -246,6 +242,23 @@ func (a *Appender) log() *slog.Logger {
 		return slog.Default()
 	}
 	return a.Log
+}
+
+// inIndexOrder returns kept, then dropped sorted by byIndexKeys (see
+// DefaultBatch). It sorts positions rather than the records, which are
+// about 200 bytes each, and leaves dropped as it was.
+func inIndexOrder(kept, dropped []mint.AuditRecord) []mint.AuditRecord {
+	order := make([]int32, len(dropped))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int { return byIndexKeys(dropped[i], dropped[j]) })
+	batch := make([]mint.AuditRecord, 0, len(kept)+len(dropped))
+	batch = append(batch, kept...)
+	for _, i := range order {
+		batch = append(batch, dropped[i])
+	}
+	return batch
 }
 
 // byIndexKeys orders issuance records by the keys of the per-client
