@@ -16,10 +16,11 @@ import (
 //
 // A batch is one transaction, and its cost is mostly the index pages it
 // dirties: issuance records land at one place per client in the
-// (client_id, seq) and (actor, seq) indexes, so with 10,000 clients a
-// batch of 500 dirtied about a thousand scattered pages for 500 records and
-// SQLite fell behind at 20k records/s. Batches of 5,000, sorted by those
-// keys, write each page once for several records, in key order.
+// (client_id, seq) index (and were in (actor, seq) too, until the stores'
+// migrations for issue 15), so with 10,000 clients a batch of 500 dirtied
+// about a thousand scattered pages for 500 records and SQLite fell behind
+// at 20k records/s. Batches of 5,000, sorted by those keys, write each page
+// once for several records, in key order.
 //
 // The buffer holds two seconds of mint's maximum token rate on a 2-core
 // machine (about 25k tokens/s): a stall that long drops nothing.
