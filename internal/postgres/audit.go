@@ -90,7 +90,9 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	}
 	if f.ClientID != "" {
 		p := arg(f.ClientID)
-		where = append(where, "(client_id = "+p+" OR actor = "+p+")")
+		// actor <> client_id: the partial index audit_log_actor holds only those
+		// (migration 00007); the others are found by client_id.
+		where = append(where, "(client_id = "+p+" OR (actor = "+p+" AND actor <> client_id))")
 	}
 	if strings.HasSuffix(f.Kind, ".") {
 		where = append(where, "starts_with(kind, "+arg(f.Kind)+")")

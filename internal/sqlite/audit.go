@@ -105,7 +105,9 @@ func appendChange(ctx context.Context, tx *sql.Tx) error {
 func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.AuditRecord, error) {
 	where, args := []string{"seq > ?"}, []any{f.AfterSeq}
 	if f.ClientID != "" {
-		where, args = append(where, "(client_id = ? OR actor = ?)"), append(args, f.ClientID, f.ClientID)
+		// actor <> client_id: the partial index audit_log_actor holds only those
+		// (migration 00006); the others are found by client_id.
+		where, args = append(where, "(client_id = ? OR (actor = ? AND actor <> client_id))"), append(args, f.ClientID, f.ClientID)
 	}
 	if strings.HasSuffix(f.Kind, ".") {
 		where, args = append(where, "substr(kind, 1, ?) = ?"), append(args, len(f.Kind), f.Kind)

@@ -33,6 +33,7 @@ func RunAudit(t *testing.T, open func(t *testing.T) mint.Store) {
 var auditCases = []testCase{
 	{"AppendListRoundTrip", testAuditRoundTrip},
 	{"Filters", testAuditFilters},
+	{"ByClientAsActor", testAuditByClientAsActor},
 	{"RacingAppendsStayLinear", testAuditRacing},
 	{"WithAuditRecordsInTheWritesTransaction", testWithAudit},
 	{"PruneKeepsTheChainVerifiable", testAuditPrune},
@@ -122,6 +123,44 @@ func testAuditFilters(t *testing.T, ctx context.Context, store mint.Store) {
 		{"newest first, next page", mint.AuditFilter{NewestFirst: true, BeforeSeq: 4, Limit: 2}, []string{"3", "2"}},
 		{"newest first, filtered", mint.AuditFilter{NewestFirst: true, ClientID: "c2"}, []string{"5", "4"}},
 		{"before seq, oldest first", mint.AuditFilter{BeforeSeq: 3}, []string{"1", "2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { wantIDs(t, "seqs", seqs(tc.f), tc.want) })
+	}
+}
+
+// testAuditByClientAsActor: a query by client finds, once each, the records
+// about the client and those it made, including issuances, where it is
+// both (issue 15 indexes actor only where it differs from client_id).
+func testAuditByClientAsActor(t *testing.T, ctx context.Context, store mint.Store) {
+	s := store.(mint.AuditStore)
+	by := func(n int, kind, actor, client string) mint.AuditRecord {
+		r := rec(n, kind, client)
+		r.Actor = actor
+		return r
+	}
+	must(t, "AppendAudit", s.AppendAudit(ctx, []mint.AuditRecord{
+		by(0, "admin.clients.create", "admin_1", "c1"),
+		by(1, mint.AuditTokenIssued, "c1", "c1"),
+		by(2, "admin.clients.update", "c1", "c2"), // c1 is an admin too
+		by(3, mint.AuditTokenIssued, "c2", "c2"),
+		by(4, mint.AuditTokenIssued, "c1", "c1"),
+	}))
+	seqs := func(f mint.AuditFilter) []string {
+		got, err := s.ListAudit(ctx, f)
+		must(t, "ListAudit", err)
+		return ids(got, func(r mint.AuditRecord) string { return fmt.Sprint(r.Seq) })
+	}
+	for _, tc := range []struct {
+		name string
+		f    mint.AuditFilter
+		want []string
+	}{
+		{"about or by c1", mint.AuditFilter{ClientID: "c1"}, []string{"1", "2", "3", "5"}},
+		{"about or by c2", mint.AuditFilter{ClientID: "c2"}, []string{"3", "4"}},
+		{"admin_1", mint.AuditFilter{ClientID: "admin_1"}, []string{"1"}},
+		{"newest first", mint.AuditFilter{ClientID: "c1", NewestFirst: true, Limit: 2}, []string{"5", "3"}},
+		{"newest first, next page", mint.AuditFilter{ClientID: "c1", NewestFirst: true, BeforeSeq: 3, Limit: 2}, []string{"2", "1"}},
+		{"issuances of c1", mint.AuditFilter{ClientID: "c1", Kind: mint.AuditTokenIssued}, []string{"2", "5"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { wantIDs(t, "seqs", seqs(tc.f), tc.want) })
 	}
