@@ -78,7 +78,8 @@ func rawRequest(t *testing.T, addr, line, token string, headers ...string) *http
 func TestWalkAroundRules(t *testing.T) {
 	iss := newIssuer(t)
 	up := newRecorder(t)
-	gw := startGateway(t, iss, up.URL, "GET /admin/ write:cargo", "POST /orders/ write:cargo", "/ read:cargo")
+	gw := startGateway(t, iss, up.URL, "GET /admin/ write:cargo", "POST /orders/ write:cargo",
+		"/billing write:cargo", "/Reports/ read:cargo", "/ read:cargo")
 	addr := strings.TrimPrefix(gw.URL, "http://")
 	read := iss.token(t, "read:cargo")
 
@@ -130,6 +131,16 @@ func TestWalkAroundRules(t *testing.T) {
 		{line: "GET /orders/1", headers: []string{"X-Method-Override: POST"}},
 		{line: "GET /orders/1?_method=POST"},
 		{line: "GET /orders/1?a=1;%5Fmethod=POST"},
+		{line: "GET /orders/1?.method=POST"},    // PHP reads ".method" as "_method"
+		{line: "GET /orders/1?%20[method=POST"}, // and " [method" too
+		// Upstreams that ignore case or a trailing slash (Express, ASP.NET,
+		// IIS, Flask without strict slashes) serve these as /admin/… and
+		// /billing, which stricter rules guard.
+		{line: "GET /ADMIN/users"},
+		{line: "GET /Admin/users"},
+		{line: "GET /aDmIn/"},
+		{line: "GET /billing/"},
+		{line: "GET /BILLING"},
 	}
 	for _, a := range attacks {
 		before := len(up.seen())
@@ -153,6 +164,10 @@ func TestWalkAroundRules(t *testing.T) {
 		"HEAD /x/file.txt":       "HEAD /x/file.txt",
 		"GET /x/trailing/":       "GET /x/trailing/",
 		"GET http://h/x/abs?y=1": "GET /x/abs?y=1",
+		// A rule written in capitals matches in its own case, and its
+		// lower-case reading asks for no more.
+		"GET /Reports/2026": "GET /Reports/2026",
+		"GET /reports/2026": "GET /reports/2026",
 	} {
 		before := len(up.seen())
 		resp := rawRequest(t, addr, line, read)

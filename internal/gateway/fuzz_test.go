@@ -16,7 +16,8 @@ import (
 // into the method and path they route: each decodes, then resolves dot
 // segments, and some also read "\" as "/", cut ";params" (Tomcat, Spring),
 // decode twice, merge "//" (nginx) or trim trailing dots and spaces
-// (Windows). Methods are upper-cased (Werkzeug, some Java servers).
+// (Windows), or ignore letter case and a trailing slash (Express, ASP.NET,
+// IIS). Methods are upper-cased (Werkzeug, some Java servers).
 var upstreamRouters = map[string]func(string) string{
 	"decode":            func(p string) string { return removeDots(decode(p)) },
 	"decode twice":      func(p string) string { return removeDots(decode(decode(p))) },
@@ -27,6 +28,8 @@ var upstreamRouters = map[string]func(string) string{
 	"merge slashes":     func(p string) string { return removeDots(mergeSlashes(decode(p))) },
 	"windows":           func(p string) string { return removeDots(trimSegments(strings.ReplaceAll(decode(p), `\`, "/"))) },
 	"everything, twice": everything,
+	"case-insensitive":  func(p string) string { return strings.ToLower(removeDots(decode(p))) },
+	"loose slash":       func(p string) string { return strings.ToLower(removeDots(decode(p))) + "/" },
 }
 
 func everything(p string) string {
@@ -146,6 +149,7 @@ func FuzzRulesMatchUpstream(f *testing.F) {
 		{"GET", "/public/%ef%bc%8e%ef%bc%8e/admin/"}, {"GET", "/public/x./../admin/"}, {"GET", "//admin/"},
 		{"GET", "/%61dmin/x"}, {"GET", "http://h/public/%2e%2e/admin/"}, {"HEAD", "/public/../admin/"},
 		{"GET", "/public/%00/../../admin/"}, {"GET", "/public/.%2e/admin/"},
+		{"GET", "/ADMIN/x"}, {"GET", "/Public/x"}, {"GET", "/admin"},
 	} {
 		f.Add(seed.method, seed.target)
 	}

@@ -63,6 +63,7 @@ type gateway struct {
 	cfg     Config
 	proxy   *httputil.ReverseProxy
 	methods []string // knownMethods of the rules, sorted
+	alike   *lookalikes
 }
 
 // New returns the gateway's handler: screen (method, path and upgrade
@@ -73,7 +74,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	g := &gateway{cfg: cfg, methods: knownMethods(cfg.Rules)}
+	g := &gateway{cfg: cfg, methods: knownMethods(cfg.Rules), alike: newLookalikes(cfg.Rules, cfg.AllowUnmatched)}
 	g.cfg.ErrorWriter = closeAfterRefusal(cfg.ErrorWriter)
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite:       g.rewrite,

@@ -26,6 +26,7 @@ var (
 	errMethodOverride = errors.New("method override in request")
 	errUpgrade        = errors.New("protocol upgrade not allowed on this route")
 	errNoRule         = errors.New("no rule matches the request")
+	errLookalike      = errors.New("path falls under a stricter rule in another case or slash")
 )
 
 // knownMethods are the methods the gateway serves: the standard ones and
@@ -64,6 +65,10 @@ func (g *gateway) screen(next http.Handler) http.Handler {
 			g.fail(w, r, http.StatusBadRequest, "Request path invalid.", err)
 			return
 		}
+		if g.alike.ambiguous(r.Method, path) {
+			g.fail(w, r, http.StatusBadRequest, "Request path ambiguous: in another letter case or with(out) a trailing slash a stricter rule applies.", errLookalike)
+			return
+		}
 		dropH2C(r.Header)
 		ctx := context.WithValue(r.Context(), callerURIKey{}, bearer.RequestURL(r, false))
 		r = r.WithContext(ctx)
@@ -90,11 +95,23 @@ func hasMethodOverride(r *http.Request) bool {
 		if k, err := url.QueryUnescape(key); err == nil {
 			key = k
 		}
-		if strings.EqualFold(strings.TrimSpace(key), "_method") {
+		if strings.EqualFold(phpName(key), "_method") {
 			return true
 		}
 	}
 	return false
+}
+
+// phpName is a query key as PHP names it: leading spaces dropped, and ".",
+// " " and "[" turned into "_", so that ".method" reaches Symfony and
+// Laravel as "_method".
+func phpName(key string) string {
+	return strings.Map(func(c rune) rune {
+		if c == '.' || c == ' ' || c == '[' {
+			return '_'
+		}
+		return c
+	}, strings.TrimSpace(key))
 }
 
 // dropH2C removes an upgrade to h2c, and its HTTP2-Settings, from h: a
