@@ -124,7 +124,7 @@ func NewJWKS(ctx context.Context, cfg JWKSConfig) (*JWKS, error) {
 		j.client = &http.Client{Timeout: 10 * time.Second}
 	}
 	j.client = documentClient(j.client) // a key set fetched over http is anyone's
-	_ = j.Refresh(ctx) // logged; lookups retry
+	_ = j.Refresh(ctx)                  // logged; lookups retry
 	return j, nil
 }
 

@@ -77,4 +77,3 @@ func TestIssuedTokensVerify(t *testing.T) {
 		})
 	}
 }
-
