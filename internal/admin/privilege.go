@@ -88,7 +88,7 @@ func mayGrant(who *bearer.Claims, audience string, before, after []string) error
 	if !isAdminAudience(audience) {
 		return nil
 	}
-	return requireHeld(who, union(before, after), "a grant on "+mint.AdminAudience)
+	return requireHeld(who, mint.UnionScopes(before, after), "a grant on "+mint.AdminAudience)
 }
 
 // mayChangeAPI guards changing or deleting an API: the admin API's settings
@@ -98,7 +98,7 @@ func mayChangeAPI(who *bearer.Claims, api mint.API) error {
 	if !isAdminAudience(api.Audience) {
 		return nil
 	}
-	return requireHeld(who, union(mint.AdminScopes, api.Scopes), "changing the admin API")
+	return requireHeld(who, mint.UnionScopes(mint.AdminScopes, api.Scopes), "changing the admin API")
 }
 
 // The checks before a secret rotation or a key registration read the
@@ -148,14 +148,4 @@ func (a *API) recheckKeys(r *http.Request, who *bearer.Claims, clientID string, 
 		return oauth.ErrServer.WithCause(err)
 	}
 	return refused
-}
-
-func union(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, s := range b {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -3,8 +3,9 @@ package gateway
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
+
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // Many upstreams route without regard to letter case (Express by default,
@@ -30,7 +31,7 @@ func (v verdict) covers(w verdict) bool {
 	if v.deny || w.deny {
 		return true
 	}
-	return !slices.ContainsFunc(w.scopes, func(s string) bool { return !slices.Contains(v.scopes, s) })
+	return mint.HasAllScopes(v.scopes, w.scopes)
 }
 
 // lookalikes indexes the rules twice: as written, and with their paths in
@@ -55,7 +56,7 @@ func newLookalikes(rules []Rule, allowUnmatched bool) *lookalikes {
 			return
 		}
 		if ok {
-			v = verdict{deny: old.deny || v.deny, scopes: union(old.scopes, v.scopes)}
+			v = verdict{deny: old.deny || v.deny, scopes: mint.UnionScopes(old.scopes, v.scopes)}
 		}
 		l.foldV[f] = v
 	}
@@ -109,14 +110,4 @@ func foldPattern(pattern string) string {
 		return strings.ToLower(pattern)
 	}
 	return method + " " + strings.ToLower(path)
-}
-
-func union(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, s := range b {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
 }

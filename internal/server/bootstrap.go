@@ -68,11 +68,11 @@ func (s *Server) ensureAdminAPI(ctx context.Context) (fresh bool, err error) {
 		}
 		return err == nil, err
 	}
-	if err != nil || containsAll(api.Scopes, mint.AdminScopes) {
+	if err != nil || mint.HasAllScopes(api.Scopes, mint.AdminScopes) {
 		return false, err
 	}
 	_, err = s.store.UpdateAPI(ctx, api.ID, func(a mint.API) (mint.API, error) {
-		a.Scopes = union(a.Scopes, mint.AdminScopes)
+		a.Scopes = mint.UnionScopes(a.Scopes, mint.AdminScopes)
 		a.UpdatedAt = s.now().UTC()
 		return a, nil
 	})
@@ -137,32 +137,13 @@ func (s *Server) ensureAdminGrant(ctx context.Context, clientID string) error {
 		}
 		return err
 	}
-	if err != nil || containsAll(g.Scopes, mint.AdminScopes) {
+	if err != nil || mint.HasAllScopes(g.Scopes, mint.AdminScopes) {
 		return err
 	}
 	_, err = s.store.UpdateGrant(ctx, g.ID, func(g mint.Grant) (mint.Grant, error) {
-		g.Scopes = union(g.Scopes, mint.AdminScopes)
+		g.Scopes = mint.UnionScopes(g.Scopes, mint.AdminScopes)
 		g.UpdatedAt = s.now().UTC()
 		return g, nil
 	})
 	return err
-}
-
-func containsAll(have, want []string) bool {
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			return false
-		}
-	}
-	return true
-}
-
-func union(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, s := range b {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
 }
