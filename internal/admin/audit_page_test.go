@@ -188,4 +188,3 @@ func FuzzAuditCursor(f *testing.F) {
 		}
 	})
 }
-
