@@ -70,7 +70,6 @@ func seriesIn(body string) int {
 	return n
 }
 
-
 // TestLifetimesBoundedWhateverTheClients: half a million clients taking a
 // token each leave at most TrackedPairs pairs counted, and the live heap
 // the metrics hold does not grow with the clients past that.
