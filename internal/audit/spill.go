@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -28,9 +29,12 @@ import (
 // The payload is Encode's encoding of the record with Seq 0 (the store
 // numbers records as it appends them). consumed is the offset of the first
 // record not yet written to the database; it is rewritten, in place, after
-// each batch the database took. Records are appended through a buffer and
-// the file is fsynced by Sync, which the Appender calls every flush
-// interval: a crash loses at most the records spilled since the last Sync.
+// each batch the database took. Records are appended through a buffer in
+// memory (at most spillBufferMax bytes) and the file is written and fsynced
+// by Sync, which the Appender calls every flush interval: a crash loses at
+// most the records spilled since the last Sync. A write that fails (a full
+// disk) is cut off the file again and the records stay in the buffer, to be
+// written by the next Sync; the buffer's records are read from memory.
 // A record cut short by a crash, or whose checksum does not match, ends the
 // file: it and whatever follows are dropped (truncated) when the file is
 // opened, and a torn header means the whole file is sent again (duplicates,
@@ -44,12 +48,15 @@ const (
 	// maxSpillRecord bounds one record's payload: larger lengths are a
 	// torn or foreign file, not a record (the fields are bounded far below).
 	maxSpillRecord = 1 << 20
+	// spillBufferMax bounds the records kept in memory when the file cannot
+	// be written (about 20,000); past it new records are refused.
+	spillBufferMax = 4 << 20
+	// spillWriteAt is how many buffered bytes Add writes out at once.
+	spillWriteAt = 64 << 10
 	// DefaultSpillMax bounds the spill file: about 1.3 million issuance
 	// records of 200 bytes, close to a minute at mint's maximum token rate
 	// and hours at a usual one.
 	DefaultSpillMax = 256 << 20
-	// SpillFileName is the spill file's name in its directory.
-	SpillFileName = "audit-spill"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -65,25 +72,26 @@ type Spill struct {
 
 	mu       sync.Mutex
 	f        *os.File
-	w        *bufio.Writer
-	size     int64 // bytes in the file, buffered ones included
-	consumed int64 // offset of the first record not yet written to the database
-	pending  int   // records after consumed
-	dirty    bool  // appended since the last Sync
+	buf      []byte // records not written to the file yet
+	disk     int64  // bytes in the file
+	size     int64  // disk + len(buf)
+	consumed int64  // offset of the first record not yet written to the database
+	pending  int    // records after consumed
+	dirty    bool   // appended since the last Sync
 	active   atomic.Bool
 }
 
-// OpenSpill opens (or creates) the spill file in dir, dropping a torn
+// OpenSpill opens (or creates) the spill file at path, dropping a torn
 // tail, and returns it with the records a previous run left in it still
-// queued. max bounds the file's size; 0: DefaultSpillMax.
-func OpenSpill(dir string, max int64) (*Spill, error) {
+// queued. max bounds the file's size; 0: DefaultSpillMax. One process at a
+// time may use a spill file.
+func OpenSpill(path string, max int64) (*Spill, error) {
 	if max <= 0 {
 		max = DefaultSpillMax
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("audit spill: %w", err)
 	}
-	path := filepath.Join(dir, SpillFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit spill: %w", err)
@@ -93,7 +101,6 @@ func OpenSpill(dir string, max int64) (*Spill, error) {
 		f.Close()
 		return nil, fmt.Errorf("audit spill %s: %w", path, err)
 	}
-	s.w = bufio.NewWriterSize(f, 64<<10)
 	s.active.Store(s.pending > 0)
 	return s, nil
 }
@@ -123,7 +130,7 @@ func (s *Spill) load() error {
 	if err != nil {
 		return err
 	}
-	s.consumed, s.pending, s.size = consumed, n, consumed+end
+	s.consumed, s.pending, s.size, s.disk = consumed, n, consumed+end, consumed+end
 	if s.size < st.Size() {
 		if err := s.f.Truncate(s.size); err != nil {
 			return err
@@ -132,22 +139,19 @@ func (s *Spill) load() error {
 	if s.pending == 0 {
 		return s.reset()
 	}
-	_, err = s.f.Seek(s.size, io.SeekStart)
-	return err
+	return nil
 }
 
 // reset empties the file to its header. s.mu is held (or s not shared yet).
 func (s *Spill) reset() error {
+	s.buf = s.buf[:0]
+	s.size, s.disk, s.consumed, s.pending = spillHeaderSize, spillHeaderSize, spillHeaderSize, 0
 	if err := s.f.Truncate(0); err != nil {
 		return err
 	}
 	if _, err := s.f.WriteAt(spillHeader(spillHeaderSize), 0); err != nil {
 		return err
 	}
-	if _, err := s.f.Seek(spillHeaderSize, io.SeekStart); err != nil {
-		return err
-	}
-	s.size, s.consumed, s.pending = spillHeaderSize, spillHeaderSize, 0
 	return s.f.Sync()
 }
 
@@ -196,21 +200,35 @@ func (s *Spill) Add(rs ...mint.AuditRecord) (notAdded int, err error) {
 		if s.size+int64(spillRecordHead+len(payload)) > s.max {
 			return len(rs) - i, ErrSpillFull
 		}
-		var head [spillRecordHead]byte
-		binary.BigEndian.PutUint32(head[:4], uint32(len(payload)))
-		binary.BigEndian.PutUint32(head[4:], crc32.Checksum(payload, castagnoli))
-		if _, err := s.w.Write(head[:]); err != nil {
-			return len(rs) - i, err
+		if len(s.buf) >= spillWriteAt {
+			if err := s.writeOut(); err != nil && len(s.buf) >= spillBufferMax {
+				return len(rs) - i, err
+			}
 		}
-		if _, err := s.w.Write(payload); err != nil {
-			return len(rs) - i, err
-		}
+		s.buf = binary.BigEndian.AppendUint32(s.buf, uint32(len(payload)))
+		s.buf = binary.BigEndian.AppendUint32(s.buf, crc32.Checksum(payload, castagnoli))
+		s.buf = append(s.buf, payload...)
 		s.size += int64(spillRecordHead + len(payload))
 		s.pending++
 		s.dirty = true
 		s.active.Store(true)
 	}
 	return 0, nil
+}
+
+// writeOut appends the buffer to the file. If that fails, whatever part
+// was written is cut off again, so that the file still ends with a whole
+// record, and the buffer is kept. s.mu is held.
+func (s *Spill) writeOut() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if _, err := s.f.WriteAt(s.buf, s.disk); err != nil {
+		return errors.Join(err, s.f.Truncate(s.disk))
+	}
+	s.disk += int64(len(s.buf))
+	s.buf = s.buf[:0]
+	return nil
 }
 
 // Sync writes buffered records to the file and fsyncs it.
@@ -220,11 +238,14 @@ func (s *Spill) Sync() error {
 	if !s.dirty {
 		return nil
 	}
-	if err := s.w.Flush(); err != nil {
+	if err := s.writeOut(); err != nil {
+		return err
+	}
+	if err := s.f.Sync(); err != nil {
 		return err
 	}
 	s.dirty = false
-	return s.f.Sync()
+	return nil
 }
 
 // Peek returns up to n of the oldest records waiting, and the offset to
@@ -237,26 +258,22 @@ func (s *Spill) Peek(n int) (records []mint.AuditRecord, next int64, lost int, e
 	if s.pending == 0 {
 		return nil, s.consumed, 0, nil
 	}
-	if err := s.w.Flush(); err != nil {
-		return nil, s.consumed, 0, err
-	}
-	r := bufio.NewReaderSize(io.NewSectionReader(s.f, s.consumed, s.size-s.consumed), 64<<10)
+	s.writeOut() // if it fails, the buffer is read from memory
+	r := bufio.NewReaderSize(io.MultiReader(io.NewSectionReader(s.f, s.consumed, s.disk-s.consumed),
+		bytes.NewReader(s.buf)), 64<<10)
 	next = s.consumed
 	for len(records) < n && len(records) < s.pending {
 		rec, size, rerr := readSpillRecord(r)
 		if rerr != nil {
 			lost = s.pending - len(records)
 			err = fmt.Errorf("audit spill: record at offset %d: %w", next, rerr)
-			s.pending, s.size = len(records), next
+			s.pending, s.size, s.buf = len(records), next, s.buf[:0]
 			if s.pending == 0 {
 				s.active.Store(false)
 				return nil, next, lost, errors.Join(err, s.reset())
 			}
-			if terr := s.f.Truncate(next); terr != nil {
-				return records, next, lost, errors.Join(err, terr)
-			}
-			_, serr := s.f.Seek(next, io.SeekStart)
-			return records, next, lost, errors.Join(err, serr)
+			s.disk = min(s.disk, next)
+			return records, next, lost, errors.Join(err, s.f.Truncate(s.disk))
 		}
 		records = append(records, rec)
 		next += int64(size)
@@ -272,12 +289,14 @@ func (s *Spill) Commit(offset int64, records int) error {
 	s.consumed = offset
 	s.pending -= records
 	if s.pending <= 0 {
-		if err := s.w.Flush(); err != nil {
-			return err
-		}
 		s.dirty = false
 		s.active.Store(false)
 		return s.reset()
+	}
+	if offset > s.disk { // the records read from the buffer: write them first
+		if err := s.writeOut(); err != nil {
+			return err
+		}
 	}
 	if _, err := s.f.WriteAt(spillHeader(offset), 0); err != nil {
 		return err

@@ -18,9 +18,9 @@ func spillRecord(i int) mint.AuditRecord {
 		Details: []byte(`{"audience":"a"}`)}
 }
 
-func openSpill(t *testing.T, dir string, max int64) *Spill {
+func openSpill(t *testing.T, path string, max int64) *Spill {
 	t.Helper()
-	s, err := OpenSpill(dir, max)
+	s, err := OpenSpill(path, max)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func sameStrings(a, b []string) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
 // once they are all written.
 func TestSpillRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	s := openSpill(t, dir, 0)
+	s := openSpill(t, filepath.Join(dir, spillName), 0)
 	defer s.Close()
 	addSpill(t, s, 0, 25)
 	rs, _, _, err := s.Peek(1)
@@ -87,7 +87,7 @@ func TestSpillRoundTrip(t *testing.T) {
 	if s.Active() {
 		t.Error("spill still active once drained")
 	}
-	if st, _ := os.Stat(filepath.Join(dir, SpillFileName)); st.Size() != spillHeaderSize {
+	if st, _ := os.Stat(filepath.Join(dir, spillName)); st.Size() != spillHeaderSize {
 		t.Errorf("drained spill file is %d bytes, want the header's %d", st.Size(), spillHeaderSize)
 	}
 }
@@ -96,7 +96,7 @@ func TestSpillRoundTrip(t *testing.T) {
 // already written.
 func TestSpillReplaysAfterRestart(t *testing.T) {
 	dir := t.TempDir()
-	s := openSpill(t, dir, 0)
+	s := openSpill(t, filepath.Join(dir, spillName), 0)
 	addSpill(t, s, 0, 30)
 	rs, next, _, _ := s.Peek(10)
 	if err := s.Commit(next, len(rs)); err != nil {
@@ -105,7 +105,7 @@ func TestSpillReplaysAfterRestart(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = openSpill(t, dir, 0)
+	s = openSpill(t, filepath.Join(dir, spillName), 0)
 	defer s.Close()
 	if !s.Active() || s.Pending() != 20 {
 		t.Fatalf("reopened: active %v, %d pending; want 20", s.Active(), s.Pending())
@@ -152,11 +152,11 @@ func TestSpillTornTail(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s := openSpill(t, dir, 0)
+			s := openSpill(t, filepath.Join(dir, spillName), 0)
 			addSpill(t, s, 0, 10)
 			s.Close()
-			tc.damage(t, filepath.Join(dir, SpillFileName))
-			s = openSpill(t, dir, 0)
+			tc.damage(t, filepath.Join(dir, spillName))
+			s = openSpill(t, filepath.Join(dir, spillName), 0)
 			defer s.Close()
 			if s.Pending() != tc.pending {
 				t.Fatalf("pending after damage = %d, want %d", s.Pending(), tc.pending)
@@ -172,15 +172,15 @@ func TestSpillTornTail(t *testing.T) {
 
 func TestSpillRefusesAForeignFile(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, SpillFileName), []byte("SQLite format 3\x00 and more bytes"), 0o600)
-	if _, err := OpenSpill(dir, 0); err == nil {
+	os.WriteFile(filepath.Join(dir, spillName), []byte("SQLite format 3\x00 and more bytes"), 0o600)
+	if _, err := OpenSpill(filepath.Join(dir, spillName), 0); err == nil {
 		t.Fatal("OpenSpill took a file that is not a spill file")
 	}
 }
 
 func TestSpillBound(t *testing.T) {
 	rec := int64(spillRecordHead + len(Encode(spillRecord(0))))
-	s := openSpill(t, t.TempDir(), spillHeaderSize+3*rec)
+	s := openSpill(t, filepath.Join(t.TempDir(), spillName), spillHeaderSize+3*rec)
 	defer s.Close()
 	addSpill(t, s, 0, 3)
 	if n, err := s.Add(spillRecord(3), spillRecord(4)); n != 2 || !errors.Is(err, ErrSpillFull) {
@@ -196,7 +196,7 @@ func TestAppenderSpillsThroughAnOutage(t *testing.T) {
 	dir := t.TempDir()
 	store := &memStore{}
 	run := func() (*Appender, *Spill, context.CancelFunc, chan struct{}) {
-		sp := openSpill(t, dir, 0)
+		sp := openSpill(t, filepath.Join(dir, spillName), 0)
 		a := &Appender{Store: store, Buffer: 10, Batch: 4, FlushInterval: time.Hour, Spill: sp}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -294,13 +294,13 @@ func FuzzSpillFile(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, tail []byte) {
 		dir := t.TempDir()
-		s := openSpill(t, dir, 0)
+		s := openSpill(t, filepath.Join(dir, spillName), 0)
 		addSpill(t, s, 0, 2)
 		s.Close()
-		fd, _ := os.OpenFile(filepath.Join(dir, SpillFileName), os.O_APPEND|os.O_WRONLY, 0)
+		fd, _ := os.OpenFile(filepath.Join(dir, spillName), os.O_APPEND|os.O_WRONLY, 0)
 		fd.Write(tail)
 		fd.Close()
-		s = openSpill(t, dir, 0)
+		s = openSpill(t, filepath.Join(dir, spillName), 0)
 		defer s.Close()
 		if s.Pending() < 2 {
 			t.Fatalf("the two whole records before the tail were dropped: %d pending", s.Pending())
@@ -337,3 +337,5 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+const spillName = "mint.db.audit-spill"
