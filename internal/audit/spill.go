@@ -64,6 +64,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // ErrSpillFull: the spill file reached its bound; the record is dropped.
 var ErrSpillFull = errors.New("audit spill file full")
 
+// ErrSpillInUse: another process has the spill file open.
+var ErrSpillInUse = errors.New("audit spill file in use by another process")
+
 // Spill is an on-disk queue of audit records, first in, first out. It is
 // safe for concurrent use.
 type Spill struct {
@@ -95,6 +98,10 @@ func OpenSpill(path string, max int64) (*Spill, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit spill: %w", err)
+	}
+	if err := lockSpill(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit spill %s: %w", path, err)
 	}
 	s := &Spill{path: path, max: max, f: f}
 	if err := s.load(); err != nil {

@@ -178,6 +178,17 @@ func TestSpillRefusesAForeignFile(t *testing.T) {
 	}
 }
 
+// Two processes (or two opens) never append to one file.
+func TestSpillIsExclusive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), spillName)
+	s := openSpill(t, path, 0)
+	if _, err := OpenSpill(path, 0); !errors.Is(err, ErrSpillInUse) {
+		t.Fatalf("second OpenSpill: %v, want ErrSpillInUse", err)
+	}
+	s.Close()
+	openSpill(t, path, 0).Close()
+}
+
 func TestSpillBound(t *testing.T) {
 	rec := int64(spillRecordHead + len(Encode(spillRecord(0))))
 	s := openSpill(t, filepath.Join(t.TempDir(), spillName), spillHeaderSize+3*rec)

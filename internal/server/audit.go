@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -73,7 +74,8 @@ func openSpill(cfg Config) (*audit.Spill, error) {
 	if path == "off" {
 		return nil, nil
 	}
-	if path == "" {
+	chosen := path != ""
+	if !chosen {
 		db, ok := sqlitePath(cfg.DB)
 		if !ok {
 			return nil, nil
@@ -81,6 +83,12 @@ func openSpill(cfg Config) (*audit.Spill, error) {
 		path = db + ".audit-spill"
 	}
 	sp, err := audit.OpenSpill(path, 0)
+	if errors.Is(err, audit.ErrSpillInUse) && !chosen {
+		// Another mint serves the same SQLite file and has the default
+		// spill: run without one rather than refuse to start.
+		cfg.Log.Warn("audit spill file in use by another mint process; this one keeps none (give it --audit-spill)", "file", path)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
