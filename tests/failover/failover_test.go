@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -32,18 +33,19 @@ func TestRestartPrimary(t *testing.T) {
 	primary, standby := primaryAndStandby(t)
 	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d,127.0.0.1:%d/postgres?sslmode=disable&target_session_attrs=read-write&connect_timeout=3",
 		primary.port, standby.port)
-	runFault(t, dsn, "restart the primary", func() { primary.restart(t) })
+	runFault(t, dsn, nil, "restart the primary", func() { primary.restart(t) })
 }
 
 // TestKillPrimaryAndPromote: the primary and its children SIGKILLed under
 // token load, the standby promoted a second later (as a failover manager
-// would); mint, given both servers in a keyword/value connection string,
-// follows it without a restart.
+// would); mint, given both servers in a keyword/value connection string
+// and an audit spill file, follows it without a restart.
 func TestKillPrimaryAndPromote(t *testing.T) {
 	primary, standby := primaryAndStandby(t)
 	dsn := fmt.Sprintf("host=127.0.0.1,127.0.0.1 port=%d,%d user=postgres dbname=postgres sslmode=disable target_session_attrs=read-write connect_timeout=3",
 		primary.port, standby.port)
-	runFault(t, dsn, "SIGKILL the primary, promote the standby", func() {
+	spill := []string{"--audit-spill", filepath.Join(t.TempDir(), "audit-spill")}
+	runFault(t, dsn, spill, "SIGKILL the primary, promote the standby", func() {
 		primary.kill()
 		time.Sleep(time.Second)
 		standby.promote(t)
@@ -79,8 +81,8 @@ func (l *tally) record(a answer, err error) {
 // runFault starts mint on dsn, puts token load on it from clients that all
 // got a token before, writes clients through the admin API all along,
 // applies fault, and then checks what was lost and measures what failed.
-func runFault(t *testing.T, dsn, name string, fault func()) {
-	p := startMint(t, dsn)
+func runFault(t *testing.T, dsn string, args []string, name string, fault func()) {
+	p := startMint(t, dsn, args...)
 	bearer := adminToken(t, p.URL)
 	clients := newClients(t, p.URL, bearer, loadClients)
 	tokens := &tally{statuses: map[int]int{}}

@@ -27,11 +27,11 @@ const (
 )
 
 // startMint starts mint serve on dsn, killed when the test ends.
-func startMint(t *testing.T, dsn string) *mintproc.Process {
+func startMint(t *testing.T, dsn string, args ...string) *mintproc.Process {
 	t.Helper()
 	env := []string{"MINT_BOOTSTRAP_CLIENT_ID=" + adminID, "MINT_BOOTSTRAP_CLIENT_SECRET=" + adminSecret,
 		"MINT_MASTER_KEY=" + masterKey}
-	p, err := mintproc.Start(mintBin, env, "", "--db", dsn)
+	p, err := mintproc.Start(mintBin, env, "", append([]string{"--db", dsn}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
