@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -120,6 +121,15 @@ func (s *Spill) load() error {
 		return err
 	}
 	if st.Size() < spillHeaderSize {
+		// New, or a header torn while it was first written; not a small
+		// file of someone else's, which reset would empty.
+		start := make([]byte, min(st.Size(), int64(len(spillMagic))))
+		if _, err := s.f.ReadAt(start, 0); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if !strings.HasPrefix(spillMagic, string(start)) {
+			return errors.New("not an audit spill file (bad magic); move it away")
+		}
 		return s.reset()
 	}
 	head := make([]byte, spillHeaderSize)

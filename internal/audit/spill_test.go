@@ -170,12 +170,22 @@ func TestSpillTornTail(t *testing.T) {
 	}
 }
 
+// A file that is not a spill file, large or small, is refused and left
+// as it was.
 func TestSpillRefusesAForeignFile(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, spillName), []byte("SQLite format 3\x00 and more bytes"), 0o600)
-	if _, err := OpenSpill(filepath.Join(dir, spillName), 0); err == nil {
-		t.Fatal("OpenSpill took a file that is not a spill file")
+	for _, content := range []string{"SQLite format 3\x00 and more bytes", "key=1\n", "MINTSPL2"} {
+		path := filepath.Join(t.TempDir(), spillName)
+		os.WriteFile(path, []byte(content), 0o600)
+		if _, err := OpenSpill(path, 0); err == nil {
+			t.Errorf("OpenSpill took %q", content)
+		}
+		if b, _ := os.ReadFile(path); string(b) != content {
+			t.Errorf("OpenSpill changed %q to %q", content, b)
+		}
 	}
+	path := filepath.Join(t.TempDir(), spillName)
+	os.WriteFile(path, []byte("MINTS"), 0o600) // a header torn as it was first written
+	openSpill(t, path, 0).Close()
 }
 
 // Two processes (or two opens) never append to one file.
