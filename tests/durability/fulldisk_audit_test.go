@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -61,6 +63,58 @@ func TestSQLiteFullDiskLosesNoAuditRecord(t *testing.T) {
 	waitForAudit(t, p.URL, bearer, append(want, more...))
 	verifyAudit(t, p.URL, bearer)
 	p.Stop(t)
+}
+
+// TestSQLiteFullDiskSpillOnTheSameDisk: with the spill file in its default
+// place, beside the database on the disk that is full, the records wait in
+// its memory part while the file cannot grow, and are all written once
+// there is room, mint running throughout.
+func TestSQLiteFullDiskSpillOnTheSameDisk(t *testing.T) {
+	t.Parallel()
+	dir := smallDisk(t)
+	db := filepath.Join(dir, "mint.db")
+	p := startMint(t, db)
+	bearer := adminToken(t, p.URL)
+	const aud = "https://disk-spill.test"
+	c := newClientWithGrant(t, p.URL, bearer, aud)
+	if _, err := os.Stat(db + ".audit-spill"); err != nil {
+		t.Fatalf("no spill file beside the database: %v", err)
+	}
+	filler := fill(t, dir)
+	topUp := fillPages(t, dir)
+	want := issueTokens(t, p.URL, c, aud, 30)
+	time.Sleep(2500 * time.Millisecond) // flushes fail, the spill file cannot be written
+	want = append(want, issueTokens(t, p.URL, c, aud, 30)...)
+	time.Sleep(1500 * time.Millisecond)
+	if !strings.Contains(p.Log(), "audit spill sync failed") {
+		t.Fatalf("the spill file was written on the full disk: the test proved nothing\n%s", p.Log())
+	}
+	os.Remove(filler)
+	os.Remove(topUp)
+	waitForAudit(t, p.URL, bearer, want)
+	verifyAudit(t, p.URL, bearer)
+	p.Stop(t)
+}
+
+// fillPages fills what fill's 64 KiB chunks left, a page at a time, so that
+// not even a small write finds room.
+func fillPages(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler-pages")
+	f, err := os.Create(path)
+	if err != nil && !errors.Is(err, syscall.ENOSPC) {
+		t.Fatal(err)
+	}
+	if f == nil {
+		return path
+	}
+	defer f.Close()
+	page := make([]byte, 4096)
+	for {
+		if _, err := f.Write(page); err != nil {
+			return path
+		}
+	}
 }
 
 // issueTokens asks for n tokens, each of which must be issued, and
