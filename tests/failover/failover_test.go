@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,6 +143,10 @@ func runFault(t *testing.T, dsn string, args []string, name string, fault func()
 	writes.checkKept(t)
 	checkAudit(t, p.URL, bearer, jtis)
 	verifyAudit(t, p.URL, bearer)
+	must(t, "GET", p.URL+"/readyz", "", nil, 200)
+	if strings.Contains(p.Log(), "keeping them in the spill file") {
+		t.Log("audit records went through the spill file during the fault")
+	}
 }
 
 // adminWriter creates clients one after the other, noting which were
