@@ -242,6 +242,11 @@ func (w *adminWriter) checkKept(t *testing.T) {
 	if missing > 0 {
 		t.Errorf("%d acknowledged admin writes are missing", missing)
 	}
+	for status, n := range w.failures {
+		if status != 503 {
+			t.Errorf("%d admin writes answered %d (0: no answer); want 503 only", n, status)
+		}
+	}
 }
 
 // checkAudit waits until every issued token has its audit record.
