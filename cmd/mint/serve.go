@@ -39,12 +39,13 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	keys.register(fs, getenv)
 	var retention time.Duration
 	auditRetentionFlag(fs, getenv, &retention)
+	spill := fs.String("audit-spill", getenv("MINT_AUDIT_SPILL"), `file keeping the token path's audit records while the database cannot take them: default beside a SQLite database, none for PostgreSQL; "off" for none (env MINT_AUDIT_SPILL)`)
 	var network netFlags
 	network.register(fs, getenv)
 	var limits limitFlags
 	limits.register(fs, getenv)
 	return fs, func(ctx context.Context, _ int) int {
-		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention}, &logs, &keys, &network, &limits, &metricsF)
+		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF)
 	}
 }
 
@@ -53,6 +54,7 @@ type serveOptions struct {
 	addr, db, issuer, audience string
 	paths                      []string
 	retention                  time.Duration
+	spill                      string
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
@@ -69,6 +71,7 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		BootstrapClientID:     getenv("MINT_BOOTSTRAP_CLIENT_ID"),
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
 		AuditRetention:        retention,
+		AuditSpill:            o.spill,
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {

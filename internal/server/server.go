@@ -60,6 +60,11 @@ type Config struct {
 	// AuditRetention is how long audit records are kept; 0 keeps them
 	// forever. See internal/server/audit.go.
 	AuditRetention time.Duration
+	// AuditSpill is the file that keeps the token path's audit records
+	// while the database cannot take them (audit.Spill): "" puts it beside
+	// a SQLite database (DB + ".audit-spill") and keeps none for
+	// PostgreSQL; "off" keeps none. See internal/server/audit.go.
+	AuditSpill string
 	// HTTP holds timeouts, size limits, TLS and trusted proxies
 	// (internal/server/serve.go).
 	HTTP HTTPConfig
