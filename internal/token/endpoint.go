@@ -106,7 +106,7 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 	if err != nil {
 		return err
 	}
-	oauth.WriteJSONBody(w, http.StatusOK, resp.AppendJSON(make([]byte, 0, 96+len(resp.AccessToken)+len(resp.Scope))))
+	writeAnswer(w, resp.AppendJSON(make([]byte, 0, 96+len(resp.AccessToken)+len(resp.Scope))))
 	return nil
 }
 
