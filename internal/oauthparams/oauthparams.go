@@ -64,6 +64,15 @@ func (s Spec) add(p Params, name, value string) error {
 }
 
 func (s Spec) decoder(contentType string) (func([]byte) (Params, error), error) {
+	// The two bare media types, as clients send them, mean what
+	// mime.ParseMediaType would find in them; skipping it saves its map
+	// on every token request.
+	switch contentType {
+	case "application/x-www-form-urlencoded":
+		return s.decodeForm, nil
+	case "application/json":
+		return s.decodeJSON, nil
+	}
 	mediaType, ps, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return nil, s.MediaType
