@@ -98,11 +98,11 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 	if r.Method != http.MethodPost {
 		return errMethod
 	}
-	req, err := ParseRequest(r)
-	if err != nil {
+	var req Request
+	if err := req.parse(r); err != nil {
 		return err
 	}
-	resp, err := e.issue(r.Context(), req, o)
+	resp, err := e.issue(r.Context(), &req, o)
 	if err != nil {
 		return err
 	}
