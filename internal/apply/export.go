@@ -55,4 +55,3 @@ func Export(state State) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
-
