@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/testdb"
 )
@@ -105,6 +107,7 @@ func TestExportRoundTrips(t *testing.T) {
 	if testing.Short() {
 		rounds = map[string]int{"sqlite": 5, "postgres": 2}
 	}
+	schema := validator{root: readSchema(t)}
 	for _, backend := range testdb.Backends {
 		t.Run(backend, func(t *testing.T) {
 			seed := uint64(time.Now().UnixNano())
@@ -117,6 +120,11 @@ func TestExportRoundTrips(t *testing.T) {
 				must(t, err)
 				if again, _ := Export(state); !bytes.Equal(again, data) {
 					t.Fatalf("round %d: two exports of one state differ", i)
+				}
+				var doc any
+				must(t, yaml.Unmarshal(data, &doc))
+				if errs := schema.validate(schema.root, doc, ""); len(errs) > 0 {
+					t.Fatalf("round %d: the export does not pass the JSON Schema: %v\n%s", i, errs, data)
 				}
 				cfg, err := LoadBytes("export.yaml", data)
 				if err != nil {
