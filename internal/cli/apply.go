@@ -186,11 +186,11 @@ func (inv *invocation) runApply(ctx context.Context, f applyFlags) error {
 		for _, name := range written {
 			os.Remove(name)
 		}
-		if errors.Is(err, mint.ErrStateChanged) {
-			return fmt.Errorf("apply: the database changed since the plan was made (another admin or apply): nothing applied; plan again")
-		}
 		if f.secretCommand != "" && len(secrets) > 0 {
 			fmt.Fprintln(inv.stderr, "mint: apply: the secrets handed to --secret-command belong to clients that were not created")
+		}
+		if errors.Is(err, mint.ErrStateChanged) {
+			return fmt.Errorf("apply: the database changed since the plan was made (another admin or apply): nothing applied; plan again")
 		}
 		return fmt.Errorf("apply: nothing applied: %w", err)
 	}
