@@ -50,7 +50,8 @@ type Change struct {
 type Applier interface {
 	// ApplyPlan makes changes, in order, in one transaction: all of them
 	// or none. First, inside that transaction and holding off every other
-	// writer until it commits, it computes StateFingerprint of the stored
+	// writer of APIs, clients and grants (from any process) until it
+	// commits, it computes StateFingerprint of the stored
 	// APIs, clients and grants; if that is not expected (the state the
 	// plan was made from), it returns ErrStateChanged and changes nothing.
 	// Each change's Audit record is appended in the same transaction.
