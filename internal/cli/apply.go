@@ -87,12 +87,22 @@ func (inv *invocation) openConfigStore(ctx context.Context, name, db string) (mi
 	if db == "" {
 		return nil, &usageError{msg: name + ": --db (or MINT_DB) is required: the database mint serves"}
 	}
-	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") {
+	if isSQLitePath(db) {
 		if _, err := os.Stat(strings.TrimPrefix(db, "sqlite:")); err != nil {
 			return nil, fmt.Errorf("%s: %w: start mint serve on it once first, to create it", name, err)
 		}
 	}
 	return inv.ext.OpenStore(ctx, db)
+}
+
+// isSQLitePath tells a SQLite file from a PostgreSQL URL or libpq
+// keyword/value string (host=… dbname=…), which holds "=" where a file
+// name seldom does; "sqlite:" names a file whatever follows.
+func isSQLitePath(db string) bool {
+	if strings.HasPrefix(db, "sqlite:") {
+		return true
+	}
+	return !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") && !strings.Contains(db, "=")
 }
 
 // plan loads the files and plans them against the store; problems in the
