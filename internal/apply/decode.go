@@ -234,8 +234,20 @@ func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
 		}
 	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
-		d.add(n, path, "must be %s", want)
+		d.add(n, path, "must be %s (%s)", want, decodeDetail(err))
 	}
+}
+
+// decodeDetail is the YAML decoder's reason without its preamble and line
+// (the problem has its own).
+var decodePreamble = regexp.MustCompile(`^(yaml: unmarshal errors:\s*)?(line \d+: )?`)
+
+func decodeDetail(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		return decodePreamble.ReplaceAllString(strings.TrimSpace(te.Errors[0]), "")
+	}
+	return decodePreamble.ReplaceAllString(err.Error(), "")
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }

@@ -156,3 +156,10 @@ func write(t *testing.T, dir, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestLoadRefusesKeyTwiceInJWKS(t *testing.T) {
+	ps := problemsOf(t, "version: 1\nclients:\n  - id: c\n    name: C\n    jwks:\n      keys: []\n      keys: []\n")
+	if len(ps) == 0 || ps[0].Field != "clients[0].jwks" || !strings.Contains(ps[0].Msg, "already defined") {
+		t.Fatalf("problems = %v, want clients[0].jwks with a key given twice", ps)
+	}
+}
