@@ -44,19 +44,24 @@ func (inv *invocation) configCommands() []*cobra.Command {
 	applyCmd := &cobra.Command{
 		Use:   "apply -f FILE|DIR [--prune] [--dry-run] [--secrets-dir DIR | --secret-command CMD] [--db DB]",
 		Short: "make the database match a configuration file: show the plan, then apply it in one transaction",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return inv.runApply(cmd.Context(), af) },
+		Long: "A new client's secret is shown once on stderr, or written or piped where the flags say;\n" +
+			"a plan is refused, changing nothing, if the database changed since it was made.\n" +
+			"apply opens the database itself, as serve does. See docs/config-as-code.md.",
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return inv.runApply(cmd.Context(), af) },
 	}
 	inv.configFlags(applyCmd, &af)
 	fs := applyCmd.Flags()
 	fs.BoolVar(&af.dryRun, "dry-run", false, "show the plan, change nothing")
-	fs.StringVar(&af.secretsDir, "secrets-dir", "", "write each new client's secret to DIR/CLIENT_ID.secret (mode 0600) instead of stderr")
+	fs.StringVar(&af.secretsDir, "secrets-dir", "", "write each new client's secret to `DIR`/CLIENT_ID.secret (mode 0600) instead of stderr")
 	fs.StringVar(&af.secretCommand, "secret-command", "", "run `CMD` (sh -c) for each new client, its secret on stdin and MINT_CLIENT_ID set, instead of printing it")
 	diffCmd := &cobra.Command{
 		Use:   "diff -f FILE|DIR [--prune] [--db DB]",
 		Short: "show what apply would change; exit status 2 when the database differs from the files",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return inv.runDiff(cmd.Context(), df) },
+		Long: "For a CI drift check: exit status 0 when the database matches the files, 2 when it differs\n" +
+			"(the plan is on stdout), 1 when a file or the database is at fault. See docs/config-as-code.md.",
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return inv.runDiff(cmd.Context(), df) },
 	}
 	inv.configFlags(diffCmd, &df)
 	var db, out string
