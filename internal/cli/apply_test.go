@@ -10,7 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/server"
 )
 
@@ -196,4 +198,49 @@ func TestApplyRefusesBadFiles(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
 		t.Fatal("export created a database where none was")
 	}
+}
+
+// racingStore is a store on which another admin changes the API right after
+// apply has read the state it plans from.
+type racingStore struct {
+	mint.Store
+	raced bool
+}
+
+func (s *racingStore) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, error) {
+	grants, err := s.Store.ListGrants(ctx, clientID)
+	if !s.raced {
+		s.raced = true
+		api, _ := s.Store.GetAPIByAudience(ctx, "https://billing.example.com")
+		_, err = s.Store.UpdateAPI(ctx, api.ID, func(a mint.API) (mint.API, error) {
+			a.Name, a.UpdatedAt = "renamed by another admin", time.Now()
+			return a, nil
+		})
+	}
+	return grants, err
+}
+
+func (s *racingStore) ApplyPlan(ctx context.Context, expected string, changes []mint.Change) error {
+	return s.Store.(mint.Applier).ApplyPlan(ctx, expected, changes)
+}
+
+func TestApplyRacingAdminChange(t *testing.T) {
+	h := newHarness(t)
+	file := filepath.Join(t.TempDir(), "mint.yaml")
+	os.WriteFile(file, []byte(applyFile), 0o600)
+	runDB(t, "apply", "-f", file, "--db", h.db).wantCode(t, exitOK)
+	os.WriteFile(file, []byte(strings.Replace(applyFile, "name: Billing\n", "name: Billing v2\n", 1)), 0o600)
+
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"apply", "-f", file, "--db", h.db}, func(string) string { return "" },
+		strings.NewReader(""), &stdout, &stderr, Extensions{OpenStore: func(ctx context.Context, db string) (mint.Store, error) {
+			s, err := server.OpenStore(ctx, db)
+			return &racingStore{Store: s}, err
+		}})
+	r := result{args: []string{"apply"}, code: code, stdout: stdout.String(), stderr: stderr.String()}
+	r.wantCode(t, exitRefused)
+	r.wantStderr(t, "the database changed since the plan was made", "nothing applied; plan again")
+	r = runDB(t, "diff", "-f", file, "--db", h.db)
+	r.wantCode(t, exitDrift)
+	r.wantStdout(t, `name: "renamed by another admin" → "Billing v2"`)
 }
