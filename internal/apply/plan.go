@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -304,7 +305,7 @@ func showJWKS(stored []byte, none bool) string {
 	var set struct {
 		Keys []any `json:"keys"`
 	}
-	_ = jsonUnmarshal(stored, &set)
+	_ = json.Unmarshal(stored, &set)
 	return fmt.Sprintf("%d key(s), sha256:%s", len(set.Keys), shortHash(stored))
 }
 

@@ -3,10 +3,7 @@ package apply
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 )
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // shortHash names a value in a plan without showing it.
 func shortHash(b []byte) string {
