@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mintauth/mint/internal/buildinfo"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/redirect"
 )
 
@@ -30,6 +31,8 @@ type Extensions struct {
 	Server []*cobra.Command
 	// VerifyAuditDB runs `mint audit verify --db PATH`.
 	VerifyAuditDB func(ctx context.Context, db string, asJSON bool) error
+	// OpenStore opens the database `mint import clients --db` names.
+	OpenStore func(ctx context.Context, db string) (mint.Store, error)
 }
 
 // invocation is one run of the CLI: its environment and outputs.
@@ -145,6 +148,11 @@ func (inv *invocation) rootCommand() *cobra.Command {
 	}
 	for _, c := range []*cobra.Command{inv.loginCommand(), inv.logoutCommand(), inv.configCommand(), inv.versionCommand()} {
 		c.GroupID = groupSetup
+		root.AddCommand(c)
+	}
+	// apply, diff and export open the database, as serve does.
+	for _, c := range inv.configCommands() {
+		c.GroupID = groupServer
 		root.AddCommand(c)
 	}
 	root.SetHelpCommand(inv.helpCommand(root))
