@@ -78,27 +78,6 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 	return c, nil
 }
 
-// ListClients returns every client, oldest first.
-func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
-	rows, err := s.read.QueryContext(ctx, selectClient+` ORDER BY created_at, rowid`)
-	if err != nil {
-		return nil, failed("sqlite: list clients: %w", err)
-	}
-	defer rows.Close()
-	var clients []mint.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, failed("sqlite: list clients: %w", err)
-		}
-		clients = append(clients, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed("sqlite: list clients: %w", err)
-	}
-	return clients, nil
-}
-
 // UpdateClient applies update to the client in one transaction. ErrNotFound.
 // The ID and creation time are kept whatever update returns.
 func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {

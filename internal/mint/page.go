@@ -1,0 +1,72 @@
+package mint
+
+import (
+	"strings"
+	"time"
+)
+
+// Page sizes every paginated Store list keeps to, whatever the caller
+// asks: a list answer costs at most MaxPageLimit rows.
+const (
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
+
+// Cursor is a position in a paginated list, which is ordered by creation
+// time, then ID (byte order) to break ties: the pair is unique and never
+// changes, so a page asked After a row starts right after it even if rows
+// were inserted or deleted in between, the row itself included. The zero
+// Cursor is before the first row.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// CursorAt is the cursor just after a row created at createdAt with id.
+func CursorAt(createdAt time.Time, id string) Cursor {
+	return Cursor{CreatedAt: createdAt, ID: id}
+}
+
+// IsZero reports whether c is the start of the list.
+func (c Cursor) IsZero() bool { return c.ID == "" && c.CreatedAt.IsZero() }
+
+// Page asks for up to Limit rows after a cursor.
+type Page struct {
+	After Cursor
+	// Limit is clamped to 1…MaxPageLimit; 0 means DefaultPageLimit.
+	Limit int
+}
+
+// Size is the number of rows the page holds at most.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultPageLimit
+	case p.Limit > MaxPageLimit:
+		return MaxPageLimit
+	}
+	return p.Limit
+}
+
+// ClientQuery asks for a page of clients, those whose name or ID starts
+// with Search (ASCII letters compared case-insensitively) when it is not
+// empty.
+type ClientQuery struct {
+	Page
+	Search string
+}
+
+// GrantQuery asks for a page of grants, only a client's and/or only an
+// audience's when they are not empty.
+type GrantQuery struct {
+	Page
+	ClientID string
+	Audience string
+}
+
+// LikePrefix is the SQL LIKE pattern matching the strings that start with
+// prefix, with '\' as the escape character.
+func LikePrefix(prefix string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(prefix) + "%"
+}
