@@ -182,15 +182,21 @@ func apiConflict(err error) error {
 }
 
 func (a *API) listAPIs(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {
-	apis, err := a.Store.ListAPIs(r.Context())
+	page, err := readPage(r)
+	if err != nil {
+		return err
+	}
+	apis, more, err := a.Store.ListAPIsPage(r.Context(), page)
 	if err != nil {
 		return storeError(err, "API")
 	}
-	views := make([]apiView, 0, len(apis))
-	for _, api := range apis {
-		views = append(views, viewAPI(api))
+	views := make([]apiView, len(apis))
+	var last mint.Cursor
+	for i, api := range apis {
+		views[i] = viewAPI(api)
+		last = mint.CursorAt(api.CreatedAt, api.ID)
 	}
-	oauth.WriteJSON(w, http.StatusOK, views)
+	writePage(w, r, views, more, last)
 	return nil
 }
 

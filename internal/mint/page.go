@@ -1,8 +1,13 @@
 package mint
 
 import (
+	"encoding/base64"
+	"errors"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Page sizes every paginated Store list keeps to, whatever the caller
@@ -69,4 +74,49 @@ type GrantQuery struct {
 func LikePrefix(prefix string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(prefix) + "%"
+}
+
+// Bounds of a cursor's text: what a stranger sends is refused before it
+// reaches a query.
+const (
+	maxCursorText = 512
+	maxCursorID   = 256
+	// lastCursorMilli is the end of year 9999, within both backends' range.
+	lastCursorMilli = 253402300799999
+)
+
+// ErrBadCursor: a cursor's text is not one String returned.
+var ErrBadCursor = errors.New("malformed cursor")
+
+// String returns the cursor as an opaque token for URLs:
+// base64url("<unix milliseconds>.<id>"). Callers must not read into it.
+func (c Cursor) String() string {
+	raw := strconv.FormatInt(c.CreatedAt.UnixMilli(), 10) + "." + c.ID
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// ParseCursor reads a cursor String returned. Anything else, tampered or
+// truncated, is ErrBadCursor: never a panic, and never a value a store
+// could fail on (a time out of range, an ID that is not UTF-8 text).
+func ParseCursor(s string) (Cursor, error) {
+	if len(s) > maxCursorText {
+		return Cursor{}, ErrBadCursor
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, ErrBadCursor
+	}
+	ms, id, ok := strings.Cut(string(raw), ".")
+	if !ok || id == "" || len(id) > maxCursorID || !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {
+		return Cursor{}, ErrBadCursor
+	}
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil || n < 0 || n > lastCursorMilli || ms != strconv.FormatInt(n, 10) {
+		return Cursor{}, ErrBadCursor
+	}
+	c := Cursor{CreatedAt: time.UnixMilli(n).UTC(), ID: id}
+	if c.String() != s { // one text per cursor: no unused bits set
+		return Cursor{}, ErrBadCursor
+	}
+	return c, nil
 }
