@@ -186,17 +186,15 @@ func (a *API) listAPIs(w http.ResponseWriter, r *http.Request, _ *bearer.Claims)
 	if err != nil {
 		return err
 	}
-	apis, more, err := a.Store.ListAPIsPage(r.Context(), page)
+	apis, next, err := a.Store.ListAPIsPage(r.Context(), page)
 	if err != nil {
 		return storeError(err, "API")
 	}
 	views := make([]apiView, len(apis))
-	var last mint.Cursor
 	for i, api := range apis {
 		views[i] = viewAPI(api)
-		last = mint.CursorAt(api.CreatedAt, api.ID)
 	}
-	writePage(w, r, views, more, last)
+	writePage(w, r, views, next)
 	return nil
 }
 

@@ -187,7 +187,7 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, _ *bearer.Clai
 	if err != nil {
 		return err
 	}
-	clients, more, err := a.Store.ListClientsPage(r.Context(), mint.ClientQuery{Page: page, Search: search})
+	clients, next, err := a.Store.ListClientsPage(r.Context(), mint.ClientQuery{Page: page, Search: search})
 	if err != nil {
 		return storeError(err, "client")
 	}
@@ -200,12 +200,10 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, _ *bearer.Clai
 		return storeError(err, "client")
 	}
 	views := make([]clientView, len(clients))
-	var last mint.Cursor
 	for i, c := range clients {
 		views[i] = viewClient(c, secrets[c.ID])
-		last = mint.CursorAt(c.CreatedAt, c.ID)
 	}
-	writePage(w, r, views, more, last)
+	writePage(w, r, views, next)
 	return nil
 }
 

@@ -123,17 +123,15 @@ func (a *API) listGrants(w http.ResponseWriter, r *http.Request, _ *bearer.Claim
 	if err != nil {
 		return err
 	}
-	grants, more, err := a.Store.ListGrantsPage(r.Context(), q)
+	grants, next, err := a.Store.ListGrantsPage(r.Context(), q)
 	if err != nil {
 		return storeError(err, "grant")
 	}
 	views := make([]grantView, len(grants))
-	var last mint.Cursor
 	for i, g := range grants {
 		views[i] = viewGrant(g)
-		last = mint.CursorAt(g.CreatedAt, g.ID)
 	}
-	writePage(w, r, views, more, last)
+	writePage(w, r, views, next)
 	return nil
 }
 

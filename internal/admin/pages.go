@@ -54,14 +54,15 @@ func readFilter(r *http.Request, name string) (string, error) {
 }
 
 // writePage answers a page of a list: the JSON array of the page, as the
-// lists always answered, and, when more rows follow, the next page's URL
-// in a Link header (RFC 8288), the same query with the cursor moved.
-func writePage[T any](w http.ResponseWriter, r *http.Request, views []T, more bool, last mint.Cursor) {
-	if more {
+// lists always answered, and, when the list goes on, the next page's URL
+// in a Link header (RFC 8288): the same query with the cursor moved. A
+// search's page may be short, even empty, with a next page still.
+func writePage[T any](w http.ResponseWriter, r *http.Request, views []T, next mint.Cursor) {
+	if !next.IsZero() {
 		query := r.URL.Query()
-		query.Set("cursor", last.String())
-		next := url.URL{Path: r.URL.Path, RawQuery: query.Encode()}
-		w.Header().Set("Link", "<"+next.String()+`>; rel="next"`)
+		query.Set("cursor", next.String())
+		u := url.URL{Path: r.URL.Path, RawQuery: query.Encode()}
+		w.Header().Set("Link", "<"+u.String()+`>; rel="next"`)
 	}
 	oauth.WriteJSON(w, http.StatusOK, views)
 }

@@ -15,6 +15,10 @@ import (
 const (
 	DefaultPageLimit = 100
 	MaxPageLimit     = 1000
+	// SearchScanLimit bounds the rows one search page reads, matching or
+	// not, so that a rare match costs the same at any number of clients;
+	// the search goes on from the next page's cursor.
+	SearchScanLimit = 20_000
 )
 
 // Cursor is a position in a paginated list, which is ordered by creation

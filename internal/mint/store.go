@@ -12,7 +12,8 @@ import (
 // Methods wrap ErrNotFound and ErrConflict as documented; any other error is
 // a storage failure. Lists are ordered by creation time, oldest first;
 // paginated lists (ListAPIsPage, ListClientsPage, ListGrantsPage) break ties
-// by ID, see Cursor, and report whether rows follow the page.
+// by ID, see Cursor, and return the cursor of the next page, the zero
+// Cursor when the list ends there.
 // Update methods run the given function inside one transaction on the
 // current value, so read-modify-write cannot lose a concurrent change; the
 // function may return an error to abort the update, which the method returns
@@ -30,8 +31,8 @@ type Store interface {
 	// ListAPIs returns every API, for the few callers that need them all
 	// (discovery, key maintenance); lists shown to people use ListAPIsPage.
 	ListAPIs(ctx context.Context) ([]API, error)
-	// ListAPIsPage returns a page of APIs and whether more follow it.
-	ListAPIsPage(ctx context.Context, page Page) (apis []API, more bool, err error)
+	// ListAPIsPage returns a page of APIs and the next page's cursor.
+	ListAPIsPage(ctx context.Context, page Page) (apis []API, next Cursor, err error)
 	// UpdateAPI: ErrNotFound. The audience cannot change.
 	UpdateAPI(ctx context.Context, id string, update func(API) (API, error)) (API, error)
 	// DeleteAPI deletes the API and every grant on it. ErrNotFound.
@@ -45,9 +46,11 @@ type Store interface {
 	CreateClient(ctx context.Context, client Client, secret Secret) error
 	// GetClient: ErrNotFound.
 	GetClient(ctx context.Context, id string) (Client, error)
-	// ListClientsPage returns a page of the clients q selects and whether
-	// more follow it.
-	ListClientsPage(ctx context.Context, q ClientQuery) (clients []Client, more bool, err error)
+	// ListClientsPage returns a page of the clients q selects and the next
+	// page's cursor. A search reads at most SearchScanLimit clients from
+	// the cursor on, so its page may hold fewer clients than asked, even
+	// none, with a next page still to read.
+	ListClientsPage(ctx context.Context, q ClientQuery) (clients []Client, next Cursor, err error)
 	// UpdateClient: ErrNotFound.
 	UpdateClient(ctx context.Context, id string, update func(Client) (Client, error)) (Client, error)
 	// DeleteClient deletes the client, its secrets and its grants, and
@@ -80,9 +83,9 @@ type Store interface {
 	// ListGrants returns a client's grants (none for an unknown client or
 	// ""). It is on the token path, so it reads an index, never the table.
 	ListGrants(ctx context.Context, clientID string) ([]Grant, error)
-	// ListGrantsPage returns a page of the grants q selects and whether
-	// more follow it.
-	ListGrantsPage(ctx context.Context, q GrantQuery) (grants []Grant, more bool, err error)
+	// ListGrantsPage returns a page of the grants q selects and the next
+	// page's cursor.
+	ListGrantsPage(ctx context.Context, q GrantQuery) (grants []Grant, next Cursor, err error)
 	// UpdateGrant: ErrNotFound. The client and audience cannot change.
 	UpdateGrant(ctx context.Context, id string, update func(Grant) (Grant, error)) (Grant, error)
 	// DeleteGrant: ErrNotFound.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -39,43 +40,76 @@ func (q *pageQuery) sql(selectFrom string, page mint.Page) (string, []any) {
 	return stmt, q.args
 }
 
-// listPage runs a page query and cuts the extra row off.
+// listPage runs a page query, cuts the extra row off and returns the next
+// page's cursor.
 func listPage[T any](ctx context.Context, s *Store, what string, scan func(pgx.Row) (T, error),
-	stmt string, args []any, size int) ([]T, bool, error) {
+	cursor func(T) mint.Cursor, stmt string, args []any, size int) ([]T, mint.Cursor, error) {
 	items, err := list(ctx, s.pool, scan, stmt, args...)
 	if err != nil {
-		return nil, false, failed("postgres: list %s: %w", what, err)
+		return nil, mint.Cursor{}, failed("postgres: list %s: %w", what, err)
 	}
 	if len(items) > size {
-		return items[:size], true, nil
+		return items[:size], cursor(items[size-1]), nil
 	}
-	return items, false, nil
+	return items, mint.Cursor{}, nil
 }
 
-// ListAPIsPage returns a page of APIs and whether more follow it.
-func (s *Store) ListAPIsPage(ctx context.Context, page mint.Page) ([]mint.API, bool, error) {
+func apiCursor(a mint.API) mint.Cursor       { return mint.CursorAt(a.CreatedAt, a.ID) }
+func clientCursor(c mint.Client) mint.Cursor { return mint.CursorAt(c.CreatedAt, c.ID) }
+func grantCursor(g mint.Grant) mint.Cursor   { return mint.CursorAt(g.CreatedAt, g.ID) }
+
+// ListAPIsPage returns a page of APIs and the next page's cursor.
+func (s *Store) ListAPIsPage(ctx context.Context, page mint.Page) ([]mint.API, mint.Cursor, error) {
 	var q pageQuery
 	stmt, args := q.sql(selectAPI, page)
-	return listPage(ctx, s, "apis", scanAPI, stmt, args, page.Size())
+	return listPage(ctx, s, "apis", scanAPI, apiCursor, stmt, args, page.Size())
 }
 
-// ListClientsPage returns a page of the clients q selects and whether more
-// follow it. A search walks the same index and filters, so a rare match
-// costs a scan of the clients after the cursor, never a sort.
-func (s *Store) ListClientsPage(ctx context.Context, cq mint.ClientQuery) ([]mint.Client, bool, error) {
-	var q pageQuery
+// ListClientsPage returns a page of the clients q selects and the next
+// page's cursor.
+func (s *Store) ListClientsPage(ctx context.Context, cq mint.ClientQuery) ([]mint.Client, mint.Cursor, error) {
 	if cq.Search != "" {
-		// ILIKE as SQLite's LIKE: letters compared case-insensitively.
-		pattern := mint.LikePrefix(cq.Search)
-		q.and(`(name ILIKE $%d OR id ILIKE $%[1]d)`, pattern)
+		return s.searchClients(ctx, cq)
 	}
+	var q pageQuery
 	stmt, args := q.sql(selectClient, cq.Page)
-	return listPage(ctx, s, "clients", scanClient, stmt, args, cq.Size())
+	return listPage(ctx, s, "clients", scanClient, clientCursor, stmt, args, cq.Size())
 }
 
-// ListGrantsPage returns a page of the grants q selects and whether more
-// follow it.
-func (s *Store) ListGrantsPage(ctx context.Context, gq mint.GrantQuery) ([]mint.Grant, bool, error) {
+// searchClients reads the next mint.SearchScanLimit clients in the index's
+// order and keeps those whose name or ID starts with the search (ILIKE, as
+// SQLite's LIKE, compares letters case-insensitively). When the page fills
+// up before the window ends, the next page starts after its last client;
+// else after the window's last row, which one more index read finds.
+func (s *Store) searchClients(ctx context.Context, cq mint.ClientQuery) ([]mint.Client, mint.Cursor, error) {
+	after := []any{millis(cq.After.CreatedAt), cq.After.ID}
+	window := fmt.Sprintf(`SELECT * FROM clients WHERE (created_at, id COLLATE "C") > ($1, $2)
+		ORDER BY created_at, id COLLATE "C" LIMIT %d`, mint.SearchScanLimit)
+	stmt := `SELECT ` + clientColumns + ` FROM (` + window + `) AS w
+		WHERE name ILIKE $3 OR id ILIKE $3
+		ORDER BY created_at, id COLLATE "C" ` + fmt.Sprintf(`LIMIT %d`, cq.Size()+1)
+	clients, next, err := listPage(ctx, s, "clients", scanClient, clientCursor, stmt,
+		append(after, mint.LikePrefix(cq.Search)), cq.Size())
+	if err != nil || !next.IsZero() {
+		return clients, next, err
+	}
+	err = s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT created_at, id FROM clients WHERE (created_at, id COLLATE "C") > ($1, $2)
+		ORDER BY created_at, id COLLATE "C" LIMIT 1 OFFSET %d`, mint.SearchScanLimit-1), after...).
+		Scan(&next.CreatedAt, &next.ID)
+	switch {
+	case err == nil:
+		next.CreatedAt = next.CreatedAt.UTC()
+	case errors.Is(err, pgx.ErrNoRows):
+		next = mint.Cursor{}
+	default:
+		return nil, mint.Cursor{}, failed("postgres: search clients: %w", err)
+	}
+	return clients, next, nil
+}
+
+// ListGrantsPage returns a page of the grants q selects and the next
+// page's cursor.
+func (s *Store) ListGrantsPage(ctx context.Context, gq mint.GrantQuery) ([]mint.Grant, mint.Cursor, error) {
 	var q pageQuery
 	if gq.ClientID != "" {
 		q.and(`client_id = $%d`, gq.ClientID)
@@ -84,5 +118,5 @@ func (s *Store) ListGrantsPage(ctx context.Context, gq mint.GrantQuery) ([]mint.
 		q.and(`audience = $%d`, gq.Audience)
 	}
 	stmt, args := q.sql(selectGrant, gq.Page)
-	return listPage(ctx, s, "grants", scanGrant, stmt, args, gq.Size())
+	return listPage(ctx, s, "grants", scanGrant, grantCursor, stmt, args, gq.Size())
 }

@@ -9,8 +9,10 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-const selectClient = `SELECT id, name, jwks, introspect_all, tokens_revoked_before,
-	tokens_per_hour, tokens_per_day, created_at, updated_at FROM clients`
+const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before,
+	tokens_per_hour, tokens_per_day, created_at, updated_at`
+
+const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
 func scanClient(row rowScanner) (mint.Client, error) {
 	var (

@@ -67,7 +67,7 @@ func grantFixture(t *testing.T, ctx context.Context, s mint.Store) (api1, api2 m
 func listGrantIDs(t *testing.T, ctx context.Context, s mint.Store, clientID string) []string {
 	t.Helper()
 	if clientID == "" {
-		grants, err := listAll(ctx, s.ListGrantsPage, func(p mint.Page) mint.GrantQuery { return mint.GrantQuery{Page: p} }, grantCursor)
+		grants, err := listAll(ctx, s.ListGrantsPage, func(p mint.Page) mint.GrantQuery { return mint.GrantQuery{Page: p} })
 		must(t, "ListGrantsPage", err)
 		return ids(grants, grantID)
 	}
