@@ -77,17 +77,21 @@ func (s *Store) ListClientsPage(ctx context.Context, cq mint.ClientQuery) ([]min
 }
 
 // searchClients reads the next mint.SearchScanLimit clients in the index's
-// order and keeps those whose name or ID starts with the search (ILIKE, as
-// SQLite's LIKE, compares letters case-insensitively). When the page fills
+// order and keeps those whose name or ID starts with the search. ILIKE
+// under COLLATE "C" folds ASCII letters only, as SQLite's LIKE does, and
+// costs a fraction of ILIKE under a locale. When the page fills
 // up before the window ends, the next page starts after its last client;
 // else after the window's last row, which one more index read finds.
 func (s *Store) searchClients(ctx context.Context, cq mint.ClientQuery) ([]mint.Client, mint.Cursor, error) {
 	after := []any{millis(cq.After.CreatedAt), cq.After.ID}
-	window := fmt.Sprintf(`SELECT * FROM clients WHERE (created_at, id COLLATE "C") > ($1, $2)
+	// The window reads the clients_page index only, which holds the name.
+	window := fmt.Sprintf(`SELECT created_at, id, name FROM clients WHERE (created_at, id COLLATE "C") > ($1, $2)
 		ORDER BY created_at, id COLLATE "C" LIMIT %d`, mint.SearchScanLimit)
-	stmt := `SELECT ` + clientColumns + ` FROM (` + window + `) AS w
-		WHERE name ILIKE $3 OR id ILIKE $3
-		ORDER BY created_at, id COLLATE "C" ` + fmt.Sprintf(`LIMIT %d`, cq.Size()+1)
+	stmt := selectClient + ` WHERE id IN (
+		  SELECT id FROM (` + window + `) AS w
+		   WHERE name COLLATE "C" ILIKE $3 OR id COLLATE "C" ILIKE $3
+		   ORDER BY created_at, id COLLATE "C" ` + fmt.Sprintf(`LIMIT %d`, cq.Size()+1) + `)
+		ORDER BY created_at, id COLLATE "C"`
 	clients, next, err := listPage(ctx, s, "clients", scanClient, clientCursor, stmt,
 		append(after, mint.LikePrefix(cq.Search)), cq.Size())
 	if err != nil || !next.IsZero() {

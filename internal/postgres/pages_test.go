@@ -52,7 +52,7 @@ func fill(t testing.TB, s *Store, n int) {
 		{`INSERT INTO grants (id, client_id, audience, scopes, created_at, updated_at)
 		 SELECT 'grant_' || id, id, 'https://api' || (seq % $1::int) || '.example.com', '{read}', created_at, created_at
 		   FROM clients`, []any{storetest.BenchAPIs}},
-		{`ANALYZE`, nil},
+		{`VACUUM ANALYZE`, nil},
 	}
 	for _, stmt := range stmts {
 		if _, err := s.pool.Exec(ctx, stmt.sql, stmt.args...); err != nil {

@@ -99,11 +99,15 @@ func (s *Store) ListClientsPage(ctx context.Context, cq mint.ClientQuery) ([]min
 // else after the window's last row, which one more index read finds.
 func (s *Store) searchClients(ctx context.Context, cq mint.ClientQuery) ([]mint.Client, mint.Cursor, error) {
 	after, pattern := []any{millis(cq.After.CreatedAt), cq.After.ID}, mint.LikePrefix(cq.Search)
-	window := `SELECT * FROM clients WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?`
+	// The window reads the clients_page index only, which holds the name.
+	window := `SELECT created_at, id, name FROM clients WHERE (created_at, id) > (?, ?)
+		ORDER BY created_at, id LIMIT ?`
 	clients, err := query(ctx, s, "clients", scanClient,
-		`SELECT `+clientColumns+` FROM (`+window+`)
-		  WHERE name LIKE ? ESCAPE '\' OR id LIKE ? ESCAPE '\'
-		  ORDER BY created_at, id LIMIT ?`,
+		selectClient+` WHERE id IN (
+		   SELECT id FROM (`+window+`)
+		    WHERE name LIKE ? ESCAPE '\' OR id LIKE ? ESCAPE '\'
+		    ORDER BY created_at, id LIMIT ?)
+		 ORDER BY created_at, id`,
 		append(after, mint.SearchScanLimit, pattern, pattern, cq.Size()+1)...)
 	if err != nil {
 		return nil, mint.Cursor{}, err

@@ -6,10 +6,11 @@
 -- grants, possibly one per client) get theirs too; it replaces the index on
 -- audience alone, which the cascade from apis also finds in the new one. A
 -- client's own grants are few and read through the (client_id, audience)
--- unique index.
+-- unique index. The clients' index holds their names too: a search reads a
+-- window of it, not the table.
 
 -- +goose Up
-CREATE INDEX clients_page ON clients (created_at, id COLLATE "C");
+CREATE INDEX clients_page ON clients (created_at, id COLLATE "C") INCLUDE (name);
 CREATE INDEX apis_page ON apis (created_at, id COLLATE "C");
 CREATE INDEX grants_page ON grants (created_at, id COLLATE "C");
 CREATE INDEX grants_audience_page ON grants (audience, created_at, id COLLATE "C");
