@@ -38,16 +38,21 @@ func (s *Server) console(backend http.Handler) http.Handler {
 	return c.Handler()
 }
 
-// tokenRates reads mint_tokens_per_lifetime for the console's clients
-// page: every pair, not only the ones the metrics export.
-func (s *Server) tokenRates() []console.TokenRate {
+// tokenRates reads mint_tokens_per_lifetime for the clients a console
+// page shows, not only the ones the metrics export.
+func (s *Server) tokenRates(clientIDs []string) []console.TokenRate {
 	if s.metrics == nil {
 		return nil
 	}
-	rates := s.metrics.TokensPerLifetime()
-	out := make([]console.TokenRate, len(rates))
-	for i, r := range rates {
-		out[i] = console.TokenRate{ClientID: r.ClientID, Audience: r.Audience, Tokens: r.Tokens, Window: r.Window, Lifetime: r.Lifetime}
+	shown := make(map[string]bool, len(clientIDs))
+	for _, id := range clientIDs {
+		shown[id] = true
+	}
+	var out []console.TokenRate
+	for _, r := range s.metrics.TokensPerLifetime() {
+		if shown[r.ClientID] {
+			out = append(out, console.TokenRate{ClientID: r.ClientID, Audience: r.Audience, Tokens: r.Tokens, Window: r.Window, Lifetime: r.Lifetime})
+		}
 	}
 	return out
 }
