@@ -22,6 +22,9 @@
 //     what expires at t exactly; an assertion ID pruned may be used again.
 //   - ListGrants for a client that does not exist returns no grants and no
 //     error (ErrNotFound is not documented for it).
+//   - Paginated lists break creation-time ties by ID in byte order; a page
+//     asked beyond MaxPageLimit holds MaxPageLimit rows; a cursor whose row
+//     was deleted still places the next page right after where it was.
 //
 // The suite uses nothing but the mint.Store interface and the standard
 // library, and every test starts from a fresh, empty store.
