@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/storetest"
@@ -34,7 +36,10 @@ func TestSearchAcrossWindows(t *testing.T) {
 // storetest.BenchAPIs APIs: the admin API would take minutes.
 func fill(t testing.TB, s *Store, n int) {
 	t.Helper()
-	ctx := testContext(t)
+	// Minutes, not testContext's one: the race detector slows a bulk
+	// insert of 100k rows down many times.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
 	stmts := []struct {
 		sql  string
 		args []any
