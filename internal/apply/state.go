@@ -20,11 +20,11 @@ func ReadState(ctx context.Context, s mint.Store) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	clients, err := s.ListClients(ctx)
+	clients, err := mint.EveryClient(ctx, s)
 	if err != nil {
 		return State{}, err
 	}
-	grants, err := s.ListGrants(ctx, "")
+	grants, err := mint.EveryGrant(ctx, s)
 	if err != nil {
 		return State{}, err
 	}

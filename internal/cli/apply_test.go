@@ -207,8 +207,8 @@ type racingStore struct {
 	raced bool
 }
 
-func (s *racingStore) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, error) {
-	grants, err := s.Store.ListGrants(ctx, clientID)
+func (s *racingStore) ListGrantsPage(ctx context.Context, q mint.GrantQuery) ([]mint.Grant, mint.Cursor, error) {
+	grants, next, err := s.Store.ListGrantsPage(ctx, q)
 	if !s.raced {
 		s.raced = true
 		api, _ := s.Store.GetAPIByAudience(ctx, "https://billing.example.com")
@@ -217,7 +217,7 @@ func (s *racingStore) ListGrants(ctx context.Context, clientID string) ([]mint.G
 			return a, nil
 		})
 	}
-	return grants, err
+	return grants, next, err
 }
 
 func (s *racingStore) ApplyPlan(ctx context.Context, expected string, changes []mint.Change) error {

@@ -9,8 +9,10 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-const selectClient = `SELECT id, name, jwks, introspect_all, tokens_revoked_before,
-	tokens_per_hour, tokens_per_day, created_at, updated_at FROM clients`
+const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before,
+	tokens_per_hour, tokens_per_day, created_at, updated_at`
+
+const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
 func scanClient(row rowScanner) (mint.Client, error) {
 	var (
@@ -76,27 +78,6 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 		return mint.Client{}, err
 	}
 	return c, nil
-}
-
-// ListClients returns every client, oldest first.
-func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
-	rows, err := s.read.QueryContext(ctx, selectClient+` ORDER BY created_at, rowid`)
-	if err != nil {
-		return nil, failed("sqlite: list clients: %w", err)
-	}
-	defer rows.Close()
-	var clients []mint.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, failed("sqlite: list clients: %w", err)
-		}
-		clients = append(clients, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed("sqlite: list clients: %w", err)
-	}
-	return clients, nil
 }
 
 // UpdateClient applies update to the client in one transaction. ErrNotFound.
