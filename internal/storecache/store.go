@@ -95,7 +95,7 @@ type Store struct {
 	apis      *table[mint.API]     // by ID
 	audiences *table[mint.API]     // by audience
 
-	loads, flushes atomic.Uint64
+	loads, flushes, invalidated atomic.Uint64
 
 	stopWatch context.CancelFunc
 	watching  chan struct{} // closed when the watch has ended
@@ -171,7 +171,10 @@ type Stats struct {
 	Misses   uint64 // reads that waited for the store, alone or sharing a read
 	Loads    uint64 // reads of the store made to fill the cache
 	Bypassed uint64 // reads passed to the store while changes were not heard
-	Flushes  uint64 // times the cache was emptied
+	Flushes  uint64 // times the cache, or some kinds of it, were emptied
+	// Invalidated counts the keys invalidated one by one (a change that
+	// named the client it touched).
+	Invalidated uint64
 	Entries  int    // entries held now, every kind together
 	Watching bool   // whether answers are kept: changes are heard, or no Notifier
 	// DegradedSince is when the Notifier stopped listening, zero while it
@@ -184,7 +187,7 @@ type Stats struct {
 
 // Stats returns the counters. It is safe to call at any time.
 func (c *Store) Stats() Stats {
-	s := Stats{Loads: c.loads.Load(), Flushes: c.flushes.Load(), Watching: c.live.Load(), StaleBound: c.staleBound}
+	s := Stats{Loads: c.loads.Load(), Flushes: c.flushes.Load(), Invalidated: c.invalidated.Load(), Watching: c.live.Load(), StaleBound: c.staleBound}
 	if since := c.deafSince.Load(); since != 0 {
 		s.DegradedSince = time.Unix(0, since)
 	}

@@ -86,6 +86,7 @@ func (c *Store) invalidate(table string, keys ...string) {
 	if ignoredTables[table] {
 		return
 	}
+	c.invalidated.Add(uint64(len(keys)))
 	switch table {
 	case "clients":
 		if len(keys) == 0 {
