@@ -175,8 +175,8 @@ type Stats struct {
 	// Invalidated counts the keys invalidated one by one (a change that
 	// named the client it touched).
 	Invalidated uint64
-	Entries  int    // entries held now, every kind together
-	Watching bool   // whether answers are kept: changes are heard, or no Notifier
+	Entries     int  // entries held now, every kind together
+	Watching    bool // whether answers are kept: changes are heard, or no Notifier
 	// DegradedSince is when the Notifier stopped listening, zero while it
 	// listens (or before it first did): answers given since may be up to
 	// the time since then out of date.
