@@ -21,9 +21,10 @@ const (
 	// matters for a change the Notifier failed to report, so it is long;
 	// a shorter one would make every active client miss once per TTL.
 	DefaultTTL = 10 * time.Minute
-	// DefaultMaxEntries bounds each kind: 200,000 clients' answers, about
-	// 140 MB of live heap at most (docs/scale-cache.md).
-	DefaultMaxEntries = 200_000
+	// DefaultMaxEntries bounds each kind: 120,000 clients' answers (100k
+	// active clients and a margin), about 860 bytes of live heap each,
+	// 105 MB at most (docs/scale-cache.md).
+	DefaultMaxEntries = 120_000
 )
 
 // loadTimeout bounds one shared read of the store. A shared read does not
@@ -136,6 +137,10 @@ func New(store mint.Store, opts Options) *Store {
 		audiences: newTable[mint.API]('u', "apis_by_audience", "get_api_by_audience", n, nil),
 		watching:  make(chan struct{}),
 	}
+	c.clients.adopt = adoptClient
+	c.secrets.adopt = adoptSecrets
+	c.grants.adopt = adoptGrants
+	c.grantFor.adopt = adoptGrantFor
 	c.writes = writes{Store: store, cache: c}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stopWatch = cancel

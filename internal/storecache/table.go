@@ -27,10 +27,15 @@ type table[V any] struct {
 	op   string // the store read that fills it, for Options.ObserveLoad
 	// groupOf returns the part of a key that chooses its shard and that
 	// invalidateGroup names; nil: the whole key.
-	groupOf  func(key string) string
-	seed     maphash.Seed
-	perShard int
-	shards   []shard[V]
+	groupOf func(key string) string
+	// adopt, when set, returns the key to store an answer under and the
+	// answer, sharing one copy of the key's bytes between them: the
+	// client ID a client's rows repeat is then held once (see shareKey).
+	adopt     func(key string, v V) (string, V)
+	seed      maphash.Seed
+	perShard  int
+	perAbsent int // "not found" keys each shard holds at most
+	shards    []shard[V]
 
 	hits, misses, bypassed, stale atomic.Uint64
 	reloads                       atomic.Uint64 // reads of the store past a kept answer (reload)
@@ -58,19 +63,24 @@ const usedTick = 1 << 20 // ~1 ms in ns
 // to push out.
 const evictSample = 5
 
-// shardsFor returns the number of shards for a table of max entries: one
+// shardsFor returns the number of shards for a table of size entries: one
 // for small tables (so that the bound is exact), else 64.
-func shardsFor(max int) int {
-	if max < 4096 {
+func shardsFor(size int) int {
+	if size < 4096 {
 		return 1
 	}
 	return 64
 }
 
-func newTable[V any](kind byte, name, op string, max int, groupOf func(string) string) *table[V] {
-	n := shardsFor(max)
+// maxAbsent bounds the "not found" keys of each kind, whatever MaxEntries:
+// they only spare a stranger's misses a second read (issue 13), and a
+// stranger chooses them.
+const maxAbsent = 10_000
+
+func newTable[V any](kind byte, name, op string, size int, groupOf func(string) string) *table[V] {
+	n := shardsFor(size)
 	t := &table[V]{kind: kind, name: name, op: op, groupOf: groupOf, seed: maphash.MakeSeed(),
-		perShard: max / n, shards: make([]shard[V], n)}
+		perShard: size / n, perAbsent: max(min(size, maxAbsent)/n, 1), shards: make([]shard[V], n)}
 	for i := range t.shards {
 		t.shards[i].m = make(map[string]*entry[V])
 		t.shards[i].absent = make(map[string]int64)
@@ -151,7 +161,12 @@ func (t *table[V]) put(sh *shard[V], key string, val V, now, expires int64, gen 
 	if len(sh.m) >= t.perShard {
 		evictLRU(sh.m, now)
 	}
-	sh.m[strings.Clone(key)] = newEntry(val, now, expires)
+	if t.adopt != nil {
+		key, val = t.adopt(key, val)
+	} else {
+		key = strings.Clone(key) // it may be a piece of a request
+	}
+	sh.m[key] = newEntry(val, now, expires)
 }
 
 func newEntry[V any](val V, now, expires int64) *entry[V] {
@@ -201,7 +216,7 @@ func (t *table[V]) putAbsent(sh *shard[V], key string, expires int64, gen uint64
 		return
 	}
 	delete(sh.m, key)
-	if _, ok := sh.absent[key]; !ok && len(sh.absent) >= t.perShard {
+	if _, ok := sh.absent[key]; !ok && len(sh.absent) >= t.perAbsent {
 		for k := range sh.absent { // random: strangers' keys are all alike
 			delete(sh.absent, k)
 			break
