@@ -129,3 +129,34 @@ func TestMemoryPerClient(t *testing.T) {
 		t.Errorf("%.0f bytes per cached client; docs/scale-cache.md says at most %d", perClient, most)
 	}
 }
+
+// A full cache pushes out the least recently used entries: a client read
+// between every two new ones stays held through many evictions, where a
+// random choice would have pushed it out with near certainty.
+func TestRecentlyUsedStay(t *testing.T) {
+	clk := &clock{}
+	clk.ns.Store(t0.UnixNano())
+	const size, others = 100, 2000
+	c := storecache.New(synthetic{}, storecache.Options{MaxEntries: size, Now: clk.now})
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	hot := clientID(-1)
+	for i := range others {
+		if _, err := c.GetClient(ctx, hot); err != nil {
+			t.Fatal(err)
+		}
+		clk.advance(2 * time.Millisecond)
+		if _, err := c.GetClient(ctx, clientID(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := c.KindStats()[0]
+	if st.Kind != "clients" || st.Entries > size {
+		t.Fatalf("clients kind: %+v; want at most %d entries", st, size)
+	}
+	// One miss for hot (its first read) and one for each other client.
+	if st.Misses != others+1 {
+		t.Errorf("%d misses over %d reads of a hot client and %d others; want %d: the hot client was pushed out",
+			st.Misses, others, others, others+1)
+	}
+}
