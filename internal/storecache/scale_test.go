@@ -35,7 +35,9 @@ func (synthetic) FindGrant(_ context.Context, clientID, aud string) (mint.Grant,
 		CreatedAt: t0, UpdatedAt: t0}, nil
 }
 
-func (synthetic) GetAPIByAudience(context.Context, string) (mint.API, error) { return syntheticAPI, nil }
+func (synthetic) GetAPIByAudience(context.Context, string) (mint.API, error) {
+	return syntheticAPI, nil
+}
 
 func (synthetic) Close() error { return nil }
 
