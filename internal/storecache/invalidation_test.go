@@ -215,3 +215,30 @@ func TestReadRacingChangeKeepsNothingStale(t *testing.T) {
 		})
 	}
 }
+
+// A grant deleted through the cache itself (the admin API of this
+// replica), which names the grant by ID alone, drops its client's grants
+// only: the cache reads the grant first to know whose it is.
+func TestOwnGrantDeletionKeepsOthers(t *testing.T) {
+	b := openBackend(t, "postgres")
+	c := newCache(t, b.Raw, storecache.Options{Changes: b.Changes})
+	seed(t, b.Raw, "c1")
+	seed(t, b.Raw, "bystander")
+	warm(t, c, "c1")
+	warm(t, c, "bystander")
+	ctx := t.Context()
+	if err := c.Fresh().DeleteGrant(ctx, "grant_c1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FindGrant(ctx, "c1", audience); !errors.Is(err, mint.ErrNotFound) {
+		t.Fatalf("FindGrant after DeleteGrant: %v; want ErrNotFound at once", err)
+	}
+	time.Sleep(100 * time.Millisecond) // the deletion's notification arrives meanwhile
+	before := c.Stats()
+	if err := tokenPathReads(ctx, c, "bystander"); err != nil {
+		t.Fatal(err)
+	}
+	if after := c.Stats(); after.Misses != before.Misses {
+		t.Errorf("deleting c1's grant made the bystander's reads miss %d times", after.Misses-before.Misses)
+	}
+}

@@ -78,9 +78,18 @@ func (w writes) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 	return w.Store.UpdateGrant(ctx, id, update)
 }
 
-// DeleteGrant is given the grant's ID only: every client's grants go.
+// DeleteGrant is given the grant's ID only: it reads the grant first to
+// know its client (a grant never changes client); if that read fails,
+// every client's grants go.
 func (w writes) DeleteGrant(ctx context.Context, id string) error {
-	defer w.cache.invalidate("grants")
+	g, err := w.Store.GetGrant(ctx, id)
+	defer func() {
+		if err != nil || g.ClientID == "" {
+			w.cache.invalidate("grants")
+			return
+		}
+		w.cache.invalidate("grants", g.ClientID)
+	}()
 	return w.Store.DeleteGrant(ctx, id)
 }
 
