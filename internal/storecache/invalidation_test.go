@@ -29,6 +29,7 @@ func TestChangeInvalidatesOnlyItsClient(t *testing.T) {
 			seed(t, writer, "c1")
 			seed(t, writer, "bystander")
 			ctx := t.Context()
+			heardAll(t, c, writer)
 			changes := []struct {
 				name   string
 				change func() error
@@ -241,4 +242,32 @@ func TestOwnGrantDeletionKeepsOthers(t *testing.T) {
 	if after := c.Stats(); after.Misses != before.Misses {
 		t.Errorf("deleting c1's grant made the bystander's reads miss %d times", after.Misses-before.Misses)
 	}
+}
+
+// heardAll waits until c has heard every change writer made so far:
+// notifications arrive in commit order, so once a last change to a marker
+// client is seen, every earlier one has been.
+func heardAll(t *testing.T, c *storecache.Store, writer mint.Store) {
+	t.Helper()
+	ctx := t.Context()
+	marker := fmt.Sprint("marker-", time.Now().UnixNano())
+	err := writer.CreateClient(ctx, mint.Client{ID: marker, Name: marker, CreatedAt: t0, UpdatedAt: t0},
+		mint.Secret{ID: "sec_" + marker, Digest: []byte("d"), CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the cache to listen", func() bool { return c.Stats().Watching })
+	if _, err := c.GetClient(ctx, marker); err != nil && !errors.Is(err, mint.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if _, err := writer.UpdateClient(ctx, marker, func(cl mint.Client) (mint.Client, error) {
+		cl.Name = "heard"
+		return cl, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the marker's change to be heard", func() bool {
+		cl, err := c.GetClient(ctx, marker)
+		return err == nil && cl.Name == "heard"
+	})
 }

@@ -346,8 +346,8 @@ func TestOwnWritesAreSeenAtOnce(t *testing.T) {
 	}
 }
 
-// Answers are shared, not copied: a hit allocates nothing but the key of
-// a pair (FindGrant), where the cache used to copy every slice it handed out.
+// Answers are shared, not copied: a hit allocates nothing, where the cache
+// used to copy every slice it handed out.
 func TestHitsDoNotAllocate(t *testing.T) {
 	b := openBackend(t, "sqlite")
 	c := newCache(t, b.Raw, storecache.Options{Changes: b.Changes})
@@ -362,7 +362,7 @@ func TestHitsDoNotAllocate(t *testing.T) {
 		{"GetClient", 0, func() error { _, err := c.GetClient(ctx, "c1"); return err }},
 		{"ListSecrets", 0, func() error { _, err := c.ListSecrets(ctx, "c1"); return err }},
 		{"GetAPIByAudience", 0, func() error { _, err := c.GetAPIByAudience(ctx, audience); return err }},
-		{"FindGrant", 1, func() error { _, err := c.FindGrant(ctx, "c1", audience); return err }},
+		{"FindGrant", 0, func() error { _, err := c.FindGrant(ctx, "c1", audience); return err }},
 	} {
 		var err error
 		allocs := testing.AllocsPerRun(100, func() { err = tc.read() })

@@ -133,6 +133,25 @@ func (t *table[V]) get(sh *shard[V], key string, now int64) (val V, ok, expired 
 	return e.val, true, now >= e.expires
 }
 
+// freshHit returns the unexpired answer for key, given as bytes (and not
+// kept) in group's shard, counting the hit; without one the caller takes
+// the full lookup, which counts what it finds.
+func (t *table[V]) freshHit(group string, key []byte, now int64) (V, bool) {
+	sh := t.shardOfGroup(group)
+	sh.mu.RLock()
+	e := sh.m[string(key)] // no allocation: the compiler looks up the bytes
+	sh.mu.RUnlock()
+	if e == nil || now >= e.expires {
+		var zero V
+		return zero, false
+	}
+	if tick := now / usedTick; e.used.Load() != tick {
+		e.used.Store(tick)
+	}
+	t.hits.Add(1)
+	return e.val, true
+}
+
 // isAbsent reports whether the store said it has no key; expired as get.
 func (t *table[V]) isAbsent(sh *shard[V], key string, now int64) (ok, expired bool) {
 	sh.mu.RLock()
@@ -283,9 +302,16 @@ func (t *table[V]) loadKey(gen uint64, key string) string {
 }
 
 // pairKey joins two strings into one key that no other pair gives; its
-// group (pairGroup) is the first.
+// group (pairGroup) is the first. appendPairKey appends the same bytes.
 func pairKey(a, b string) string {
 	return strconv.Itoa(len(a)) + ":" + a + b
+}
+
+func appendPairKey(dst []byte, a, b string) []byte {
+	dst = strconv.AppendInt(dst, int64(len(a)), 10)
+	dst = append(dst, ':')
+	dst = append(dst, a...)
+	return append(dst, b...)
 }
 
 // pairGroup returns the first string of a pairKey, pairSecond the second.
