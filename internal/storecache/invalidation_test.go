@@ -116,6 +116,7 @@ func TestPostgresBulkChangeFlushesKind(t *testing.T) {
 		seed(t, writer, fmt.Sprint("bulk", i))
 	}
 	warm(t, c, "bulk0")
+	heardAll(t, c, writer)
 	conn := rawConn(t)
 	before := c.Stats()
 	if _, err := conn.Exec(ctx, `UPDATE clients SET name = name || '!' WHERE id LIKE 'bulk%'`); err != nil {
