@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -145,6 +146,32 @@ func TestPostgresBulkChangeFlushesKind(t *testing.T) {
 	if after := c.Stats(); after.Invalidated != before.Invalidated {
 		t.Errorf("recording use invalidated %d keys", after.Invalidated-before.Invalidated)
 	}
+
+	// A writer whose search_path does not name the schema (an operator's
+	// psql) writes, and is heard, all the same.
+	other, err := pgx.Connect(ctx, testDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.Background())
+	schema := pgx.Identifier{schemaOf(t, lastDSN), "clients"}.Sanitize()
+	if _, err := other.Exec(ctx, `UPDATE `+schema+` SET name = 'by hand' WHERE id = 'bulk1'`); err != nil {
+		t.Fatalf("update from another search_path: %v", err)
+	}
+	waitFor(t, bound, "the change by hand to be seen", func() bool {
+		cl, err := c.GetClient(ctx, "bulk1")
+		return err == nil && cl.Name == "by hand"
+	})
+}
+
+// schemaOf returns the search_path of a URL DSN.
+func schemaOf(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil || u.Query().Get("search_path") == "" {
+		t.Fatalf("no search_path in the test DSN")
+	}
+	return u.Query().Get("search_path")
 }
 
 // rawConn opens a connection on the last schema freshSchema made, as

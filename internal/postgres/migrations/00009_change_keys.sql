@@ -52,8 +52,10 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         EXECUTE format('SELECT array_agg(DISTINCT %I::text) FROM new_rows', TG_ARGV[0]) INTO new_keys;
     END IF;
-    PERFORM mint_notify_keys(TG_TABLE_SCHEMA, TG_TABLE_NAME,
-        ARRAY(SELECT DISTINCT k FROM unnest(coalesce(old_keys, '{}') || coalesce(new_keys, '{}')) AS k));
+    -- Qualified: a writer's search_path need not name this schema.
+    EXECUTE format('SELECT %I.mint_notify_keys($1, $2, $3)', TG_TABLE_SCHEMA)
+        USING TG_TABLE_SCHEMA, TG_TABLE_NAME,
+        ARRAY(SELECT DISTINCT k FROM unnest(coalesce(old_keys, '{}') || coalesce(new_keys, '{}')) AS k);
     RETURN NULL;
 END;
 $$;
@@ -64,7 +66,8 @@ $$;
 CREATE FUNCTION mint_notify_secret_row() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM mint_notify_keys(TG_TABLE_SCHEMA, TG_TABLE_NAME, ARRAY(SELECT DISTINCT k FROM unnest(ARRAY[OLD.client_id, NEW.client_id]) AS k));
+    EXECUTE format('SELECT %I.mint_notify_keys($1, $2, $3)', TG_TABLE_SCHEMA)
+        USING TG_TABLE_SCHEMA, TG_TABLE_NAME, ARRAY(SELECT DISTINCT k FROM unnest(ARRAY[OLD.client_id, NEW.client_id]) AS k);
     RETURN NULL;
 END;
 $$;
