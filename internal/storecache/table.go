@@ -173,11 +173,7 @@ func (t *table[V]) put(sh *shard[V], key string, val V, now, expires int64, gen 
 		return
 	}
 	delete(sh.absent, key)
-	if e := sh.m[key]; e != nil {
-		sh.m[key] = newEntry(val, now, expires)
-		return
-	}
-	if len(sh.m) >= t.perShard {
+	if e := sh.m[key]; e == nil && len(sh.m) >= t.perShard {
 		evictLRU(sh.m, now)
 	}
 	if t.adopt != nil {
