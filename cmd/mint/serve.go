@@ -31,6 +31,8 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	audience := fs.String("default-audience", getenv("MINT_DEFAULT_AUDIENCE"), "audience for requests that name none (env MINT_DEFAULT_AUDIENCE)")
 	var metricsF metricsFlags
 	metricsF.register(fs, getenv)
+	var cacheF cacheFlags
+	cacheF.register(fs, getenv)
 	paths := newListFlag(env(getenv, "MINT_TOKEN_PATHS", server.DefaultTokenPath))
 	fs.Var(paths, "token-path", "path of the token endpoint, repeatable (env MINT_TOKEN_PATHS, comma-separated; default /oauth/token)")
 	var logs logFlags
@@ -45,7 +47,7 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	var limits limitFlags
 	limits.register(fs, getenv)
 	return fs, func(ctx context.Context, _ int) int {
-		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF)
+		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF, &cacheF)
 	}
 }
 
@@ -58,7 +60,7 @@ type serveOptions struct {
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
-	logs *logFlags, keys *keyFlags, network *netFlags, limits *limitFlags, metricsF *metricsFlags) int {
+	logs *logFlags, keys *keyFlags, network *netFlags, limits *limitFlags, metricsF *metricsFlags, cacheF *cacheFlags) int {
 	addr, db, issuer, audience, retention := &o.addr, &o.db, &o.issuer, &o.audience, o.retention
 	h, err := logs.handler(stderr)
 	if err != nil {
@@ -83,6 +85,10 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		return 2
 	}
 	if err := limits.apply(&cfg); err != nil {
+		fmt.Fprintln(stderr, "mint serve:", err)
+		return 2
+	}
+	if err := cacheF.apply(&cfg); err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}

@@ -32,7 +32,7 @@ func scanGrant(row rowScanner) (mint.Grant, error) {
 // audience) does not exist. ErrConflict: the ID is taken or the client
 // already has a grant for that audience.
 func (s *Store) CreateGrant(ctx context.Context, g mint.Grant) error {
-	defer s.changes.publish(tableGrants)
+	defer s.changes.publish(tableGrants, g.ClientID)
 	scopes, err := encodeScopes(g.Scopes)
 	if err != nil {
 		return err

@@ -131,7 +131,7 @@ func (s *Store) ListSecretsOf(ctx context.Context, clientIDs []string) (map[stri
 // zero oldExpiresAt means "never", so it leaves the other secrets as they
 // are. ErrNotFound: no such client.
 func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpiresAt time.Time) error {
-	defer s.changes.publish(tableSecrets)
+	defer s.changes.publish(tableSecrets, secret.ClientID)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM clients WHERE id = ?`, secret.ClientID).Scan(&one)
@@ -162,7 +162,7 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 // DeleteSecret removes one secret of a client. ErrNotFound: the client has
 // no secret with that ID.
 func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) error {
-	defer s.changes.publish(tableSecrets)
+	defer s.changes.publish(tableSecrets, clientID)
 	notFound := fmt.Errorf("secret %q of client %q: %w", secretID, clientID, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound,
 		`DELETE FROM secrets WHERE client_id = ? AND id = ?`, clientID, secretID)
