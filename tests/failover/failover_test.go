@@ -21,12 +21,13 @@ const (
 	auditIn     = 60 * time.Second // until every issued token's record is written
 )
 
-// strictTokens: with MINT_FAILOVER_STRICT_TOKENS=1 the tests want no
-// failed token request from a client active before the fault, which needs
-// the store cache's bounded staleness (docs/deployment.md). Without it
-// they want only what is documented on its own: a failed token request is
-// a 503 temporarily_unavailable, never a 500 or a hang.
-var strictTokens = os.Getenv("MINT_FAILOVER_STRICT_TOKENS") == "1"
+// strictTokens: the tests want no failed token request from a client
+// active before the fault, which the store cache's bounded staleness
+// gives (docs/deployment.md; mint serve's default bound, 5 min).
+// MINT_FAILOVER_STRICT_TOKENS=0 relaxes that to what holds with the bound
+// off (--cache-stale-bound 0): a failed token request is a 503
+// temporarily_unavailable, never a 500 or a hang.
+var strictTokens = os.Getenv("MINT_FAILOVER_STRICT_TOKENS") != "0"
 
 // TestRestartPrimary: the primary restarted (fast shutdown, start) under
 // token load, with mint given both servers.
