@@ -175,9 +175,6 @@ func (o *Options) issuerURLs() []string {
 }
 
 func (o *Options) checkIssuers() error {
-	if o.issuersErr != nil {
-		return fmt.Errorf("gateway: MINT_GATEWAY_ISSUERS: %w", o.issuersErr)
-	}
 	if o.Issuer != "" && len(o.Issuers) > 0 {
 		return errors.New("gateway: set Issuer or Issuers, not both")
 	}

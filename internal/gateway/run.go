@@ -172,6 +172,9 @@ func Serve(ctx context.Context, ln net.Listener, o *Options) error {
 }
 
 func (o *Options) check() error {
+	if o.issuersErr != nil { // before "required": it left no issuer
+		return fmt.Errorf("gateway: MINT_GATEWAY_ISSUERS: %w", o.issuersErr)
+	}
 	var missing []string
 	for _, f := range []struct{ name, v string }{
 		{"--upstream", o.Upstream}, {"--issuer", strings.Join(o.issuerURLs(), " ")}, {"--audience", o.Audience},
