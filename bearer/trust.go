@@ -37,12 +37,12 @@ type TrustedIssuer struct {
 // token is then held to. An "iss" no entry names is refused before any key
 // is looked up, so a stranger choosing it can make no key set be fetched.
 func (v *Verifier) verifyTrusted(ctx context.Context, raw string) (*Claims, error) {
-	if raw == "" {
-		return nil, ErrMissing
-	}
 	algs := v.anyIssuerAlgorithms()
 	if len(algs) == 0 || v.Issuer != "" || v.Keys != nil {
 		return nil, errVerifierConfig
+	}
+	if raw == "" {
+		return nil, ErrMissing
 	}
 	tok, err := jwt.ParseSigned(raw, algs)
 	if err != nil {
