@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) mint.Store) {
 	t.Run("SigningKeys", func(t *testing.T) { runCases(t, open, keyCases) })
 	t.Run("Revocation", func(t *testing.T) { runCases(t, open, revocationCases) })
 	t.Run("Limits", func(t *testing.T) { runCases(t, open, limitCases) })
+	t.Run("Import", func(t *testing.T) { runImportCases(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(testContext(t)); err != nil {
 			t.Fatalf("Ping: %v", err)
