@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mintauth/mint/internal/cli"
+	mintserver "github.com/mintauth/mint/internal/server"
 )
 
 // commandRun runs a server command once its flags are parsed, with the
@@ -77,6 +78,7 @@ func extensions(getenv func(string) string, stdout, stderr io.Writer) cli.Extens
 			}
 			return nil
 		},
+		OpenStore: mintserver.OpenStore,
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mintauth/mint/internal/buildinfo"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/redirect"
 )
 
@@ -30,6 +31,8 @@ type Extensions struct {
 	Server []*cobra.Command
 	// VerifyAuditDB runs `mint audit verify --db PATH`.
 	VerifyAuditDB func(ctx context.Context, db string, asJSON bool) error
+	// OpenStore opens the database `mint import clients --db` names.
+	OpenStore func(ctx context.Context, db string) (mint.Store, error)
 }
 
 // invocation is one run of the CLI: its environment and outputs.
@@ -131,7 +134,7 @@ func (inv *invocation) rootCommand() *cobra.Command {
 		&cobra.Group{ID: groupTokens, Title: "Tokens:"},
 		&cobra.Group{ID: groupSetup, Title: "Set-up:"},
 	)
-	for _, c := range append(inv.ext.Server, serverStubs(inv.ext)...) {
+	for _, c := range append(inv.ext.Server, append(serverStubs(inv.ext), inv.importCommand())...) {
 		c.GroupID = groupServer
 		root.AddCommand(c)
 	}
