@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -127,7 +128,7 @@ func (inv *invocation) importCommand() *cobra.Command {
 		},
 	}
 	fs := cc.Flags()
-	fs.StringVar(&f.db, "db", envOr(inv.getenv, "MINT_DB", "mint.db"), "the database: SQLite file or postgres:// URL (env MINT_DB)")
+	fs.StringVar(&f.db, "db", inv.getenv("MINT_DB"), "the database mint serves: SQLite file or postgres:// URL (env MINT_DB)")
 	fs.IntVar(&f.batch, "batch", defaultImportBatch, "clients per transaction (and per audit record)")
 	fs.IntVar(&f.skip, "skip", 0, "skip the first `N` lines: those a failed run reported imported")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "check every line, write nothing")
@@ -135,11 +136,21 @@ func (inv *invocation) importCommand() *cobra.Command {
 	return parent
 }
 
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
+// checkImportDB refuses no database, and a SQLite file that does not
+// exist: opening it would create an empty database beside the one mint
+// serves, and import into it.
+func checkImportDB(db string) error {
+	if db == "" {
+		return &usageError{msg: "import clients: --db (or MINT_DB) is required: the database mint serves"}
 	}
-	return def
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil
+	}
+	path := strings.TrimPrefix(db, "sqlite:")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("import clients: %w: start mint serve on it once first, to create it and its APIs", err)
+	}
+	return nil
 }
 
 func (inv *invocation) importClients(ctx context.Context, f importFlags, path string) error {
@@ -150,6 +161,9 @@ func (inv *invocation) importClients(ctx context.Context, f importFlags, path st
 		return &usageError{msg: "import clients: --skip must not be negative"}
 	case inv.ext.OpenStore == nil:
 		return &usageError{msg: "import clients is run by the mint binary, not through this package"}
+	}
+	if err := checkImportDB(f.db); err != nil {
+		return err
 	}
 	store, err := inv.ext.OpenStore(ctx, f.db)
 	if err != nil {

@@ -203,3 +203,23 @@ func FuzzParseImportLine(f *testing.F) {
 }
 
 func jsonUnmarshalLoose(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// No --db, or a SQLite file that does not exist, is refused: it would
+// import into a new empty database rather than the one mint serves.
+func TestImportClientsNeedsAnExistingDB(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	for _, args := range [][]string{
+		{"import", "clients", "x.jsonl"},
+		{"import", "clients", "--db", missing, "x.jsonl"},
+	} {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), &out, &errOut,
+			Extensions{OpenStore: server.OpenStore})
+		if code == 0 {
+			t.Errorf("%q: exit 0", args)
+		}
+		if _, err := os.Stat(missing); err == nil {
+			t.Fatalf("%q created %s", args, missing)
+		}
+	}
+}
