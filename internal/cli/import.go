@@ -184,7 +184,7 @@ func (inv *invocation) importClients(ctx context.Context, f importFlags, path st
 	// line 900,000 does not leave 899,999 clients behind.
 	checked, err := run.each(path, func(int, importLine) error { return nil })
 	if err != nil {
-		return err
+		return fmt.Errorf("%w; nothing was written", err)
 	}
 	if f.dryRun {
 		fmt.Fprintf(inv.stdout, "%s: %d clients to import, every line valid; nothing written (--dry-run)\n", path, checked)
@@ -192,7 +192,7 @@ func (inv *invocation) importClients(ctx context.Context, f importFlags, path st
 	}
 	start := time.Now()
 	if _, err := run.each(path, func(n int, l importLine) error { return run.add(ctx, n, l) }); err != nil {
-		return err
+		return run.stopped(err)
 	}
 	if err := run.flush(ctx); err != nil {
 		return err
@@ -246,7 +246,7 @@ func (r *importRun) each(path string, fn func(n int, l importLine) error) (int, 
 		}
 		l, err := parseImportLine(sc.Bytes(), r.apis)
 		if err != nil {
-			return count, fmt.Errorf("%s line %d: %v; nothing was written", path, n, err)
+			return count, fmt.Errorf("%s line %d: %v", path, n, err)
 		}
 		if err := fn(n, l); err != nil {
 			return count, err
@@ -298,11 +298,7 @@ func (r *importRun) flush(ctx context.Context) error {
 	record := importRecord(r.pending, r.actor, r.source, r.file, r.firstLine, r.lastLine)
 	err := r.imp.ImportClients(mint.WithAudit(ctx, func() mint.AuditRecord { return record }), r.pending)
 	if err != nil {
-		done := "no line was imported"
-		if r.committedLine > 0 {
-			done = fmt.Sprintf("lines up to %d are imported: fix the file and run again with --skip %d", r.committedLine, r.committedLine)
-		}
-		return fmt.Errorf("lines %d to %d were not imported (%w); %s", r.firstLine, r.lastLine, err, done)
+		return r.stopped(fmt.Errorf("lines %d to %d were not imported (%w)", r.firstLine, r.lastLine, err))
 	}
 	r.committedLine = r.lastLine
 	r.batches++
@@ -312,6 +308,16 @@ func (r *importRun) flush(ctx context.Context) error {
 	}
 	r.pending = r.pending[:0]
 	return nil
+}
+
+// stopped adds to err, which stopped the writing, what is imported and
+// how to resume.
+func (r *importRun) stopped(err error) error {
+	if r.committedLine == 0 {
+		return fmt.Errorf("%w; this run imported no line", err)
+	}
+	return fmt.Errorf("%w; lines up to %d are imported: fix the file and run again with --skip %d",
+		err, r.committedLine, r.committedLine)
 }
 
 // The clients of one batch, as its audit record lists them: ids, never
