@@ -195,7 +195,7 @@ func (inv *invocation) importClients(ctx context.Context, f importFlags, path st
 		return run.stopped(err)
 	}
 	if err := run.flush(ctx); err != nil {
-		return err
+		return run.stopped(err)
 	}
 	d := time.Since(start)
 	fmt.Fprintf(inv.stdout, "imported %d clients and %d grants in %d batches, in %s (%.0f clients/s)\n",
@@ -298,7 +298,7 @@ func (r *importRun) flush(ctx context.Context) error {
 	record := importRecord(r.pending, r.actor, r.source, r.file, r.firstLine, r.lastLine)
 	err := r.imp.ImportClients(mint.WithAudit(ctx, func() mint.AuditRecord { return record }), r.pending)
 	if err != nil {
-		return r.stopped(fmt.Errorf("lines %d to %d were not imported (%w)", r.firstLine, r.lastLine, err))
+		return fmt.Errorf("lines %d to %d were not imported (%w)", r.firstLine, r.lastLine, err)
 	}
 	r.committedLine = r.lastLine
 	r.batches++
