@@ -19,7 +19,13 @@ func (s *Store) ImportClients(ctx context.Context, batch []mint.ImportedClient) 
 	if len(batch) == 0 {
 		return nil
 	}
-	defer s.changes.publish(tableClients)
+	// Every table the batch wrote, so that a cache dropping only what a
+	// change names also drops the "not found" it kept for these clients.
+	defer func() {
+		for _, table := range []string{tableClients, tableSecrets, tableGrants} {
+			s.changes.publish(table)
+		}
+	}()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		ins, err := prepareImport(ctx, tx)
 		if err != nil {
