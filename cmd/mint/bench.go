@@ -25,6 +25,8 @@ type benchFlags struct {
 	// serveReferences makes this process the reference servers of another
 	// `mint bench` (bench.ServeReferences); not for people.
 	serveReferences bool
+	// rotate is the rotating mode's flags (--clients-file, --clients).
+	rotate bench.RotateFlags
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -43,6 +45,7 @@ func (f *benchFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&f.alg, "alg", "", "with --setup, the new API's signing_alg (e.g. ES256); not sent when empty")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&f.serveReferences, "serve-references", false, "internal: serve the baselines for another mint bench")
+	f.rotate.Register(fs, getenv)
 }
 
 func benchCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -73,6 +76,9 @@ func (f *benchFlags) main(ctx context.Context, nargs int, getenv func(string) st
 	f.cfg.URL = f.tokenURL
 	if f.cfg.ClientSecret == "" {
 		f.cfg.ClientSecret = getenv("MINT_CLIENT_SECRET")
+	}
+	if f.rotate.Active() {
+		return f.mainRotate(ctx, stdout, stderr)
 	}
 	if err := f.check(nargs); err != nil {
 		fmt.Fprintln(stderr, "mint bench:", err)
@@ -134,4 +140,16 @@ func (f *benchFlags) run(ctx context.Context) (bench.Report, error) {
 		err = fmt.Errorf("asked for %s tokens, got %s: the server ignored signing_alg", f.alg, rep.Alg)
 	}
 	return rep, err
+}
+
+// mainRotate runs the rotating mode (internal/bench/rotate*.go).
+func (f *benchFlags) mainRotate(ctx context.Context, stdout, stderr io.Writer) int {
+	err := f.rotate.Main(ctx, bench.RotateRun{TokenURL: f.tokenURL, AdminID: f.cfg.ClientID, AdminSecret: f.cfg.ClientSecret,
+		Setup: f.setup, Alg: f.alg, Connections: f.cfg.Connections, Duration: f.cfg.Duration, Warmup: f.cfg.Warmup,
+		JSON: f.json, Stdout: stdout})
+	if err != nil {
+		fmt.Fprintln(stderr, "mint bench:", err)
+		return 1
+	}
+	return 0
 }

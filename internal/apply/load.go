@@ -188,7 +188,7 @@ func (cfg *Config) check(problems *Problems) {
 
 func (cfg *Config) checkClient(c at[Client], problems *Problems) {
 	v := c.V
-	if err := checkClientID(v.ID); err != nil {
+	if err := mint.CheckImportedID(v.ID); err != nil {
 		report(problems, c.problem("id", "%v", err))
 	}
 	if err := admin.CheckClient(v.Name, v.TokensPerHour, v.TokensPerDay); err != nil {
@@ -208,29 +208,6 @@ func (cfg *Config) checkClient(c at[Client], problems *Problems) {
 		return
 	}
 	cfg.jwks[v.ID] = stored
-}
-
-// maxClientIDBytes matches the token endpoint's bound on a client_id.
-const maxClientIDBytes = 256
-
-// checkClientID checks a client ID a file names: 1 to 256 letters, digits
-// and "-._~" (RFC 3986's unreserved characters), so that it needs no
-// escaping in a URL path, a form, HTTP Basic authentication or a file name
-// (--secrets-dir). mint's own and Auth0's IDs are of this shape.
-func checkClientID(id string) error {
-	if id == "" || len(id) > maxClientIDBytes {
-		return fmt.Errorf("id must be 1 to %d characters", maxClientIDBytes)
-	}
-	if strings.Trim(id, ".") == "" {
-		return fmt.Errorf("id must not be only dots")
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", c) >= 0) {
-			return fmt.Errorf("id may hold only letters, digits and -._~ (character %d is not one)", i+1)
-		}
-	}
-	return nil
 }
 
 // desiredAPI is the API a file declares, as the store would keep it, with

@@ -31,7 +31,8 @@ type Extensions struct {
 	Server []*cobra.Command
 	// VerifyAuditDB runs `mint audit verify --db PATH`.
 	VerifyAuditDB func(ctx context.Context, db string, asJSON bool) error
-	// OpenStore opens the database `mint import clients --db` names.
+	// OpenStore opens the database that `mint import clients`, `mint apply`,
+	// `mint diff` and `mint export` name with --db.
 	OpenStore func(ctx context.Context, db string) (mint.Store, error)
 }
 
@@ -134,7 +135,7 @@ func (inv *invocation) rootCommand() *cobra.Command {
 		&cobra.Group{ID: groupTokens, Title: "Tokens:"},
 		&cobra.Group{ID: groupSetup, Title: "Set-up:"},
 	)
-	for _, c := range append(inv.ext.Server, serverStubs(inv.ext)...) {
+	for _, c := range append(inv.ext.Server, append(serverStubs(inv.ext), inv.importCommand())...) {
 		c.GroupID = groupServer
 		root.AddCommand(c)
 	}

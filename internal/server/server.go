@@ -136,6 +136,7 @@ func (s *Server) init(ctx context.Context) (err error) {
 	s.newReuse()
 	s.useCache()
 	s.startLimits(counter)
+	s.registerAuditMetrics()
 	s.handler = withClientAddr(s.cfg.HTTP.TrustedProxies, s.routes())
 	return nil
 }
