@@ -48,7 +48,7 @@ func TestEveryWriteIsHeardByTheOtherProcess(t *testing.T) {
 			admin := mustToken(t, a, adminID, adminSecret, "urn:mint:admin")
 			for _, w := range writePaths {
 				t.Run(w.name, func(t *testing.T) {
-					v := newVictim(t, a, admin, w.name)
+					v := newVictim(t, a, admin, w.name, w.reuse)
 					if w.warm != nil {
 						w.warm(t, b, v)
 					} else {
@@ -66,6 +66,9 @@ func TestEveryWriteIsHeardByTheOtherProcess(t *testing.T) {
 // writePath is a change made through A and how to tell B has acted on it.
 type writePath struct {
 	name string
+	// reuse makes the victim's API reuse tokens (token_reuse): B then
+	// also keeps the token it issued, which the change must end.
+	reuse bool
 	// warm, when set, warms B's cache instead of one token for the victim.
 	warm   func(t *testing.T, b *replica, v *victim)
 	change func(t *testing.T, a *replica, admin, db string, v *victim)
@@ -108,6 +111,36 @@ var writePaths = []writePath{
 			v.rotate(t, a, admin, map[string]any{"old_secret_ttl": 3600, "revoke_tokens": true})
 		},
 		seen: func(t *testing.T, b *replica, v *victim) bool { return !active(t, b, v, v.secret, v.token) },
+	},
+	{
+		// A token revoked through A (RFC 7009) must not be handed out
+		// again by B's token reuse.
+		name:  "TokenRevokedThenReused",
+		reuse: true,
+		warm: func(t *testing.T, b *replica, v *victim) {
+			v.token = mustScopedToken(t, b, v, v.secret, "read:cargo")
+			if again := mustScopedToken(t, b, v, v.secret, "read:cargo"); again != v.token {
+				t.Fatal("B did not reuse the token it had just issued: the case tests nothing")
+			}
+		},
+		change: func(t *testing.T, a *replica, _, _ string, v *victim) {
+			form := url.Values{"token": {v.token}, "client_id": {v.id}, "client_secret": {v.secret}}
+			if status := postForm(t, a.URL+"/oauth/revoke", form, nil); status != http.StatusOK {
+				t.Fatalf("revocation at A: status %d", status)
+			}
+		},
+		seen: func(t *testing.T, b *replica, v *victim) bool {
+			return mustScopedToken(t, b, v, v.secret, "read:cargo") != v.token
+		},
+	},
+	{
+		name:  "GrantNarrowedUnderReuse",
+		reuse: true,
+		change: func(t *testing.T, a *replica, admin, _ string, v *victim) {
+			call(t, http.StatusOK, "PATCH", a.URL+"/admin/v1/grants/"+v.grant, admin,
+				map[string]any{"scopes": []string{"write:cargo"}}, nil)
+		},
+		seen: refuses(func(v *victim) (string, string) { return v.secret, "read:cargo" }),
 	},
 	{
 		name: "GrantDeleted",
@@ -215,14 +248,14 @@ type victim struct {
 	token, kid string
 }
 
-func newVictim(t *testing.T, a *replica, admin, name string) *victim {
+func newVictim(t *testing.T, a *replica, admin, name string, reuse bool) *victim {
 	t.Helper()
 	v := &victim{a: a, admin: admin, audience: fmt.Sprintf("https://%s.example.com", strings.ToLower(name))}
 	var api struct {
 		ID string `json:"id"`
 	}
 	call(t, http.StatusCreated, "POST", a.URL+"/admin/v1/apis", admin, map[string]any{
-		"name": name, "audience": v.audience, "scopes": []string{"read:cargo", "write:cargo"},
+		"name": name, "audience": v.audience, "scopes": []string{"read:cargo", "write:cargo"}, "token_reuse": reuse,
 	}, &api)
 	v.api = api.ID
 	var client struct {
@@ -308,25 +341,35 @@ func issues(creds func(*victim) (secret, scope string)) func(*testing.T, *replic
 // active.
 func active(t *testing.T, r *replica, v *victim, secret, token string) bool {
 	t.Helper()
+	var ans struct {
+		Active bool `json:"active"`
+	}
 	form := url.Values{"token": {token}, "client_id": {v.id}, "client_secret": {secret}}
-	req, err := http.NewRequestWithContext(t.Context(), "POST", r.URL+"/oauth/introspect", strings.NewReader(form.Encode()))
+	if status := postForm(t, r.URL+"/oauth/introspect", form, &ans); status != http.StatusOK {
+		t.Fatalf("introspection at %s: status %d", r.name, status)
+	}
+	return ans.Active
+}
+
+// postForm posts form to url and decodes a JSON answer into into.
+func postForm(t *testing.T, url string, form url.Values, into any) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "POST", url, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		t.Fatalf("introspection at %s: %v", r.name, err)
+		t.Fatalf("POST %s: %v", url, err)
 	}
 	defer resp.Body.Close()
-	var ans struct {
-		Active bool   `json:"active"`
-		Error  string `json:"error"`
+	if into != nil {
+		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+			t.Fatalf("POST %s: status %d, decoding the answer: %v", url, resp.StatusCode, err)
+		}
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("introspection at %s: status %d, error %q, decoding %v", r.name, resp.StatusCode, ans.Error, err)
-	}
-	return ans.Active
+	return resp.StatusCode
 }
 
 // applyOnlyAPI runs `mint apply --prune` on the database directly, as an
