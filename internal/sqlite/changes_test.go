@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -233,6 +234,32 @@ func BenchmarkPollNothingChanged(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.pollChanges(ctx, last, func(string, []string) { b.Fatal("told of a change") }); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A write that tells only this process's watchers (s.changes.publish
+// called directly) is never heard by another process: a `mint serve`
+// would keep what another process changed for its cache's TTL. Writes
+// announce their changes with changing, which logs them as well.
+func TestWritesAnnounceChangesThroughTheLog(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") || file == "changes.go" {
+			continue
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if strings.Contains(line, "changes.publish(") {
+				t.Errorf("%s:%d calls changes.publish directly; use ctx, published := s.changing(ctx, table, keys...) "+
+					"so that other processes hear the change from the change log", file, i+1)
+			}
 		}
 	}
 }
