@@ -11,7 +11,8 @@ import (
 	"github.com/mintauth/mint/internal/storecache"
 )
 
-// Both backends tell the cache of changes: SQLite within the process,
+// Both backends tell the cache of changes: SQLite within the process and,
+// through its change log, from every other process on the file;
 // PostgreSQL to every replica on the schema (LISTEN/NOTIFY).
 var (
 	_ storecache.Notifier = (*sqlite.Store)(nil)

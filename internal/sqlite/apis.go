@@ -33,7 +33,8 @@ func scanAPI(row rowScanner) (mint.API, error) {
 
 // CreateAPI stores a new API. ErrConflict: the ID or audience is taken.
 func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
-	defer s.changes.publish(tableAPIs)
+	ctx, published := s.changing(ctx, tableAPIs)
+	defer published()
 	scopes, err := encodeScopes(api.Scopes)
 	if err != nil {
 		return err
@@ -97,7 +98,8 @@ func (s *Store) ListAPIs(ctx context.Context) ([]mint.API, error) {
 // UpdateAPI applies update to the API in one transaction. ErrNotFound. The
 // ID, audience and creation time are kept whatever update returns.
 func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) (mint.API, error)) (mint.API, error) {
-	defer s.changes.publish(tableAPIs)
+	ctx, published := s.changing(ctx, tableAPIs)
+	defer published()
 	var out mint.API
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := scanAPI(tx.QueryRowContext(ctx, selectAPI+` WHERE id = ?`, id))
@@ -136,7 +138,8 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 
 // DeleteAPI deletes the API and, by cascade, every grant on it. ErrNotFound.
 func (s *Store) DeleteAPI(ctx context.Context, id string) error {
-	defer s.changes.publish(tableAPIs)
+	ctx, published := s.changing(ctx, tableAPIs)
+	defer published()
 	notFound := fmt.Errorf("api %q: %w", id, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound, `DELETE FROM apis WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {

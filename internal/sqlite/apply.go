@@ -16,11 +16,12 @@ var _ mint.Applier = (*Store)(nil)
 // start, so no other writer — of this process or another — can commit
 // between the fingerprint check and the commit.
 func (s *Store) ApplyPlan(ctx context.Context, expected string, changes []mint.Change) error {
-	defer func() {
-		for _, t := range []string{tableAPIs, tableClients, tableGrants} {
-			s.changes.publish(t)
-		}
-	}()
+	// Whole tables: a plan may change any number of rows.
+	for _, table := range []string{tableAPIs, tableClients, tableGrants} {
+		var published func()
+		ctx, published = s.changing(ctx, table)
+		defer published()
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		got, err := fingerprintTx(ctx, tx)
 		if err != nil {

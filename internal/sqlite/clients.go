@@ -42,7 +42,8 @@ func nullBytes(b []byte) []byte {
 // CreateClient stores a new client with its first secret, whose ClientID is
 // taken from client. ErrConflict: the client ID (or the secret ID) is taken.
 func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
-	defer s.changes.publish(tableClients, client.ID)
+	ctx, published := s.changing(ctx, tableClients, client.ID)
+	defer published()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var reused bool
 		err := tx.QueryRowContext(ctx,
@@ -83,7 +84,8 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 // UpdateClient applies update to the client in one transaction. ErrNotFound.
 // The ID and creation time are kept whatever update returns.
 func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
-	defer s.changes.publish(tableClients, id)
+	ctx, published := s.changing(ctx, tableClients, id)
+	defer published()
 	var out mint.Client
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := scanClient(tx.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
@@ -122,7 +124,8 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 // and remembers its ID in deleted_client_ids, in one transaction.
 // ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	defer s.changes.publish(tableClients, id)
+	ctx, published := s.changing(ctx, tableClients, id)
+	defer published()
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := execOne(ctx, tx, notFound, `DELETE FROM clients WHERE id = ?`, id); err != nil {

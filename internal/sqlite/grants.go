@@ -32,7 +32,8 @@ func scanGrant(row rowScanner) (mint.Grant, error) {
 // audience) does not exist. ErrConflict: the ID is taken or the client
 // already has a grant for that audience.
 func (s *Store) CreateGrant(ctx context.Context, g mint.Grant) error {
-	defer s.changes.publish(tableGrants, g.ClientID)
+	ctx, published := s.changing(ctx, tableGrants, g.ClientID)
+	defer published()
 	scopes, err := encodeScopes(g.Scopes)
 	if err != nil {
 		return err
@@ -118,7 +119,8 @@ func (s *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, 
 // The ID, client, audience and creation time are kept whatever update
 // returns.
 func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Grant) (mint.Grant, error)) (mint.Grant, error) {
-	defer s.changes.publish(tableGrants)
+	ctx, published := s.changing(ctx, tableGrants)
+	defer published()
 	var out mint.Grant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := scanGrant(tx.QueryRowContext(ctx, selectGrant+` WHERE id = ?`, id))
@@ -155,7 +157,8 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 
 // DeleteGrant deletes one grant. ErrNotFound.
 func (s *Store) DeleteGrant(ctx context.Context, id string) error {
-	defer s.changes.publish(tableGrants)
+	ctx, published := s.changing(ctx, tableGrants)
+	defer published()
 	notFound := fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound, `DELETE FROM grants WHERE id = ?`, id)
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {

@@ -66,7 +66,8 @@ func listKeys(ctx context.Context, db interface {
 // (every field but the ID). ErrConflict: the result has two active keys for
 // one algorithm, or one ID twice; nothing is changed then.
 func (s *Store) UpdateSigningKeys(ctx context.Context, update func([]mint.SigningKey) ([]mint.SigningKey, error)) ([]mint.SigningKey, error) {
-	defer s.changes.publish(tableSigningKeys)
+	ctx, published := s.changing(ctx, tableSigningKeys)
+	defer published()
 	var out []mint.SigningKey
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := listKeys(ctx, tx)

@@ -12,11 +12,15 @@ import (
 // RevokeToken remembers a revoked token until it expires. Revoking one
 // twice is not an error; the first revocation's record is kept.
 func (s *Store) RevokeToken(ctx context.Context, token mint.RevokedToken) error {
-	defer s.changes.publish(tableRevokedTokens)
-	_, err := s.write.ExecContext(ctx,
-		`INSERT INTO revoked_tokens (id, client_id, expires_at) VALUES (?, ?, ?)
-		 ON CONFLICT (id) DO NOTHING`,
-		token.ID, token.ClientID, millis(token.ExpiresAt))
+	ctx, published := s.changing(ctx, tableRevokedTokens)
+	defer published()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO revoked_tokens (id, client_id, expires_at) VALUES (?, ?, ?)
+			 ON CONFLICT (id) DO NOTHING`,
+			token.ID, token.ClientID, millis(token.ExpiresAt))
+		return err
+	})
 	if err != nil {
 		return failed("sqlite: revoke token %q: %w", token.ID, err)
 	}

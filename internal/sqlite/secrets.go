@@ -131,7 +131,8 @@ func (s *Store) ListSecretsOf(ctx context.Context, clientIDs []string) (map[stri
 // zero oldExpiresAt means "never", so it leaves the other secrets as they
 // are. ErrNotFound: no such client.
 func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpiresAt time.Time) error {
-	defer s.changes.publish(tableSecrets, secret.ClientID)
+	ctx, published := s.changing(ctx, tableSecrets, secret.ClientID)
+	defer published()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM clients WHERE id = ?`, secret.ClientID).Scan(&one)
@@ -162,7 +163,8 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 // DeleteSecret removes one secret of a client. ErrNotFound: the client has
 // no secret with that ID.
 func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) error {
-	defer s.changes.publish(tableSecrets, clientID)
+	ctx, published := s.changing(ctx, tableSecrets, clientID)
+	defer published()
 	notFound := fmt.Errorf("secret %q of client %q: %w", secretID, clientID, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound,
 		`DELETE FROM secrets WHERE client_id = ? AND id = ?`, clientID, secretID)

@@ -196,7 +196,8 @@ func (s *Store) Close() error {
 }
 
 // inTx runs fn in one write transaction, committing if fn returns nil, and
-// appending the audit record mint.WithAudit put in ctx before it commits. An
+// appending the changes announced with changing to the change log and the
+// audit record mint.WithAudit put in ctx before it commits. An
 // error from fn is returned unchanged, so that update functions' errors reach
 // the caller as they were. If fn panics the transaction is rolled back before
 // the panic goes on, so the one writer connection is not left stuck in it.
@@ -207,6 +208,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	defer tx.Rollback() // no-op after Commit
 	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := s.logPending(ctx, tx); err != nil {
 		return err
 	}
 	if err := appendChange(ctx, tx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,16 +190,22 @@ func rawConn(t *testing.T) *pgx.Conn {
 }
 
 // readThenWait is the store with GetClient holding its answer, once read,
-// until gate is closed: a read that raced a change.
+// until gate is closed: a read that raced a change. It holds only once
+// armed, so that the test can first make sure every earlier change was
+// heard.
 type readThenWait struct {
 	mint.Store
-	read chan struct{} // closed once GetClient has read
-	once sync.Once
-	gate chan struct{}
+	armed atomic.Bool
+	read  chan struct{} // closed once GetClient has read
+	once  sync.Once
+	gate  chan struct{}
 }
 
 func (s *readThenWait) GetClient(ctx context.Context, id string) (mint.Client, error) {
 	c, err := s.Store.GetClient(ctx, id)
+	if !s.armed.Load() {
+		return c, err
+	}
 	s.once.Do(func() { close(s.read) })
 	<-s.gate
 	return c, err
@@ -218,6 +225,10 @@ func TestReadRacingChangeKeepsNothingStale(t *testing.T) {
 			c := newCache(t, store, storecache.Options{Changes: b.Changes})
 			seed(t, writer, "c1")
 			waitFor(t, 5*time.Second, "the cache to listen", func() bool { return c.Stats().Watching })
+			// The seed's own notifications, heard late, would count as the
+			// change below being heard.
+			heardAll(t, c, writer)
+			store.armed.Store(true)
 			ctx := t.Context()
 			done := make(chan mint.Client)
 			go func() {

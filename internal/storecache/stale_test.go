@@ -175,6 +175,9 @@ func TestNoStaleBoundReadsThrough(t *testing.T) {
 	warm(t, c, "c1")
 	proxy.stop()
 	waitFor(t, 30*time.Second, "the cache to notice the outage", func() bool { return !c.Stats().Watching })
+	// Watching goes false just before the cache empties itself (deaf):
+	// wait for the emptying too, or a fast failure below sees it half done.
+	waitFor(t, 30*time.Second, "the cache to drop what it held", func() bool { return c.Stats().Entries == 0 })
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := c.GetClient(rctx, "c1"); err == nil {
