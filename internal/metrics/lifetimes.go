@@ -207,8 +207,15 @@ func (w *window) advance(now time.Time) {
 	w.last = s
 }
 
-// rate fills in r's count and the windows it covers at now.
+// rate fills in r's count and the windows it covers at now. A window
+// that has counted nothing yet has no width: Issued puts a new pair's
+// window in the map before counting its first token, and another new
+// pair's room may sample it in between.
 func (w *window) rate(now time.Time, r *PairRate) {
+	if w.width == 0 {
+		r.Tokens, r.Lifetime, r.Window = 0, 0, 0
+		return
+	}
 	w.advance(now)
 	r.Tokens = 0
 	for _, c := range w.counts {

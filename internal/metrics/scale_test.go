@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,5 +135,38 @@ func BenchmarkObserveTokenRotating(b *testing.B) {
 	for i := range b.N {
 		m.ObserveToken(ctx, token.Outcome{ClientID: ids[i%len(ids)], Audience: "https://api.test", Alg: "EdDSA",
 			Lifetime: time.Hour, Signing: 30 * time.Microsecond, Duration: 50 * time.Microsecond})
+	}
+}
+
+// TestNewPairsFromManyGoroutines: clients new to the metrics arriving at
+// once from several goroutines, past the tracked pairs, while a scrape
+// reads them. A new pair's window is in the map before its first token is
+// counted, and another new pair's eviction may sample it then: that once
+// divided by its zero width and panicked the token request (seen at 100k
+// clients rotating over 16 connections).
+func TestNewPairsFromManyGoroutines(t *testing.T) {
+	m := metrics.New(metrics.Options{MaxClients: 2}) // 8 tracked pairs: evictions from the ninth
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5_000 {
+				m.ObserveToken(ctx, token.Outcome{ClientID: fmt.Sprintf("g%d_%d", g, i), Audience: "https://api.test",
+					Alg: "EdDSA", Lifetime: time.Hour})
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 200 {
+			m.TokensPerLifetime()
+		}
+	}()
+	wg.Wait()
+	if n := len(m.TokensPerLifetime()); n > 8 {
+		t.Errorf("%d pairs counted, want at most 8", n)
 	}
 }
