@@ -36,3 +36,28 @@ func BenchmarkMiddleware(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMiddlewareTwoIssuers measures the same request through a
+// Verifier trusting two issuers (mint and an Auth0 tenant), with a token
+// of each: the cost during a migration.
+func BenchmarkMiddlewareTwoIssuers(b *testing.B) {
+	m := newMigration(b)
+	for _, tc := range []struct{ name, token string }{
+		{"mint-ES256", m.mintKey.sign(b, m.mint.claims(nil))},
+		{"auth0-RS256", signAuth0(b, m.auth0Key, m.auth0.claims(epoch, nil))},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := bearer.Middleware(m.verifier)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			r := httptest.NewRequest(http.MethodGet, "/ws/rest/Cargo", nil)
+			r.Header.Set("Authorization", "Bearer "+tc.token)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
+	}
+}

@@ -11,6 +11,14 @@
 // algorithms are accepted, from an explicit allow-list; the JWK's own "alg"
 // must match the token's.
 //
+// A Verifier trusts one issuer, or several during a migration
+// (Verifier.Issuers: the old Auth0 tenant and mint, say), each with its own
+// key source, algorithms, token types and, optionally, audiences. The
+// token's "iss" picks its issuer before any key is looked up, compared byte
+// for byte (Auth0's issuers end with "/", mint's do not), so a token naming
+// one issuer is only ever checked against that issuer's keys, and an "iss"
+// no entry names is refused without a fetch.
+//
 // Middleware reads the token from the Authorization header only (RFC 6750
 // §2.1, scheme case-insensitive); RequireScopes guards a route with scopes.
 // A refused request is answered, by default, in the shape the seed APIs

@@ -49,9 +49,17 @@ var AccessTokenTypes = []string{"at+jwt", "application/at+jwt"}
 
 // Verifier checks access tokens. The zero values of the optional fields pick
 // the defaults above. A Verifier is safe for concurrent use.
+//
+// A Verifier trusts one issuer (Issuer and Keys) or several (Issuers, each
+// with its own keys), never both forms at once.
 type Verifier struct {
-	Issuer    string   // required: the "iss" every token must carry
-	Audiences []string // required unless AnyAudience: a token must name at least one
+	Issuer string // the "iss" every token must carry; required unless Issuers
+	// Issuers are the issuers trusted, each with its own keys, when there
+	// are several (a migration from another issuer); Issuer and Keys stay
+	// empty then. A token's "iss" picks its entry before any key is looked
+	// up; an "iss" no entry names exactly is refused (ErrIssuer).
+	Issuers   []TrustedIssuer
+	Audiences []string // required unless AnyAudience (or each of Issuers names its own): a token must name at least one
 	// AnyAudience accepts a token whatever its audience, for mint's own
 	// introspection endpoint, which answers for the tokens of every API.
 	// Resource servers must name their audiences instead.
@@ -66,6 +74,9 @@ type Verifier struct {
 // Verify checks raw and returns its claims, or an error wrapping one of the
 // Err values above.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if len(v.Issuers) > 0 {
+		return v.verifyTrusted(ctx, raw)
+	}
 	if v.Issuer == "" || (len(v.Audiences) == 0 && !v.AnyAudience) || v.Keys == nil || len(v.algorithms()) == 0 {
 		return nil, errVerifierConfig
 	}
@@ -76,38 +87,55 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if err != nil {
 		return nil, classifyParse(err)
 	}
-	header := tok.Headers[0]
-	if !slices.ContainsFunc(v.types(), func(t string) bool { return strings.EqualFold(t, typeOf(header)) }) {
-		return nil, fmt.Errorf("%w: %q", ErrType, typeOf(header))
-	}
-	key, err := v.key(ctx, header.KeyID)
-	if err != nil {
-		return nil, err
-	}
-	if key.Algorithm != "" && key.Algorithm != header.Algorithm {
-		return nil, fmt.Errorf("%w: key %q is for %s, token says %s", ErrSignature, key.KeyID, key.Algorithm, header.Algorithm)
-	}
+	c := check{issuer: v.Issuer, audiences: v.Audiences, keys: v.Keys, types: v.types()}
 	// Verify first, then decode: a payload that is not valid claims JSON is
 	// malformed, not wrongly signed.
-	if err := tok.Claims(key.Key); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+	if err := v.checkSigned(ctx, tok, tok.Headers[0], c); err != nil {
+		return nil, err
 	}
 	var std jwt.Claims
 	var extra extraClaims
 	if err := tok.UnsafeClaimsWithoutVerification(&std, &extra); err != nil {
 		return nil, fmt.Errorf("%w: claims: %v", ErrMalformed, err)
 	}
-	if err := v.validate(std); err != nil {
+	if err := v.validate(std, c); err != nil {
 		return nil, err
 	}
 	return newClaims(std, extra), nil
 }
 
-func (v *Verifier) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
+// check is what a token is held to: one issuer's name, keys, types and the
+// audiences it may name.
+type check struct {
+	issuer    string
+	audiences []string
+	keys      KeySource
+	types     []string
+}
+
+// checkSigned checks the type and the signature of tok against c's keys.
+func (v *Verifier) checkSigned(ctx context.Context, tok *jwt.JSONWebToken, header jose.Header, c check) error {
+	if !slices.ContainsFunc(c.types, func(t string) bool { return strings.EqualFold(t, typeOf(header)) }) {
+		return fmt.Errorf("%w: %q", ErrType, typeOf(header))
+	}
+	key, err := lookupKey(ctx, c.keys, header.KeyID)
+	if err != nil {
+		return err
+	}
+	if key.Algorithm != "" && key.Algorithm != header.Algorithm {
+		return fmt.Errorf("%w: key %q is for %s, token says %s", ErrSignature, key.KeyID, key.Algorithm, header.Algorithm)
+	}
+	if err := tok.Claims(key.Key); err != nil {
+		return fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	return nil
+}
+
+func lookupKey(ctx context.Context, keys KeySource, kid string) (jose.JSONWebKey, error) {
 	if kid == "" {
 		return jose.JSONWebKey{}, fmt.Errorf("%w: no kid", ErrUnknownKey)
 	}
-	key, found, err := v.Keys.LookupKey(ctx, kid)
+	key, found, err := keys.LookupKey(ctx, kid)
 	if err != nil {
 		return jose.JSONWebKey{}, fmt.Errorf("%w: %v", ErrKeysNotReady, err)
 	}
@@ -117,15 +145,15 @@ func (v *Verifier) key(ctx context.Context, kid string) (jose.JSONWebKey, error)
 	return key, nil
 }
 
-func (v *Verifier) validate(c jwt.Claims) error {
-	if c.Expiry == nil {
+func (v *Verifier) validate(claims jwt.Claims, c check) error {
+	if claims.Expiry == nil {
 		return fmt.Errorf("%w: no exp claim", ErrMalformed)
 	}
-	expected := jwt.Expected{Issuer: v.Issuer, AnyAudience: v.Audiences, Time: v.now()}
+	expected := jwt.Expected{Issuer: c.issuer, AnyAudience: c.audiences, Time: v.now()}
 	if v.AnyAudience {
 		expected.AnyAudience = nil // go-jose checks no audience then
 	}
-	err := c.ValidateWithLeeway(expected, v.leeway())
+	err := claims.ValidateWithLeeway(expected, v.leeway())
 	switch {
 	case err == nil:
 		return nil
@@ -145,7 +173,7 @@ func (v *Verifier) validate(c jwt.Claims) error {
 // issuer or audience go-jose skips those checks, so Verify refuses to run
 // (unless AnyAudience says that skipping the audience is meant);
 // so it does with no allowed algorithm left.
-var errVerifierConfig = errors.New("bearer: Verifier needs Issuer, Audiences and Keys")
+var errVerifierConfig = errors.New("bearer: Verifier needs Issuer, Audiences and Keys, or Issuers each with Keys")
 
 func classifyParse(err error) error {
 	var alg *jose.ErrUnexpectedSignatureAlgorithm
@@ -164,9 +192,7 @@ func (v *Verifier) algorithms() []jose.SignatureAlgorithm {
 	if len(v.Algorithms) == 0 {
 		return DefaultAlgorithms
 	}
-	return slices.DeleteFunc(slices.Clone(v.Algorithms), func(a jose.SignatureAlgorithm) bool {
-		return a == "none" || strings.HasPrefix(string(a), "HS")
-	})
+	return allowedAlgorithms(v.Algorithms)
 }
 
 func (v *Verifier) types() []string {

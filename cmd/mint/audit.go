@@ -14,6 +14,7 @@ import (
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/cli"
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/postgres"
 	"github.com/mintauth/mint/internal/server"
 	"github.com/mintauth/mint/internal/sqlite"
 )
@@ -78,7 +79,7 @@ func auditVerifyOffline(ctx context.Context, args []string, stdout, stderr io.Wr
 // opened read-only and never migrated: it may be the live file of a
 // serving mint, perhaps an older one.
 func openToVerify(ctx context.Context, db string) (mint.Store, error) {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+	if postgres.IsDSN(db) {
 		return server.OpenStore(ctx, db)
 	}
 	return sqlite.OpenReadOnly(ctx, strings.TrimPrefix(db, "sqlite:"))
@@ -90,7 +91,7 @@ func requireExistingSQLite(db string) error {
 	if db == "" {
 		return errors.New("--db is required")
 	}
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+	if postgres.IsDSN(db) {
 		return nil
 	}
 	path := strings.TrimPrefix(db, "sqlite:")

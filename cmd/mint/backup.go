@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mintauth/mint/internal/postgres"
 	"github.com/mintauth/mint/internal/sqlite"
 )
 
@@ -35,7 +36,7 @@ func backup(ctx context.Context, db, out string, nargs int, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "mint backup: --db and --out are required")
 		return 2
 	}
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+	if postgres.IsDSN(db) {
 		fmt.Fprintln(stderr, "mint backup: back up PostgreSQL with pg_dump (see docs/durability.md)")
 		return 2
 	}

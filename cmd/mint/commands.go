@@ -53,7 +53,9 @@ func serverCommand(name string, fs *flag.FlagSet, run commandRun, prepare func(c
 // run itself.
 func extensions(getenv func(string) string, stdout, stderr io.Writer) cli.Extensions {
 	server := func(ctx context.Context) {
-		tuneGC(getenv)
+		if tuneGC(getenv) {
+			go followLiveHeap(ctx)
+		}
 		go releaseWhenIdle(ctx)
 	}
 	serveFS, serveRun := serveCommand(getenv, stderr)

@@ -13,10 +13,62 @@ import (
 // load (docs/performance.md has the runs).
 const defaultGCPercent = 400
 
-// tuneGC sets defaultGCPercent unless the operator set GOGC.
-func tuneGC(getenv func(string) string) {
+// tuneGC sets defaultGCPercent unless the operator set GOGC, and reports
+// whether it did: only then may followLiveHeap move it.
+func tuneGC(getenv func(string) string) bool {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
+		return true
+	}
+	return false
+}
+
+// The heap may grow past what is live by at most gcHeadroom once the live
+// heap is large enough for defaultGCPercent to allow more; gcMinPercent
+// keeps collections from running back to back when the live heap is huge
+// (a store cache of a million clients).
+const (
+	gcHeadroom   = 64 << 20
+	gcMinPercent = 25
+	gcFollowTick = time.Second
+)
+
+// gcPercentFor is the collector's target for a live heap of live bytes:
+// defaultGCPercent while 400 % of it is under gcHeadroom, then what keeps
+// the heap's growth at gcHeadroom, never under gcMinPercent. A few MiB live
+// (one client, or a few thousand) keep the fast setting; the store cache of
+// 100k clients (~86 MB live, docs/scale-cache.md) grows to ~150 MB instead
+// of the ~430 MB that 400 % allows.
+func gcPercentFor(live uint64) int {
+	if live == 0 || live*defaultGCPercent/100 <= gcHeadroom {
+		return defaultGCPercent
+	}
+	return max(int(gcHeadroom*100/live), gcMinPercent)
+}
+
+// followLiveHeap sets the collector's target from the live heap every
+// gcFollowTick, changing it only when it moves by more than a tenth, until
+// ctx is done.
+func followLiveHeap(ctx context.Context) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	current := defaultGCPercent
+	tick := time.NewTicker(gcFollowTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		want := gcPercentFor(sample[0].Value.Uint64())
+		if want*10 < current*9 || want*10 > current*11 {
+			debug.SetGCPercent(want)
+			current = want
+		}
 	}
 }
 

@@ -29,6 +29,30 @@ func TestTuneGC(t *testing.T) {
 	}
 }
 
+func TestGCPercentFollowsTheLiveHeap(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		live uint64
+		want int
+	}{
+		{0, defaultGCPercent},
+		{5 * mib, defaultGCPercent},
+		{16 * mib, defaultGCPercent}, // 400 % of it is exactly the headroom
+		{32 * mib, 200},
+		{86 * mib, 74},
+		{256 * mib, 25},
+		{900 * mib, gcMinPercent},
+	} {
+		got := gcPercentFor(tc.live)
+		if got != tc.want {
+			t.Errorf("live %d MiB: GC percent %d, want %d", tc.live/mib, got, tc.want)
+		}
+		if growth := tc.live * uint64(got) / 100; tc.live*defaultGCPercent/100 > gcHeadroom && got > gcMinPercent && growth > gcHeadroom {
+			t.Errorf("live %d MiB: heap may grow by %d MiB, past the %d MiB headroom", tc.live/mib, growth/mib, gcHeadroom/mib)
+		}
+	}
+}
+
 func TestIdleTrimmer(t *testing.T) {
 	const mib = 1 << 20
 	trim := idleTrimmer{last: 100 * mib}

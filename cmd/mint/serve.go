@@ -31,6 +31,8 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	audience := fs.String("default-audience", getenv("MINT_DEFAULT_AUDIENCE"), "audience for requests that name none (env MINT_DEFAULT_AUDIENCE)")
 	var metricsF metricsFlags
 	metricsF.register(fs, getenv)
+	var cacheF cacheFlags
+	cacheF.register(fs, getenv)
 	paths := newListFlag(env(getenv, "MINT_TOKEN_PATHS", server.DefaultTokenPath))
 	fs.Var(paths, "token-path", "path of the token endpoint, repeatable (env MINT_TOKEN_PATHS, comma-separated; default /oauth/token)")
 	var logs logFlags
@@ -39,12 +41,13 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	keys.register(fs, getenv)
 	var retention time.Duration
 	auditRetentionFlag(fs, getenv, &retention)
+	spill := fs.String("audit-spill", getenv("MINT_AUDIT_SPILL"), `file keeping the token path's audit records while the database cannot take them: default beside a SQLite database, none for PostgreSQL; "off" for none (env MINT_AUDIT_SPILL)`)
 	var network netFlags
 	network.register(fs, getenv)
 	var limits limitFlags
 	limits.register(fs, getenv)
 	return fs, func(ctx context.Context, _ int) int {
-		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention}, &logs, &keys, &network, &limits, &metricsF)
+		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF, &cacheF)
 	}
 }
 
@@ -53,10 +56,11 @@ type serveOptions struct {
 	addr, db, issuer, audience string
 	paths                      []string
 	retention                  time.Duration
+	spill                      string
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
-	logs *logFlags, keys *keyFlags, network *netFlags, limits *limitFlags, metricsF *metricsFlags) int {
+	logs *logFlags, keys *keyFlags, network *netFlags, limits *limitFlags, metricsF *metricsFlags, cacheF *cacheFlags) int {
 	addr, db, issuer, audience, retention := &o.addr, &o.db, &o.issuer, &o.audience, o.retention
 	h, err := logs.handler(stderr)
 	if err != nil {
@@ -69,6 +73,7 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		BootstrapClientID:     getenv("MINT_BOOTSTRAP_CLIENT_ID"),
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
 		AuditRetention:        retention,
+		AuditSpill:            o.spill,
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {
@@ -80,6 +85,10 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		return 2
 	}
 	if err := limits.apply(&cfg); err != nil {
+		fmt.Fprintln(stderr, "mint serve:", err)
+		return 2
+	}
+	if err := cacheF.apply(&cfg); err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}

@@ -100,7 +100,7 @@ func (a *API) handle(scope string, serve handlerFunc) http.Handler {
 		if err := requireScope(who, scope); err != nil {
 			return err
 		}
-		return serve(w, r, who)
+		return describeUnavailable(serve(w, r, who))
 	})
 }
 

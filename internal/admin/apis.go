@@ -182,15 +182,19 @@ func apiConflict(err error) error {
 }
 
 func (a *API) listAPIs(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {
-	apis, err := a.Store.ListAPIs(r.Context())
+	page, err := readPage(r)
+	if err != nil {
+		return err
+	}
+	apis, next, err := a.Store.ListAPIsPage(r.Context(), page)
 	if err != nil {
 		return storeError(err, "API")
 	}
-	views := make([]apiView, 0, len(apis))
-	for _, api := range apis {
-		views = append(views, viewAPI(api))
+	views := make([]apiView, len(apis))
+	for i, api := range apis {
+		views[i] = viewAPI(api)
 	}
-	oauth.WriteJSON(w, http.StatusOK, views)
+	writePage(w, r, views, next)
 	return nil
 }
 

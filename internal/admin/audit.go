@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -76,15 +77,9 @@ type secretAudit struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
-// Audit query limits.
-const (
-	defaultAuditLimit = 100
-	maxAuditLimit     = 1000
-)
-
 func parseAuditQuery(r *http.Request) (mint.AuditFilter, error) {
 	q := r.URL.Query()
-	f := mint.AuditFilter{ClientID: q.Get("client_id"), Kind: q.Get("kind"), Limit: defaultAuditLimit}
+	f := mint.AuditFilter{ClientID: q.Get("client_id"), Kind: q.Get("kind")}
 	for _, p := range []struct {
 		name string
 		to   *time.Time
@@ -118,19 +113,67 @@ func parseAuditQuery(r *http.Request) (mint.AuditFilter, error) {
 	default:
 		return f, invalid("order", "order must be oldest (the default) or newest")
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxAuditLimit {
-			return f, invalid("limit", "limit must be from 1 to %d", maxAuditLimit)
+	limit, err := pageLimit(q)
+	if err != nil {
+		return f, err
+	}
+	f.Limit = limit
+	if q.Has("cursor") {
+		if err := applyAuditCursor(&f, q.Get("cursor"), q.Has("after_seq") || q.Has("before_seq")); err != nil {
+			return f, err
 		}
-		f.Limit = n
 	}
 	return f, nil
 }
 
+// An audit cursor is the seq of the last record of the page before, and
+// the direction of the listing, base64url-encoded so that clients treat
+// it as opaque: "a" then the seq when oldest first (the next page is after
+// it), "b" when newest first (before it). A seq keyset is stable: records
+// appended meanwhile come after it, and pruning only removes what is
+// before it.
+func auditCursor(f mint.AuditFilter, last int64) string {
+	dir := "a"
+	if f.NewestFirst {
+		dir = "b"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(dir + strconv.FormatInt(last, 10)))
+}
+
+// applyAuditCursor sets f's seq bound from cursor. A cursor must come from
+// a listing in the same order, and alone: with after_seq or before_seq it
+// would be two bounds.
+func applyAuditCursor(f *mint.AuditFilter, cursor string, seqBound bool) error {
+	bad := invalid("cursor", "cursor must be one a Link header of this list gave")
+	if seqBound {
+		return invalid("cursor", "cursor takes the place of after_seq and before_seq: send one of them")
+	}
+	if len(cursor) > maxCursor {
+		return bad
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
+	if err != nil || len(raw) < 2 {
+		return bad
+	}
+	seq, err := strconv.ParseInt(string(raw[1:]), 10, 64)
+	if err != nil || seq < 1 || strconv.FormatInt(seq, 10) != string(raw[1:]) {
+		return bad
+	}
+	switch {
+	case raw[0] == 'a' && !f.NewestFirst:
+		f.AfterSeq = seq
+	case raw[0] == 'b' && f.NewestFirst:
+		f.BeforeSeq = seq
+	default:
+		return bad
+	}
+	return nil
+}
+
 // listAudit answers GET /admin/v1/audit: the records the query selects,
-// oldest first, at most limit; page with after_seq set to the last seq.
-// With order=newest, newest first; page with before_seq set to the last.
+// oldest first (newest first with order=newest), a page of at most limit.
+// When there are more, the Link header names the next page (a cursor);
+// after_seq and before_seq still bound a listing by hand.
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {
 	if a.Audit == nil {
 		return notFound(w, r, nil)
@@ -139,9 +182,15 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request, _ *bearer.Claims
 	if err != nil {
 		return err
 	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether there is a next page
 	records, err := a.Audit.ListAudit(r.Context(), f)
 	if err != nil {
 		return storeError(err, "audit record")
+	}
+	if len(records) > limit {
+		records = records[:limit]
+		setNextLink(w, r, auditCursor(f, records[limit-1].Seq), "after_seq", "before_seq")
 	}
 	views := make([]audit.View, 0, len(records))
 	for _, rec := range records {

@@ -179,19 +179,31 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 }
 
 func (a *API) listClients(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {
-	clients, err := a.Store.ListClients(r.Context())
+	page, err := readPage(r)
+	if err != nil {
+		return err
+	}
+	search, err := readFilter(r, "q")
+	if err != nil {
+		return err
+	}
+	clients, next, err := a.Store.ListClientsPage(r.Context(), mint.ClientQuery{Page: page, Search: search})
 	if err != nil {
 		return storeError(err, "client")
 	}
-	views := make([]clientView, 0, len(clients))
-	for _, c := range clients {
-		v, err := a.clientView(r.Context(), c)
-		if err != nil {
-			return err
-		}
-		views = append(views, v)
+	ids := make([]string, len(clients))
+	for i, c := range clients {
+		ids[i] = c.ID
 	}
-	oauth.WriteJSON(w, http.StatusOK, views)
+	secrets, err := a.Store.ListSecretsOf(r.Context(), ids)
+	if err != nil {
+		return storeError(err, "client")
+	}
+	views := make([]clientView, len(clients))
+	for i, c := range clients {
+		views[i] = viewClient(c, secrets[c.ID])
+	}
+	writePage(w, r, views, next)
 	return nil
 }
 

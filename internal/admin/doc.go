@@ -7,18 +7,18 @@
 // Every route lives under /admin/v1/ and needs the scope shown:
 //
 //	POST   /admin/v1/apis                               apis:write
-//	GET    /admin/v1/apis                               apis:read
+//	GET    /admin/v1/apis[?limit=&cursor=]              apis:read
 //	GET    /admin/v1/apis/{id}                          apis:read
 //	PATCH  /admin/v1/apis/{id}                          apis:write
 //	DELETE /admin/v1/apis/{id}                          apis:write
 //	POST   /admin/v1/clients                            clients:write
-//	GET    /admin/v1/clients                            clients:read
+//	GET    /admin/v1/clients[?q=&limit=&cursor=]        clients:read
 //	GET    /admin/v1/clients/{client_id}                clients:read
 //	PATCH  /admin/v1/clients/{client_id}                clients:write
 //	DELETE /admin/v1/clients/{client_id}                clients:write
 //	POST   /admin/v1/clients/{client_id}/rotate-secret  clients:write
 //	POST   /admin/v1/grants                             grants:write
-//	GET    /admin/v1/grants[?client_id=]                grants:read
+//	GET    /admin/v1/grants[?client_id=&audience=&…]    grants:read
 //	GET    /admin/v1/grants/{id}                        grants:read
 //	PATCH  /admin/v1/grants/{id}                        grants:write
 //	DELETE /admin/v1/grants/{id}                        grants:write
@@ -40,7 +40,9 @@
 // A client's secret is shown once, in the answers to create and
 // rotate-secret; GET and list show instead "secrets": [{"id","created_at",
 // "expires_at","last_used_at"}], expired secrets included, never a secret or
-// its digest. Lists are JSON arrays, oldest first, without pagination.
+// its digest. Lists are JSON arrays, oldest first (ties by ID), one page
+// at a time (pages.go): ?limit= rows (1 to 1000, default 100) after the
+// opaque ?cursor=, the next page's URL in a Link header (RFC 8288).
 // Times are RFC 3339 in UTC.
 //
 // # Authentication

@@ -119,16 +119,38 @@ func referenceError(err error, field, desc string) error {
 }
 
 func (a *API) listGrants(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {
-	grants, err := a.Store.ListGrants(r.Context(), r.URL.Query().Get("client_id"))
+	q, err := grantQuery(r)
+	if err != nil {
+		return err
+	}
+	grants, next, err := a.Store.ListGrantsPage(r.Context(), q)
 	if err != nil {
 		return storeError(err, "grant")
 	}
-	views := make([]grantView, 0, len(grants))
-	for _, g := range grants {
-		views = append(views, viewGrant(g))
+	views := make([]grantView, len(grants))
+	for i, g := range grants {
+		views[i] = viewGrant(g)
 	}
-	oauth.WriteJSON(w, http.StatusOK, views)
+	writePage(w, r, views, next)
 	return nil
+}
+
+// grantQuery reads a grant list's page and its filters, ?client_id= and
+// ?audience=.
+func grantQuery(r *http.Request) (mint.GrantQuery, error) {
+	page, err := readPage(r)
+	if err != nil {
+		return mint.GrantQuery{}, err
+	}
+	clientID, err := readFilter(r, "client_id")
+	if err != nil {
+		return mint.GrantQuery{}, err
+	}
+	audience, err := readFilter(r, "audience")
+	if err != nil {
+		return mint.GrantQuery{}, err
+	}
+	return mint.GrantQuery{Page: page, ClientID: clientID, Audience: audience}, nil
 }
 
 func (a *API) getGrant(w http.ResponseWriter, r *http.Request, _ *bearer.Claims) error {

@@ -49,12 +49,18 @@ const (
 //
 // A batch that fails to append is retried at the next flush. A crash loses
 // what was buffered, at most about one FlushInterval of records.
+//
+// With a Spill, droppable records are not dropped while the database is
+// away: see spill_appender.go.
 type Appender struct {
 	Store         mint.AuditStore
 	FlushInterval time.Duration // 0: DefaultFlushInterval
 	Batch         int           // 0: DefaultBatch
 	Buffer        int           // per kind; 0: DefaultBuffer
 	Log           *slog.Logger  // nil: slog.Default()
+	// Spill, if set, keeps droppable records on disk instead of dropping
+	// them when a batch fails or the buffer is full (issue 20).
+	Spill *Spill
 
 	// Dropped counts droppable records dropped for a full buffer; Lost,
 	// kept records given up when their caller stopped waiting.
@@ -68,6 +74,7 @@ type Appender struct {
 	room     chan struct{}      // closed when a flush makes room
 	kick     chan struct{}      // a batch is ready
 	lastLog  time.Time          // of the last "dropped" warning
+	spillMu  sync.Mutex         // held while a batch from the Spill is written
 }
 
 func (a *Appender) init() {
@@ -80,9 +87,17 @@ func (a *Appender) init() {
 // Add queues a droppable record, dropping it if the buffer is full.
 func (a *Appender) Add(r mint.AuditRecord) {
 	a.init()
+	if a.Spill.Active() { // spill hook: queue behind the records spilled
+		a.spillOrDrop(r)
+		return
+	}
 	a.mu.Lock()
 	if len(a.dropped)+a.inflight[1] >= a.buffer() {
 		a.mu.Unlock()
+		if a.Spill != nil { // spill hook
+			a.spillOrDrop(r)
+			return
+		}
 		n := a.Dropped.Add(1)
 		a.warnDropped(n)
 		return
@@ -149,8 +164,10 @@ func (a *Appender) Run(ctx context.Context) {
 			for a.Flush(fctx) > 0 && fctx.Err() == nil {
 			}
 			cancel()
+			a.spillRest() // spill hook
 			return
 		case <-t.C:
+			a.syncSpill() // spill hook
 		case <-a.kick:
 		}
 		for a.Flush(ctx) >= a.batch() && ctx.Err() == nil {
@@ -182,7 +199,7 @@ func (a *Appender) Flush(ctx context.Context) int {
 		a.mu.Lock()
 		a.inflight = [2]int{}
 		a.mu.Unlock()
-		return 0
+		return a.flushSpill(ctx) // spill hook
 	}
 	batch := inIndexOrder(kept, dropped)
 	err := a.Store.AppendAudit(ctx, batch)
@@ -191,6 +208,7 @@ func (a *Appender) Flush(ctx context.Context) int {
 	if err != nil {
 		a.kept = append(kept, a.kept...)
 		a.dropped = append(dropped, a.dropped...)
+		a.spillDropped() // spill hook
 	} else {
 		close(a.room)
 		a.room = make(chan struct{})
@@ -207,7 +225,7 @@ func (a *Appender) Flush(ctx context.Context) int {
 func (a *Appender) Pending() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.kept) + len(a.dropped) + a.inflight[0] + a.inflight[1]
+	return len(a.kept) + len(a.dropped) + a.inflight[0] + a.inflight[1] + a.spillPending() // spill hook
 }
 
 // warnDropped logs dropped records at most once a second.

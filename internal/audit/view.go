@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mintauth/mint/internal/mint"
@@ -83,3 +84,20 @@ func ViewOfReport(rep Report) ReportView {
 	}
 	return v
 }
+
+// KindRange returns the bounds lo ≤ kind < hi of every kind under prefix,
+// when prefix is one (it ends in "."; mint.AuditFilter.Kind): a range an
+// index on kind answers, where a test of the prefix itself is a full scan.
+// The bounds hold in bytewise order (SQLite's BINARY, PostgreSQL's "C"
+// collation): hi is the prefix with its final "." raised to "/".
+func KindRange(prefix string) (lo, hi string, ok bool) {
+	if !strings.HasSuffix(prefix, ".") {
+		return "", "", false
+	}
+	return prefix, prefix[:len(prefix)-1] + "/", true
+}
+
+// MaxKindsMerged is how many kinds under a prefix a store lists as one
+// merge of per-kind index scans; past it, it reads the prefix's range of
+// the kind index and sorts it.
+const MaxKindsMerged = 64

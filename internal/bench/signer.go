@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // SigningBaseline starts the second reference server: a plain net/http
@@ -31,14 +32,19 @@ func SigningBaseline(ctx context.Context, ans *Answer) (url string, stop func(),
 	return serveLoopback(ctx, h.handler())
 }
 
-// resigner writes ans with a fresh signature: prefix, the signature in
-// base64url, suffix.
+// resigner writes ans with a token made anew for each answer, as a token
+// server must: the claims with a fresh "iat", "exp" and "jti" (claims),
+// encoded and signed. What mint does beyond that (parse, authenticate,
+// resolve the grant, log, audit, count) is what the comparison measures.
 type resigner struct {
-	header         http.Header
-	prefix, suffix []byte
-	input          []byte // the JWS signing input: header.payload
-	sign           func(input []byte) ([]byte, error)
-	public         crypto.PublicKey
+	header http.Header
+	// prefix is the answer up to the token; jwsHeader, the token's
+	// encoded protected header and its dot; suffix, the answer after the
+	// token.
+	prefix, jwsHeader, suffix []byte
+	claims                    *claimsTemplate
+	sign                      func(input []byte) ([]byte, error)
+	public                    crypto.PublicKey
 }
 
 func resigning(ans *Answer) (*resigner, error) {
@@ -50,40 +56,61 @@ func resigning(ans *Answer) (*resigner, error) {
 	}
 	token := []byte(body.AccessToken)
 	at := bytes.Index(ans.Body, token)
-	dot := bytes.LastIndexByte(token, '.')
-	if at < 0 || dot < 0 {
+	first, last := bytes.IndexByte(token, '.'), bytes.LastIndexByte(token, '.')
+	if at < 0 || first < 0 || first == last {
 		return nil, fmt.Errorf("signing baseline: the access token is not a compact JWS")
 	}
-	sigLen := base64.RawURLEncoding.DecodedLen(len(token) - dot - 1)
+	payload, err := base64.RawURLEncoding.DecodeString(string(token[first+1 : last]))
+	if err != nil {
+		return nil, fmt.Errorf("signing baseline: the token's payload: %w", err)
+	}
+	claims, err := newClaimsTemplate(payload)
+	if err != nil {
+		return nil, err
+	}
+	sigLen := base64.RawURLEncoding.DecodedLen(len(token) - last - 1)
 	sign, public, err := newSigner(ans.Alg(), sigLen)
 	if err != nil {
 		return nil, err
 	}
 	return &resigner{
-		header: replayHeader(ans),
-		prefix: bytes.Clone(ans.Body[:at+dot+1]),
-		suffix: bytes.Clone(ans.Body[at+len(token):]),
-		input:  bytes.Clone(token[:dot]),
-		sign:   sign, public: public,
+		header:    replayHeader(ans),
+		prefix:    bytes.Clone(ans.Body[:at]),
+		jwsHeader: bytes.Clone(token[:first+1]),
+		suffix:    bytes.Clone(ans.Body[at+len(token):]),
+		claims:    claims, sign: sign, public: public,
 	}, nil
 }
 
 func (rs *resigner) handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sig, err := rs.sign(rs.input)
+		out, err := rs.answer(time.Now())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		if !startAnswer(w, r, rs.header) {
-			return
+		if startAnswer(w, r, rs.header) {
+			_, _ = w.Write(out)
 		}
-		out := make([]byte, 0, len(rs.prefix)+base64.RawURLEncoding.EncodedLen(len(sig))+len(rs.suffix))
-		out = append(out, rs.prefix...)
-		out = base64.RawURLEncoding.AppendEncode(out, sig)
-		out = append(out, rs.suffix...)
-		_, _ = w.Write(out)
 	})
+}
+
+// answer is the whole answer with a token issued at now.
+func (rs *resigner) answer(now time.Time) ([]byte, error) {
+	enc := base64.RawURLEncoding
+	var buf [512]byte
+	payload := rs.claims.appendFresh(buf[:0], now)
+	out := make([]byte, 0, len(rs.prefix)+len(rs.jwsHeader)+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512)+len(rs.suffix))
+	out = append(out, rs.prefix...)
+	out = append(out, rs.jwsHeader...)
+	out = enc.AppendEncode(out, payload)
+	sig, err := rs.sign(out[len(rs.prefix):])
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, '.')
+	out = enc.AppendEncode(out, sig)
+	return append(out, rs.suffix...), nil
 }
 
 // newSigner makes a key for alg whose signatures are sigLen bytes, as the

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -60,16 +61,71 @@ func TestSigningBaselineAnswersAsMintDoes(t *testing.T) {
 			}
 			mintInput, _ := splitToken(t, ans)
 			input, sig := splitToken(t, got)
-			if input != mintInput {
-				t.Errorf("signing input %q, mint's %q", input, mintInput)
+			mintHeader, mintClaims, _ := strings.Cut(mintInput, ".")
+			header, claims, _ := strings.Cut(input, ".")
+			if header != mintHeader {
+				t.Errorf("protected header %q, mint's %q", header, mintHeader)
 			}
+			checkFreshClaims(t, decodeClaims(t, mintClaims), decodeClaims(t, claims))
 			if !verifies(alg, rs.public, []byte(input), sig) {
 				t.Errorf("the %s signature does not verify", alg)
+			}
+			again, err := Fetch(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			againInput, _ := splitToken(t, again)
+			_, againClaims, _ := strings.Cut(againInput, ".")
+			if a, b := decodeClaims(t, claims)["jti"], decodeClaims(t, againClaims)["jti"]; a == b {
+				t.Errorf("two answers carry the same jti %v", a)
 			}
 		})
 	}
 	if _, err := resigning(&Answer{Body: []byte(`{"access_token":"e30.e30.c2ln"}`)}); err == nil {
 		t.Error("an algorithm without a signer was accepted")
+	}
+}
+
+func decodeClaims(t *testing.T, encoded string) map[string]any {
+	t.Helper()
+	payload, err := base64.RawURLEncoding.DecodeString(encoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatalf("payload %s: %v", payload, err)
+	}
+	return claims
+}
+
+// checkFreshClaims: got is mint's claims with a new jti of the same length,
+// and iat and exp moved together to a time no earlier than mint's.
+func checkFreshClaims(t *testing.T, mint, got map[string]any) {
+	t.Helper()
+	if len(got) != len(mint) {
+		t.Errorf("claims %v, mint's %v", got, mint)
+	}
+	for k, v := range mint {
+		switch k {
+		case "iat", "exp", "jti":
+		default:
+			if got[k] != v && fmt.Sprint(got[k]) != fmt.Sprint(v) {
+				t.Errorf("claim %s is %v, mint's %v", k, got[k], v)
+			}
+		}
+	}
+	mintJTI, _ := mint["jti"].(string)
+	jti, _ := got["jti"].(string)
+	if jti == mintJTI || len(jti) != len(mintJTI) {
+		t.Errorf("jti %q: want a new one as long as mint's %q", jti, mintJTI)
+	}
+	iat, _ := got["iat"].(float64)
+	exp, _ := got["exp"].(float64)
+	mintIat, _ := mint["iat"].(float64)
+	mintExp, _ := mint["exp"].(float64)
+	if iat < mintIat || exp-iat != mintExp-mintIat {
+		t.Errorf("iat %v exp %v: want iat from %v on and a lifetime of %v", iat, exp, mintIat, mintExp-mintIat)
 	}
 }
 

@@ -71,7 +71,9 @@ func apisCreate(c *call) runFunc {
 	}
 }
 
-func apisList(c *call) runFunc { return adminGet(c, fixed("/apis"), apiTable) }
+func apisList(c *call) runFunc {
+	return pagedList(c, func() (string, url.Values) { return "/apis", url.Values{} }, apiTable)
+}
 
 func apisGet(c *call) runFunc { return adminGet(c, byID("/apis/"), apiDetail) }
 

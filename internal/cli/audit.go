@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,7 +16,10 @@ import (
 	"github.com/mintauth/mint/internal/audit"
 )
 
-// auditPage is how many records one request of `mint audit list` asks for.
+// auditPage is how many records one request of `mint audit list` asks for
+// (the admin API's most). It pages by after_seq, the seq keyset the API's
+// cursor is made of, and writes each page before asking for the next: the
+// memory it holds is one page, whatever the size of the log.
 const auditPage = 1000
 
 // auditListFlags are the filters and outputs of `mint audit list`.
@@ -78,11 +82,16 @@ func (f *auditListFlags) run(ctx context.Context, c *call) error {
 			}
 			shown, after = shown+1, v.Seq
 		}
+		// Each page is written out before the next is asked for, so that
+		// memory holds one page whatever the size of the log.
+		if err := sink.flush(); err != nil {
+			return err
+		}
 		if len(page) == auditPage {
 			continue
 		}
-		if err := sink.flush(); err != nil || !f.follow {
-			return err
+		if !f.follow {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -129,8 +138,10 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 }
 
 // auditSink prints records: a table, JSON lines on stdout (--json), or
-// JSON lines appended to a file (--out).
+// JSON lines appended to a file (--out), through a buffer written out at
+// every flush (one write per page rather than one per record).
 type auditSink struct {
+	out   *bufio.Writer
 	table *tabwriter.Writer
 	lines *json.Encoder
 	rows  int
@@ -142,12 +153,14 @@ func (f *auditListFlags) sink(c *call) (*auditSink, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return &auditSink{lines: jsonLines(file)}, func() { file.Close() }, nil
+		out := bufio.NewWriterSize(file, 64<<10)
+		return &auditSink{out: out, lines: jsonLines(out)}, func() { file.Close() }, nil
 	}
+	out := bufio.NewWriterSize(c.stdout, 64<<10)
 	if c.opts.json {
-		return &auditSink{lines: jsonLines(c.stdout)}, func() {}, nil
+		return &auditSink{out: out, lines: jsonLines(out)}, func() {}, nil
 	}
-	return &auditSink{table: newTable(c.stdout)}, func() {}, nil
+	return &auditSink{out: out, table: newTable(out)}, func() {}, nil
 }
 
 func jsonLines(w io.Writer) *json.Encoder {
@@ -169,12 +182,17 @@ func (s *auditSink) write(v audit.View) error {
 	return nil
 }
 
-// flush writes the table's rows so far; --follow flushes after each poll.
+// flush writes the table's rows so far. It runs after every page: a
+// tabwriter holds every row until flushed, which made the table of a
+// million records hold them all. So columns line up within a page of
+// records, not across the whole table.
 func (s *auditSink) flush() error {
-	if s.table == nil {
-		return nil
+	if s.table != nil {
+		if err := s.table.Flush(); err != nil {
+			return err
+		}
 	}
-	return s.table.Flush()
+	return s.out.Flush()
 }
 
 // errChainBroken: `mint audit verify` found a break (exit code 1).

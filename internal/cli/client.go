@@ -107,19 +107,25 @@ func (a *adminAPI) refresh(ctx context.Context) error {
 // token the API refuses as stale is dropped, and the call made once more
 // with a new one.
 func (a *adminAPI) do(ctx context.Context, method, path string, in any) (json.RawMessage, error) {
-	body, err := send(ctx, a.http, method, a.server+"/admin/v1"+path, a.token, in)
+	body, _, err := a.doWithHeader(ctx, method, path, in)
+	return body, err
+}
+
+// doWithHeader is do, returning the answer's header too (a list's Link).
+func (a *adminAPI) doWithHeader(ctx context.Context, method, path string, in any) (json.RawMessage, http.Header, error) {
+	body, header, err := sendWithHeader(ctx, a.http, method, a.server+"/admin/v1"+path, a.token, in)
 	var remote *remoteError
 	if a.cached && asRemote(err, &remote) && staleToken(remote) {
 		_ = a.cache.drop()
 		if err := a.refresh(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		body, err = send(ctx, a.http, method, a.server+"/admin/v1"+path, a.token, in)
+		body, header, err = sendWithHeader(ctx, a.http, method, a.server+"/admin/v1"+path, a.token, in)
 	}
 	if asRemote(err, &remote) && (remote.Status == http.StatusUnauthorized || remote.Status == http.StatusForbidden) {
 		remote.Auth = true
 	}
-	return body, err
+	return body, header, err
 }
 
 // staleToken reports a refusal a new token may not get: 401 (the token was
@@ -134,20 +140,27 @@ func staleToken(e *remoteError) bool {
 // send makes one JSON request and sorts the outcome: the body of a 2xx
 // answer, a *remoteError for an error object, a *transportError otherwise.
 func send(ctx context.Context, hc *http.Client, method, url, bearer string, in any) (json.RawMessage, error) {
+	body, _, err := sendWithHeader(ctx, hc, method, url, bearer, in)
+	return body, err
+}
+
+// sendWithHeader is send, returning the answer's header too.
+func sendWithHeader(ctx context.Context, hc *http.Client, method, url, bearer string, in any) (json.RawMessage, http.Header, error) {
 	req, err := newRequest(ctx, method, url, bearer, in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, unreachable(err)
+		return nil, nil, unreachable(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return nil, &transportError{msg: fmt.Sprintf("reading the answer of %s %s: %v", method, url, err)}
+		return nil, nil, &transportError{msg: fmt.Sprintf("reading the answer of %s %s: %v", method, url, err)}
 	}
-	return sortAnswer(method, url, resp, body)
+	body, err = sortAnswer(method, url, resp, body)
+	return body, resp.Header, err
 }
 
 // unreachable describes a failed request. A refused redirect names the two

@@ -119,7 +119,16 @@ func clientsCreate(c *call) runFunc {
 	}
 }
 
-func clientsList(c *call) runFunc { return adminGet(c, fixed("/clients"), clientTable) }
+func clientsList(c *call) runFunc {
+	search := c.fs.String("search", "", "only the clients whose name or ID starts with this `text` (ASCII letters in either case)")
+	return pagedList(c, func() (string, url.Values) {
+		q := url.Values{}
+		if *search != "" {
+			q.Set("q", *search)
+		}
+		return "/clients", q
+	}, clientTable)
+}
 
 func clientsGet(c *call) runFunc { return adminGet(c, byID("/clients/"), clientDetail) }
 

@@ -43,13 +43,19 @@ func grantsCreate(c *call) runFunc {
 }
 
 func grantsList(c *call) runFunc {
-	var clientID string
+	var clientID, audience string
 	targetClientFlag(c, &clientID, "list only the grants of the client with this `ID`")
-	return adminGet(c, func([]string) string {
-		if clientID == "" {
-			return "/grants"
+	c.fs.StringVar(&audience, "audience", "", "list only the grants for the API with this `audience`")
+	c.completeFlag("audience", audiences)
+	return pagedList(c, func() (string, url.Values) {
+		q := url.Values{}
+		if clientID != "" {
+			q.Set("client_id", clientID)
 		}
-		return "/grants?" + url.Values{"client_id": {clientID}}.Encode()
+		if audience != "" {
+			q.Set("audience", audience)
+		}
+		return "/grants", q
 	}, grantTable)
 }
 

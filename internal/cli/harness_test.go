@@ -27,6 +27,7 @@ type harness struct {
 	t     *testing.T
 	url   string
 	admin creds
+	db    string // the server's SQLite file
 
 	mu   sync.Mutex
 	runs []result
@@ -50,8 +51,9 @@ func newHarness(t *testing.T) *harness {
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
 	admin := creds{id: mint.NewClientID(), secret: "bootstrap-" + mint.NewClientID()}
+	db := filepath.Join(t.TempDir(), "mint.db")
 	srv, err := server.New(context.Background(), server.Config{
-		DB:                    filepath.Join(t.TempDir(), "mint.db"),
+		DB:                    db,
 		Issuer:                issuer,
 		BootstrapClientID:     admin.id,
 		BootstrapClientSecret: admin.secret,
@@ -60,7 +62,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	h := &harness{t: t, url: issuer, admin: admin, secrets: []string{admin.secret}}
+	h := &harness{t: t, url: issuer, admin: admin, db: db, secrets: []string{admin.secret}}
 	handler := srv.Handler()
 	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/oauth/token" {

@@ -68,7 +68,7 @@ func storedClients(t *testing.T, db string) []mint.Client {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	clients, err := s.ListClients(t.Context())
+	clients, err := mint.EveryClient(t.Context(), s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -150,6 +150,11 @@ func (inv *invocation) rootCommand() *cobra.Command {
 		c.GroupID = groupSetup
 		root.AddCommand(c)
 	}
+	// apply, diff and export open the database, as serve does.
+	for _, c := range inv.configCommands() {
+		c.GroupID = groupServer
+		root.AddCommand(c)
+	}
 	root.SetHelpCommand(inv.helpCommand(root))
 	root.SetHelpCommandGroupID(groupSetup)
 	root.SetCompletionCommandGroupID(groupSetup)

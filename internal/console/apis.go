@@ -9,9 +9,10 @@ import (
 )
 
 type apisData struct {
-	APIs []apiView
-	Form *formState
-	Algs []string
+	APIs  []apiView
+	Pager *pager
+	Form  *formState
+	Algs  []string
 }
 
 type apiData struct {
@@ -30,10 +31,11 @@ func (c *Console) listAPIs(w http.ResponseWriter, r *http.Request, sess *session
 
 func (c *Console) apisPage(w http.ResponseWriter, r *http.Request, sess *session, status int, form *formState) error {
 	var apis []apiView
-	if err := c.backend.call(r.Context(), r, "GET", "/admin/v1/apis", sess.Token, nil, &apis); err != nil {
+	p := readPager(r, "/console/apis")
+	if err := c.listPage(r.Context(), r, sess, p, "/admin/v1/apis", false, &apis); err != nil {
 		return err
 	}
-	c.renderPage(w, r, sess, status, "apis", "apis", "APIs", apisData{APIs: apis, Form: form, Algs: mint.SigningAlgorithms})
+	c.renderPage(w, r, sess, status, "apis", "apis", "APIs", apisData{APIs: apis, Pager: p, Form: form, Algs: mint.SigningAlgorithms})
 	return nil
 }
 

@@ -43,11 +43,18 @@ type backend struct {
 // JSON answer into out (unless nil). A 4xx or 5xx answer is an *apiError;
 // with a bearer token, a 401 is errSessionRefused.
 func (b *backend) call(ctx context.Context, from *http.Request, method, path, bearer string, body, out any) error {
+	_, err := b.callWithHeader(ctx, from, method, path, bearer, body, out)
+	return err
+}
+
+// callWithHeader is call, returning the answer's header too (a list's
+// Link to its next page).
+func (b *backend) callWithHeader(ctx context.Context, from *http.Request, method, path, bearer string, body, out any) (http.Header, error) {
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(data)
 	}
@@ -61,7 +68,7 @@ func (b *backend) call(ctx context.Context, from *http.Request, method, path, be
 	}
 	rec := httptest.NewRecorder()
 	b.handler.ServeHTTP(rec, req)
-	return decodeAnswer(rec, bearer != "", out)
+	return rec.Header(), decodeAnswer(rec, bearer != "", out)
 }
 
 func decodeAnswer(rec *httptest.ResponseRecorder, withBearer bool, out any) error {

@@ -13,6 +13,7 @@ import (
 
 type clientsData struct {
 	Clients []clientView
+	Pager   *pager
 	Form    *formState
 	// Measured is false when the console has no token rates: the column
 	// shows "—".
@@ -99,18 +100,34 @@ func clientPath(id string) string { return "/admin/v1/clients/" + url.PathEscape
 
 func consoleClientPath(id string) string { return "/console/clients/" + url.PathEscape(id) }
 
+// clientGrantsPath reads a client's grants, one per API at most: the
+// admin API's largest page holds them unless there are over 1000 APIs.
+func clientGrantsPath(id string) string {
+	return "/admin/v1/grants?" + url.Values{"client_id": {id}, "limit": {"1000"}}.Encode()
+}
+
+// apisForFormsPath reads the APIs a form offers to choose from: the first
+// 1000, the admin API's largest page.
+const apisForFormsPath = "/admin/v1/apis?limit=1000"
+
 func (c *Console) listClients(w http.ResponseWriter, r *http.Request, sess *session) error {
 	return c.clientsPage(w, r, sess, http.StatusOK, &formState{})
 }
 
 func (c *Console) clientsPage(w http.ResponseWriter, r *http.Request, sess *session, status int, form *formState) error {
 	var clients []clientView
-	if err := c.backend.call(r.Context(), r, "GET", "/admin/v1/clients", sess.Token, nil, &clients); err != nil {
+	p := readPager(r, "/console/clients")
+	if err := c.listPage(r.Context(), r, sess, p, "/admin/v1/clients", true, &clients); err != nil {
 		return err
 	}
-	d := clientsData{Clients: clients, Form: form, Flag: flagTokensPerLifetime}
+	d := clientsData{Clients: clients, Pager: p, Form: form, Flag: flagTokensPerLifetime}
 	if c.cfg.TokenRates != nil {
-		d.Measured, d.Rates = true, rates(c.cfg.TokenRates())
+		// Only the clients shown: the page costs the same at any number.
+		ids := make([]string, len(clients))
+		for i, cl := range clients {
+			ids[i] = cl.ClientID
+		}
+		d.Measured, d.Rates = true, rates(c.cfg.TokenRates(ids))
 	}
 	c.renderPage(w, r, sess, status, "clients", "clients", "Clients", d)
 	return nil
@@ -144,10 +161,10 @@ func (c *Console) clientPage(w http.ResponseWriter, r *http.Request, sess *sessi
 	if err := c.backend.call(r.Context(), r, "GET", clientPath(id), sess.Token, nil, &cl); err != nil {
 		return err
 	}
-	if err := c.backend.call(r.Context(), r, "GET", "/admin/v1/grants?client_id="+url.QueryEscape(id), sess.Token, nil, &grants); err != nil {
+	if err := c.backend.call(r.Context(), r, "GET", clientGrantsPath(id), sess.Token, nil, &grants); err != nil {
 		return err
 	}
-	if err := c.backend.call(r.Context(), r, "GET", "/admin/v1/apis", sess.Token, nil, &apis); err != nil {
+	if err := c.backend.call(r.Context(), r, "GET", apisForFormsPath, sess.Token, nil, &apis); err != nil {
 		return err
 	}
 	if forms == nil {

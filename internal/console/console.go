@@ -33,10 +33,11 @@ type Config struct {
 	// seals session cookies is derived from it with HKDF-SHA256.
 	MasterKey []byte
 	// TokenRates reads the gauge mint_tokens_per_lifetime of this
-	// process: for each client and audience that took a token lately, how
-	// many tokens it took during the last token lifetime, or the part of
-	// it mint has counted. Nil: the clients page shows "—".
-	TokenRates func() []TokenRate
+	// process for the clients named (those a page shows): for each of
+	// their audiences that took a token lately, how many tokens it took
+	// during the last token lifetime, or the part of it mint has counted.
+	// Nil: the clients page shows "—".
+	TokenRates func(clientIDs []string) []TokenRate
 	Now        func() time.Time
 	Log        *slog.Logger
 }

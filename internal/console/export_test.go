@@ -29,3 +29,6 @@ func Snippets(tokenURL, clientID, audience string) map[string]string {
 	}
 	return out
 }
+
+// PageSize is how many rows a console list page shows.
+const PageSize = consolePageSize

@@ -33,7 +33,14 @@ type testMint struct {
 	srv *server.Server
 }
 
-func startMint(t *testing.T) *testMint {
+func startMint(t testing.TB) *testMint {
+	t.Helper()
+	return startMintOn(t, filepath.Join(t.TempDir(), "mint.db"))
+}
+
+// startMintOn is startMint on the SQLite file at path, which may hold a
+// store already.
+func startMintOn(t testing.TB, path string) *testMint {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -41,7 +48,7 @@ func startMint(t *testing.T) *testMint {
 	}
 	base := "http://" + ln.Addr().String()
 	srv, err := server.New(context.Background(), server.Config{
-		DB: filepath.Join(t.TempDir(), "mint.db"), Issuer: base, MasterKey: masterKey,
+		DB: path, Issuer: base, MasterKey: masterKey,
 		BootstrapClientID: adminID, BootstrapClientSecret: adminSecret,
 	})
 	if err != nil {
@@ -55,7 +62,7 @@ func startMint(t *testing.T) *testMint {
 }
 
 // token gets a token from the token endpoint over HTTP.
-func (m *testMint) token(t *testing.T, clientID, secret, audience string) (string, int) {
+func (m *testMint) token(t testing.TB, clientID, secret, audience string) (string, int) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"grant_type": "client_credentials",
 		"client_id": clientID, "client_secret": secret, "audience": audience})
@@ -73,7 +80,7 @@ func (m *testMint) token(t *testing.T, clientID, secret, audience string) (strin
 
 // admin calls the admin API over HTTP as the bootstrap admin and decodes
 // the answer into out.
-func (m *testMint) admin(t *testing.T, method, path string, body, out any) int {
+func (m *testMint) admin(t testing.TB, method, path string, body, out any) int {
 	t.Helper()
 	tok, status := m.token(t, adminID, adminSecret, "urn:mint:admin")
 	if status != http.StatusOK {
@@ -110,13 +117,13 @@ func (m *testMint) apiCount(t *testing.T) int {
 // user is a browser without JavaScript: a cookie jar and forms, redirects
 // not followed.
 type user struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	hc   *http.Client
 	csrf string // the CSRF token of the last page read
 }
 
-func newUser(t *testing.T, m *testMint) *user {
+func newUser(t testing.TB, m *testMint) *user {
 	jar, _ := cookiejar.New(nil)
 	return &user{t: t, base: m.URL, hc: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

@@ -17,8 +17,12 @@
 // upstream is sent exactly it, re-escaped. An h2c upgrade is stripped;
 // another upgrade passes only where a rule allows its protocol.
 //
-// Upstream, the request carries the verified client id and scopes in
-// X-Mint-Client-Id and X-Mint-Scopes (space-separated). Headers a caller
+// The gateway trusts one issuer, or several during a migration from Auth0
+// (--issuer repeated, see IssuerSpec), each with its own key set: the
+// token's "iss", matched exactly, picks the one whose keys check it.
+//
+// Upstream, the request carries the verified client id, scopes and issuer
+// in X-Mint-Client-Id, X-Mint-Scopes (space-separated) and X-Mint-Issuer. Headers a caller
 // could use to pass for the gateway (X-Mint-*, X-Forwarded*, Forwarded,
 // X-Real-IP and the like, in any case, "_" read as "-") are removed, and the
 // gateway sets X-Forwarded-For, -Host, -Proto, X-Real-IP and Forwarded from

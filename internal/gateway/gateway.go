@@ -18,6 +18,10 @@ import (
 const (
 	DefaultClientIDHeader = "X-Mint-Client-Id"
 	DefaultScopesHeader   = "X-Mint-Scopes"
+	// IssuerHeader names the issuer of the verified token, so that an
+	// upstream can tell mint's tokens from the old issuer's during a
+	// migration. Callers cannot set it: every X-Mint-* is removed.
+	IssuerHeader = "X-Mint-Issuer"
 )
 
 // Config is a gateway in front of one upstream.
@@ -153,6 +157,7 @@ func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 	if !ok {
 		return // not reached: the middleware runs first
 	}
+	h.Set(IssuerHeader, claims.Issuer)
 	if claims.ClientID != "" {
 		h.Set(g.cfg.ClientIDHeader, claims.ClientID)
 	}

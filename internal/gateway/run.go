@@ -12,17 +12,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/mintauth/mint/bearer"
 )
 
 // Options are the settings of "mint gateway", from flags and environment.
 type Options struct {
 	Listen   string // --listen, MINT_GATEWAY_LISTEN
 	Upstream string // --upstream, MINT_GATEWAY_UPSTREAM
-	Issuer   string // --issuer, MINT_ISSUER
+	Issuer   string // MINT_ISSUER: the one issuer trusted, unless Issuers
+	// Issuers are the issuers trusted when there are several (a migration
+	// from Auth0): --issuer (repeatable), MINT_GATEWAY_ISSUERS
+	// (";"-separated, replaces MINT_ISSUER). Set Issuer or Issuers.
+	Issuers  []IssuerSpec
 	Audience string // --audience, MINT_GATEWAY_AUDIENCE
-	JWKSURL  string // --jwks-url, MINT_JWKS_URL; default discovered from the issuer
+	JWKSURL  string // --jwks-url, MINT_JWKS_URL: the one issuer's JWK Set; default discovered
 	Rules    []Rule // --rule (repeatable), MINT_GATEWAY_RULES (";"-separated)
 	// AllowUnmatched is --default-deny=false (MINT_GATEWAY_DEFAULT_DENY):
 	// requests no rule matches pass with any valid token (see Config).
@@ -32,7 +34,8 @@ type Options struct {
 	// Log is not a flag; default nothing is logged.
 	Log *slog.Logger
 
-	rulesErr error // a bad MINT_GATEWAY_RULES or MINT_GATEWAY_DEFAULT_DENY, reported by Run
+	rulesErr   error // a bad MINT_GATEWAY_RULES or MINT_GATEWAY_DEFAULT_DENY, reported by Run
+	issuersErr error // a bad MINT_GATEWAY_ISSUERS, reported by Run
 }
 
 // DefaultListen is where the gateway listens unless told otherwise.
@@ -51,7 +54,13 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) *Options {
 	}
 	fs.StringVar(&o.Listen, "listen", env("MINT_GATEWAY_LISTEN", DefaultListen), "`address` to listen on (MINT_GATEWAY_LISTEN)")
 	fs.StringVar(&o.Upstream, "upstream", getenv("MINT_GATEWAY_UPSTREAM"), "`URL` of the API behind the gateway (MINT_GATEWAY_UPSTREAM)")
-	fs.StringVar(&o.Issuer, "issuer", getenv("MINT_ISSUER"), "issuer `URL` the tokens must come from (MINT_ISSUER)")
+	o.Issuer = getenv("MINT_ISSUER")
+	if v := getenv("MINT_GATEWAY_ISSUERS"); v != "" {
+		o.Issuer = ""
+		o.Issuers, o.issuersErr = ParseIssuers(v)
+	}
+	fs.Var(&issuerFlag{o: o}, "issuer", "`\"URL [jwks=URL] [typ=T,...] [alg=A,...]\"`: an issuer whose tokens are accepted, its \"iss\" exactly; "+
+		"repeatable, to trust several during a migration (MINT_ISSUER; several: MINT_GATEWAY_ISSUERS, ;-separated)")
 	fs.StringVar(&o.Audience, "audience", getenv("MINT_GATEWAY_AUDIENCE"), "`audience` the tokens must name (MINT_GATEWAY_AUDIENCE)")
 	fs.StringVar(&o.JWKSURL, "jwks-url", getenv("MINT_JWKS_URL"), "JWK Set `URL`; default discovered from the issuer (MINT_JWKS_URL)")
 	o.Rules, o.rulesErr = ParseRules(getenv("MINT_GATEWAY_RULES"))
@@ -144,7 +153,7 @@ func Serve(ctx context.Context, ln net.Listener, o *Options) error {
 		IdleTimeout: limits.Idle,
 		ErrorLog:    slog.NewLogLogger(o.log().Handler(), slog.LevelWarn),
 	}
-	o.log().Info("mint gateway serving", "addr", ln.Addr().String(), "upstream", o.Upstream, "audience", o.Audience,
+	o.log().Info("mint gateway serving", "addr", ln.Addr().String(), "upstream", o.Upstream, "issuers", o.issuerURLs(), "audience", o.Audience,
 		"default_deny", !o.AllowUnmatched)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -163,9 +172,12 @@ func Serve(ctx context.Context, ln net.Listener, o *Options) error {
 }
 
 func (o *Options) check() error {
+	if o.issuersErr != nil { // before "required": it left no issuer
+		return fmt.Errorf("gateway: MINT_GATEWAY_ISSUERS: %w", o.issuersErr)
+	}
 	var missing []string
 	for _, f := range []struct{ name, v string }{
-		{"--upstream", o.Upstream}, {"--issuer", o.Issuer}, {"--audience", o.Audience},
+		{"--upstream", o.Upstream}, {"--issuer", strings.Join(o.issuerURLs(), " ")}, {"--audience", o.Audience},
 	} {
 		if f.v == "" {
 			missing = append(missing, f.name)
@@ -177,7 +189,7 @@ func (o *Options) check() error {
 	if o.rulesErr != nil {
 		return fmt.Errorf("gateway: MINT_GATEWAY_RULES or MINT_GATEWAY_DEFAULT_DENY: %w", o.rulesErr)
 	}
-	return nil
+	return o.checkIssuers()
 }
 
 func (o *Options) handler(ctx context.Context) (http.Handler, error) {
@@ -185,11 +197,10 @@ func (o *Options) handler(ctx context.Context) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: --upstream: %w", err)
 	}
-	keys, err := bearer.NewJWKS(ctx, bearer.JWKSConfig{URL: o.JWKSURL, Issuer: o.Issuer, Log: o.log()})
+	v, err := o.verifier(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v := &bearer.Verifier{Issuer: o.Issuer, Audiences: []string{o.Audience}, Keys: keys}
 	return New(Config{
 		Upstream: upstream, Verifier: v, Rules: o.Rules, AllowUnmatched: o.AllowUnmatched,
 		Limits: o.Limits, Log: o.log(),

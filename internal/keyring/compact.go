@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -25,6 +26,7 @@ import (
 type compactSigner struct {
 	header string // base64url of the protected header: alg, kid, typ
 	sign   func(signingInput []byte) ([]byte, error)
+	sigLen int // bytes of a signature, to size the token exactly
 }
 
 // newCompactSigner returns the signer of key for alg, with header the
@@ -33,6 +35,7 @@ func newCompactSigner(alg string, key crypto.PrivateKey, header string) (*compac
 	s := &compactSigner{header: header}
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
+		s.sigLen = k.Size()
 		switch alg {
 		case mint.AlgRS256:
 			s.sign = func(in []byte) ([]byte, error) {
@@ -48,6 +51,7 @@ func newCompactSigner(alg string, key crypto.PrivateKey, header string) (*compac
 		}
 	case *ecdsa.PrivateKey:
 		if alg == mint.AlgES256 && k.Curve.Params().BitSize == 256 {
+			s.sigLen = 64
 			s.sign = func(in []byte) ([]byte, error) {
 				d := sha256.Sum256(in)
 				der, err := ecdsa.SignASN1(rand.Reader, k, d[:])
@@ -59,6 +63,7 @@ func newCompactSigner(alg string, key crypto.PrivateKey, header string) (*compac
 		}
 	case ed25519.PrivateKey:
 		if alg == mint.AlgEdDSA {
+			s.sigLen = ed25519.SignatureSize
 			s.sign = func(in []byte) ([]byte, error) { return ed25519.Sign(k, in), nil }
 		}
 	}
@@ -92,8 +97,7 @@ func joseHeader(alg string, jwk jose.JSONWebKey) (string, error) {
 func (s *compactSigner) Sign(payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
 	n := len(s.header) + 1 + enc.EncodedLen(len(payload))
-	// Room for the signature too: RSA-2048 is the longest mint writes.
-	buf := make([]byte, 0, n+1+enc.EncodedLen(256))
+	buf := make([]byte, 0, n+1+enc.EncodedLen(s.sigLen)) // the signature's room too
 	buf = append(buf, s.header...)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
@@ -103,7 +107,10 @@ func (s *compactSigner) Sign(payload []byte) (string, error) {
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
-	return string(buf), nil
+	// buf is not written again and not kept anywhere else, so the token
+	// can be its bytes rather than a copy of them: one allocation and one
+	// copy of ~300 bytes less per token, as strings.Builder does.
+	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
 // rawECDSA turns an ASN.1 ECDSA signature into r ‖ s, each size bytes

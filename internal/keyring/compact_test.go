@@ -82,3 +82,41 @@ func TestRawECDSA(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactSignerTokensAreTheirOwn: a token is the bytes of its own
+// buffer (unsafe.String), so signing the next one must not change it.
+func TestCompactSignerTokensAreTheirOwn(t *testing.T) {
+	for _, alg := range mint.SigningAlgorithms {
+		t.Run(alg, func(t *testing.T) {
+			priv, err := newPrivateKey(alg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			header, err := joseHeader(alg, jose.JSONWebKey{Key: priv, KeyID: "key_" + alg, Algorithm: alg, Use: "sig"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := newCompactSigner(alg, priv, header)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := s.Sign([]byte(`{"jti":"one"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept := strings.Clone(first)
+			for range 3 {
+				if _, err := s.Sign([]byte(`{"jti":"two, and longer than one"}`)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if first != kept {
+				t.Fatalf("the first token changed when the next were signed:\n%s\n%s", kept, first)
+			}
+			sig, err := base64.RawURLEncoding.DecodeString(first[strings.LastIndexByte(first, '.')+1:])
+			if err != nil || len(sig) != s.sigLen {
+				t.Fatalf("signature of %d bytes (%v), want %d", len(sig), err, s.sigLen)
+			}
+		})
+	}
+}

@@ -31,13 +31,26 @@
 //     one far above 1 takes a new token for every call (see Lifetimes for
 //     how the window is kept and bounded).
 //
-// The client_id and audience labels are bounded (Options.MaxClients,
-// default 1000 each): values past the budget are counted as "other", and
-// mint_tokens_per_lifetime exports only the pairs with the highest values,
-// so 100k clients cannot make 100k series. mint serve publishes Handler
-// on a loopback listener of its own, never on the token address.
+// Nothing here grows with the number of clients (issue 16). The client_id
+// and audience labels of the counter are bounded (Options.MaxClients,
+// default 1000 each): values past the budget are counted as "other", so
+// totals stay exact. mint_tokens_per_lifetime counts at most
+// Options.TrackedPairs client and audience pairs at once (default 4 ×
+// MaxClients, about 250 bytes each): a pair new when all are taken gives
+// up the one with the fewest tokens among eight sampled, so the clients
+// that take many tokens keep their counts, and it exports only the
+// MaxClients pairs with the highest values. So 100k or 1M clients make
+// about 2,100 series, and a scrape reads a few thousand windows, not one
+// per client (BenchmarkScrape: 16 ms at 100k clients, 27 ms at 1M on a
+// loaded 2-core machine, where it took 0.43 s and 2.6 s when every pair
+// was kept). The per-client detail is for the console, not the labels:
+// Metrics.TopTokensPerLifetime and ClientTokensPerLifetime. mint serve
+// publishes Handler on a loopback listener of its own, never on the token
+// address.
 //
 // Observing a request costs two label lookups, two histogram observations
 // and one lock of the client's lifetime window: no allocation once the
-// series exist.
+// series exist (BenchmarkObserveToken). A pair not counted yet costs one
+// window allocated, and once the table is full eight windows sampled
+// (BenchmarkObserveTokenRotating: about 1 µs of CPU).
 package metrics

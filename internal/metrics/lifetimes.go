@@ -46,10 +46,22 @@ type Lifetimes struct {
 	start time.Time // counting began
 	// maxSeries bounds the series Collect exports; 0 exports all.
 	maxSeries int
+	// tracked bounds the pairs counted at once (see Issued); 0 is
+	// unbounded.
+	tracked int
 
 	mu    sync.RWMutex
 	pairs map[pair]*window
 }
+
+// DefaultTracked is how many client and audience pairs a Lifetimes counts
+// at once when New is not told (4 × DefaultMaxClients): about 250 bytes
+// each, 1 MB in all, whatever the number of clients.
+const DefaultTracked = 4 * DefaultMaxClients
+
+// evictionSample is how many tracked pairs a new pair's arrival looks at,
+// when the table is full, to give up the one with the fewest tokens.
+const evictionSample = 8
 
 type pair struct{ client, audience string }
 
@@ -68,8 +80,9 @@ type window struct {
 	last   int64 // the newest slot: Unix nanoseconds / width
 }
 
-// NewLifetimes returns an empty Lifetimes; maxWindow zero means
-// DefaultMaxWindow, now nil means time.Now.
+// NewLifetimes returns an empty Lifetimes counting at most DefaultTracked
+// pairs at once; maxWindow zero means DefaultMaxWindow, now nil means
+// time.Now.
 func NewLifetimes(maxWindow time.Duration, now func() time.Time) *Lifetimes {
 	if maxWindow <= 0 {
 		maxWindow = DefaultMaxWindow
@@ -77,28 +90,70 @@ func NewLifetimes(maxWindow time.Duration, now func() time.Time) *Lifetimes {
 	if now == nil {
 		now = time.Now
 	}
-	return &Lifetimes{max: maxWindow, now: now, start: now(), pairs: map[pair]*window{}}
+	return &Lifetimes{max: maxWindow, now: now, start: now(), tracked: DefaultTracked, pairs: map[pair]*window{}}
 }
 
 // Issued counts one token issued to client for audience, valid for
 // lifetime.
+//
+// At most tracked pairs are counted at once. A pair not counted yet, when
+// they all are, takes the place of the one with the fewest tokens in its
+// window among evictionSample of them picked at random (the map's own
+// random iteration order), whose count is forgotten. So memory and the
+// work per token are bounded whatever the number of clients, and a client
+// taking many tokens — the one the gauge is for — keeps its count: it is
+// given up only if every pair sampled with it has more. A pair given up
+// and back later counts again from then: the gauge may understate, never
+// overstate. Pairs with no token in their window are forgotten at each
+// scrape (All).
 func (l *Lifetimes) Issued(client, audience string, lifetime time.Duration) {
 	k := pair{client, audience}
 	l.mu.RLock()
 	w := l.pairs[k]
 	l.mu.RUnlock()
+	now := l.now()
 	if w == nil {
 		l.mu.Lock()
 		if w = l.pairs[k]; w == nil {
-			w = &window{}
+			w = l.room(now)
 			l.pairs[k] = w
 		}
 		l.mu.Unlock()
 	}
-	now := l.now()
 	w.mu.Lock()
 	w.add(now, lifetime, l.max, l.start)
 	w.mu.Unlock()
+}
+
+// room makes room for a new pair and returns its window: past tracked
+// pairs, it first gives one up. l.mu is held.
+func (l *Lifetimes) room(now time.Time) *window {
+	if l.tracked <= 0 || len(l.pairs) < l.tracked {
+		return &window{}
+	}
+	var (
+		victim pair
+		found  bool
+		fewest uint64
+		seen   int
+		r      PairRate
+	)
+	for k, w := range l.pairs {
+		w.mu.Lock()
+		w.rate(now, &r)
+		w.mu.Unlock()
+		if !found || r.Tokens < fewest {
+			victim, found, fewest = k, true, r.Tokens
+		}
+		if seen++; seen == evictionSample || fewest == 0 {
+			break
+		}
+	}
+	// A new window, not the victim's emptied: a token being counted for the
+	// victim right now (it looked its window up before this) must not land
+	// in the new pair's count.
+	delete(l.pairs, victim)
+	return &window{}
 }
 
 // Tokens returns client's count for audience: the gauge's value, with the
@@ -199,24 +254,53 @@ func (l *Lifetimes) All() []PairRate {
 	return out
 }
 
+// Top returns the n pairs with the most tokens in their window, most
+// first (ties by client and audience, so that calls agree), forgetting
+// the pairs with none; n ≤ 0 returns every pair counted.
+func (l *Lifetimes) Top(n int) []PairRate {
+	pairs := l.All()
+	slices.SortFunc(pairs, func(a, b PairRate) int {
+		if c := cmp.Compare(b.Tokens, a.Tokens); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.ClientID, b.ClientID), cmp.Compare(a.Audience, b.Audience))
+	})
+	if n > 0 && len(pairs) > n {
+		pairs = pairs[:n]
+	}
+	return pairs
+}
+
+// OfClient returns client's pairs that are counted, one per audience it
+// took a token for recently.
+func (l *Lifetimes) OfClient(client string) []PairRate {
+	now := l.now()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var out []PairRate
+	for k, w := range l.pairs {
+		if k.client != client {
+			continue
+		}
+		r := PairRate{ClientID: k.client, Audience: k.audience}
+		w.mu.Lock()
+		w.rate(now, &r)
+		w.mu.Unlock()
+		if r.Tokens > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Collect implements prometheus.Collector: one gauge per pair with a token
 // in its window, the others forgotten. With maxSeries set, only the
 // maxSeries pairs with the highest values are exported (ties broken by
 // client and audience, so that scrapes agree): those are the clients an
 // alert on this gauge looks for, and 100k active clients must not make
-// 100k series.
+// 100k series. A scrape reads at most tracked pairs.
 func (l *Lifetimes) Collect(ch chan<- prometheus.Metric) {
-	pairs := l.All()
-	if l.maxSeries > 0 && len(pairs) > l.maxSeries {
-		slices.SortFunc(pairs, func(a, b PairRate) int {
-			if c := cmp.Compare(b.Tokens, a.Tokens); c != 0 {
-				return c
-			}
-			return cmp.Or(cmp.Compare(a.ClientID, b.ClientID), cmp.Compare(a.Audience, b.Audience))
-		})
-		pairs = pairs[:l.maxSeries]
-	}
-	for _, p := range pairs {
+	for _, p := range l.Top(l.maxSeries) {
 		ch <- prometheus.MustNewConstMetric(tokensPerLifetimeDesc, prometheus.GaugeValue, float64(p.Tokens), p.ClientID, p.Audience)
 	}
 }

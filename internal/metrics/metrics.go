@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -41,6 +42,10 @@ type Options struct {
 	// are counted under "other"; mint_tokens_per_lifetime exports the
 	// MaxClients pairs with the most tokens. Zero means DefaultMaxClients.
 	MaxClients int
+	// TrackedPairs bounds the client and audience pairs
+	// mint_tokens_per_lifetime counts at once (see Lifetimes.Issued); zero
+	// means 4 × MaxClients.
+	TrackedPairs int
 }
 
 // Metrics holds mint's collectors on a registry of their own. It is safe
@@ -90,6 +95,7 @@ func New(opts Options) *Metrics {
 		lifetimes: NewLifetimes(opts.MaxWindow, opts.Now),
 	}
 	m.lifetimes.maxSeries = opts.MaxClients
+	m.lifetimes.tracked = cmp.Or(opts.TrackedPairs, 4*opts.MaxClients)
 	m.issuedDur = m.duration.WithLabelValues(OutcomeIssued)
 	m.algs = make(map[string]prometheus.Observer, len(mint.SigningAlgorithms))
 	for _, alg := range mint.SigningAlgorithms {
@@ -116,9 +122,20 @@ func (m *Metrics) Handler() http.Handler {
 // it.
 func (m *Metrics) ClientLabel(id string) string { return m.clients.value(id) }
 
-// TokensPerLifetime returns every pair's mint_tokens_per_lifetime, not
-// only those exported, for the console.
+// TokensPerLifetime returns the mint_tokens_per_lifetime of every pair
+// counted (at most Options.TrackedPairs), not only those exported.
 func (m *Metrics) TokensPerLifetime() []PairRate { return m.lifetimes.All() }
+
+// TopTokensPerLifetime returns the n pairs with the highest
+// mint_tokens_per_lifetime, highest first: the clients that take a new
+// token too often, for the console.
+func (m *Metrics) TopTokensPerLifetime(n int) []PairRate { return m.lifetimes.Top(n) }
+
+// ClientTokensPerLifetime returns client's mint_tokens_per_lifetime, one
+// per audience, when it is counted: for a page that shows some clients.
+func (m *Metrics) ClientTokensPerLifetime(client string) []PairRate {
+	return m.lifetimes.OfClient(client)
+}
 
 // ObserveToken records one token request; it is a token.Endpoint's
 // Observe.

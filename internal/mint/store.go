@@ -10,7 +10,10 @@ import (
 // and passes the conformance suite in package storetest.
 //
 // Methods wrap ErrNotFound and ErrConflict as documented; any other error is
-// a storage failure. Lists are ordered by creation time, oldest first.
+// a storage failure. Lists are ordered by creation time, oldest first;
+// paginated lists (ListAPIsPage, ListClientsPage, ListGrantsPage) break ties
+// by ID, see Cursor, and return the cursor of the next page, the zero
+// Cursor when the list ends there.
 // Update methods run the given function inside one transaction on the
 // current value, so read-modify-write cannot lose a concurrent change; the
 // function may return an error to abort the update, which the method returns
@@ -25,7 +28,11 @@ type Store interface {
 	GetAPI(ctx context.Context, id string) (API, error)
 	// GetAPIByAudience: ErrNotFound.
 	GetAPIByAudience(ctx context.Context, audience string) (API, error)
+	// ListAPIs returns every API, for the few callers that need them all
+	// (discovery, key maintenance); lists shown to people use ListAPIsPage.
 	ListAPIs(ctx context.Context) ([]API, error)
+	// ListAPIsPage returns a page of APIs and the next page's cursor.
+	ListAPIsPage(ctx context.Context, page Page) (apis []API, next Cursor, err error)
 	// UpdateAPI: ErrNotFound. The audience cannot change.
 	UpdateAPI(ctx context.Context, id string, update func(API) (API, error)) (API, error)
 	// DeleteAPI deletes the API and every grant on it. ErrNotFound.
@@ -39,7 +46,11 @@ type Store interface {
 	CreateClient(ctx context.Context, client Client, secret Secret) error
 	// GetClient: ErrNotFound.
 	GetClient(ctx context.Context, id string) (Client, error)
-	ListClients(ctx context.Context) ([]Client, error)
+	// ListClientsPage returns a page of the clients q selects and the next
+	// page's cursor. A search reads at most SearchScanLimit clients from
+	// the cursor on, so its page may hold fewer clients than asked, even
+	// none, with a next page still to read.
+	ListClientsPage(ctx context.Context, q ClientQuery) (clients []Client, next Cursor, err error)
 	// UpdateClient: ErrNotFound.
 	UpdateClient(ctx context.Context, id string, update func(Client) (Client, error)) (Client, error)
 	// DeleteClient deletes the client, its secrets and its grants, and
@@ -49,6 +60,10 @@ type Store interface {
 	// ListSecrets returns every secret of a client, expired ones included.
 	// ErrNotFound: no such client.
 	ListSecrets(ctx context.Context, clientID string) ([]Secret, error)
+	// ListSecretsOf returns the secrets of each client named (at most
+	// MaxPageLimit), as ListSecrets orders them, in one query: a client
+	// missing from the map has none or does not exist.
+	ListSecretsOf(ctx context.Context, clientIDs []string) (map[string][]Secret, error)
 	// RotateSecret adds secret to its client and makes every other secret
 	// of that client expire at oldExpiresAt at the latest, in one
 	// transaction; a zero oldExpiresAt leaves the other secrets as they are.
@@ -65,9 +80,12 @@ type Store interface {
 	GetGrant(ctx context.Context, id string) (Grant, error)
 	// FindGrant returns the client's grant for an audience. ErrNotFound.
 	FindGrant(ctx context.Context, clientID, audience string) (Grant, error)
-	// ListGrants returns every grant, or only a client's when clientID is
-	// not empty.
+	// ListGrants returns a client's grants (none for an unknown client or
+	// ""). It is on the token path, so it reads an index, never the table.
 	ListGrants(ctx context.Context, clientID string) ([]Grant, error)
+	// ListGrantsPage returns a page of the grants q selects and the next
+	// page's cursor.
+	ListGrantsPage(ctx context.Context, q GrantQuery) (grants []Grant, next Cursor, err error)
 	// UpdateGrant: ErrNotFound. The client and audience cannot change.
 	UpdateGrant(ctx context.Context, id string, update func(Grant) (Grant, error)) (Grant, error)
 	// DeleteGrant: ErrNotFound.

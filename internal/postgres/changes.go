@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -9,7 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// changesChannel is the channel migration 00003's triggers notify on.
+// changesChannel is the channel migrations 00003's and 00009's triggers
+// notify on.
 const changesChannel = "mint_changes"
 
 // watchPing is how long the watching connection may stay silent before it
@@ -21,12 +23,15 @@ const (
 )
 
 // WatchChanges calls onChange with a table's name ("apis", "clients",
-// "secrets", "grants", "signing_keys", "revoked_tokens") after each committed statement that
-// may have changed it, made by any process on this schema, until ctx is
-// done or the watch fails. It first calls onChange("") — "anything may have
-// changed" — once it is listening, so a caller can drop what it read
-// before. Tables changed by cascade are reported too; recording a secret's
-// use is not.
+// "secrets", "grants", "signing_keys", "revoked_tokens") after each
+// committed statement that may have changed it, made by any process on
+// this schema, until ctx is done or the watch fails. For clients, secrets
+// and grants, keys name the clients whose rows changed (migration 00009);
+// nil keys mean anything in the table may have changed (other tables, a
+// statement touching over 100 clients, TRUNCATE). It first calls
+// onChange("", nil) — "anything may have changed" — once it is listening,
+// so a caller can drop what it read before. Tables changed by cascade are
+// reported too; recording a secret's use is not.
 //
 // It listens (LISTEN mint_changes) on a connection of its own, outside the
 // pool, which it pings when silent for 10 s. It returns ctx.Err() when ctx
@@ -34,7 +39,7 @@ const (
 // then assume it missed changes, and may call it again. Behind a PgBouncer
 // in transaction mode LISTEN does not work: give mint a direct connection.
 // onChange must be quick; calls are made one at a time.
-func (s *Store) WatchChanges(ctx context.Context, onChange func(table string)) error {
+func (s *Store) WatchChanges(ctx context.Context, onChange func(table string, keys []string)) error {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
 	if err != nil {
 		return watchErr(ctx, err)
@@ -51,39 +56,65 @@ func (s *Store) WatchChanges(ctx context.Context, onChange func(table string)) e
 	if _, err := conn.Exec(ctx, `LISTEN `+changesChannel); err != nil {
 		return watchErr(ctx, err)
 	}
-	onChange("")
+	onChange("", nil)
 	for {
-		table, err := nextChange(ctx, conn, schema)
+		table, keys, err := nextChange(ctx, conn, schema)
 		if err != nil {
 			return watchErr(ctx, err)
 		}
 		if table != "" {
-			onChange(table)
+			onChange(table, keys)
 		}
 	}
 }
 
-// nextChange waits for one notification and returns the table it names,
-// or "" for another schema's, or after pinging a connection silent for
-// watchPing.
-func nextChange(ctx context.Context, conn *pgx.Conn, schema string) (string, error) {
+// nextChange waits for one notification and returns the table and keys it
+// names, or "" for another schema's, or after pinging a connection silent
+// for watchPing.
+func nextChange(ctx context.Context, conn *pgx.Conn, schema string) (string, []string, error) {
 	wctx, cancel := context.WithTimeout(ctx, watchPing)
 	n, err := conn.WaitForNotification(wctx)
 	cancel()
 	if err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded) {
 		pctx, cancel := context.WithTimeout(ctx, watchPingTimeout)
 		defer cancel()
-		return "", conn.Ping(pctx)
+		return "", nil, conn.Ping(pctx)
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	table, keys := parseChange(n.Payload, schema)
+	return table, keys, nil
+}
+
+// keyedChange is the payload of migration 00009's notifications.
+type keyedChange struct {
+	Schema string   `json:"schema"`
+	Table  string   `json:"table"`
+	Keys   []string `json:"keys"`
+}
+
+// parseChange returns the table and keys a notification's payload names,
+// "" if it is another schema's. Payloads are 00009's JSON or 00003's
+// "schema.table"; one not understood names "?" (a table no cache knows:
+// anything may have changed).
+func parseChange(payload, schema string) (string, []string) {
+	if strings.HasPrefix(payload, `{"`) {
+		var c keyedChange
+		if err := json.Unmarshal([]byte(payload), &c); err != nil || c.Table == "" {
+			return "?", nil
+		}
+		if c.Schema != schema {
+			return "", nil
+		}
+		return c.Table, c.Keys
 	}
 	// Schema names may hold dots; table names do not.
-	i := strings.LastIndexByte(n.Payload, '.')
-	if i < 0 || n.Payload[:i] != schema {
+	i := strings.LastIndexByte(payload, '.')
+	if i < 0 || payload[:i] != schema {
 		return "", nil
 	}
-	return n.Payload[i+1:], nil
+	return payload[i+1:], nil
 }
 
 // watchErr is ctx.Err() once ctx is done, else err with context.

@@ -89,15 +89,6 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 	return c, nil
 }
 
-// ListClients returns every client, oldest first.
-func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
-	clients, err := list(ctx, s.pool, scanClient, selectClient+` ORDER BY created_at, seq`)
-	if err != nil {
-		return nil, failed("postgres: list clients: %w", err)
-	}
-	return clients, nil
-}
-
 // UpdateClient applies update to the client in one transaction, holding the
 // row lock. ErrNotFound. The ID and creation time are kept whatever update
 // returns.

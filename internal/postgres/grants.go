@@ -89,11 +89,11 @@ func (s *Store) FindGrant(ctx context.Context, clientID, audience string) (mint.
 	return g, nil
 }
 
-// ListGrants returns every grant, or only a client's when clientID is not
-// empty, oldest first.
+// ListGrants returns a client's grants, oldest first. It reads them through
+// the (client_id, audience) index: it is on the token path.
 func (s *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, error) {
 	grants, err := list(ctx, s.pool, scanGrant,
-		selectGrant+` WHERE $1 = '' OR client_id = $1 ORDER BY created_at, seq`, clientID)
+		selectGrant+` WHERE client_id = $1 ORDER BY created_at, seq`, clientID)
 	if err != nil {
 		return nil, failed("postgres: list grants: %w", err)
 	}

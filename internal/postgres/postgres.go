@@ -26,6 +26,21 @@
 //   - default_query_exec_mode=exec: needed behind a PgBouncer in
 //     transaction mode, which cannot keep prepared statements.
 //
+// # Failover
+//
+// Several servers may be named, for a primary and its standbys:
+// "host=db1,db2 port=5432,5432 target_session_attrs=read-write" or
+// postgres://db1:5432,db2:5432/mint?target_session_attrs=read-write.
+// Every new connection tries them in order and keeps the first that
+// takes writes, so once a standby is promoted mint follows it without a
+// restart: connections to a server that went away fail, are dropped from
+// the pool (an idle one is pinged before use), and new ones find the new
+// primary; a connection whose server turned out read-only or is shutting
+// down is closed at its first error (see dropOnPgError). Meanwhile requests that
+// need the database answer 503 (unavailable.go). Without
+// target_session_attrs=read-write a standby listed first would be used
+// and every write refused.
+//
 // # Migrations
 //
 // The schema lives in migrations/ and is embedded in the binary; Open
@@ -98,6 +113,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
+	cfg.ConnConfig.OnPgError = dropOnPgError(cfg.ConnConfig.OnPgError)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, failed("postgres: open: %w", err)
@@ -108,6 +124,21 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// dropOnPgError wraps pgx's handler of server errors so that, besides
+// fatal ones, an error saying the server is read-only (a standby, or a
+// primary being demoted) or shutting down closes the connection: the pool
+// then opens a new one, which looks for the server that takes writes,
+// instead of handing this one out again.
+func dropOnPgError(next pgconn.PgErrorHandler) pgconn.PgErrorHandler {
+	return func(c *pgconn.PgConn, e *pgconn.PgError) bool {
+		switch e.Code {
+		case "25006", "57P01", "57P02", "57P03": // read-only transaction; admin shutdown, crash shutdown, cannot connect now
+			return false
+		}
+		return next == nil || next(c, e)
+	}
 }
 
 // migrate applies the embedded migrations the schema has not seen yet,

@@ -29,6 +29,15 @@ type unavailableError struct{ error }
 
 func (e unavailableError) Unwrap() []error { return []error{e.error, mint.ErrUnavailable} }
 
+// UnavailableReason says why, in words fit for an admin's answer (the
+// admin API shows it; the token endpoint does not).
+func (e unavailableError) UnavailableReason() string {
+	if hasCode(e.error, "25006") {
+		return "the PostgreSQL server mint reached is read-only (a standby; is target_session_attrs=read-write set?)"
+	}
+	return "the PostgreSQL server cannot be reached or cannot take writes now (down, restarting or failing over)"
+}
+
 // unavailable reports whether err means the server is down, restarting,
 // unreachable or refusing connections, rather than a fault of the query.
 func unavailable(err error) bool {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -35,7 +36,11 @@ func (s *Server) startAudit() error {
 	}
 	a := &s.audit
 	a.store = store
-	a.appender = &audit.Appender{Store: store, Log: s.cfg.Log}
+	spill, err := openSpill(s.cfg)
+	if err != nil {
+		return err
+	}
+	a.appender = &audit.Appender{Store: store, Log: s.cfg.Log, Spill: spill}
 	a.log = &audit.Log{Appender: a.appender, Now: s.now}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop = cancel
@@ -53,7 +58,45 @@ func (s *Server) stopAudit() {
 		s.audit.log.FlushFailures()
 		s.audit.stop()
 		s.audit.done.Wait()
+		if sp := s.audit.appender.Spill; sp != nil {
+			if err := sp.Close(); err != nil {
+				s.cfg.Log.Warn("audit spill file close failed", "error", err)
+			}
+		}
 	}
+}
+
+// openSpill opens the audit spill file cfg.AuditSpill names (see Config),
+// or returns nil when there is to be none. Records a previous run left in
+// it are sent once the database takes them.
+func openSpill(cfg Config) (*audit.Spill, error) {
+	path := cfg.AuditSpill
+	if path == "off" {
+		return nil, nil
+	}
+	chosen := path != ""
+	if !chosen {
+		db, ok := sqlitePath(cfg.DB)
+		if !ok {
+			return nil, nil
+		}
+		path = db + ".audit-spill"
+	}
+	sp, err := audit.OpenSpill(path, 0)
+	if errors.Is(err, audit.ErrSpillInUse) && !chosen {
+		// Another mint serves the same SQLite file and has the default
+		// spill: run without one rather than refuse to start.
+		cfg.Log.Warn("audit spill file in use by another mint process; this one keeps none (give it --audit-spill)", "file", path)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n := sp.Pending(); n > 0 {
+		cfg.Log.Warn("audit spill file holds records of an earlier run; sending them once the database takes them",
+			"records", n, "file", path)
+	}
+	return sp, nil
 }
 
 // pruneAudit deletes records older than the retention at start and every

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/mintauth/mint/internal/console"
+	"github.com/mintauth/mint/internal/metrics"
 )
 
 // ConsolePath is where the admin console is served; "/" redirects there.
@@ -38,16 +39,38 @@ func (s *Server) console(backend http.Handler) http.Handler {
 	return c.Handler()
 }
 
-// tokenRates reads mint_tokens_per_lifetime for the console's clients
-// page: every pair, not only the ones the metrics export.
-func (s *Server) tokenRates() []console.TokenRate {
+// tokenRates reads mint_tokens_per_lifetime for the clients a console
+// page shows, not only the ones the metrics export: through a per-client
+// read when package metrics has one, so that a page costs the same at any
+// number of clients; else by filtering every pair counted.
+func (s *Server) tokenRates(clientIDs []string) []console.TokenRate {
 	if s.metrics == nil {
 		return nil
 	}
-	rates := s.metrics.TokensPerLifetime()
+	var rates []metrics.PairRate
+	if m, ok := any(s.metrics).(clientRates); ok {
+		for _, id := range clientIDs {
+			rates = append(rates, m.ClientTokensPerLifetime(id)...)
+		}
+	} else {
+		shown := make(map[string]bool, len(clientIDs))
+		for _, id := range clientIDs {
+			shown[id] = true
+		}
+		for _, r := range s.metrics.TokensPerLifetime() {
+			if shown[r.ClientID] {
+				rates = append(rates, r)
+			}
+		}
+	}
 	out := make([]console.TokenRate, len(rates))
 	for i, r := range rates {
 		out[i] = console.TokenRate{ClientID: r.ClientID, Audience: r.Audience, Tokens: r.Tokens, Window: r.Window, Lifetime: r.Lifetime}
 	}
 	return out
+}
+
+// clientRates is a per-client read of mint_tokens_per_lifetime.
+type clientRates interface {
+	ClientTokensPerLifetime(clientID string) []metrics.PairRate
 }

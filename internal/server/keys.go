@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/postgres"
 )
 
 // KeyMaintenanceInterval is how often a serving mint runs the key ring's
@@ -73,7 +74,7 @@ func (s *Server) masterKey(ctx context.Context) ([]byte, error) {
 
 // sqlitePath is the file of a SQLite database URL (see OpenStore).
 func sqlitePath(dsn string) (string, bool) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if postgres.IsDSN(dsn) {
 		return "", false
 	}
 	return strings.TrimPrefix(dsn, "sqlite:"), true

@@ -48,11 +48,26 @@ func (s *Server) mountProbes(mux *http.ServeMux) {
 // serveReady answers /readyz: 200 {"status":"ready"} when the store
 // answers a ping within readyTimeout, else 503 temporarily_unavailable
 // (the cause is logged). /healthz only says that the process serves.
+//
+// While the store's change feed is lost it says so (degraded, since when,
+// and until when tokens are issued from memory; internal/server/cache.go):
+// in the 503's description when the store does not answer either, else
+// as 200 {"status":"degraded","degraded_since":…,"stale_until":…}.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
+	since, until, degraded := s.degraded()
 	if err := s.store.Ping(ctx); err != nil {
+		if degraded {
+			return oauth.ErrUnavailable.Describe("the storage does not answer; degraded since %s: clients seen before then get tokens from memory until %s",
+				since.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339)).WithCause(err)
+		}
 		return oauth.ErrUnavailable.Describe("the storage does not answer").WithCause(err)
+	}
+	if degraded {
+		oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "degraded",
+			"degraded_since": since.UTC().Format(time.RFC3339), "stale_until": until.UTC().Format(time.RFC3339)})
+		return nil
 	}
 	oauth.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil

@@ -60,6 +60,11 @@ type Config struct {
 	// AuditRetention is how long audit records are kept; 0 keeps them
 	// forever. See internal/server/audit.go.
 	AuditRetention time.Duration
+	// AuditSpill is the file that keeps the token path's audit records
+	// while the database cannot take them (audit.Spill): "" puts it beside
+	// a SQLite database (DB + ".audit-spill") and keeps none for
+	// PostgreSQL; "off" keeps none. See internal/server/audit.go.
+	AuditSpill string
 	// HTTP holds timeouts, size limits, TLS and trusted proxies
 	// (internal/server/serve.go).
 	HTTP HTTPConfig
@@ -69,8 +74,10 @@ type Config struct {
 	AuthThrottle throttle.Config
 	// Limits are the token endpoint's per-client limits (internal/server/limits.go).
 	Limits LimitsConfig
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Cache sizes the token path's store cache (internal/server/cache.go).
+	Cache CacheConfig
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Server is an assembled mint.

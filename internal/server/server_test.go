@@ -46,7 +46,7 @@ func TestBootstrapGeneratesAdminOnlyOnNewDatabase(t *testing.T) {
 	if second.Generated != nil {
 		t.Fatalf("second start generated credentials again: %+v", second.Generated)
 	}
-	clients, err := second.Store().ListClients(context.Background())
+	clients, _, err := second.Store().ListClientsPage(context.Background(), mint.ClientQuery{})
 	if err != nil || len(clients) != 1 {
 		t.Fatalf("clients = %v, %v; want exactly the generated admin", clients, err)
 	}

@@ -18,7 +18,7 @@ import (
 // parameters it reads, search_path among them).
 func OpenStore(ctx context.Context, dsn string) (mint.Store, error) {
 	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	case postgres.IsDSN(dsn):
 		return postgres.Open(ctx, dsn)
 	case strings.HasPrefix(dsn, "sqlite:"):
 		dsn = strings.TrimPrefix(dsn, "sqlite:")

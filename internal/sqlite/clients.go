@@ -9,8 +9,10 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-const selectClient = `SELECT id, name, jwks, introspect_all, tokens_revoked_before,
-	tokens_per_hour, tokens_per_day, created_at, updated_at FROM clients`
+const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before,
+	tokens_per_hour, tokens_per_day, created_at, updated_at`
+
+const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
 func scanClient(row rowScanner) (mint.Client, error) {
 	var (
@@ -40,7 +42,7 @@ func nullBytes(b []byte) []byte {
 // CreateClient stores a new client with its first secret, whose ClientID is
 // taken from client. ErrConflict: the client ID (or the secret ID) is taken.
 func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret mint.Secret) error {
-	defer s.changes.publish(tableClients)
+	defer s.changes.publish(tableClients, client.ID)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var reused bool
 		err := tx.QueryRowContext(ctx,
@@ -78,31 +80,10 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 	return c, nil
 }
 
-// ListClients returns every client, oldest first.
-func (s *Store) ListClients(ctx context.Context) ([]mint.Client, error) {
-	rows, err := s.read.QueryContext(ctx, selectClient+` ORDER BY created_at, rowid`)
-	if err != nil {
-		return nil, failed("sqlite: list clients: %w", err)
-	}
-	defer rows.Close()
-	var clients []mint.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, failed("sqlite: list clients: %w", err)
-		}
-		clients = append(clients, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, failed("sqlite: list clients: %w", err)
-	}
-	return clients, nil
-}
-
 // UpdateClient applies update to the client in one transaction. ErrNotFound.
 // The ID and creation time are kept whatever update returns.
 func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
-	defer s.changes.publish(tableClients)
+	defer s.changes.publish(tableClients, id)
 	var out mint.Client
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		old, err := scanClient(tx.QueryRowContext(ctx, selectClient+` WHERE id = ?`, id))
@@ -141,7 +122,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 // and remembers its ID in deleted_client_ids, in one transaction.
 // ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	defer s.changes.publish(tableClients)
+	defer s.changes.publish(tableClients, id)
 	notFound := fmt.Errorf("client %q: %w", id, mint.ErrNotFound)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := execOne(ctx, tx, notFound, `DELETE FROM clients WHERE id = ?`, id); err != nil {

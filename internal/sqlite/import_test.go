@@ -22,7 +22,7 @@ func TestImportClientsPublishesItsTables(t *testing.T) {
 		tables []string
 	)
 	watching := make(chan struct{})
-	go s.WatchChanges(ctx, func(table string) {
+	go s.WatchChanges(ctx, func(table string, _ []string) {
 		if table == "" {
 			close(watching)
 			return

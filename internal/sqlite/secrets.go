@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -86,12 +87,51 @@ func (s *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 	return secrets, nil
 }
 
+// ListSecretsOf returns the secrets of each client named, in one query
+// through the secrets_client_id index, as ListSecrets orders them. The IDs
+// go as one JSON array, whatever their number.
+func (s *Store) ListSecretsOf(ctx context.Context, clientIDs []string) (map[string][]mint.Secret, error) {
+	out := make(map[string][]mint.Secret, len(clientIDs))
+	if len(clientIDs) == 0 {
+		return out, nil
+	}
+	ids, err := json.Marshal(clientIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT client_id, id, digest, created_at, expires_at, last_used_at FROM secrets
+		  WHERE client_id IN (SELECT value FROM json_each(?))
+		  ORDER BY client_id, created_at, rowid`, string(ids))
+	if err != nil {
+		return nil, failed("sqlite: list secrets of %d clients: %w", len(clientIDs), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			sec                   mint.Secret
+			createdAt             int64
+			expiresAt, lastUsedAt sql.NullInt64
+		)
+		if err := rows.Scan(&sec.ClientID, &sec.ID, &sec.Digest, &createdAt, &expiresAt, &lastUsedAt); err != nil {
+			return nil, failed("sqlite: list secrets of %d clients: %w", len(clientIDs), err)
+		}
+		sec.CreatedAt = fromMillis(createdAt)
+		sec.ExpiresAt, sec.LastUsedAt = fromNullMillis(expiresAt), fromNullMillis(lastUsedAt)
+		out[sec.ClientID] = append(out[sec.ClientID], sec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, failed("sqlite: list secrets of %d clients: %w", len(clientIDs), err)
+	}
+	return out, nil
+}
+
 // RotateSecret adds secret to its client and makes every other secret of
 // that client expire at oldExpiresAt at the latest, in one transaction. A
 // zero oldExpiresAt means "never", so it leaves the other secrets as they
 // are. ErrNotFound: no such client.
 func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpiresAt time.Time) error {
-	defer s.changes.publish(tableSecrets)
+	defer s.changes.publish(tableSecrets, secret.ClientID)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM clients WHERE id = ?`, secret.ClientID).Scan(&one)
@@ -122,7 +162,7 @@ func (s *Store) RotateSecret(ctx context.Context, secret mint.Secret, oldExpires
 // DeleteSecret removes one secret of a client. ErrNotFound: the client has
 // no secret with that ID.
 func (s *Store) DeleteSecret(ctx context.Context, clientID, secretID string) error {
-	defer s.changes.publish(tableSecrets)
+	defer s.changes.publish(tableSecrets, clientID)
 	notFound := fmt.Errorf("secret %q of client %q: %w", secretID, clientID, mint.ErrNotFound)
 	err := s.execOneInTx(ctx, notFound,
 		`DELETE FROM secrets WHERE client_id = ? AND id = ?`, clientID, secretID)

@@ -28,6 +28,26 @@ type unavailableError struct{ error }
 
 func (e unavailableError) Unwrap() []error { return []error{e.error, mint.ErrUnavailable} }
 
+// UnavailableReason says why, in words fit for an admin's answer (the
+// admin API shows it; the token endpoint does not).
+func (e unavailableError) UnavailableReason() string {
+	var se *sqlite.Error
+	if !errors.As(e.error, &se) {
+		return "the database cannot take changes now"
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return "the database's disk is full"
+	case sqlite3.SQLITE_READONLY:
+		return "the database file is read-only"
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return "the database is locked by another writer"
+	case sqlite3.SQLITE_IOERR:
+		return "the database's disk reports an I/O error"
+	}
+	return "the database file cannot be opened"
+}
+
 func unavailable(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {

@@ -76,6 +76,10 @@ func testDSN() string {
 
 var schemaSeq atomic.Int64
 
+// lastDSN is the DSN freshSchema returned last (tests do not run in
+// parallel).
+var lastDSN string
+
 // freshSchema creates a schema dropped when the test ends and returns a DSN
 // on it.
 func freshSchema(t testing.TB) string {
@@ -105,8 +109,10 @@ func freshSchema(t testing.TB) string {
 		}
 	})
 	dsn := testDSN()
+	defer func() { lastDSN = dsn }()
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn + " search_path=" + schema + " application_name=" + appName
+		dsn += " search_path=" + schema + " application_name=" + appName
+		return dsn
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -116,7 +122,8 @@ func freshSchema(t testing.TB) string {
 	q.Set("search_path", schema)
 	q.Set("application_name", appName)
 	u.RawQuery = q.Encode()
-	return u.String()
+	dsn = u.String()
+	return dsn
 }
 
 // endListening ends, from the server side, every connection of this test

@@ -6,25 +6,34 @@
 // A Store wraps a mint.Store. Its GetClient, ListSecrets, ListGrants (of one
 // client), FindGrant, GetAPI and GetAPIByAudience answer from memory after
 // the first read; every other method passes through. "Not found" is kept
-// too, apart from the answers and bounded on its own, so that a request for
-// an unknown client does the work a known one does (issue 13: the time of
-// a refusal must not say which client ids exist) and requests naming random
-// clients push out only other unknown names, never a client's answer. Each
-// kind holds at most Options.MaxEntries answers and as many "not found"
-// keys (of at most 512 bytes; longer ones are never kept), and each lives
-// at most Options.TTL. Concurrent reads of one missing entry share one read
-// of the store.
+// too, apart from the answers and bounded on its own (10,000 keys per
+// kind), so that a request for an unknown client does the work a known one
+// does (issue 13: the time of a refusal must not say which client ids
+// exist) and requests naming random clients push out only other unknown
+// names, never a client's answer. Each kind holds at most
+// Options.MaxEntries answers, in 64 shards each with its own lock; a full
+// shard pushes out the least recently used of a few sampled entries. Each
+// entry lives at most Options.TTL. Concurrent reads of one missing entry
+// share one read of the store. Answers are handed out shared, never
+// copied: callers must not change them (docs/scale-cache.md).
 //
-// The whole cache is emptied whenever the store reports (through a
-// Notifier) a committed change to a table it caches, and after each write
-// made through the Store itself. While the Notifier is not listening — not
-// started yet, or its connection lost and not yet back — reads pass
-// straight through to the store, so a lost notification can never keep an
-// answer alive; the TTL is only the bound for a Notifier that is listening
-// yet misses a change.
+// A change the store reports (through a Notifier) drops what it touched:
+// the named clients' rows, secrets and grants, or the kinds read from a
+// table when the change names no client (APIs, bulk statements). Writes
+// made through the Store itself do the same once they return. Each shard
+// counts its invalidations, and an answer read while its shard was
+// invalidated is not kept, so a read racing a change never keeps a stale
+// answer.
+//
+// While the Notifier is not listening — not started yet, or its
+// connection lost and not yet back — nothing new is kept and misses read
+// the store; what was held before the loss still answers for
+// Options.StaleBound (issue 20: a database outage must not refuse every
+// token), and with no bound every read passes straight through. The TTL is
+// only the bound for a Notifier that is listening yet misses a change.
 //
 // The cache is meant for the token path (token endpoint, client
 // authentication, introspection), which never needs a fresher answer than
 // the notification bound. The admin API should use Fresh, which reads the
-// store directly and empties the cache after its writes.
+// store directly and invalidates the cache after its writes.
 package storecache

@@ -17,8 +17,14 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultTTL        = 60 * time.Second
-	DefaultMaxEntries = 10_000
+	// DefaultTTL bounds an entry's life while changes are heard: it only
+	// matters for a change the Notifier failed to report, so it is long;
+	// a shorter one would make every active client miss once per TTL.
+	DefaultTTL = 10 * time.Minute
+	// DefaultMaxEntries bounds each kind: 120,000 clients' answers (100k
+	// active clients and a margin), about 860 bytes of live heap each,
+	// 105 MB at most (docs/scale-cache.md).
+	DefaultMaxEntries = 120_000
 )
 
 // loadTimeout bounds one shared read of the store. A shared read does not
@@ -36,6 +42,11 @@ type Options struct {
 	TTL time.Duration
 	// MaxEntries bounds the entries of each kind. Zero: DefaultMaxEntries.
 	MaxEntries int
+	// StaleBound: once the Notifier stops listening (the database or the
+	// connection to it lost), answers kept from before still answer for
+	// this long, expired or not; misses read the store. Zero: every read
+	// passes through to the store until the Notifier listens again.
+	StaleBound time.Duration
 	// OnChange, when set, is told of every change the Notifier reports,
 	// tables the cache ignores included, and of "" each time it (re)starts
 	// listening: others in the process (the key ring) react to the same
@@ -55,23 +66,28 @@ type Options struct {
 // Store is a mint.Store that answers the token path's reads from memory.
 // It is safe for concurrent use. Close stops watching for changes and
 // closes the wrapped store.
+//
+// Answers are shared, not copied: callers must not change the slices
+// (Client.JWKS, Secret.Digest, Grant.Scopes, API.Scopes, the lists) of
+// what they are given.
 type Store struct {
-	writes // every method not cached; writes empty the cache
+	writes // every method not cached; writes invalidate what they change
 
-	ttl time.Duration
-	now func() time.Time
-	log *slog.Logger
+	ttl        time.Duration
+	staleBound time.Duration
+	now        func() time.Time
+	log        *slog.Logger
 	// onChange is Options.OnChange, never nil.
 	onChange func(table string)
 	// observeLoad is Options.ObserveLoad, or nil.
 	observeLoad func(op string, d time.Duration)
 
-	// gen counts flushes; an answer is stored only if gen has not moved
-	// since it was read. live: changes are being heard (or there is no
-	// Notifier), so answers may be kept.
-	gen    atomic.Uint64
-	live   atomic.Bool
-	flight singleflight.Group
+	// live: changes are being heard (or there is no Notifier), so answers
+	// may be kept. deafSince: when the Notifier stopped listening (unix
+	// ns), 0 while it listens or before it first did.
+	live      atomic.Bool
+	deafSince atomic.Int64
+	flight    singleflight.Group
 
 	clients   *table[mint.Client]
 	secrets   *table[[]mint.Secret]
@@ -80,7 +96,7 @@ type Store struct {
 	apis      *table[mint.API]     // by ID
 	audiences *table[mint.API]     // by audience
 
-	loads, flushes atomic.Uint64
+	loads, flushes, invalidated atomic.Uint64
 
 	stopWatch context.CancelFunc
 	watching  chan struct{} // closed when the watch has ended
@@ -111,15 +127,20 @@ func New(store mint.Store, opts Options) *Store {
 	}
 	n := opts.MaxEntries
 	c := &Store{
-		ttl: opts.TTL, now: opts.Now, log: opts.Log, onChange: opts.OnChange, observeLoad: opts.ObserveLoad,
-		clients:   newTable('c', "clients", "get_client", n, cloneClient),
-		secrets:   newTable('s', "secrets", "list_secrets", n, cloneSecrets),
-		grants:    newTable('g', "grants", "list_grants", n, cloneGrants),
-		grantFor:  newTable('f', "grant_by_audience", "find_grant", n, cloneGrant),
-		apis:      newTable('a', "apis", "get_api", n, cloneAPI),
-		audiences: newTable('u', "apis_by_audience", "get_api_by_audience", n, cloneAPI),
+		ttl: opts.TTL, staleBound: max(opts.StaleBound, 0), now: opts.Now, log: opts.Log,
+		onChange: opts.OnChange, observeLoad: opts.ObserveLoad,
+		clients:   newTable[mint.Client]('c', "clients", "get_client", n, nil),
+		secrets:   newTable[[]mint.Secret]('s', "secrets", "list_secrets", n, nil),
+		grants:    newTable[[]mint.Grant]('g', "grants", "list_grants", n, nil),
+		grantFor:  newTable[mint.Grant]('f', "grant_by_audience", "find_grant", n, pairGroup),
+		apis:      newTable[mint.API]('a', "apis", "get_api", n, nil),
+		audiences: newTable[mint.API]('u', "apis_by_audience", "get_api_by_audience", n, nil),
 		watching:  make(chan struct{}),
 	}
+	c.clients.adopt = adoptClient
+	c.secrets.adopt = adoptSecrets
+	c.grants.adopt = adoptGrants
+	c.grantFor.adopt = adoptGrantFor
 	c.writes = writes{Store: store, cache: c}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stopWatch = cancel
@@ -133,8 +154,8 @@ func New(store mint.Store, opts Options) *Store {
 }
 
 // Fresh returns the store for callers that must read the latest state, as
-// the admin API does: reads go to the wrapped store, and writes empty this
-// cache once they return. Closing it closes c.
+// the admin API does: reads go to the wrapped store, and writes invalidate
+// what they changed in this cache once they return. Closing it closes c.
 func (c *Store) Fresh() mint.Store { return c.writes }
 
 // Close stops watching for changes and closes the wrapped store. It is safe
@@ -150,20 +171,34 @@ func (c *Store) Close() error {
 
 // Stats are a Store's counters since New.
 type Stats struct {
-	Hits     uint64 // reads answered from memory
+	Hits     uint64 // reads answered from memory while changes were heard
+	Stale    uint64 // reads answered from memory while they were not (StaleBound)
 	Misses   uint64 // reads that waited for the store, alone or sharing a read
 	Loads    uint64 // reads of the store made to fill the cache
 	Bypassed uint64 // reads passed to the store while changes were not heard
-	Flushes  uint64 // times the cache was emptied
-	Entries  int    // entries held now, every kind together
-	Watching bool   // whether answers are kept: changes are heard, or no Notifier
+	Flushes  uint64 // times the cache, or some kinds of it, were emptied
+	// Invalidated counts the keys invalidated one by one (a change that
+	// named the client it touched).
+	Invalidated uint64
+	Entries     int  // entries held now, every kind together
+	Watching    bool // whether answers are kept: changes are heard, or no Notifier
+	// DegradedSince is when the Notifier stopped listening, zero while it
+	// listens (or before it first did): answers given since may be up to
+	// the time since then out of date.
+	DegradedSince time.Time
+	// StaleBound is Options.StaleBound.
+	StaleBound time.Duration
 }
 
 // Stats returns the counters. It is safe to call at any time.
 func (c *Store) Stats() Stats {
-	s := Stats{Loads: c.loads.Load(), Flushes: c.flushes.Load(), Watching: c.live.Load()}
+	s := Stats{Loads: c.loads.Load(), Flushes: c.flushes.Load(), Invalidated: c.invalidated.Load(), Watching: c.live.Load(), StaleBound: c.staleBound}
+	if since := c.deafSince.Load(); since != 0 {
+		s.DegradedSince = time.Unix(0, since)
+	}
 	for _, k := range c.KindStats() {
 		s.Hits += k.Hits
+		s.Stale += k.Stale
 		s.Misses += k.Misses
 		s.Bypassed += k.Bypassed
 		s.Entries += k.Entries
@@ -175,8 +210,8 @@ func (c *Store) Stats() Stats {
 type KindStats struct {
 	// Kind is clients, secrets, grants (a client's), grant_by_audience,
 	// apis or apis_by_audience.
-	Kind                   string
-	Hits, Misses, Bypassed uint64 // as in Stats
+	Kind                          string
+	Hits, Stale, Misses, Bypassed uint64 // as in Stats
 	// Absent is how many keys are kept as "not found".
 	Absent int
 	// Reloads are reads of the store made past a kept answer
@@ -192,75 +227,104 @@ func (c *Store) KindStats() []KindStats {
 		c.grantFor.stats(), c.apis.stats(), c.audiences.stats()}
 }
 
-// flush empties the cache. Moving gen first makes every read in flight
-// unable to store what it read (see table.put).
-func (c *Store) flush() {
-	c.gen.Add(1)
+// flush empties the cache (drop) or only stops reads in flight from
+// storing their answers. Moving the generations first makes every read in
+// flight unable to store what it read (see table.put).
+func (c *Store) flush(drop bool) {
 	c.flushes.Add(1)
-	c.clients.flush()
-	c.secrets.flush()
-	c.grants.flush()
-	c.grantFor.flush()
-	c.apis.flush()
-	c.audiences.flush()
+	c.clients.flush(drop)
+	c.secrets.flush(drop)
+	c.grants.flush(drop)
+	c.grantFor.flush(drop)
+	c.apis.flush(drop)
+	c.audiences.flush(drop)
 }
+
+// staleUsable reports whether, the Notifier not listening, kept answers
+// may still be given at now: since it stopped, less than StaleBound has
+// passed.
+func (c *Store) staleUsable(now int64) bool {
+	since := c.deafSince.Load()
+	return c.staleBound > 0 && since != 0 && now-since < int64(c.staleBound)
+}
+
+// fetcher reads key from the store. The fetchers are functions, not
+// closures over the key, so that a hit allocates nothing.
+type fetcher[V any] func(ctx context.Context, s mint.Store, key string) (V, error)
 
 // cached answers key from t, or reads it with fetch and keeps the answer.
 // Reads of one key in one generation share one fetch; a caller whose ctx
 // ends stops waiting, without ending the fetch others may share.
-func cached[V any](ctx context.Context, c *Store, t *table[V], key string, fetch func(context.Context) (V, error)) (V, error) {
+func cached[V any](ctx context.Context, c *Store, t *table[V], key string, fetch fetcher[V]) (V, error) {
 	v, _, err := lookup(ctx, c, t, key, fetch)
 	return v, err
 }
 
 // lookup is cached that also says whether the answer came from memory.
-func lookup[V any](ctx context.Context, c *Store, t *table[V], key string, fetch func(context.Context) (V, error)) (V, bool, error) {
-	gen := c.gen.Load() // before live: see deaf
+func lookup[V any](ctx context.Context, c *Store, t *table[V], key string, fetch fetcher[V]) (V, bool, error) {
+	sh := t.shardOf(key)
+	gen := sh.gen.Load() // before live: see deaf
+	now := c.now().UnixNano()
 	if !c.live.Load() {
+		if c.staleUsable(now) {
+			if v, ok, _ := t.get(sh, key, now); ok {
+				t.stale.Add(1)
+				return v, true, nil
+			}
+			if ok, _ := t.isAbsent(sh, key, now); ok {
+				t.stale.Add(1)
+				return notFound[V](t, key)
+			}
+		}
 		t.bypassed.Add(1)
-		v, err := observed(ctx, c, t.op, fetch)
+		v, err := observed(ctx, c, t.op, key, fetch)
 		return v, false, err
 	}
-	now := c.now()
-	if v, ok := t.get(key, now); ok {
+	if v, ok, expired := t.get(sh, key, now); ok && !expired {
 		t.hits.Add(1)
-		return t.clone(v), true, nil
+		return v, true, nil
 	}
-	if t.isAbsent(key, now) {
+	if ok, expired := t.isAbsent(sh, key, now); ok && !expired {
 		t.hits.Add(1)
-		var zero V
-		return zero, true, fmt.Errorf("%s %q: %w", t.name, key, mint.ErrNotFound)
+		return notFound[V](t, key)
 	}
 	t.misses.Add(1)
-	v, err := load(ctx, c, t, key, gen, now, fetch)
+	v, err := load(ctx, c, t, sh, key, gen, now, fetch)
 	return v, false, err
+}
+
+func notFound[V any](t *table[V], key string) (V, bool, error) {
+	var zero V
+	return zero, true, fmt.Errorf("%s %q: %w", t.name, key, mint.ErrNotFound)
 }
 
 // reload reads key with fetch as a miss does, whatever memory holds, and
 // keeps the answer.
-func reload[V any](ctx context.Context, c *Store, t *table[V], key string, fetch func(context.Context) (V, error)) (V, error) {
-	gen := c.gen.Load()
+func reload[V any](ctx context.Context, c *Store, t *table[V], key string, fetch fetcher[V]) (V, error) {
+	sh := t.shardOf(key)
+	gen := sh.gen.Load()
 	if !c.live.Load() {
 		t.bypassed.Add(1)
-		return observed(ctx, c, t.op, fetch)
+		return observed(ctx, c, t.op, key, fetch)
 	}
 	t.reloads.Add(1)
-	return load(ctx, c, t, key, gen, c.now(), fetch)
+	return load(ctx, c, t, sh, key, gen, c.now().UnixNano(), fetch)
 }
 
 // load reads key with fetch, shared with the other reads of key in
-// generation gen, and keeps the answer unless the cache was emptied since.
-func load[V any](ctx context.Context, c *Store, t *table[V], key string, gen uint64, now time.Time, fetch func(context.Context) (V, error)) (V, error) {
+// generation gen, and keeps the answer unless key was invalidated since.
+func load[V any](ctx context.Context, c *Store, t *table[V], sh *shard[V], key string, gen uint64, now int64, fetch fetcher[V]) (V, error) {
 	done := c.flight.DoChan(t.loadKey(gen, key), func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 		defer cancel()
 		c.loads.Add(1)
-		v, err := observed(lctx, c, t.op, fetch)
+		v, err := observed(lctx, c, t.op, key, fetch)
+		expires := now + int64(c.ttl)
 		switch {
 		case err == nil:
-			t.put(key, v, now.Add(c.ttl), gen, &c.gen)
+			t.put(sh, key, v, now, expires, gen)
 		case errors.Is(err, mint.ErrNotFound):
-			t.putAbsent(key, now.Add(c.ttl), gen, &c.gen)
+			t.putAbsent(sh, key, expires, gen)
 		}
 		return v, err
 	})
@@ -270,7 +334,7 @@ func load[V any](ctx context.Context, c *Store, t *table[V], key string, gen uin
 			var zero V
 			return zero, r.Err
 		}
-		return t.clone(r.Val.(V)), nil
+		return r.Val.(V), nil
 	case <-ctx.Done():
 		var zero V
 		return zero, ctx.Err()
@@ -278,24 +342,24 @@ func load[V any](ctx context.Context, c *Store, t *table[V], key string, gen uin
 }
 
 // observed reads with fetch, telling Options.ObserveLoad how long it took.
-func observed[V any](ctx context.Context, c *Store, op string, fetch func(context.Context) (V, error)) (V, error) {
+func observed[V any](ctx context.Context, c *Store, op, key string, fetch fetcher[V]) (V, error) {
 	if c.observeLoad == nil {
-		return fetch(ctx)
+		return fetch(ctx, c.writes.Store, key)
 	}
 	start := time.Now()
-	v, err := fetch(ctx)
+	v, err := fetch(ctx, c.writes.Store, key)
 	c.observeLoad(op, time.Since(start))
 	return v, err
 }
 
 // GetClient: ErrNotFound is kept too (see table).
 func (c *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
-	return cached(ctx, c, c.clients, id, c.getClient(id))
+	return cached(ctx, c, c.clients, id, getClient)
 }
 
 // ListSecrets: as GetClient.
 func (c *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret, error) {
-	return cached(ctx, c, c.secrets, clientID, c.listSecrets(clientID))
+	return cached(ctx, c, c.secrets, clientID, listSecrets)
 }
 
 // LookupClient is GetClient that also says whether the answer came from
@@ -304,31 +368,23 @@ func (c *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 // decided on a kept answer, so that a known client refused costs the one
 // database read an unknown client costs (internal/clientauth/timing.go).
 func (c *Store) LookupClient(ctx context.Context, id string) (mint.Client, bool, error) {
-	return lookup(ctx, c, c.clients, id, c.getClient(id))
+	return lookup(ctx, c, c.clients, id, getClient)
 }
 
 // ReloadClient: see LookupClient.
 func (c *Store) ReloadClient(ctx context.Context, id string) (mint.Client, error) {
-	return reload(ctx, c, c.clients, id, c.getClient(id))
+	return reload(ctx, c, c.clients, id, getClient)
 }
 
 // LookupSecrets and ReloadSecrets are LookupClient and ReloadClient for
 // ListSecrets.
 func (c *Store) LookupSecrets(ctx context.Context, clientID string) ([]mint.Secret, bool, error) {
-	return lookup(ctx, c, c.secrets, clientID, c.listSecrets(clientID))
+	return lookup(ctx, c, c.secrets, clientID, listSecrets)
 }
 
 // ReloadSecrets: see LookupSecrets.
 func (c *Store) ReloadSecrets(ctx context.Context, clientID string) ([]mint.Secret, error) {
-	return reload(ctx, c, c.secrets, clientID, c.listSecrets(clientID))
-}
-
-func (c *Store) getClient(id string) func(context.Context) (mint.Client, error) {
-	return func(ctx context.Context) (mint.Client, error) { return c.writes.Store.GetClient(ctx, id) }
-}
-
-func (c *Store) listSecrets(clientID string) func(context.Context) ([]mint.Secret, error) {
-	return func(ctx context.Context) ([]mint.Secret, error) { return c.writes.Store.ListSecrets(ctx, clientID) }
+	return reload(ctx, c, c.secrets, clientID, listSecrets)
 }
 
 // ListGrants caches one client's grants; every grant (clientID "") is read
@@ -337,28 +393,53 @@ func (c *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, 
 	if clientID == "" {
 		return c.writes.Store.ListGrants(ctx, "")
 	}
-	return cached(ctx, c, c.grants, clientID, func(ctx context.Context) ([]mint.Grant, error) {
-		return c.writes.Store.ListGrants(ctx, clientID)
-	})
+	return cached(ctx, c, c.grants, clientID, listGrants)
 }
 
-// FindGrant: as GetClient.
+// FindGrant: as GetClient. A hit allocates nothing: the pair's key is
+// made on the stack to look up, and as a string only for the full lookup.
 func (c *Store) FindGrant(ctx context.Context, clientID, audience string) (mint.Grant, error) {
-	return cached(ctx, c, c.grantFor, pairKey(clientID, audience), func(ctx context.Context) (mint.Grant, error) {
-		return c.writes.Store.FindGrant(ctx, clientID, audience)
-	})
+	var buf [160]byte
+	key := appendPairKey(buf[:0], clientID, audience)
+	if c.live.Load() {
+		if g, ok := c.grantFor.freshHit(clientID, key, c.now().UnixNano()); ok {
+			return g, nil
+		}
+	}
+	return cached(ctx, c, c.grantFor, string(key), findGrant)
 }
 
 // GetAPI: as GetClient.
 func (c *Store) GetAPI(ctx context.Context, id string) (mint.API, error) {
-	return cached(ctx, c, c.apis, id, func(ctx context.Context) (mint.API, error) {
-		return c.writes.Store.GetAPI(ctx, id)
-	})
+	return cached(ctx, c, c.apis, id, getAPI)
 }
 
 // GetAPIByAudience: as GetClient.
 func (c *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API, error) {
-	return cached(ctx, c, c.audiences, audience, func(ctx context.Context) (mint.API, error) {
-		return c.writes.Store.GetAPIByAudience(ctx, audience)
-	})
+	return cached(ctx, c, c.audiences, audience, getAPIByAudience)
+}
+
+func getClient(ctx context.Context, s mint.Store, id string) (mint.Client, error) {
+	return s.GetClient(ctx, id)
+}
+
+func listSecrets(ctx context.Context, s mint.Store, clientID string) ([]mint.Secret, error) {
+	return s.ListSecrets(ctx, clientID)
+}
+
+func listGrants(ctx context.Context, s mint.Store, clientID string) ([]mint.Grant, error) {
+	return s.ListGrants(ctx, clientID)
+}
+
+func findGrant(ctx context.Context, s mint.Store, key string) (mint.Grant, error) {
+	clientID := pairGroup(key)
+	return s.FindGrant(ctx, clientID, pairSecond(key))
+}
+
+func getAPI(ctx context.Context, s mint.Store, id string) (mint.API, error) {
+	return s.GetAPI(ctx, id)
+}
+
+func getAPIByAudience(ctx context.Context, s mint.Store, audience string) (mint.API, error) {
+	return s.GetAPIByAudience(ctx, audience)
 }

@@ -310,8 +310,9 @@ func TestRecordSecretUseKeepsCache(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(100 * time.Millisecond) // a notification would be here by now
-			if after := c.Stats(); after.Flushes != before.Flushes {
-				t.Errorf("RecordSecretUse emptied the cache %d times", after.Flushes-before.Flushes)
+			if after := c.Stats(); after.Flushes != before.Flushes || after.Invalidated != before.Invalidated {
+				t.Errorf("RecordSecretUse emptied the cache %d times, invalidated %d keys",
+					after.Flushes-before.Flushes, after.Invalidated-before.Invalidated)
 			}
 			warm(t, c, "c1")
 		})
@@ -345,21 +346,37 @@ func TestOwnWritesAreSeenAtOnce(t *testing.T) {
 	}
 }
 
-// Callers may change what they are given without changing the cache.
-func TestAnswersAreCopies(t *testing.T) {
+// Answers are shared, not copied: a hit allocates nothing, where the cache
+// used to copy every slice it handed out.
+func TestHitsDoNotAllocate(t *testing.T) {
 	b := openBackend(t, "sqlite")
 	c := newCache(t, b.Raw, storecache.Options{Changes: b.Changes})
 	seed(t, b.Raw, "c1")
 	warm(t, c, "c1")
-	g, _ := c.FindGrant(t.Context(), "c1", audience)
-	g.Scopes[0] = "changed"
-	s, _ := c.ListSecrets(t.Context(), "c1")
-	s[0].Digest[0] = 'X'
-	if g, _ := c.FindGrant(t.Context(), "c1", audience); g.Scopes[0] != "read" {
-		t.Errorf("cached grant scopes = %v after a caller changed its copy", g.Scopes)
+	ctx := t.Context()
+	for _, tc := range []struct {
+		name string
+		max  float64
+		read func() error
+	}{
+		{"GetClient", 0, func() error { _, err := c.GetClient(ctx, "c1"); return err }},
+		{"ListSecrets", 0, func() error { _, err := c.ListSecrets(ctx, "c1"); return err }},
+		{"GetAPIByAudience", 0, func() error { _, err := c.GetAPIByAudience(ctx, audience); return err }},
+		{"FindGrant", 0, func() error { _, err := c.FindGrant(ctx, "c1", audience); return err }},
+	} {
+		var err error
+		allocs := testing.AllocsPerRun(100, func() { err = tc.read() })
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if allocs > tc.max {
+			t.Errorf("%s hit: %.0f allocations; want at most %.0f", tc.name, allocs, tc.max)
+		}
 	}
-	if s, _ := c.ListSecrets(t.Context(), "c1"); s[0].Digest[0] != 'd' {
-		t.Errorf("cached digest = %q after a caller changed its copy", s[0].Digest)
+	g1, _ := c.FindGrant(ctx, "c1", audience)
+	g2, _ := c.FindGrant(ctx, "c1", audience)
+	if &g1.Scopes[0] != &g2.Scopes[0] {
+		t.Error("two hits got different copies of a grant's scopes; want one shared slice")
 	}
 }
 

@@ -9,13 +9,15 @@ import (
 // Notifier is a store that tells of committed changes. The sqlite and
 // postgres stores implement it.
 type Notifier interface {
-	// WatchChanges calls onChange(table) after each committed change to
-	// a table, until ctx is done or the watch fails, and returns why it
-	// ended (ctx.Err() when ctx is done). Once it is listening it first
-	// calls onChange("") — "anything may have changed" — so that what was
-	// read before can be dropped. onChange is quick and called one call at
-	// a time.
-	WatchChanges(ctx context.Context, onChange func(table string)) error
+	// WatchChanges calls onChange(table, keys) after each committed
+	// change to a table, until ctx is done or the watch fails, and returns
+	// why it ended (ctx.Err() when ctx is done). keys name the rows
+	// changed — by client ID for clients, secrets and grants — or are nil:
+	// anything in table may have changed. Once it is listening it first
+	// calls onChange("", nil) — "anything may have changed" — so that what
+	// was read before can be dropped. onChange is quick and called one
+	// call at a time.
+	WatchChanges(ctx context.Context, onChange func(table string, keys []string)) error
 }
 
 // Tables whose changes the cache ignores: it holds nothing read from them.
@@ -31,18 +33,17 @@ const (
 
 // watch runs n.WatchChanges until ctx is done, again after each failure,
 // waiting minRetry, doubling up to maxRetry while it keeps failing before
-// it listens. While it is not listening the cache is empty and reads pass
-// through (deaf).
+// it listens. While it is not listening nothing new is kept (deaf).
 func (c *Store) watch(ctx context.Context, n Notifier) {
 	defer close(c.watching)
 	retry := minRetry
 	for {
 		var listened atomic.Bool
-		err := n.WatchChanges(ctx, func(table string) {
+		err := n.WatchChanges(ctx, func(table string, keys []string) {
 			if table == "" {
 				listened.Store(true)
 			}
-			c.changed(table)
+			c.changed(table, keys)
 			c.onChange(table)
 		})
 		c.deaf()
@@ -53,7 +54,7 @@ func (c *Store) watch(ctx context.Context, n Notifier) {
 			retry = minRetry
 		}
 		c.log.Warn("store changes not heard: reading through to the store until they are",
-			"error", err, "retry_in", retry.String())
+			"error", err, "retry_in", retry.String(), "stale_bound", c.staleBound.String())
 		select {
 		case <-ctx.Done():
 			return
@@ -63,22 +64,77 @@ func (c *Store) watch(ctx context.Context, n Notifier) {
 	}
 }
 
-// changed empties the cache for a change to table; "" means the Notifier
-// has started listening, so answers may be kept from now on.
-func (c *Store) changed(table string) {
+// changed invalidates what a change to table touched; "" means the
+// Notifier has started listening, so answers may be kept from now on.
+func (c *Store) changed(table string, keys []string) {
+	if table == "" {
+		c.flush(true)
+		c.deafSince.Store(0)
+		c.live.Store(true)
+		return
+	}
+	c.invalidate(table, keys...)
+}
+
+// invalidate drops what a change to keys of table may have changed (all of
+// the kinds read from table when keys is empty). A client's row, secrets
+// and grants are each keyed by client ID; a client's deletion takes its
+// secrets and grants with it. An API's change empties the API kinds and
+// the grants (a deleted API deletes its grants), which are few changes
+// for a whole reload of grants: APIs change far less often than clients.
+func (c *Store) invalidate(table string, keys ...string) {
 	if ignoredTables[table] {
 		return
 	}
-	c.flush()
-	if table == "" {
-		c.live.Store(true)
+	c.invalidated.Add(uint64(len(keys)))
+	switch table {
+	case "clients":
+		if len(keys) == 0 {
+			c.flushKinds(c.clients.flush, c.secrets.flush, c.grants.flush, c.grantFor.flush)
+		}
+		for _, k := range keys {
+			c.clients.invalidate(k)
+			c.secrets.invalidate(k)
+			c.grants.invalidate(k)
+			c.grantFor.invalidateGroup(k)
+		}
+	case "secrets":
+		if len(keys) == 0 {
+			c.flushKinds(c.secrets.flush)
+		}
+		for _, k := range keys {
+			c.secrets.invalidate(k)
+		}
+	case "grants":
+		if len(keys) == 0 {
+			c.flushKinds(c.grants.flush, c.grantFor.flush)
+		}
+		for _, k := range keys {
+			c.grants.invalidate(k)
+			c.grantFor.invalidateGroup(k)
+		}
+	case "apis":
+		c.flushKinds(c.apis.flush, c.audiences.flush, c.grants.flush, c.grantFor.flush)
+	default: // a table this cache does not know of: assume the worst
+		c.flush(true)
 	}
 }
 
-// deaf stops keeping answers. live goes false before the flush moves gen,
-// and reads load gen before live: a read either sees live false and passes
-// through, or holds a generation the flush has ended.
+// flushKinds empties the kinds whose flush methods are given.
+func (c *Store) flushKinds(flushes ...func(drop bool)) {
+	c.flushes.Add(1)
+	for _, f := range flushes {
+		f(true)
+	}
+}
+
+// deaf stops keeping answers. live goes false before the generations move,
+// and reads load their shard's generation before live: a read either sees
+// live false and does not store, or holds a generation that has ended.
+// With a StaleBound what is kept stays, for reads to use for that long
+// after the first time the Notifier stopped; without, it is dropped.
 func (c *Store) deaf() {
+	c.deafSince.CompareAndSwap(0, c.now().UnixNano())
 	c.live.Store(false)
-	c.flush()
+	c.flush(c.staleBound == 0)
 }

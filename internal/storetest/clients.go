@@ -82,7 +82,7 @@ var clientCases = []testCase{
 		createClients(t, ctx, s, c, newClient(2))
 		checkStoredClient(t, ctx, s, c)
 		checkStoredClient(t, ctx, s, newClient(2))
-		clients, err := s.ListClients(ctx)
+		clients, err := listAllClients(ctx, s)
 		must(t, "ListClients", err)
 		wantIDs(t, "ListClients", ids(clients, clientID), []string{"client_1", "client_2"})
 		checkClient(t, clients[0], c)
@@ -104,7 +104,7 @@ var clientCases = []testCase{
 		}
 	}},
 	{"ListEmpty", func(t *testing.T, ctx context.Context, s mint.Store) {
-		clients, err := s.ListClients(ctx)
+		clients, err := listAllClients(ctx, s)
 		must(t, "ListClients", err)
 		if len(clients) != 0 {
 			t.Fatalf("ListClients on an empty store = %d clients, want 0", len(clients))
@@ -112,7 +112,7 @@ var clientCases = []testCase{
 	}},
 	{"ListOldestFirst", func(t *testing.T, ctx context.Context, s mint.Store) {
 		createClients(t, ctx, s, newClient(3), newClient(1), newClient(2))
-		clients, err := s.ListClients(ctx)
+		clients, err := listAllClients(ctx, s)
 		must(t, "ListClients", err)
 		wantIDs(t, "ListClients", ids(clients, clientID), []string{"client_1", "client_2", "client_3"})
 		checkClient(t, clients[0], newClient(1))
@@ -126,7 +126,7 @@ var clientCases = []testCase{
 		checkStoredClient(t, ctx, s, orig)
 		// The conflicting client's secret was not added to the first one.
 		checkSecrets(t, ctx, s, orig.ID, firstSecret(orig))
-		clients, err := s.ListClients(ctx)
+		clients, err := listAllClients(ctx, s)
 		must(t, "ListClients", err)
 		wantIDs(t, "ListClients", ids(clients, clientID), []string{orig.ID})
 	}},
@@ -213,7 +213,7 @@ var clientCases = []testCase{
 		_, err := s.GetClient(ctx, gone.ID)
 		wantErr(t, "GetClient after delete", err, mint.ErrNotFound)
 		wantErr(t, "DeleteClient again", s.DeleteClient(ctx, gone.ID), mint.ErrNotFound)
-		clients, err := s.ListClients(ctx)
+		clients, err := listAllClients(ctx, s)
 		must(t, "ListClients", err)
 		wantIDs(t, "ListClients", ids(clients, clientID), []string{kept.ID})
 		checkSecrets(t, ctx, s, kept.ID, firstSecret(kept))
@@ -234,9 +234,7 @@ var clientCases = []testCase{
 		wantErr(t, "ListSecrets after delete", err, mint.ErrNotFound)
 		_, err = s.GetGrant(ctx, "grant_1")
 		wantErr(t, "GetGrant after delete", err, mint.ErrNotFound)
-		grants, err := s.ListGrants(ctx, "")
-		must(t, "ListGrants", err)
-		wantIDs(t, "ListGrants", ids(grants, grantID), []string{"grant_2"})
+		wantIDs(t, "ListGrants", listGrantIDs(t, ctx, s, ""), []string{"grant_2"})
 		checkSecrets(t, ctx, s, kept.ID, firstSecret(kept))
 
 		// A new client with the same ID starts with nothing of the old one.

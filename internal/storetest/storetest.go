@@ -22,6 +22,9 @@
 //     what expires at t exactly; an assertion ID pruned may be used again.
 //   - ListGrants for a client that does not exist returns no grants and no
 //     error (ErrNotFound is not documented for it).
+//   - Paginated lists break creation-time ties by ID in byte order; a page
+//     asked beyond MaxPageLimit holds MaxPageLimit rows; a cursor whose row
+//     was deleted still places the next page right after where it was.
 //
 // The suite uses nothing but the mint.Store interface and the standard
 // library, and every test starts from a fresh, empty store.
@@ -53,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) mint.Store) {
 	t.Run("Revocation", func(t *testing.T) { runCases(t, open, revocationCases) })
 	t.Run("Limits", func(t *testing.T) { runCases(t, open, limitCases) })
 	t.Run("Import", func(t *testing.T) { runImportCases(t, open) })
+	t.Run("Apply", func(t *testing.T) { runApplyCases(t, open) })
+	t.Run("Pages", func(t *testing.T) { runCases(t, open, pageCases) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(testContext(t)); err != nil {
 			t.Fatalf("Ping: %v", err)

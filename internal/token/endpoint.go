@@ -98,15 +98,15 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 	if r.Method != http.MethodPost {
 		return errMethod
 	}
-	req, err := ParseRequest(r)
+	var req Request
+	if err := req.parse(r); err != nil {
+		return err
+	}
+	resp, err := e.issue(r.Context(), &req, o)
 	if err != nil {
 		return err
 	}
-	resp, err := e.issue(r.Context(), req, o)
-	if err != nil {
-		return err
-	}
-	oauth.WriteJSONBody(w, http.StatusOK, resp.AppendJSON(make([]byte, 0, 96+len(resp.AccessToken)+len(resp.Scope))))
+	writeAnswer(w, resp.AppendJSON(make([]byte, 0, 96+len(resp.AccessToken)+len(resp.Scope))))
 	return nil
 }
 

@@ -43,33 +43,39 @@ type Response struct {
 // *oauth.Error values: client errors for what the caller can fix,
 // server_error carrying the cause for storage and signing failures.
 func (e *Endpoint) Issue(ctx context.Context, req *Request) (*Response, error) {
-	return e.issue(ctx, req, new(Outcome))
+	resp, err := e.issue(ctx, req, new(Outcome))
+	if err != nil {
+		return nil, err
+	}
+	return &resp, nil
 }
 
-// issue is Issue, noting in o how far the request got.
-func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Response, error) {
+// issue is Issue, noting in o how far the request got. It returns the
+// answer by value: the endpoint encodes it at once, and a pointer would
+// cost an allocation per token.
+func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Response, error) {
 	var gen uint64
 	if e.Reuse != nil {
 		gen = e.Reuse.Generation()
 	}
 	client, err := e.authenticate(ctx, req)
 	if err != nil {
-		return nil, err
+		return Response{}, err
 	}
 	o.ClientID = req.ClientID
 	if e.Limits != nil {
 		if err := e.Limits.CheckRequest(ctx, client); err != nil {
-			return nil, err
+			return Response{}, err
 		}
 	}
 	grant, api, err := e.resolveAudience(ctx, req)
 	if err != nil {
-		return nil, err
+		return Response{}, err
 	}
 	o.Audience = api.Audience
 	scopes, err := grantedScopes(api, grant, req.Scopes)
 	if err != nil {
-		return nil, err
+		return Response{}, err
 	}
 	scope := strings.Join(scopes, " ")
 	reuse := e.Reuse != nil && api.TokenReuse
@@ -80,7 +86,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Respon
 	}
 	if e.Limits != nil {
 		if err := e.Limits.TakeToken(ctx, client); err != nil {
-			return nil, err
+			return Response{}, err
 		}
 	}
 	c := e.claims(client, api, scope)
@@ -89,7 +95,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Respon
 	signed, err := e.sign(ctx, o.Alg, c)
 	o.Signing = time.Since(start)
 	if err != nil {
-		return nil, err
+		return Response{}, err
 	}
 	e.log().LogAttrs(ctx, slog.LevelInfo, "token issued", slog.String("client_id", c.ClientID),
 		slog.String("audience", c.Audience), slog.Any("scopes", scopes), slog.String("jti", c.ID))
@@ -99,7 +105,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (*Respon
 	if reuse {
 		e.keepForReuse(gen, c, signed)
 	}
-	return &Response{AccessToken: signed, TokenType: "Bearer",
+	return Response{AccessToken: signed, TokenType: "Bearer",
 		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 // reaches, and token reuse on the API (every request after the first
 // reuses), audit and log included. Compare with BenchmarkIssue/EdDSA/json_post.
 func BenchmarkIssueLimited(b *testing.B) {
+	mintServeGC(b)
 	f := newFixture(b)
 	base, appender := servedEndpoint(b, f)
 	api := mint.API{ID: "api_bench_limits", Name: "bench limits", Audience: "https://bench.test/limits",

@@ -87,29 +87,35 @@ func (r *Request) LogValue() slog.Value {
 // request only; every error is an *oauth.Error with a 4xx status. The caller
 // checks the method.
 func ParseRequest(r *http.Request) (*Request, error) {
-	if err := clientauth.RefuseQuerySecret(r.URL); err != nil {
+	var req Request
+	if err := req.parse(r); err != nil {
 		return nil, err
+	}
+	return &req, nil
+}
+
+// parse is ParseRequest into req, which the endpoint keeps on its stack.
+func (req *Request) parse(r *http.Request) error {
+	if err := clientauth.RefuseQuerySecret(r.URL); err != nil {
+		return err
 	}
 	p, err := bodySpec.Read(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	req := &Request{GrantType: p[paramGrantType]}
+	req.GrantType = p[paramGrantType]
 	if req.Credentials, err = clientauth.Parse(r.Header.Values("Authorization"), p); err != nil {
-		return nil, err
+		return err
 	}
 	req.ClientID = req.Credentials.ClientID
 	if err := checkGrantType(req.GrantType); err != nil {
-		return nil, err
+		return err
 	}
 	if err := req.setAudience(p); err != nil {
-		return nil, err
+		return err
 	}
 	req.Scopes, err = parseScope(p[paramScope])
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return err
 }
 
 func checkGrantType(gt string) error {

@@ -3,6 +3,7 @@ package token
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"strconv"
 )
 
@@ -38,4 +39,26 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// The header values of every token answer, the same as
+// oauth.WriteJSONBody's, built once rather than one slice per header per
+// token. Each has length and capacity 1, so that a later Header().Add
+// copies rather than writes into them; nothing in mint assigns to an
+// element of a header's values.
+var (
+	cacheControlNoStore = []string{"no-store"}
+	pragmaNoCache       = []string{"no-cache"}
+	contentTypeJSON     = []string{"application/json"}
+)
+
+// writeAnswer writes body, a token answer in JSON, with status 200 and
+// oauth.WriteJSONBody's headers.
+func writeAnswer(w http.ResponseWriter, body []byte) {
+	h := w.Header()
+	h["Cache-Control"] = cacheControlNoStore
+	h["Pragma"] = pragmaNoCache
+	h["Content-Type"] = contentTypeJSON
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body) // the client went away; nothing left to tell it
 }

@@ -3,7 +3,12 @@ package token
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"testing"
+
+	"github.com/mintauth/mint/oauth"
 )
 
 // encodingJSON is what the token endpoint wrote before AppendJSON.
@@ -36,4 +41,25 @@ func FuzzResponseAppendJSON(f *testing.F) {
 			t.Fatalf("AppendJSON(%+v)\n got %q\nwant %q", r, got, want)
 		}
 	})
+}
+
+// TestWriteAnswerHeaders: the token answer's shared header values give the
+// same answer as oauth.WriteJSONBody, and a handler that adds to one of
+// its headers afterwards does not change the next answer's.
+func TestWriteAnswerHeaders(t *testing.T) {
+	body := []byte(`{"access_token":"a.b.c","token_type":"Bearer","expires_in":60}` + "\n")
+	want := httptest.NewRecorder()
+	oauth.WriteJSONBody(want, http.StatusOK, body)
+	got := httptest.NewRecorder()
+	writeAnswer(got, body)
+	if got.Code != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+		t.Fatalf("writeAnswer: %d %v %q; oauth.WriteJSONBody: %d %v %q",
+			got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+	}
+	got.Header().Add("Cache-Control", "private")
+	again := httptest.NewRecorder()
+	writeAnswer(again, body)
+	if v := again.Header().Values("Cache-Control"); !reflect.DeepEqual(v, []string{"no-store"}) {
+		t.Fatalf("after an Add to an earlier answer's header, Cache-Control is %q", v)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,7 @@ type answer struct {
 	status int
 	body   []byte
 	took   time.Duration
+	link   string // the Link header: a list's next page
 }
 
 // errorCode returns the "error" member of a JSON error answer, "" if none.
@@ -92,7 +94,7 @@ func send(ctx context.Context, method, url, bearer string, body any) (answer, er
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	return answer{status: resp.StatusCode, body: raw, took: time.Since(start)}, err
+	return answer{status: resp.StatusCode, body: raw, took: time.Since(start), link: resp.Header.Get("Link")}, err
 }
 
 // must sends a request and wants the status, decoding the answer into out.
@@ -150,19 +152,29 @@ func newClientWithGrant(t *testing.T, base, bearer, audience string) creds {
 	return creds{c.ClientID, c.ClientSecret}
 }
 
-// listClientIDs returns every client ID the admin API lists.
+// listClientIDs returns every client ID the admin API lists, following
+// its pages (the Link header's rel="next").
 func listClientIDs(t *testing.T, base, bearer string) map[string]bool {
 	t.Helper()
-	var clients []struct {
-		ClientID string `json:"client_id"`
-	}
-	must(t, "GET", base+"/admin/v1/clients", bearer, nil, 200, &clients)
 	ids := map[string]bool{}
-	for _, c := range clients {
-		ids[c.ClientID] = true
+	for path := "/admin/v1/clients?limit=1000"; path != ""; {
+		var clients []struct {
+			ClientID string `json:"client_id"`
+		}
+		a := must(t, "GET", base+path, bearer, nil, 200, &clients)
+		for _, c := range clients {
+			ids[c.ClientID] = true
+		}
+		path = ""
+		if m := nextLink.FindStringSubmatch(a.link); m != nil {
+			path = m[1]
+		}
 	}
 	return ids
 }
+
+// nextLink reads the target of a Link header's rel="next".
+var nextLink = regexp.MustCompile(`^<([^>]+)>; rel="next"$`)
 
 // auditSubjects returns the subjects of every record of a kind.
 func auditSubjects(t *testing.T, base, bearer, kind string) map[string]bool {

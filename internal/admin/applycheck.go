@@ -1,0 +1,67 @@
+package admin
+
+import (
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/oauth"
+)
+
+// The admin API's rules, exported for `mint apply` (package apply), which
+// writes APIs, clients and grants straight to the store and must refuse
+// what the admin API refuses. Each error is an *oauth.Error whose Field
+// names the field at fault, as the admin API's request fields are named.
+
+// CheckAPI applies the rules of POST and PATCH /admin/v1/apis to an API's
+// fields; a nil tokenLifetime and an empty signingAlg are the defaults. The
+// admin API's own audience, exactly, passes (an apply may declare the
+// built-in admin API, which mint made); any other case of it is refused.
+func CheckAPI(name, audience string, scopes []string, tokenLifetime *int64, signingAlg, auditIssuance string) error {
+	if err := validAudience(audience); err != nil {
+		return err
+	}
+	if audience != mint.AdminAudience && isAdminAudience(audience) {
+		return oauth.ErrConflict.Describe("audience %s (in any case) belongs to the built-in admin API", mint.AdminAudience).
+			WithField("audience")
+	}
+	if signingAlg == "" {
+		signingAlg = mint.AlgRS256
+	}
+	req := patchAPIRequest{Name: &name, Scopes: scopes, TokenLifetime: tokenLifetime,
+		SigningAlg: &signingAlg, AuditIssuance: &auditIssuance}
+	return req.Validate()
+}
+
+// IsAdminAudience tells whether audience names the built-in admin API, in
+// any case.
+func IsAdminAudience(audience string) bool { return isAdminAudience(audience) }
+
+// CheckClient applies the rules of POST /admin/v1/clients to a client's
+// name and quotas (nil: the server's default; 0: unlimited).
+func CheckClient(name string, tokensPerHour, tokensPerDay *int64) error {
+	if err := validName(name); err != nil {
+		return err
+	}
+	return validQuotas(quotaField{set: true, n: tokensPerHour}, quotaField{set: true, n: tokensPerDay})
+}
+
+// CheckJWKS checks a client's public JWK Set, given as JSON, as the admin
+// API's jwks field, and returns it as the store keeps it; {"keys":[]}
+// returns nil, no keys.
+func CheckJWKS(jsonSet []byte) ([]byte, error) {
+	stored, _, err := validJWKS(jsonSet)
+	return stored, err
+}
+
+// CheckGrant applies the rules of POST /admin/v1/grants to a grant's
+// audience and scopes, which must be scopes of api.
+func CheckGrant(api mint.API, scopes []string) error {
+	if err := validAudience(api.Audience); err != nil {
+		return err
+	}
+	if err := validScopes(scopes); err != nil {
+		return err
+	}
+	return allowedScopes(api, scopes)
+}
+
+// CheckScopes checks a list of scopes: scope-tokens, none twice.
+func CheckScopes(scopes []string) error { return validScopes(scopes) }

@@ -1,0 +1,164 @@
+package storecache_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/storecache"
+)
+
+// synthetic is a store that makes up, for any client ID, the rows a
+// client created through the admin API has: a 32-character ID, a name, one
+// secret (32-byte digest), one grant of two scopes; one API. It lets the
+// benchmarks fill the cache with a million clients without a database.
+// Each string is a copy of its own, as rows read from a database are.
+type synthetic struct{ mint.Store }
+
+var syntheticAPI = mint.API{ID: "api_cargo", Name: "cargo", Audience: audience, Scopes: []string{"read", "write"},
+	TokenLifetime: time.Hour, CreatedAt: t0, UpdatedAt: t0}
+
+func (synthetic) GetClient(_ context.Context, id string) (mint.Client, error) {
+	return mint.Client{ID: strings.Clone(id), Name: "partner " + id[:8], CreatedAt: t0, UpdatedAt: t0}, nil
+}
+
+func (synthetic) ListSecrets(_ context.Context, clientID string) ([]mint.Secret, error) {
+	return []mint.Secret{{ID: "sec_" + clientID[:20], ClientID: strings.Clone(clientID), Digest: make([]byte, 32), CreatedAt: t0}}, nil
+}
+
+func (synthetic) FindGrant(_ context.Context, clientID, aud string) (mint.Grant, error) {
+	return mint.Grant{ID: "grt_" + clientID[:20], ClientID: strings.Clone(clientID), Audience: strings.Clone(aud), Scopes: []string{"read", "write"},
+		CreatedAt: t0, UpdatedAt: t0}, nil
+}
+
+func (synthetic) GetAPIByAudience(context.Context, string) (mint.API, error) {
+	return syntheticAPI, nil
+}
+
+func (synthetic) Close() error { return nil }
+
+// clientID returns the i-th synthetic client's ID, 32 characters.
+func clientID(i int) string { return fmt.Sprintf("client%026d", i) }
+
+// warmSynthetic makes a cache of n synthetic clients' answers, all held.
+func warmSynthetic(tb testing.TB, n int) *storecache.Store {
+	tb.Helper()
+	c := storecache.New(synthetic{}, storecache.Options{MaxEntries: max(2*n, storecache.DefaultMaxEntries)})
+	ctx := context.Background()
+	for i := range n {
+		if err := requestReads(ctx, c, clientID(i)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return c
+}
+
+// BenchmarkHit: the store reads of one token request (ListSecrets,
+// GetClient, FindGrant, GetAPIByAudience), all hits, with 1, 100k and 1M
+// clients held, from parallel goroutines.
+func BenchmarkHit(b *testing.B) {
+	for _, n := range []int{1, 100_000, 1_000_000} {
+		var c *storecache.Store // filled once: the testing package calls the function below several times
+		b.Run(fmt.Sprint("clients=", n), func(b *testing.B) {
+			if c == nil {
+				c = warmSynthetic(b, n)
+			}
+			ids := make([]string, n)
+			for i := range ids {
+				ids[i] = clientID(i)
+			}
+			before := c.Stats()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				i := 0
+				for pb.Next() {
+					if err := requestReads(ctx, c, ids[i%len(ids)]); err != nil {
+						b.Error(err)
+						return
+					}
+					i += 7919 // a prime: goroutines spread over the keys
+				}
+			})
+			b.StopTimer()
+			if after := c.Stats(); after.Misses != before.Misses {
+				b.Errorf("%d misses; the benchmark wants hits only", after.Misses-before.Misses)
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryPerClient reports the live heap the cache holds per
+// client whose token reads it answers (client, secrets, grant by audience;
+// the API is shared), at 100k clients.
+func BenchmarkMemoryPerClient(b *testing.B) {
+	const n = 100_000
+	for range b.N {
+		before := liveHeap()
+		c := warmSynthetic(b, n)
+		after := liveHeap()
+		b.ReportMetric(float64(after-before)/n, "B/client")
+		runtime.KeepAlive(c)
+	}
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// The cache's memory per client stays within what docs/scale-cache.md
+// states (about 860; DefaultMaxEntries is sized on it), with a margin.
+func TestMemoryPerClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills the cache with 50k clients")
+	}
+	const n, most = 50_000, 1000
+	before := liveHeap()
+	c := warmSynthetic(t, n)
+	perClient := float64(liveHeap()-before) / n
+	runtime.KeepAlive(c)
+	t.Logf("%.0f bytes of live heap per cached client", perClient)
+	if perClient > most {
+		t.Errorf("%.0f bytes per cached client; docs/scale-cache.md says at most %d", perClient, most)
+	}
+}
+
+// A full cache pushes out the least recently used entries: a client read
+// between every two new ones stays held through many evictions, where a
+// random choice would have pushed it out with near certainty.
+func TestRecentlyUsedStay(t *testing.T) {
+	clk := &clock{}
+	clk.ns.Store(t0.UnixNano())
+	const size, others = 100, 2000
+	c := storecache.New(synthetic{}, storecache.Options{MaxEntries: size, Now: clk.now})
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	hot := clientID(-1)
+	for i := range others {
+		if _, err := c.GetClient(ctx, hot); err != nil {
+			t.Fatal(err)
+		}
+		clk.advance(2 * time.Millisecond)
+		if _, err := c.GetClient(ctx, clientID(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := c.KindStats()[0]
+	if st.Kind != "clients" || st.Entries > size {
+		t.Fatalf("clients kind: %+v; want at most %d entries", st, size)
+	}
+	// One miss for hot (its first read) and one for each other client.
+	if st.Misses != others+1 {
+		t.Errorf("%d misses over %d reads of a hot client and %d others; want %d: the hot client was pushed out",
+			st.Misses, others, others, others+1)
+	}
+}
