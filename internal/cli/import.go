@@ -108,7 +108,7 @@ type importFlags struct {
 	dryRun      bool
 }
 
-// importCommand is `mint import`, whose one subcommand is `clients`.
+// importCommand is `mint import`: `clients` and `auth0`.
 func (inv *invocation) importCommand() *cobra.Command {
 	parent := &cobra.Command{Use: "import", Short: "create many clients at once, straight in the database",
 		Args: cobra.ArbitraryArgs,
@@ -132,7 +132,7 @@ func (inv *invocation) importCommand() *cobra.Command {
 	fs.IntVar(&f.batch, "batch", defaultImportBatch, "clients per transaction (and per audit record)")
 	fs.IntVar(&f.skip, "skip", 0, "skip the first `N` lines: those a failed run reported imported")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "check every line, write nothing")
-	parent.AddCommand(cc)
+	parent.AddCommand(cc, inv.importAuth0Command())
 	return parent
 }
 

@@ -1,0 +1,177 @@
+package auth0
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Bounds of a Deploy CLI export. A tenant of thousands of applications
+// fits well within them.
+const (
+	MaxYAMLBytes     = 32 << 20 // tenant.yaml
+	MaxJSONFileBytes = 1 << 20  // one file of a directory export
+	MaxDirFiles      = 20_000   // files in one directory of the export
+)
+
+// ReadExport reads a Deploy CLI export: a YAML file (tenant.yaml), or a
+// directory export with resource-servers/, clients/ and client-grants/.
+func ReadExport(path string) (Tenant, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return Tenant{}, err
+	}
+	if info.IsDir() {
+		return ReadDir(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Tenant{}, err
+	}
+	defer f.Close()
+	t, err := ReadYAML(f)
+	if err != nil {
+		return Tenant{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// ReadYAML reads a Deploy CLI tenant.yaml. Sections other than
+// resourceServers, clients and clientGrants are ignored.
+func ReadYAML(r io.Reader) (Tenant, error) {
+	data, err := readBounded(r, MaxYAMLBytes)
+	if err != nil {
+		return Tenant{}, err
+	}
+	var t Tenant
+	if err := yaml.Unmarshal(data, &t); err != nil {
+		return Tenant{}, fmt.Errorf("not a Deploy CLI YAML export: %v", cleanYAMLError(err))
+	}
+	return t, nil
+}
+
+// cleanYAMLError keeps the first line of a YAML error: yaml.v3 may quote
+// the offending value, which could be a secret, after it.
+func cleanYAMLError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "`"); i >= 0 {
+		msg = strings.TrimSpace(msg[:i]) + " (value not shown)"
+	}
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+// ReadDir reads a Deploy CLI directory export. A missing section directory
+// is an empty section; a file that is not one JSON object is an error.
+func ReadDir(dir string) (Tenant, error) {
+	var t Tenant
+	if err := readSection(filepath.Join(dir, "resource-servers"), &t.ResourceServers); err != nil {
+		return Tenant{}, err
+	}
+	if err := readSection(filepath.Join(dir, "clients"), &t.Clients); err != nil {
+		return Tenant{}, err
+	}
+	if err := readSection(filepath.Join(dir, "client-grants"), &t.ClientGrants); err != nil {
+		return Tenant{}, err
+	}
+	if len(t.ResourceServers)+len(t.Clients)+len(t.ClientGrants) == 0 {
+		return Tenant{}, fmt.Errorf("%s: no resource-servers, clients or client-grants: not a Deploy CLI directory export", dir)
+	}
+	return t, nil
+}
+
+// readSection decodes every *.json file of dir, in name order, into out.
+func readSection[T any](dir string, out *[]T) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(entries) > MaxDirFiles {
+		return fmt.Errorf("%s: more than %d files", dir, MaxDirFiles)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".json") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v, err := readJSONFile[T](filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		*out = append(*out, v)
+	}
+	return nil
+}
+
+func readJSONFile[T any](path string) (T, error) {
+	var v T
+	f, err := os.Open(path)
+	if err != nil {
+		return v, err
+	}
+	defer f.Close()
+	data, err := readBounded(f, MaxJSONFileBytes)
+	if err != nil {
+		return v, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := decodeJSON(data, &v); err != nil {
+		return v, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+// decodeJSON decodes one JSON value; its errors give the position, never
+// a value.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return fmt.Errorf("invalid JSON at byte %d", syn.Offset)
+		case errors.As(err, &typ):
+			return fmt.Errorf("field %q must be a JSON %s, not %s", typ.Field, typeName(typ), typ.Value)
+		}
+		return errors.New("invalid JSON")
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value")
+	}
+	return nil
+}
+
+func typeName(e *json.UnmarshalTypeError) string {
+	if e.Type == nil {
+		return "value"
+	}
+	return e.Type.Kind().String()
+}
+
+// readBounded reads all of r, refusing more than limit bytes.
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return data, nil
+}
