@@ -51,11 +51,54 @@ func ReadYAML(r io.Reader) (Tenant, error) {
 	if err != nil {
 		return Tenant{}, err
 	}
+	// The document is parsed first without expanding aliases, so that a
+	// small file whose aliases expand to billions of nodes is refused
+	// before it is expanded.
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Tenant{}, fmt.Errorf("not a Deploy CLI YAML export: %v", cleanYAMLError(err))
+	}
+	if expandedSize(&doc, map[*yaml.Node]int{}, 0) > MaxYAMLNodes {
+		return Tenant{}, fmt.Errorf("not a Deploy CLI YAML export: more than %d nodes once its aliases are expanded", MaxYAMLNodes)
+	}
 	var t Tenant
-	if err := yaml.Unmarshal(data, &t); err != nil {
+	if err := doc.Decode(&t); err != nil {
 		return Tenant{}, fmt.Errorf("not a Deploy CLI YAML export: %v", cleanYAMLError(err))
 	}
 	return t, nil
+}
+
+// MaxYAMLNodes bounds a YAML export's nodes, aliases expanded: 32 MiB of
+// YAML holds fewer.
+const MaxYAMLNodes = 8 << 20
+
+// expandedSize counts n's nodes with its aliases expanded, stopping past
+// MaxYAMLNodes; sizes maps each node counted to its size (memoised, so the
+// count itself costs one visit per node), and depth bounds recursion.
+func expandedSize(n *yaml.Node, sizes map[*yaml.Node]int, depth int) int {
+	if n == nil {
+		return 0
+	}
+	if s, ok := sizes[n]; ok {
+		return s
+	}
+	if depth > 1000 {
+		return MaxYAMLNodes + 1
+	}
+	sizes[n] = MaxYAMLNodes + 1 // an alias cycle counts as too large
+	size := 1
+	if n.Kind == yaml.AliasNode {
+		size += expandedSize(n.Alias, sizes, depth+1)
+	}
+	for _, c := range n.Content {
+		size += expandedSize(c, sizes, depth+1)
+		if size > MaxYAMLNodes {
+			break
+		}
+	}
+	size = min(size, MaxYAMLNodes+1)
+	sizes[n] = size
+	return size
 }
 
 // cleanYAMLError keeps the first line of a YAML error: yaml.v3 may quote
