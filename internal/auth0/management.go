@@ -16,8 +16,7 @@ import (
 // Bounds of the Management API reader.
 const (
 	perPage = 100 // the Management API's largest page
-	// MaxPages bounds each list: 100,000 resources. (Auth0 itself stops
-	// page-based lists of clients at 1,000 entries; see docs.)
+	// MaxPages bounds each list: 100,000 resources.
 	MaxPages = 1000
 	// DefaultMaxBody bounds one page's answer.
 	DefaultMaxBody = 8 << 20
@@ -112,6 +111,11 @@ func list[T any](ctx context.Context, m *Management, path, key string, extra url
 			return nil, fmt.Errorf("GET /api/v2/%s page %d: %w", path, page, err)
 		}
 		all = append(all, items...)
+		if len(items) == 0 && total >= 0 && len(all) < total {
+			// A tenant capping page-based lists: a partial tenant must
+			// not pass for a whole one.
+			return nil, fmt.Errorf("GET /api/v2/%s: the pages end after %d of the %d in its total", path, len(all), total)
+		}
 		if len(items) == 0 || total >= 0 && len(all) >= total || total < 0 && len(items) < perPage {
 			return all, nil
 		}

@@ -164,6 +164,12 @@ func TestManagementRefuses(t *testing.T) {
 				f.before["clients"] = append(f.before["clients"], rateLimited(strconv.FormatInt(now.Unix()+1, 10)))
 			}
 		}, want: "still rate limited after 5 tries"},
+		{name: "pages end before the total", setup: func(f *fakeManagement, m *Management) {
+			f.before["clients"] = []func(http.ResponseWriter) bool{func(w http.ResponseWriter) bool {
+				fmt.Fprint(w, `{"start":0,"limit":100,"length":0,"total":1500,"clients":[]}`)
+				return true
+			}}
+		}, want: "the pages end after 0 of the 1500"},
 		{name: "no list in the answer", setup: func(f *fakeManagement, m *Management) {
 			f.before["clients"] = []func(http.ResponseWriter) bool{func(w http.ResponseWriter) bool {
 				fmt.Fprint(w, `{"total": 5}`)
