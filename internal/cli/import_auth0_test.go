@@ -273,3 +273,30 @@ func TestImportAuth0ExportWithoutSecrets(t *testing.T) {
 		t.Fatalf("token with the new secret: HTTP %d, claims %v", status, claims)
 	}
 }
+
+// A directory export's dry run: the plan shows what is skipped and that
+// secrets are missing, and nothing is written.
+func TestImportAuth0DirectoryDryRun(t *testing.T) {
+	db := auth0DB(t)
+	code, stdout, stderr := runImportAuth0(t, nil, "--db", db, filepath.Join("..", "auth0", "testdata", "directory"), "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"create API https://dataloy (Dataloy)",
+		"create client " + auth0ClientID + " (Shipping Partner), NO SECRET in the source, 1 grants",
+		"grant https://dataloy [read:voyages write:voyages]",
+		"skipped API https://legacy.dataloy: signing_alg HS256",
+		`skipped application Dataloy Mobile: not machine-to-machine (app_type "native")`,
+		"skipped grant Shipping Partner → https://legacy.dataloy: its API is not moved",
+		"note: 1 clients have no secret",
+		"nothing written (--dry-run)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if n := len(storedClients(t, db)); n != 0 {
+		t.Errorf("the dry run wrote %d clients", n)
+	}
+}
