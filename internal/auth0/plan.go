@@ -168,11 +168,13 @@ func IsMachineToMachine(c Client) bool {
 }
 
 // usableSecret is false for an absent secret, one a tool redacted
-// ("##…##" keyword placeholders, "****", "[REDACTED]"…) and one mint
+// ("##…##" keyword placeholders, Auth0's "_VALUE_NOT_SHOWN_", "****",
+// "[REDACTED]"…) and one mint
 // would refuse to import.
 func usableSecret(s string) bool {
+	upper := strings.ToUpper(s)
 	redacted := strings.HasPrefix(s, "##") || strings.Trim(s, "*") == "" ||
-		strings.Contains(strings.ToUpper(s), "REDACTED")
+		strings.Contains(upper, "REDACTED") || strings.Contains(upper, "VALUE_NOT_SHOWN")
 	return !redacted && mint.CheckImportedSecret(s) == nil
 }
 

@@ -26,6 +26,7 @@ func TestMakePlan(t *testing.T) {
 			{Name: "No id", AppType: "non_interactive"},
 			{ClientID: "redacted", ClientSecret: "##SECRET##", Name: "Partner C", AppType: "non_interactive"},
 			{ClientID: "stars", ClientSecret: "********", Name: "Partner D", AppType: "non_interactive"},
+			{ClientID: "not-shown", ClientSecret: "_VALUE_NOT_SHOWN_" + goodSecret[:20], Name: "Partner E", AppType: "non_interactive"},
 			{ClientID: "m2m-by-type", ClientSecret: goodSecret, Name: "Partner A twice", AppType: "non_interactive"},
 		},
 		ClientGrants: []ClientGrant{
@@ -45,7 +46,7 @@ func TestMakePlan(t *testing.T) {
 	for _, c := range p.Clients {
 		ids = append(ids, c.ClientID)
 	}
-	if !slices.Equal(ids, []string{"m2m-by-type", "m2m-by-grant", "redacted", "stars"}) {
+	if !slices.Equal(ids, []string{"m2m-by-type", "m2m-by-grant", "redacted", "stars", "not-shown"}) {
 		t.Errorf("clients = %v", ids)
 	}
 	a, b := p.Clients[0], p.Clients[1]
