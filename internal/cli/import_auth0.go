@@ -63,7 +63,7 @@ func (inv *invocation) importAuth0(ctx context.Context, f auth0Flags, args []str
 	if inv.ext.OpenStore == nil {
 		return &usageError{msg: "import auth0 is run by the mint binary, not through this package"}
 	}
-	if err := checkImportDB(f.db); err != nil {
+	if err := checkImportDB("import auth0", f.db); err != nil {
 		return err
 	}
 	tenant, source, mgmtAudience, err := inv.readAuth0(ctx, f, args)
