@@ -16,8 +16,9 @@ import (
 // Bounds of the Management API reader.
 const (
 	perPage = 100 // the Management API's largest page
-	// MaxPages bounds each list: 100,000 resources.
+	// MaxPages and MaxItems bound each list, whatever the pages hold.
 	MaxPages = 1000
+	MaxItems = 100_000
 	// DefaultMaxBody bounds one page's answer.
 	DefaultMaxBody = 8 << 20
 	// DefaultMaxWait bounds one wait for a rate limit's reset.
@@ -111,6 +112,9 @@ func list[T any](ctx context.Context, m *Management, path, key string, extra url
 			return nil, fmt.Errorf("GET /api/v2/%s page %d: %w", path, page, err)
 		}
 		all = append(all, items...)
+		if len(all) > MaxItems {
+			return nil, fmt.Errorf("GET /api/v2/%s: more than %d entries", path, MaxItems)
+		}
 		if len(items) == 0 && total >= 0 && len(all) < total {
 			// A tenant capping page-based lists: a partial tenant must
 			// not pass for a whole one.

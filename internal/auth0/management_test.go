@@ -170,6 +170,15 @@ func TestManagementRefuses(t *testing.T) {
 				return true
 			}}
 		}, want: "the pages end after 0 of the 1500"},
+		{name: "more entries than bounded", setup: func(f *fakeManagement, m *Management) {
+			page := `{"total":1000000000,"clients":[` + strings.Repeat(`{},`, 40_000) + `{}]}`
+			for range 4 {
+				f.before["clients"] = append(f.before["clients"], func(w http.ResponseWriter) bool {
+					fmt.Fprint(w, page)
+					return true
+				})
+			}
+		}, want: "more than 100000 entries"},
 		{name: "no list in the answer", setup: func(f *fakeManagement, m *Management) {
 			f.before["clients"] = []func(http.ResponseWriter) bool{func(w http.ResponseWriter) bool {
 				fmt.Fprint(w, `{"total": 5}`)
