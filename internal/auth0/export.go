@@ -101,15 +101,30 @@ func expandedSize(n *yaml.Node, sizes map[*yaml.Node]int, depth int) int {
 	return size
 }
 
-// cleanYAMLError keeps the first line of a YAML error: yaml.v3 may quote
-// the offending value, which could be a secret, after it.
+// cleanYAMLError says what is wrong and where, without the value yaml.v3
+// quotes between backquotes, which could be a secret.
 func cleanYAMLError(err error) string {
 	msg := err.Error()
-	if i := strings.Index(msg, "`"); i >= 0 {
-		msg = strings.TrimSpace(msg[:i]) + " (value not shown)"
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+		if len(te.Errors) > 1 {
+			msg += fmt.Sprintf(" (and %d more)", len(te.Errors)-1)
+		}
 	}
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
+	}
+	for {
+		i := strings.IndexByte(msg, '`')
+		j := strings.IndexByte(msg[i+1:], '`')
+		if i < 0 || j < 0 {
+			break
+		}
+		msg = msg[:i] + "(value not shown)" + msg[i+1+j+1:]
+	}
+	if i := strings.IndexByte(msg, '`'); i >= 0 {
+		msg = msg[:i] + "(value not shown)"
 	}
 	return msg
 }

@@ -84,6 +84,7 @@ func TestReadExportRefuses(t *testing.T) {
 	}{
 		{"not YAML", write("bad.yaml", "clients: [unclosed\n"), "not a Deploy CLI YAML export"},
 		{"wrong type", write("type.yaml", "clients: {name: x}\n"), "not a Deploy CLI YAML export"},
+		{"a value in the YAML error", write("value.yaml", "clients:\n  - client_secret: ok\n    grant_types: s3cr3t-value\n"), "(value not shown)"},
 		{"too large", big, "larger than"},
 		{"empty directory", filepath.Join(dir, "empty"), "not a Deploy CLI directory export"},
 		{"bad JSON file", filepath.Dir(filepath.Dir(write("d1/clients/a.json", `{"name": "a", "client_secret": "s3cr3t-value"`))), "invalid JSON"},
