@@ -25,3 +25,10 @@ func ValidAudience(audience string) error { return validAudience(audience) }
 
 // AllowedScopes checks that a grant asks only for scopes its API defines.
 func AllowedScopes(api mint.API, scopes []string) error { return allowedScopes(api, scopes) }
+
+// CheckNewAPI checks an API as POST /admin/v1/apis would, for `mint import
+// auth0`, which creates the APIs of an Auth0 tenant.
+func CheckNewAPI(name, audience string, scopes []string, tokenLifetime int64, signingAlg string) error {
+	req := createAPIRequest{Name: name, Audience: audience, Scopes: scopes, TokenLifetime: &tokenLifetime, SigningAlg: signingAlg}
+	return req.Validate()
+}

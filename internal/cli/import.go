@@ -108,7 +108,7 @@ type importFlags struct {
 	dryRun      bool
 }
 
-// importCommand is `mint import`, whose one subcommand is `clients`.
+// importCommand is `mint import`: `clients` and `auth0`.
 func (inv *invocation) importCommand() *cobra.Command {
 	parent := &cobra.Command{Use: "import", Short: "create many clients at once, straight in the database",
 		Args: cobra.ArbitraryArgs,
@@ -132,23 +132,23 @@ func (inv *invocation) importCommand() *cobra.Command {
 	fs.IntVar(&f.batch, "batch", defaultImportBatch, "clients per transaction (and per audit record)")
 	fs.IntVar(&f.skip, "skip", 0, "skip the first `N` lines: those a failed run reported imported")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "check every line, write nothing")
-	parent.AddCommand(cc)
+	parent.AddCommand(cc, inv.importAuth0Command())
 	return parent
 }
 
 // checkImportDB refuses no database, and a SQLite file that does not
 // exist: opening it would create an empty database beside the one mint
 // serves, and import into it.
-func checkImportDB(db string) error {
+func checkImportDB(command, db string) error {
 	if db == "" {
-		return &usageError{msg: "import clients: --db (or MINT_DB) is required: the database mint serves"}
+		return &usageError{msg: command + ": --db (or MINT_DB) is required: the database mint serves"}
 	}
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
 		return nil
 	}
 	path := strings.TrimPrefix(db, "sqlite:")
 	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("import clients: %w: start mint serve on it once first, to create it and its APIs", err)
+		return fmt.Errorf("%s: %w: start mint serve on it once first, to create it and its APIs", command, err)
 	}
 	return nil
 }
@@ -162,7 +162,7 @@ func (inv *invocation) importClients(ctx context.Context, f importFlags, path st
 	case inv.ext.OpenStore == nil:
 		return &usageError{msg: "import clients is run by the mint binary, not through this package"}
 	}
-	if err := checkImportDB(f.db); err != nil {
+	if err := checkImportDB("import clients", f.db); err != nil {
 		return err
 	}
 	store, err := inv.ext.OpenStore(ctx, f.db)
