@@ -305,13 +305,10 @@ func notFound[V any](t *table[V], key string) (V, bool, error) {
 // reads of key in flight (singleflight): reload confirms a refusal
 // (internal/clientauth/timing.go), and a shared read made a refusal's
 // time depend on how many other refusals of the same client_id were in
-// flight. A known client's id that other requests fail on at the same
-// time (its own retries with an old secret, a second stream of an
-// attacker's) then answered ~30 µs slower at the median than an unknown
-// id named less often: hostile.TestClientIDsCannotBeToldApartByTiming
-// failed at z = −5 for that reason, and its planted stream, which names
-// the known client, stops telling the ids apart once no read is shared.
-// Every refusal reads once, as the throttle lets it.
+// flight, so a client_id others were failing on answered ~30 µs slower
+// (median, loopback) than one nobody named: the residual of
+// hostile.TestClientIDsCannotBeToldApartByTiming (z down to −5), whose
+// planted stream names the known client. The throttle bounds the reads.
 func reload[V any](ctx context.Context, c *Store, t *table[V], key string, fetch fetcher[V]) (V, error) {
 	sh := t.shardOf(key)
 	gen := sh.gen.Load()
@@ -384,7 +381,8 @@ func (c *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 }
 
 // LookupClient is GetClient that also says whether the answer came from
-// memory, and ReloadClient reads the store as a miss would: client
+// memory, and ReloadClient reads the store (a read of its own, see
+// reload) and keeps the answer as a miss would: client
 // authentication confirms a refusal against the database when it was
 // decided on a kept answer, so that a known client refused costs the one
 // database read an unknown client costs (internal/clientauth/timing.go).
