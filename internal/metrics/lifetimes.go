@@ -113,16 +113,25 @@ func (l *Lifetimes) Issued(client, audience string, lifetime time.Duration) {
 	l.mu.RUnlock()
 	now := l.now()
 	if w == nil {
-		l.mu.Lock()
-		if w = l.pairs[k]; w == nil {
-			w = l.room(now)
-			l.pairs[k] = w
-		}
-		l.mu.Unlock()
+		w = l.track(k, now)
 	}
 	w.mu.Lock()
 	w.add(now, lifetime, l.max, l.start)
 	w.mu.Unlock()
+}
+
+// track returns k's window, making one if another goroutine has not. The
+// unlock is deferred: a panic here once left l.mu locked, and every token
+// request and scrape after it waited forever.
+func (l *Lifetimes) track(k pair, now time.Time) *window {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.pairs[k]
+	if w == nil {
+		w = l.room(now)
+		l.pairs[k] = w
+	}
+	return w
 }
 
 // room makes room for a new pair and returns its window: past tracked
