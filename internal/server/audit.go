@@ -78,6 +78,9 @@ func openSpill(cfg Config) (*audit.Spill, error) {
 	if !chosen {
 		db, ok := sqlitePath(cfg.DB)
 		if !ok {
+			// PostgreSQL has no file of its own beside which to spill; a
+			// replica's local disk is the operator's to name.
+			cfg.Log.Warn("no audit spill file: while the database is away, issuance audit records wait in memory and past its bound are dropped (counted in mint_audit_dropped_total); give --audit-spill FILE on a local disk, or --audit-spill off to say none is wanted")
 			return nil, nil
 		}
 		path = db + ".audit-spill"
