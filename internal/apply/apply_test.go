@@ -184,6 +184,31 @@ func testPrune(t *testing.T, s mint.Store) {
 		t.Fatalf("pruned client: GetClient error %v, want ErrNotFound", err)
 	}
 	wantSteps(t, planFile(t, ctx, s, cut, true))
+
+	// An admin client (as mint serve makes on a new database) that the
+	// files forget: pruning it would lock every admin out.
+	if err := s.CreateClient(ctx, mint.Client{ID: "admin-client", Name: "admin", CreatedAt: t0, UpdatedAt: t0},
+		mint.Secret{ID: "sec_admin", ClientID: "admin-client", Digest: make([]byte, 32), CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateGrant(ctx, mint.Grant{ID: "grant_admin", ClientID: "admin-client", Audience: mint.AdminAudience,
+		Scopes: mint.AdminScopes, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadBytes("f.yaml", []byte(cut))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := ReadState(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MakePlan(cfg, state, true); err == nil || !strings.Contains(err.Error(), "all access to the admin API") {
+		t.Fatalf("a prune deleting every admin grant: error %v, want a refusal naming the admin API", err)
+	}
+	if _, err := MakePlan(cfg, state, false); err != nil {
+		t.Fatalf("without --prune the same files plan: %v", err)
+	}
 }
 
 func testRace(t *testing.T, s mint.Store) {

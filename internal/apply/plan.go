@@ -73,6 +73,9 @@ func MakePlan(cfg *Config, state State, prune bool) (*Plan, error) {
 	}
 	p := &Plan{Fingerprint: state.Fingerprint()}
 	if prune {
+		if err := cfg.keepsAdminAccess(state); err != nil {
+			return nil, err
+		}
 		p.Steps = append(p.Steps, cfg.deletions(state)...)
 	}
 	for _, a := range cfg.APIs {
@@ -140,6 +143,28 @@ func (cfg *Config) checkReferences(ix index, prune bool) error {
 	}
 	if len(problems) > 0 {
 		return problems
+	}
+	return nil
+}
+
+// keepsAdminAccess refuses a pruning plan that would leave no grant on
+// the admin API when the store has one: the files would then delete every
+// admin client (the one mint serve made on a new database among them), and
+// no admin API call could undo it. Files that declare an admin grant of
+// their own are trusted to mean it.
+func (cfg *Config) keepsAdminAccess(state State) error {
+	for _, g := range cfg.Grants {
+		if g.V.Audience == mint.AdminAudience {
+			return nil
+		}
+	}
+	for _, g := range state.Grants {
+		if g.Audience == mint.AdminAudience {
+			return Problems{{File: "the files", Field: "grants",
+				Msg: "--prune would delete every grant on " + mint.AdminAudience + " (client " + g.ClientID +
+					" holds one), and with them all access to the admin API: declare the admin clients and their grants " +
+					"(mint export writes them), or delete them through the admin API"}}
+		}
 	}
 	return nil
 }

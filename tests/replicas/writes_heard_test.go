@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mintauth/mint/internal/mint"
 	"net/http"
 	"net/url"
 	"os"
@@ -118,9 +119,19 @@ var writePaths = []writePath{
 		name:  "TokenRevokedThenReused",
 		reuse: true,
 		warm: func(t *testing.T, b *replica, v *victim) {
-			v.token = mustScopedToken(t, b, v, v.secret, "read:cargo")
-			if again := mustScopedToken(t, b, v, v.secret, "read:cargo"); again != v.token {
-				t.Fatal("B did not reuse the token it had just issued: the case tests nothing")
+			// B's reuse cache empties on every change it hears, and the
+			// setup's own changes (the victim's API, client and grant) may
+			// still be arriving on PostgreSQL: a few tries, then the
+			// precondition must hold.
+			for try := 0; ; try++ {
+				v.token = mustScopedToken(t, b, v, v.secret, "read:cargo")
+				if again := mustScopedToken(t, b, v, v.secret, "read:cargo"); again == v.token {
+					return
+				}
+				if try == 5 {
+					t.Fatal("B did not reuse the token it had just issued, six times: the case tests nothing")
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
 		},
 		change: func(t *testing.T, a *replica, _, _ string, v *victim) {
@@ -374,12 +385,18 @@ func postForm(t *testing.T, url string, form url.Values, into any) int {
 
 // applyOnlyAPI runs `mint apply --prune` on the database directly, as an
 // operator's pipeline would while both replicas run, with a file declaring
-// the victim's API only: every client but the built-in admin is deleted,
-// the victim's among them.
+// the victim's API and the admin client only (apply refuses to prune the
+// last admin grant): every other client is deleted, the victim's among
+// them.
 func applyOnlyAPI(t *testing.T, db string, v *victim) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "mint.yaml")
-	config := fmt.Sprintf("version: 1\napis:\n  - audience: %s\n    name: AppliedWithPrune\n    scopes: [read:cargo, write:cargo]\n", v.audience)
+	admin := strings.Join(mint.AdminScopes, ", ")
+	config := fmt.Sprintf("version: 1\napis:\n  - audience: %s\n    name: AppliedWithPrune\n    scopes: [read:cargo, write:cargo]\n"+
+		"  - audience: %s\n    name: mint admin API\n    scopes: [%s]\n    token_lifetime: 3600\n"+
+		"clients:\n  - id: %s\n    name: mint admin\n"+
+		"grants:\n  - client: %s\n    audience: %s\n    scopes: [%s]\n",
+		v.audience, mint.AdminAudience, admin, adminID, adminID, mint.AdminAudience, admin)
 	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
