@@ -17,11 +17,8 @@ var _ mint.Applier = (*Store)(nil)
 // between the fingerprint check and the commit.
 func (s *Store) ApplyPlan(ctx context.Context, expected string, changes []mint.Change) error {
 	// Whole tables: a plan may change any number of rows.
-	for _, table := range []string{tableAPIs, tableClients, tableGrants} {
-		var published func()
-		ctx, published = s.changing(ctx, table)
-		defer published()
-	}
+	ctx, published := s.changingTables(ctx, tableAPIs, tableClients, tableGrants)
+	defer published()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		got, err := fingerprintTx(ctx, tx)
 		if err != nil {

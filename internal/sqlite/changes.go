@@ -197,6 +197,20 @@ func (s *Store) logChange(ctx context.Context, tx *sql.Tx, table string, keys ..
 }
 
 // pendingChange is a change a write method announced with changing.
+// changingTables is changing for several whole tables at once, as writes
+// of any number of rows (an import batch, an applied plan) announce them.
+func (s *Store) changingTables(ctx context.Context, tables ...string) (_ context.Context, done func()) {
+	dones := make([]func(), len(tables))
+	for i, table := range tables {
+		ctx, dones[i] = s.changing(ctx, table)
+	}
+	return ctx, func() {
+		for _, d := range dones {
+			d()
+		}
+	}
+}
+
 type pendingChange struct {
 	table string
 	keys  []string

@@ -21,11 +21,8 @@ func (s *Store) ImportClients(ctx context.Context, batch []mint.ImportedClient) 
 	}
 	// Every table the batch wrote, so that a cache dropping only what a
 	// change names also drops the "not found" it kept for these clients.
-	for _, table := range []string{tableClients, tableSecrets, tableGrants} {
-		var published func()
-		ctx, published = s.changing(ctx, table)
-		defer published()
-	}
+	ctx, published := s.changingTables(ctx, tableClients, tableSecrets, tableGrants)
+	defer published()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		ins, err := prepareImport(ctx, tx)
 		if err != nil {
