@@ -59,8 +59,11 @@ type API struct {
 	// more than half of its lifetime remains, instead of a new signature
 	// (see docs/limits.md). Off by default.
 	TokenReuse bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Policy is the API's issuance policy, a CEL expression (package
+	// policy, docs/policies.md); empty: none.
+	Policy    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Alg returns the API's signing algorithm, AlgRS256 when unset.
@@ -92,8 +95,14 @@ type Client struct {
 	// default; 0: no cap for this client.
 	TokensPerHour *int64
 	TokensPerDay  *int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Metadata are string key/values the issuance policies read
+	// (policy.CheckMetadata bounds them); nil: none.
+	Metadata map[string]string
+	// Policy is the client's own issuance policy, run after its API's
+	// (docs/policies.md); empty: none.
+	Policy    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // ReusingID returns c as it is stored when its ID belonged to a client
@@ -188,6 +197,8 @@ const (
 const (
 	AuditTokenIssued = "token.issued"
 	AuditAuthFailure = "auth.failure"
+	// AuditTokenDenied: an issuance policy refused a token.
+	AuditTokenDenied = "token.denied"
 )
 
 // AuditRecord is one entry of the audit log: an admin change, a failed

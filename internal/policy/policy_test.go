@@ -1,0 +1,144 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testInput() *Input {
+	return &Input{
+		Client: Client{ID: "c1", Name: "Partner", Metadata: map[string]string{"tier": "gold", "région": "x", "org": "acme"}},
+		API:    API{ID: "api_1", Audience: "https://orders.test", Name: "Orders"},
+		Grant:  Grant{Scopes: []string{"read:orders", "write:orders"}},
+		Request: Request{Scopes: []string{"read:orders"}, Granted: []string{"read:orders"}, Source: "10.1.2.3",
+			Time: time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)},
+	}
+}
+
+// TestEvaluate: the result shape of docs/policies.md, one row per rule.
+func TestEvaluate(t *testing.T) {
+	tests := []struct {
+		name       string
+		src        string
+		wantDeny   bool
+		wantReason string
+		wantClaims string
+		wantErr    bool
+	}{
+		{"TrueAllows", `true`, false, "", "", false},
+		{"FalseDenies", `false`, true, DefaultReason, "", false},
+		{"EmptyMapAllows", `{}`, false, "", "", false},
+		{"DenyReason", `{"deny": "partners only"}`, true, "partners only", "", false},
+		{"DenyTrue", `{"deny": true}`, true, DefaultReason, "", false},
+		{"DenyFalseAllows", `{"deny": false}`, false, "", "", false},
+		{"DenyEmptyReason", `{"deny": ""}`, true, DefaultReason, "", false},
+		{"DenyBeatsClaims", `{"deny": "no", "claims": {"a": "b"}}`, true, "no", "", false},
+		{"TierClaim", `client.metadata.tier == "gold" ? {"claims": {"tier": "gold"}} : {}`, false, "", `"tier":"gold"`, false},
+		{"TierMissingOptional", `client.metadata.?plan.orValue("free") == "free"`, false, "", "", false},
+		{"ClaimsSorted", `{"claims": {"b": 1, "a": [true, null, 2.5], "c": {"z": "y"}}}`, false, "", `"a":[true,null,2.5],"b":1,"c":{"z":"y"}`, false},
+		{"NamespacedClaim", `{"claims": {"https://example.com/tier": client.metadata.tier}}`, false, "", `"https://example.com/tier":"gold"`, false},
+		{"DenyByNetwork", `cidr("10.0.0.0/8").containsIP(request.source) ? {"deny": "internal network"} : {}`, true, "internal network", "", false},
+		{"AllowOtherNetwork", `cidr("192.168.0.0/16").containsIP(request.source)`, true, DefaultReason, "", false},
+		{"DenyScope", `"write:orders" in request.granted && client.metadata.tier != "gold" ? {"deny": "write needs gold"} : {}`, false, "", "", false},
+		{"ScopesSeen", `grant.scopes.size() == 2 && request.scopes == ["read:orders"] && api.audience == "https://orders.test" && client.id == "c1"`, false, "", "", false},
+		{"Time", `request.time.getFullYear() == 2026`, false, "", "", false},
+		{"ReasonSanitised", `{"deny": "bad \"q\"\n\u00e9"}`, true, "bad ?q???", "", false},
+		{"ComputedRegisteredClaimDropped", `{"claims": {"s" + "ub": "admin", "ok": "yes"}}`, false, "", `"ok":"yes"`, false},
+		{"ComputedUnicodeClaimDropped", `{"claims": {client.metadata["région"] + "ｓ": 1}}`, false, "", "", false},
+		{"MissingMetadataKeyFails", `client.metadata.plan == "x"`, false, "", "", true},
+		{"UnknownResultKey", `{"allow": true}`, false, "", "", true},
+		{"DenyWrongType", `{"deny": 1}`, false, "", "", true},
+		{"ClaimsNotMap", `{"claims": "x"}`, false, "", "", true},
+		{"TimestampClaim", `{"claims": {"t": request.time}}`, false, "", "", true},
+		{"NaNClaim", `{"claims": {"t": 0.0/0.0}}`, false, "", "", true},
+		{"TooDeep", `{"claims": {"a": [[[[["x"]]]]]}}`, false, "", "", true},
+		{"HugeClaim", `{"claims": {"a": [` + strings.Repeat(`"`+strings.Repeat("x", 100)+`",`, 30) + `"x"]}}`, false, "", "", true},
+		{"TooManyClaims", `{"claims": {` + manyClaims(MaxClaims+1) + `}}`, false, "", "", true},
+		{"CostExhaustion", `[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, a+b+c+d > 0))))`, false, "", "", true},
+		{"DynResultWrongShape", `dyn(1)`, false, "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Compile(tt.src)
+			if err != nil {
+				t.Fatalf("Compile: %v", err)
+			}
+			d, err := p.Evaluate(testInput())
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("Evaluate = %+v, want an error", d)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Evaluate: %v", err)
+			}
+			if d.Deny != tt.wantDeny || d.Reason != tt.wantReason || string(d.Claims) != tt.wantClaims {
+				t.Errorf("Evaluate = deny %v %q claims %s; want deny %v %q claims %s",
+					d.Deny, d.Reason, d.Claims, tt.wantDeny, tt.wantReason, tt.wantClaims)
+			}
+		})
+	}
+}
+
+// TestCompileRefuses: what is refused when saved, with CEL's error.
+func TestCompileRefuses(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"Syntax", `client.id ==`, "Syntax error"},
+		{"UnknownVariable", `user.id == "x"`, "undeclared reference"},
+		{"UnknownField", `client.nmae == "x"`, "undefined field"},
+		{"WrongType", `client.id == 1`, "no matching overload"},
+		{"ResultString", `client.id`, "must give a bool or a map"},
+		{"ResultList", `[true]`, "must give a bool or a map"},
+		{"ResultIntKeys", `{1: "x"}`, "must give a bool or a map"},
+		{"RegisteredClaim", `{"claims": {"sub": "admin"}}`, "registered"},
+		{"RegisteredClaimCase", `{"claims": {"SUB": "admin"}}`, "registered"},
+		{"RegisteredClaimInBranch", `client.id == "x" ? {"claims": {"scope": "admin"}} : {}`, "registered"},
+		{"UnicodeClaimName", `{"claims": {"ｓｕｂ": "x"}}`, "may hold only"},
+		{"ZeroWidthClaimName", "{\"claims\": {\"sub\u200b\": \"x\"}}", "may hold only"},
+		{"IntClaimName", `{"claims": {1: "x"}}`, "must be strings"},
+		{"TooLong", `true || ` + strings.Repeat("true || ", 600) + `true`, "bytes, at most"},
+		{"DeepNesting", strings.Repeat("(", 100) + "true" + strings.Repeat(")", 100), "recursion"},
+		{"NoIO", `http.get("https://x") == ""`, "undeclared reference"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compile(tt.src)
+			if err == nil {
+				t.Fatalf("Compile(%q) succeeded", tt.src)
+			}
+			if !errors.Is(err, ErrCompile) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Compile(%q) = %v, want ErrCompile mentioning %q", tt.src, err, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkPolicy(b *testing.B) {
+	p, err := Compile(`client.metadata.?tier.orValue("") == "gold" ? {"claims": {"tier": "gold"}} : {}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := testInput()
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := p.Evaluate(in)
+		if err != nil || string(d.Claims) != `"tier":"gold"` {
+			b.Fatal(d, err)
+		}
+	}
+}
+
+func manyClaims(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%q: %d", fmt.Sprintf("c%d", i), i)
+	}
+	return b.String()
+}
