@@ -28,13 +28,13 @@ type Input struct {
 func (in *Input) ResolveName(name string) (any, bool) {
 	switch name {
 	case "client":
-		return in.Client, true
+		return &in.Client, true
 	case "api":
-		return in.API, true
+		return &in.API, true
 	case "grant":
-		return in.Grant, true
+		return &in.Grant, true
 	case "request":
-		return in.Request, true
+		return &in.Request, true
 	}
 	return nil, false
 }
@@ -89,23 +89,28 @@ func (p *Program) Evaluate(in *Input) (Decision, error) {
 
 func decide(m traits.Mapper) (Decision, error) {
 	var d Decision
-	for it := m.Iterator(); it.HasNext() == types.True; {
-		k := it.Next()
-		switch k {
-		case types.String("deny"):
-			if err := d.deny(m.Get(k)); err != nil {
-				return Decision{}, err
-			}
-		case types.String("claims"):
-		default:
-			return Decision{}, fmt.Errorf("%w: key %v; only \"deny\" and \"claims\"", ErrResult, k)
+	known := 0
+	deny, hasDeny := m.Find(types.String("deny"))
+	claims, hasClaims := m.Find(types.String("claims"))
+	if hasDeny {
+		known++
+	}
+	if hasClaims {
+		known++
+	}
+	if m.Size() != types.Int(known) {
+		return Decision{}, fmt.Errorf("%w: a key other than \"deny\" and \"claims\"", ErrResult)
+	}
+	if hasDeny {
+		if err := d.deny(deny); err != nil {
+			return Decision{}, err
+		}
+		if d.Deny {
+			return d, nil
 		}
 	}
-	if d.Deny {
-		return d, nil
-	}
-	if c, ok := m.Find(types.String("claims")); ok {
-		if err := d.addClaims(c); err != nil {
+	if hasClaims {
+		if err := d.addClaims(claims); err != nil {
 			return Decision{}, err
 		}
 	}
@@ -151,30 +156,22 @@ func (d *Decision) addClaims(v ref.Val) error {
 	if !ok {
 		return fmt.Errorf("%w: \"claims\" is a %s, not a map", ErrResult, v.Type())
 	}
-	names := make([]string, 0, 4)
-	for it := m.Iterator(); it.HasNext() == types.True; {
-		k, ok := it.Next().(types.String)
-		if !ok {
-			return fmt.Errorf("%w: a claim name is not a string", ErrResult)
-		}
-		if checkClaimName(string(k)) != "" {
-			d.Dropped = append(d.Dropped, string(k))
-			continue
-		}
-		names = append(names, string(k))
+	var room [8]string
+	names, err := d.claimNames(m, room[:0])
+	if err != nil {
+		return err
 	}
 	if len(names) > MaxClaims {
 		return fmt.Errorf("%w: %d claims, at most %d", ErrResult, len(names), MaxClaims)
 	}
 	slices.Sort(names)
-	var b []byte
+	b := make([]byte, 0, 64)
 	for i, name := range names {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, name) // names are plain ASCII: the same as JSON's
+		b = appendJSONString(b, name)
 		b = append(b, ':')
-		var err error
 		if b, err = appendValue(b, m.Get(types.String(name)), 1); err != nil {
 			return err
 		}
@@ -198,8 +195,7 @@ func appendValue(b []byte, v ref.Val, depth int) ([]byte, error) {
 	}
 	switch v := v.(type) {
 	case types.String:
-		q, _ := json.Marshal(string(v))
-		return append(b, q...), nil
+		return appendJSONString(b, string(v)), nil
 	case types.Bool:
 		return strconv.AppendBool(b, bool(v)), nil
 	case types.Int:
@@ -251,11 +247,56 @@ func appendMap(b []byte, m traits.Mapper, depth int) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		q, _ := json.Marshal(k)
-		b = append(append(b, q...), ':')
+		b = append(appendJSONString(b, k), ':')
 		if b, err = appendValue(b, m.Get(types.String(k)), depth+1); err != nil {
 			return nil, err
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// claimNames appends to names the claim names of m that may be added,
+// noting the others in d.Dropped. A map literal (the common case) is read
+// without the iterator CEL would allocate.
+func (d *Decision) claimNames(m traits.Mapper, names []string) ([]string, error) {
+	add := func(k ref.Val) error {
+		name, ok := k.(types.String)
+		if !ok {
+			return fmt.Errorf("%w: a claim name is not a string", ErrResult)
+		}
+		if checkClaimName(string(name)) != "" {
+			d.Dropped = append(d.Dropped, string(name))
+		} else {
+			names = append(names, string(name))
+		}
+		return nil
+	}
+	if native, ok := m.Value().(map[ref.Val]ref.Val); ok {
+		for k := range native {
+			if err := add(k); err != nil {
+				return nil, err
+			}
+		}
+		return names, nil
+	}
+	for it := m.Iterator(); it.HasNext() == types.True; {
+		if err := add(it.Next()); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
+}
+
+// appendJSONString appends s quoted as json.Marshal quotes it, by hand
+// for the plain ASCII most claims are.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
