@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -73,6 +74,7 @@ func StateFingerprint(apis []API, clients []Client, grants []Grant) string {
 		f.str("api", a.ID, a.Name, a.Audience, a.SigningAlg, a.AuditIssuance)
 		f.strs(a.Scopes)
 		f.num(int64(a.TokenLifetime), boolNum(a.TokenReuse))
+		f.str(a.Policy)
 		f.times(a.CreatedAt, a.UpdatedAt)
 	}
 	for _, c := range sortedBy(clients, func(c Client) string { return c.ID }) {
@@ -81,6 +83,8 @@ func StateFingerprint(apis []API, clients []Client, grants []Grant) string {
 		f.count(c.TokensPerHour)
 		f.count(c.TokensPerDay)
 		f.times(c.TokensRevokedBefore, c.CreatedAt, c.UpdatedAt)
+		f.str(c.Policy)
+		f.metadata(c.Metadata)
 	}
 	for _, g := range sortedBy(grants, func(g Grant) string { return g.ID }) {
 		f.str("grant", g.ID, g.ClientID, g.Audience)
@@ -110,6 +114,15 @@ func (f fingerprinter) str(ss ...string) {
 func (f fingerprinter) strs(ss []string) {
 	f.num(int64(len(ss)))
 	f.str(ss...)
+}
+
+// metadata writes a client's metadata, keys sorted.
+func (f fingerprinter) metadata(m map[string]string) {
+	keys := slices.Sorted(maps.Keys(m))
+	f.num(int64(len(keys)))
+	for _, k := range keys {
+		f.str(k, m[k])
+	}
 }
 
 func (f fingerprinter) num(ns ...int64) {

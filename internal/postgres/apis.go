@@ -11,7 +11,7 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-const apiColumns = `id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at`
+const apiColumns = `id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at, policy`
 
 const selectAPI = `SELECT ` + apiColumns + ` FROM apis`
 
@@ -21,7 +21,7 @@ func scanAPI(row pgx.Row) (mint.API, error) {
 		lifetime int64
 	)
 	err := row.Scan(&api.ID, &api.Name, &api.Audience, &api.Scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance, &api.TokenReuse,
-		&api.CreatedAt, &api.UpdatedAt)
+		&api.CreatedAt, &api.UpdatedAt, &api.Policy)
 	if err != nil {
 		return mint.API{}, err
 	}
@@ -38,7 +38,10 @@ func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			api.ID, api.Name, api.Audience, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
 			millis(api.CreatedAt), millis(api.UpdatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return setAPIPolicy(ctx, tx, api, true)
 	})
 	if hasCode(err, uniqueViolation) {
 		return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
@@ -92,6 +95,10 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 		api, err := update(old)
 		if err != nil {
 			return err
+		}
+		api.ID = id
+		if err := setAPIPolicy(ctx, tx, api, false); err != nil {
+			return failed("postgres: update api %q: %w", id, err)
 		}
 		out, err = scanAPI(tx.QueryRow(ctx,
 			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, audit_issuance = $5, token_reuse = $6,

@@ -126,11 +126,17 @@ func applyAPI(ctx context.Context, tx pgx.Tx, op mint.ChangeOp, api mint.API) er
 		if hasCode(err, uniqueViolation) {
 			return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
 		}
+		if err == nil {
+			err = setAPIPolicy(ctx, tx, api, true)
+		}
 	case mint.OpUpdate:
 		err = execOne(ctx, tx, notFound,
 			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, audit_issuance = $5, token_reuse = $6, updated_at = $7
 			  WHERE id = $8`,
 			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt), api.ID)
+		if err == nil {
+			err = setAPIPolicy(ctx, tx, api, false)
+		}
 	case mint.OpDelete:
 		err = execOne(ctx, tx, notFound, `DELETE FROM apis WHERE id = $1`, api.ID)
 	default:
@@ -152,6 +158,9 @@ func applyClient(ctx context.Context, tx pgx.Tx, op mint.ChangeOp, c mint.Client
 			  WHERE id = $8`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
 			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), c.ID)
+		if err == nil {
+			err = setClientPolicy(ctx, tx, c, false)
+		}
 	case mint.OpDelete:
 		if err = execOne(ctx, tx, notFound, `DELETE FROM clients WHERE id = $1`, c.ID); err == nil {
 			_, err = tx.Exec(ctx, `INSERT INTO deleted_client_ids (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, c.ID)
@@ -181,6 +190,9 @@ func createClientTx(ctx context.Context, tx pgx.Tx, c mint.Client, secret *mint.
 		return err
 	}
 	if err := keepDeletedRevoked(ctx, tx, c); err != nil {
+		return err
+	}
+	if err := setClientPolicy(ctx, tx, c, true); err != nil {
 		return err
 	}
 	s := *secret

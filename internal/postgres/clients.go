@@ -12,7 +12,7 @@ import (
 )
 
 const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-	created_at, updated_at`
+	created_at, updated_at, policy, metadata`
 
 const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
@@ -20,10 +20,14 @@ func scanClient(row pgx.Row) (mint.Client, error) {
 	var (
 		c             mint.Client
 		revokedBefore *time.Time
+		metadata      *string
 	)
 	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &c.TokensPerHour, &c.TokensPerDay,
-		&c.CreatedAt, &c.UpdatedAt)
+		&c.CreatedAt, &c.UpdatedAt, &c.Policy, &metadata)
 	if err != nil {
+		return mint.Client{}, err
+	}
+	if c.Metadata, err = decodeMetadata(metadata); err != nil {
 		return mint.Client{}, err
 	}
 	c.TokensRevokedBefore = fromNull(revokedBefore)
@@ -57,6 +61,9 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 			return failed("postgres: create client %q: %w", client.ID, err)
 		}
 		if err := keepDeletedRevoked(ctx, tx, client); err != nil {
+			return failed("postgres: create client %q: %w", client.ID, err)
+		}
+		if err := setClientPolicy(ctx, tx, client, true); err != nil {
 			return failed("postgres: create client %q: %w", client.ID, err)
 		}
 		secret.ClientID = client.ID
@@ -105,6 +112,10 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 		c, err := update(old)
 		if err != nil {
 			return err
+		}
+		c.ID = id
+		if err := setClientPolicy(ctx, tx, c, false); err != nil {
+			return failed("postgres: update client %q: %w", id, err)
 		}
 		out, err = scanClient(tx.QueryRow(ctx,
 			`UPDATE clients SET name = $1, jwks = $2, introspect_all = $3, tokens_revoked_before = $4,

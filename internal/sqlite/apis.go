@@ -10,7 +10,7 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at FROM apis`
+const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at, policy FROM apis`
 
 func scanAPI(row rowScanner) (mint.API, error) {
 	var (
@@ -19,7 +19,7 @@ func scanAPI(row rowScanner) (mint.API, error) {
 		lifetime             int64
 		createdAt, updatedAt int64
 	)
-	if err := row.Scan(&api.ID, &api.Name, &api.Audience, &scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance, &api.TokenReuse, &createdAt, &updatedAt); err != nil {
+	if err := row.Scan(&api.ID, &api.Name, &api.Audience, &scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance, &api.TokenReuse, &createdAt, &updatedAt, &api.Policy); err != nil {
 		return mint.API{}, err
 	}
 	var err error
@@ -45,7 +45,10 @@ func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			api.ID, api.Name, api.Audience, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
 			millis(api.CreatedAt), millis(api.UpdatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return setAPIPolicy(ctx, tx, api, true)
 	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
@@ -121,6 +124,10 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, audit_issuance = ?, token_reuse = ?, updated_at = ?
 			  WHERE id = ?`,
 			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt), id)
+		if err == nil {
+			api.ID = id
+			err = setAPIPolicy(ctx, tx, api, false)
+		}
 		if err != nil {
 			return failed("sqlite: update api %q: %w", id, err)
 		}

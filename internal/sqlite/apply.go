@@ -103,11 +103,17 @@ func applyAPI(ctx context.Context, tx *sql.Tx, op mint.ChangeOp, api mint.API) e
 		if isUniqueViolation(err) {
 			return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
 		}
+		if err == nil {
+			err = setAPIPolicy(ctx, tx, api, true)
+		}
 	case mint.OpUpdate:
 		err = execOne(ctx, tx, notFound,
 			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, audit_issuance = ?, token_reuse = ?, updated_at = ?
 			  WHERE id = ?`,
 			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt), api.ID)
+		if err == nil {
+			err = setAPIPolicy(ctx, tx, api, false)
+		}
 	case mint.OpDelete:
 		err = execOne(ctx, tx, notFound, `DELETE FROM apis WHERE id = ?`, api.ID)
 	default:
@@ -129,6 +135,9 @@ func applyClient(ctx context.Context, tx *sql.Tx, op mint.ChangeOp, c mint.Clien
 			  WHERE id = ?`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
 			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), c.ID)
+		if err == nil {
+			err = setClientPolicy(ctx, tx, c, false)
+		}
 	case mint.OpDelete:
 		if err = execOne(ctx, tx, notFound, `DELETE FROM clients WHERE id = ?`, c.ID); err == nil {
 			_, err = tx.ExecContext(ctx, `INSERT INTO deleted_client_ids (id) VALUES (?) ON CONFLICT (id) DO NOTHING`, c.ID)
@@ -162,6 +171,9 @@ func createClientTx(ctx context.Context, tx *sql.Tx, c mint.Client, secret *mint
 		millis(c.CreatedAt), millis(c.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("client %q: %w", c.ID, mint.ErrConflict)
+	}
+	if err == nil {
+		err = setClientPolicy(ctx, tx, c, true)
 	}
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 )
 
 const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before,
-	tokens_per_hour, tokens_per_day, created_at, updated_at`
+	tokens_per_hour, tokens_per_day, created_at, updated_at, policy, metadata`
 
 const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
@@ -20,9 +20,14 @@ func scanClient(row rowScanner) (mint.Client, error) {
 		revokedBefore        sql.NullInt64
 		perHour, perDay      sql.NullInt64
 		createdAt, updatedAt int64
+		metadata             sql.NullString
 	)
-	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &perHour, &perDay, &createdAt, &updatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &perHour, &perDay, &createdAt, &updatedAt,
+		&c.Policy, &metadata)
 	if err != nil {
+		return mint.Client{}, err
+	}
+	if c.Metadata, err = decodeMetadata(metadata); err != nil {
 		return mint.Client{}, err
 	}
 	c.TokensRevokedBefore = fromNullMillis(revokedBefore)
@@ -63,6 +68,9 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 			millis(client.CreatedAt), millis(client.UpdatedAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
+		}
+		if err == nil {
+			err = setClientPolicy(ctx, tx, client, true)
 		}
 		if err != nil {
 			return failed("sqlite: create client %q: %w", client.ID, err)
@@ -105,6 +113,10 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 			  WHERE id = ?`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
 			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), id)
+		if err == nil {
+			c.ID = id
+			err = setClientPolicy(ctx, tx, c, false)
+		}
 		if err != nil {
 			return failed("sqlite: update client %q: %w", id, err)
 		}
