@@ -9,6 +9,7 @@ import (
 
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/policy"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -29,6 +30,9 @@ type API struct {
 	Audit mint.AuditStore
 	Now   func() time.Time
 	Log   *slog.Logger
+	// Policies, when set, is the token path's policy cache: a policy
+	// saved here is kept compiled in it (package policy).
+	Policies *policy.Checker
 }
 
 // handlerFunc is an admin route: it runs once the caller is authenticated

@@ -21,16 +21,19 @@ type apiView struct {
 	SigningAlg    string   `json:"signing_alg"`
 	AuditIssuance string   `json:"audit_issuance"`
 	// TokenReuse is shown when on (docs/limits.md).
-	TokenReuse bool      `json:"token_reuse,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	TokenReuse bool `json:"token_reuse,omitempty"`
+	// Policy is the API's issuance policy (docs/policies.md), shown when
+	// set.
+	Policy    string    `json:"policy,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func viewAPI(api mint.API) apiView {
 	return apiView{
 		ID: api.ID, Name: api.Name, Audience: api.Audience, Scopes: nonNil(api.Scopes),
 		TokenLifetime: seconds(api.TokenLifetime), SigningAlg: api.Alg(), AuditIssuance: auditIssuance(api),
-		TokenReuse: api.TokenReuse, CreatedAt: api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
+		TokenReuse: api.TokenReuse, Policy: api.Policy, CreatedAt: api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
 	}
 }
 
@@ -46,10 +49,15 @@ type createAPIRequest struct {
 	// TokenReuse: repeated requests get the token issued before while
 	// more than half its lifetime remains (docs/limits.md). Default false.
 	TokenReuse bool `json:"token_reuse"`
+	// Policy: an issuance policy in CEL (docs/policies.md); default none.
+	Policy string `json:"policy"`
 }
 
 func (req *createAPIRequest) Validate() error {
 	if err := validName(req.Name); err != nil {
+		return err
+	}
+	if err := validPolicy(req.Policy); err != nil {
 		return err
 	}
 	if err := validAudience(req.Audience); err != nil {
@@ -90,11 +98,18 @@ type patchAPIRequest struct {
 	// AuditIssuance: "all", "sample:N" or "off".
 	AuditIssuance *string `json:"audit_issuance"`
 	TokenReuse    *bool   `json:"token_reuse"`
+	// Policy: "" removes the policy.
+	Policy *string `json:"policy"`
 }
 
 func (req *patchAPIRequest) Validate() error {
 	if req.Audience != nil {
 		return invalid("audience", "audience cannot be changed")
+	}
+	if req.Policy != nil {
+		if err := validPolicy(*req.Policy); err != nil {
+			return err
+		}
 	}
 	if req.Name != nil {
 		if err := validName(*req.Name); err != nil {
@@ -145,6 +160,9 @@ func (req *patchAPIRequest) apply(api mint.API, now time.Time) (mint.API, error)
 	if req.TokenReuse != nil {
 		api.TokenReuse = *req.TokenReuse
 	}
+	if req.Policy != nil {
+		api.Policy = *req.Policy
+	}
 	api.UpdatedAt = now
 	return api, nil
 }
@@ -158,7 +176,8 @@ func (a *API) createAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 	api := mint.API{
 		ID: mint.NewID("api"), Name: req.Name, Audience: req.Audience,
 		Scopes: nonNil(req.Scopes), TokenLifetime: mint.DefaultTokenLifetime,
-		SigningAlg: req.SigningAlg, AuditIssuance: req.AuditIssuance, TokenReuse: req.TokenReuse, CreatedAt: now, UpdatedAt: now,
+		SigningAlg: req.SigningAlg, AuditIssuance: req.AuditIssuance, TokenReuse: req.TokenReuse, Policy: req.Policy,
+		CreatedAt: now, UpdatedAt: now,
 	}
 	if req.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*req.TokenLifetime) * time.Second
@@ -170,6 +189,7 @@ func (a *API) createAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 	}
 	a.changed(r, who, api.ID)
 	a.ensureKey(r, api.Alg())
+	a.keepPolicy(api.Policy)
 	return created(w, "/admin/v1/apis/"+api.ID, viewAPI(api))
 }
 
@@ -228,6 +248,7 @@ func (a *API) patchAPI(w http.ResponseWriter, r *http.Request, who *bearer.Claim
 	}
 	a.changed(r, who, api.ID)
 	a.ensureKey(r, api.Alg())
+	a.keepPolicy(api.Policy)
 	oauth.WriteJSON(w, http.StatusOK, viewAPI(api))
 	return nil
 }

@@ -65,3 +65,10 @@ func CheckGrant(api mint.API, scopes []string) error {
 
 // CheckScopes checks a list of scopes: scope-tokens, none twice.
 func CheckScopes(scopes []string) error { return validScopes(scopes) }
+
+// CheckPolicy applies the rules of the policy field of APIs and clients:
+// "" or a policy that compiles (package policy).
+func CheckPolicy(src string) error { return validPolicy(src) }
+
+// CheckMetadata applies the rules of a client's metadata field.
+func CheckMetadata(m map[string]string) error { return validMetadata(m) }

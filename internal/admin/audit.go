@@ -60,6 +60,10 @@ type clientAudit struct {
 	JWKSKeys            int        `json:"jwks_keys"`
 	IntrospectAll       bool       `json:"introspect_all"`
 	TokensRevokedBefore *time.Time `json:"tokens_revoked_before,omitempty"`
+	// Metadata and Policy are recorded in full: neither is a secret
+	// (docs/policies.md says so to those who write them).
+	Metadata map[string]string `json:"metadata,omitempty"`
+	Policy   string            `json:"policy,omitempty"`
 }
 
 func auditClient(c mint.Client) clientAudit {
@@ -68,7 +72,7 @@ func auditClient(c mint.Client) clientAudit {
 	}
 	_ = json.Unmarshal(c.JWKS, &set)
 	return clientAudit{ClientID: c.ID, Name: c.Name, JWKSKeys: len(set.Keys), IntrospectAll: c.IntrospectAll,
-		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore)}
+		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Metadata: metadataView(c.Metadata), Policy: c.Policy}
 }
 
 // secretAudit is a secret as an audit record shows it: its dates.

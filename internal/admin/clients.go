@@ -24,25 +24,31 @@ type clientView struct {
 	TokensRevokedBefore *time.Time      `json:"tokens_revoked_before,omitempty"`
 	// TokensPerHour and TokensPerDay are shown when the client has its
 	// own (0: unlimited); absent, the server's defaults apply.
-	TokensPerHour *int64       `json:"tokens_per_hour,omitempty"`
-	TokensPerDay  *int64       `json:"tokens_per_day,omitempty"`
-	Secrets       []secretView `json:"secrets"`
-	CreatedAt     time.Time    `json:"created_at"`
-	UpdatedAt     time.Time    `json:"updated_at"`
+	TokensPerHour *int64 `json:"tokens_per_hour,omitempty"`
+	TokensPerDay  *int64 `json:"tokens_per_day,omitempty"`
+	// Metadata feeds the issuance policies (docs/policies.md); absent
+	// when the client has none. Policy is the client's own policy.
+	Metadata  map[string]string `json:"metadata,omitempty"`
+	Policy    string            `json:"policy,omitempty"`
+	Secrets   []secretView      `json:"secrets"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
 }
 
 // clientWithSecret is a client as create and rotate-secret show it: with
 // the new secret, the one time it is ever shown.
 type clientWithSecret struct {
-	ClientID      string          `json:"client_id"`
-	Name          string          `json:"name"`
-	ClientSecret  string          `json:"client_secret"`
-	JWKS          json.RawMessage `json:"jwks,omitempty"`
-	IntrospectAll bool            `json:"introspect_all"`
-	TokensPerHour *int64          `json:"tokens_per_hour,omitempty"`
-	TokensPerDay  *int64          `json:"tokens_per_day,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	ClientID      string            `json:"client_id"`
+	Name          string            `json:"name"`
+	ClientSecret  string            `json:"client_secret"`
+	JWKS          json.RawMessage   `json:"jwks,omitempty"`
+	IntrospectAll bool              `json:"introspect_all"`
+	TokensPerHour *int64            `json:"tokens_per_hour,omitempty"`
+	TokensPerDay  *int64            `json:"tokens_per_day,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	Policy        string            `json:"policy,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
 }
 
 type secretView struct {
@@ -56,6 +62,7 @@ func viewClient(c mint.Client, secrets []mint.Secret) clientView {
 	v := clientView{ClientID: c.ID, Name: c.Name, JWKS: jwksJSON(c.JWKS), IntrospectAll: c.IntrospectAll,
 		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Secrets: []secretView{},
 		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay,
+		Metadata: metadataView(c.Metadata), Policy: c.Policy,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	for _, s := range secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, CreatedAt: s.CreatedAt.UTC(),
@@ -67,7 +74,8 @@ func viewClient(c mint.Client, secrets []mint.Secret) clientView {
 func withSecret(c mint.Client, plain string) clientWithSecret {
 	return clientWithSecret{ClientID: c.ID, Name: c.Name, ClientSecret: plain,
 		JWKS: jwksJSON(c.JWKS), IntrospectAll: c.IntrospectAll,
-		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay, Metadata: metadataView(c.Metadata), Policy: c.Policy,
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 }
 
 // jwksJSON shows a stored JWKS, nil (absent) when there is none.
@@ -95,12 +103,22 @@ type clientRequest struct {
 	// defaults; 0, unlimited (docs/limits.md).
 	TokensPerHour quotaField `json:"tokens_per_hour"`
 	TokensPerDay  quotaField `json:"tokens_per_day"`
+	// Metadata: string key/values for the issuance policies; Policy: the
+	// client's own (docs/policies.md).
+	Metadata map[string]string `json:"metadata"`
+	Policy   string            `json:"policy"`
 
 	jwks []byte // JWKS as stored, once validated
 }
 
 func (req *clientRequest) Validate() (err error) {
 	if err := validName(req.Name); err != nil {
+		return err
+	}
+	if err := validMetadata(req.Metadata); err != nil {
+		return err
+	}
+	if err := validPolicy(req.Policy); err != nil {
 		return err
 	}
 	if err := validQuotas(req.TokensPerHour, req.TokensPerDay); err != nil {
@@ -120,6 +138,10 @@ type patchClientRequest struct {
 	// default; absent stays unchanged.
 	TokensPerHour quotaField `json:"tokens_per_hour"`
 	TokensPerDay  quotaField `json:"tokens_per_day"`
+	// Metadata, when given, replaces the client's whole metadata ({}
+	// removes it). Policy: "" removes the client's policy.
+	Metadata *map[string]string `json:"metadata"`
+	Policy   *string            `json:"policy"`
 
 	jwks    []byte // JWKS as stored, once validated
 	setJWKS bool   // jwks was given
@@ -128,6 +150,16 @@ type patchClientRequest struct {
 func (req *patchClientRequest) Validate() (err error) {
 	if err := validQuotas(req.TokensPerHour, req.TokensPerDay); err != nil {
 		return err
+	}
+	if req.Metadata != nil {
+		if err := validMetadata(*req.Metadata); err != nil {
+			return err
+		}
+	}
+	if req.Policy != nil {
+		if err := validPolicy(*req.Policy); err != nil {
+			return err
+		}
 	}
 	if req.Name != nil {
 		if err := validName(*req.Name); err != nil {
@@ -166,7 +198,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 	now := a.now()
 	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, JWKS: req.jwks,
 		IntrospectAll: req.IntrospectAll, TokensPerHour: req.TokensPerHour.n, TokensPerDay: req.TokensPerDay.n,
-		CreatedAt: now, UpdatedAt: now}
+		Metadata: metadataView(req.Metadata), Policy: req.Policy, CreatedAt: now, UpdatedAt: now}
 	plain, s := newSecret(c.ID, now)
 	ctx, ch := a.audited(r, who, "admin.clients.create", c.ID)
 	ch.clientID, ch.after = c.ID, auditClient(c)
@@ -175,6 +207,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 		return storeError(err, "client")
 	}
 	a.changed(r, who, c.ID)
+	a.keepPolicy(c.Policy)
 	return created(w, "/admin/v1/clients/"+c.ID, withSecret(c, plain))
 }
 
@@ -262,6 +295,12 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		if req.TokensPerDay.set {
 			c.TokensPerDay = req.TokensPerDay.n
 		}
+		if req.Metadata != nil {
+			c.Metadata = metadataView(*req.Metadata)
+		}
+		if req.Policy != nil {
+			c.Policy = *req.Policy
+		}
 		c.UpdatedAt = now
 		ch.after = auditClient(c)
 		return c, nil
@@ -275,6 +314,7 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		}
 	}
 	a.changed(r, who, c.ID)
+	a.keepPolicy(c.Policy)
 	return a.writeClient(w, r, c)
 }
 

@@ -1,0 +1,45 @@
+package admin
+
+import (
+	"maps"
+
+	"github.com/mintauth/mint/internal/policy"
+)
+
+// validPolicy compiles and type-checks an issuance policy when it is
+// saved, so that a bad one is refused with CEL's error instead of refusing
+// tokens later (docs/policies.md). "" (none) is always valid.
+func validPolicy(src string) error {
+	if src == "" {
+		return nil
+	}
+	if _, err := policy.Compile(src); err != nil {
+		return invalid("policy", "%s", err)
+	}
+	return nil
+}
+
+// validMetadata checks a client's metadata against the bounds of package
+// policy.
+func validMetadata(m map[string]string) error {
+	if err := policy.CheckMetadata(m); err != nil {
+		return invalid("metadata", "%s", err)
+	}
+	return nil
+}
+
+// keepPolicy puts a policy just saved in the token path's cache, when this
+// server has one, so that its first token does not compile it.
+func (a *API) keepPolicy(src string) {
+	if a.Policies != nil && src != "" {
+		_, _ = a.Policies.Program(src)
+	}
+}
+
+// metadataView shows metadata, absent when there is none.
+func metadataView(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
+}
