@@ -57,28 +57,36 @@ func checkClaimName(name string) string {
 // checked then (Evaluate drops them).
 func checkLiteralClaims(checked *cel.Ast) error {
 	var problem string
-	ast.PreOrderVisit(checked.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
-		if problem != "" || e.Kind() != ast.MapKind {
+	check := func(claims ast.Expr) {
+		if problem != "" || claims.Kind() != ast.MapKind {
 			return
 		}
-		for _, entry := range e.AsMap().Entries() {
-			me := entry.AsMapEntry()
-			if literalString(me.Key()) != "claims" || me.Value().Kind() != ast.MapKind {
+		for _, c := range claims.AsMap().Entries() {
+			key := c.AsMapEntry().Key()
+			if key.Kind() != ast.LiteralKind {
 				continue
 			}
-			for _, c := range me.Value().AsMap().Entries() {
-				key := c.AsMapEntry().Key()
-				if key.Kind() != ast.LiteralKind {
-					continue
-				}
-				name, ok := key.AsLiteral().(types.String)
-				if !ok {
-					problem = "claim names must be strings"
-					return
-				}
-				if why := checkClaimName(string(name)); why != "" {
-					problem = why
-					return
+			name, ok := key.AsLiteral().(types.String)
+			if !ok {
+				problem = "claim names must be strings"
+				return
+			}
+			if why := checkClaimName(string(name)); why != "" {
+				problem = why
+				return
+			}
+		}
+	}
+	ast.PreOrderVisit(checked.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
+		switch e.Kind() {
+		case ast.CallKind: // claims({...})
+			if call := e.AsCall(); call.FunctionName() == "claims" && len(call.Args()) == 1 && !call.IsMemberFunction() {
+				check(call.Args()[0])
+			}
+		case ast.MapKind: // {"claims": {...}}
+			for _, entry := range e.AsMap().Entries() {
+				if me := entry.AsMapEntry(); literalString(me.Key()) == "claims" {
+					check(me.Value())
 				}
 			}
 		}

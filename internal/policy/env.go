@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/ext"
 )
 
@@ -83,6 +85,7 @@ func environment() (*cel.Env, error) {
 			cel.OptionalTypes(),
 			ext.Strings(),
 			ext.Network(),
+			resultFunctions(),
 			cel.ParserRecursionLimit(maxNesting),
 			cel.ExpressionNestingDepthLimit(maxNesting),
 			cel.ExpressionNodeLimit(maxNodes),
@@ -91,6 +94,34 @@ func environment() (*cel.Env, error) {
 	})
 	return env, envErr
 }
+
+// resultFunctions are allow(), deny(reason) and claims(map): they build
+// the result maps of Evaluate with the one type map(string, dyn), so that
+// the branches of a conditional agree (CEL types {"deny": "x"} and
+// {"claims": {"a": "b"}} apart, and refuses `c ? one : other` of the two).
+func resultFunctions() cel.EnvOption {
+	result := cel.MapType(cel.StringType, cel.DynType)
+	one := func(key string) func(ref.Val) ref.Val {
+		return func(v ref.Val) ref.Val {
+			return types.NewRefValMap(types.DefaultTypeAdapter, map[ref.Val]ref.Val{types.String(key): v})
+		}
+	}
+	empty := types.NewRefValMap(types.DefaultTypeAdapter, map[ref.Val]ref.Val{})
+	return cel.Lib(resultLib{opts: []cel.EnvOption{
+		cel.Function("allow", cel.Overload("policy_allow", nil, result,
+			cel.FunctionBinding(func(...ref.Val) ref.Val { return empty }))),
+		cel.Function("deny", cel.Overload("policy_deny_string", []*cel.Type{cel.StringType}, result,
+			cel.UnaryBinding(one("deny")))),
+		cel.Function("claims", cel.Overload("policy_claims_map", []*cel.Type{cel.MapType(cel.StringType, cel.DynType)}, result,
+			cel.UnaryBinding(one("claims")))),
+	}})
+}
+
+type resultLib struct{ opts []cel.EnvOption }
+
+func (l resultLib) CompileOptions() []cel.EnvOption { return l.opts }
+
+func (resultLib) ProgramOptions() []cel.ProgramOption { return nil }
 
 // Program is a compiled policy, safe for concurrent use.
 type Program struct {

@@ -60,6 +60,10 @@ func TestEvaluate(t *testing.T) {
 		{"HugeClaim", `{"claims": {"a": [` + strings.Repeat(`"`+strings.Repeat("x", 100)+`",`, 30) + `"x"]}}`, false, "", "", true},
 		{"TooManyClaims", `{"claims": {` + manyClaims(MaxClaims+1) + `}}`, false, "", "", true},
 		{"CostExhaustion", `[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, a+b+c+d > 0))))`, false, "", "", true},
+		{"HelperDeny", `client.metadata.tier == "gold" ? deny("no gold") : claims({"t": 1})`, true, "no gold", "", false},
+		{"HelperClaims", `client.metadata.tier == "silver" ? deny("no silver") : claims({"t": 1, "u": "v"})`, false, "", `"t":1,"u":"v"`, false},
+		{"HelperAllow", `client.id == "x" ? deny("x") : allow()`, false, "", "", false},
+		{"HelperRegisteredComputedDropped", `claims({"j" + "ti": "x"})`, false, "", "", false},
 		{"DynResultWrongShape", `dyn(1)`, false, "", "", true},
 	}
 	for _, tt := range tests {
@@ -101,6 +105,8 @@ func TestCompileRefuses(t *testing.T) {
 		{"RegisteredClaimInBranch", `client.id == "x" ? {"claims": {"scope": "admin"}} : {}`, "registered"},
 		{"UnicodeClaimName", `{"claims": {"ｓｕｂ": "x"}}`, "may hold only"},
 		{"ZeroWidthClaimName", "{\"claims\": {\"sub\u200b\": \"x\"}}", "may hold only"},
+		{"RegisteredClaimInHelper", `client.id == "x" ? deny("x") : claims({"exp": 99999999999})`, "registered"},
+		{"MixedBranchesWithoutHelpers", `client.id == "x" ? {"deny": "x"} : {"claims": {"a": "b"}}`, "no matching overload"},
 		{"IntClaimName", `{"claims": {1: "x"}}`, "must be strings"},
 		{"TooLong", `true || ` + strings.Repeat("true || ", 600) + `true`, "bytes, at most"},
 		{"DeepNesting", strings.Repeat("(", 100) + "true" + strings.Repeat(")", 100), "recursion"},

@@ -14,6 +14,7 @@ import (
 	"github.com/mintauth/mint/internal/keyring"
 	"github.com/mintauth/mint/internal/metrics"
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/policy"
 	"github.com/mintauth/mint/internal/throttle"
 	"github.com/mintauth/mint/internal/token"
 	"github.com/mintauth/mint/internal/tokenstate"
@@ -182,6 +183,13 @@ func (s *Server) routes() http.Handler {
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,
 	}
 	endpoint.Observe = s.metrics.ObserveToken
+	// Issuance policies (docs/policies.md): one compiled cache for the
+	// token path and the admin API, which fills it when a policy is saved.
+	policies := &policy.Checker{Log: log, Audit: s.audit.appender, Now: s.now}
+	endpoint.Policies = policies
+	if err := policies.Warm(context.Background(), s.store); err != nil {
+		log.Warn("issuance policies not compiled ahead", "error", err)
+	}
 	s.limitEndpoint(endpoint)
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
@@ -192,7 +200,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+jwksPath, s.keys.ServeJWKS)
 	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
-	mux.Handle("/admin/", (&admin.API{Store: s.adminStore(), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log}).Handler())
+	mux.Handle("/admin/", (&admin.API{Store: s.adminStore(), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log, Policies: policies}).Handler())
 	mux.Handle(ConsolePath, s.console(mux))
 	// A person who opens mint's address in a browser is looking for the
 	// console; only "/" itself moves, every other unknown path stays a

@@ -31,6 +31,10 @@ func (c *claims) AppendJSON(b []byte) []byte {
 		b = append(b, `,"scope":`...)
 		b = appendJSONStringHTML(b, c.Scope)
 	}
+	if len(c.Extra) > 0 {
+		b = append(b, ',')
+		b = append(b, c.Extra...)
+	}
 	return append(b, '}')
 }
 

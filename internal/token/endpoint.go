@@ -10,6 +10,7 @@ import (
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/keyring"
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/policy"
 	"github.com/mintauth/mint/internal/ratelimit"
 	"github.com/mintauth/mint/oauth"
 )
@@ -43,6 +44,10 @@ type Endpoint struct {
 	// Reuse, when set, hands a repeated request the token issued before,
 	// for APIs with TokenReuse (limits.go).
 	Reuse *ratelimit.Reuse
+	// Policies, when set, runs the issuance policies of the API and the
+	// client (package policy) before a token is signed; nil, or an API
+	// and client without one, costs nothing.
+	Policies *policy.Checker
 }
 
 // Outcome is what became of one token request.

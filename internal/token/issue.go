@@ -28,6 +28,10 @@ type claims struct {
 	AZP       string `json:"azp"`
 	GrantType string `json:"gty"`
 	Scope     string `json:"scope,omitempty"`
+	// Extra are the claims issuance policies added, as the members of a
+	// JSON object without its braces (policy.Decision.Claims); nil for
+	// none.
+	Extra []byte `json:"-"`
 }
 
 // Response is the successful token response (RFC 6749 §5.1).
@@ -78,7 +82,15 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		return Response{}, err
 	}
 	scope := strings.Join(scopes, " ")
-	reuse := e.Reuse != nil && api.TokenReuse
+	var extra []byte
+	if e.Policies != nil && (api.Policy != "" || client.Policy != "") {
+		if extra, err = e.Policies.Check(ctx, client, api, grant, req.Scopes, scopes); err != nil {
+			return Response{}, err
+		}
+	}
+	// A token with claims a policy added is not reused: they may differ
+	// from one request to the next.
+	reuse := e.Reuse != nil && api.TokenReuse && extra == nil
 	if reuse {
 		if resp, ok := e.reused(ctx, client, api, scope, o); ok {
 			return resp, nil
@@ -90,6 +102,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		}
 	}
 	c := e.claims(client, api, scope)
+	c.Extra = extra
 	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
 	start := time.Now()
 	signed, err := e.sign(ctx, o.Alg, c)
