@@ -133,7 +133,7 @@ func (s Step) audit(ch mint.Change, t time.Time, opts Options) mint.AuditRecord 
 func auditAPI(a *mint.API) any {
 	return map[string]any{"id": a.ID, "name": a.Name, "audience": a.Audience, "scopes": nonNil(a.Scopes),
 		"token_lifetime": int64(a.TokenLifetime / time.Second), "signing_alg": a.Alg(),
-		"audit_issuance": auditIssuance(*a), "token_reuse": a.TokenReuse}
+		"audit_issuance": auditIssuance(*a), "token_reuse": a.TokenReuse, "policy": a.Policy}
 }
 
 func auditClient(c *mint.Client) any {
@@ -142,7 +142,8 @@ func auditClient(c *mint.Client) any {
 	}
 	_ = json.Unmarshal(c.JWKS, &set)
 	return map[string]any{"client_id": c.ID, "name": c.Name, "jwks_keys": len(set.Keys),
-		"introspect_all": c.IntrospectAll, "tokens_per_hour": c.TokensPerHour, "tokens_per_day": c.TokensPerDay}
+		"introspect_all": c.IntrospectAll, "tokens_per_hour": c.TokensPerHour, "tokens_per_day": c.TokensPerDay,
+		"metadata": c.Metadata, "policy": c.Policy}
 }
 
 func auditGrant(g *mint.Grant) any {

@@ -223,6 +223,9 @@ func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
 			d.add(n, path, "must be %s", want)
 			return
 		}
+		if v.Type().Elem().Kind() == reflect.String && !d.stringValues(n, path) {
+			return
+		}
 	default:
 		if n.Kind != yaml.ScalarNode {
 			d.add(n, path, "must be %s", want)
@@ -236,6 +239,26 @@ func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
 	if err := n.Decode(v.Addr().Interface()); err != nil {
 		d.add(n, path, "must be %s (%s)", want, decodeDetail(err))
 	}
+}
+
+// stringValues refuses a mapping of strings (metadata) whose values are
+// not all plain strings: YAML would read tier: 1 or on: yes as text
+// silently, and a list or mapping is no string at all.
+func (d *decoder) stringValues(n *yaml.Node, path string) bool {
+	ok := true
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		if key.Kind != yaml.ScalarNode || key.Tag != "!!str" {
+			d.add(key, path, "a key must be a plain word")
+			ok = false
+			continue
+		}
+		if val.Kind != yaml.ScalarNode || val.Tag != "!!str" {
+			d.add(val, join(path, key.Value), "must be a string: quote it (\"%s\") if it is meant as text", val.Value)
+			ok = false
+		}
+	}
+	return ok
 }
 
 // decodeDetail is the YAML decoder's reason without its preamble and line

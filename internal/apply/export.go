@@ -26,11 +26,12 @@ func Export(state State) ([]byte, error) {
 	for _, a := range sorted(state.APIs, func(a, b mint.API) int { return strings.Compare(a.Audience, b.Audience) }) {
 		lifetime := int64(a.TokenLifetime / time.Second)
 		doc.APIs = append(doc.APIs, API{Audience: a.Audience, Name: a.Name, Scopes: nonNil(a.Scopes),
-			TokenLifetime: &lifetime, SigningAlg: a.Alg(), AuditIssuance: auditIssuance(a), TokenReuse: a.TokenReuse})
+			TokenLifetime: &lifetime, SigningAlg: a.Alg(), AuditIssuance: auditIssuance(a), TokenReuse: a.TokenReuse,
+			Policy: a.Policy})
 	}
 	for _, c := range sorted(state.Clients, func(a, b mint.Client) int { return strings.Compare(a.ID, b.ID) }) {
 		v := Client{ID: c.ID, Name: c.Name, IntrospectAll: c.IntrospectAll,
-			TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay}
+			TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay, Metadata: metadataOf(c.Metadata), Policy: c.Policy}
 		if len(c.JWKS) > 0 {
 			if err := json.Unmarshal(c.JWKS, &v.JWKS); err != nil {
 				return nil, err

@@ -32,6 +32,8 @@ type API struct {
 	// AuditIssuance: all (absent), sample:N or off.
 	AuditIssuance string `yaml:"audit_issuance,omitempty"`
 	TokenReuse    bool   `yaml:"token_reuse,omitempty"`
+	// Policy is the API's issuance policy in CEL (docs/policies.md).
+	Policy string `yaml:"policy,omitempty"`
 }
 
 // Client is a client, named by its ID. It has no secret field: see
@@ -47,6 +49,10 @@ type Client struct {
 	// JWKS is the client's public JWK Set for private_key_jwt, as a YAML
 	// mapping of the JSON object ({keys: [...]}); absent, none.
 	JWKS map[string]any `yaml:"jwks,omitempty"`
+	// Metadata are the string key/values policies read; Policy is the
+	// client's own issuance policy (docs/policies.md).
+	Metadata map[string]string `yaml:"metadata,omitempty"`
+	Policy   string            `yaml:"policy,omitempty"`
 }
 
 // Grant lets a client get tokens for an API, with at most Scopes.

@@ -150,6 +150,9 @@ func (cfg *Config) check(problems *Problems) {
 		if err := admin.CheckAPI(v.Name, v.Audience, v.Scopes, v.TokenLifetime, v.SigningAlg, v.AuditIssuance); err != nil {
 			report(problems, a.problem(fieldOf(err), "%s", describe(err)))
 		}
+		if err := admin.CheckPolicy(v.Policy); err != nil {
+			report(problems, a.problem("policy", "%s", describe(err)))
+		}
 		if first, ok := apis[v.Audience]; ok {
 			report(problems, a.problem("audience", "the API %q is declared twice (first at %s)", v.Audience, first.where()))
 			continue
@@ -194,6 +197,12 @@ func (cfg *Config) checkClient(c at[Client], problems *Problems) {
 	if err := admin.CheckClient(v.Name, v.TokensPerHour, v.TokensPerDay); err != nil {
 		report(problems, c.problem(fieldOf(err), "%s", describe(err)))
 	}
+	if err := admin.CheckMetadata(v.Metadata); err != nil {
+		report(problems, c.problem("metadata", "%s", describe(err)))
+	}
+	if err := admin.CheckPolicy(v.Policy); err != nil {
+		report(problems, c.problem("policy", "%s", describe(err)))
+	}
 	if v.JWKS == nil {
 		return
 	}
@@ -215,7 +224,7 @@ func (cfg *Config) checkClient(c at[Client], problems *Problems) {
 func desiredAPI(v API) mint.API {
 	api := mint.API{Name: v.Name, Audience: v.Audience, Scopes: nonNil(v.Scopes),
 		TokenLifetime: mint.DefaultTokenLifetime, SigningAlg: v.SigningAlg, AuditIssuance: v.AuditIssuance,
-		TokenReuse: v.TokenReuse}
+		TokenReuse: v.TokenReuse, Policy: v.Policy}
 	if v.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*v.TokenLifetime) * time.Second
 	}

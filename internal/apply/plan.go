@@ -218,8 +218,8 @@ func planAPI(v API, ix index) (Step, bool) {
 		return Step{Op: mint.OpCreate, Kind: "api", Name: v.Audience, Fields: apiFields(mint.API{}, want, true), api: &want}, true
 	}
 	next := old
-	next.Name, next.TokenLifetime, next.SigningAlg, next.AuditIssuance, next.TokenReuse =
-		want.Name, want.TokenLifetime, want.SigningAlg, want.AuditIssuance, want.TokenReuse
+	next.Name, next.TokenLifetime, next.SigningAlg, next.AuditIssuance, next.TokenReuse, next.Policy =
+		want.Name, want.TokenLifetime, want.SigningAlg, want.AuditIssuance, want.TokenReuse, want.Policy
 	if !slices.Equal(old.Scopes, want.Scopes) && !(old.Audience == mint.AdminAudience && sameSet(old.Scopes, want.Scopes)) {
 		next.Scopes = want.Scopes
 	}
@@ -241,6 +241,7 @@ func apiFields(old, next mint.API, create bool) []FieldChange {
 	f.add("signing_alg", old.Alg(), next.Alg())
 	f.add("audit_issuance", auditIssuance(old), auditIssuance(next))
 	f.add("token_reuse", strconv.FormatBool(old.TokenReuse), strconv.FormatBool(next.TokenReuse))
+	f.policy(old.Policy, next.Policy)
 	return f.fields
 }
 
@@ -252,6 +253,7 @@ func planClient(v Client, jwks []byte, ix index) (Step, bool) {
 	}
 	next.Name, next.IntrospectAll = v.Name, v.IntrospectAll
 	next.TokensPerHour, next.TokensPerDay = v.TokensPerHour, v.TokensPerDay
+	next.Metadata, next.Policy = metadataOf(v.Metadata), v.Policy
 	if !bytes.Equal(canonicalJWKS(old.JWKS), jwks) {
 		next.JWKS = jwks
 	}
@@ -275,6 +277,8 @@ func clientFields(old, next mint.Client, create bool) []FieldChange {
 	if !bytes.Equal(old.JWKS, next.JWKS) && !(create && len(next.JWKS) == 0) {
 		f.fields = append(f.fields, FieldChange{Field: "jwks", From: showJWKS(old.JWKS, create), To: showJWKS(next.JWKS, false)})
 	}
+	f.metadata(old.Metadata, next.Metadata)
+	f.policy(old.Policy, next.Policy)
 	return f.fields
 }
 

@@ -107,6 +107,9 @@ func TestSchemaExamples(t *testing.T) {
 		"version: 1\nclients:\n  - {id: a b, name: C}\n",
 		"version: 1\nclients:\n  - {id: c, name: C, tokens_per_hour: -1}\n",
 		"version: 2\n",
+		"version: 1\nclients:\n  - {id: c, name: C, metadata: {1tier: gold}}\n",
+		"version: 1\nclients:\n  - {id: c, name: C, metadata: {tier: [gold]}}\n",
+		"version: 1\nclients:\n  - {id: c, name: C, metadata: {tier: " + strings.Repeat("x", 257) + "}}\n",
 	} {
 		var doc any
 		if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
@@ -164,10 +167,24 @@ func (v validator) validate(s map[string]any, x any, path string) []string {
 		case "additionalProperties":
 			m, _ := x.(map[string]any)
 			props, _ := s["properties"].(map[string]any)
-			for name := range m {
-				if _, ok := props[name]; !ok && want == false {
+			for name, val := range m {
+				if _, ok := props[name]; ok {
+					continue
+				}
+				if sub, isSchema := want.(map[string]any); isSchema {
+					errs = append(errs, v.validate(sub, val, path+"."+name)...)
+				} else if want == false {
 					fail("unknown property %s", name)
 				}
+			}
+		case "maxProperties":
+			if m, ok := x.(map[string]any); ok && float64(len(m)) > want.(float64) {
+				fail("%d properties, at most %v", len(m), want)
+			}
+		case "propertyNames":
+			m, _ := x.(map[string]any)
+			for name := range m {
+				errs = append(errs, v.validate(want.(map[string]any), name, path+"."+name+" (name)")...)
 			}
 		case "items":
 			a, _ := x.([]any)
