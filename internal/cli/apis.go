@@ -17,6 +17,7 @@ type apiView struct {
 	SigningAlg    string   `json:"signing_alg"`
 	AuditIssuance string   `json:"audit_issuance"`
 	TokenReuse    bool     `json:"token_reuse"`
+	Policy        string   `json:"policy"`
 	CreatedAt     string   `json:"created_at"`
 	UpdatedAt     string   `json:"updated_at"`
 }
@@ -31,6 +32,7 @@ type apiChange struct {
 	SigningAlg    string   `json:"signing_alg,omitempty"`
 	AuditIssuance string   `json:"audit_issuance,omitempty"`
 	TokenReuse    bool     `json:"token_reuse,omitempty"`
+	Policy        string   `json:"policy,omitempty"`
 }
 
 // apiFlags are the flags that describe an API, as create and update take them.
@@ -42,6 +44,7 @@ type apiFlags struct {
 	alg      string
 	audit    string
 	reuse    bool
+	policy   policyFlags
 }
 
 func (f *apiFlags) register(c *call, withAudience bool) {
@@ -56,6 +59,7 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	c.fs.StringVar(&f.audit, "audit-issuance", "", "which tokens issued the audit log records: all (server default), sample:N (one in N) or off")
 	c.completeFixed("signing-alg", signingAlgs...)
 	c.completeFixed("audit-issuance", "all", "sample:10", "off")
+	f.policy.register(c.fs, "API")
 	c.fs.BoolVar(&f.reuse, "token-reuse", false, "answer a repeated request with the token issued before while over half its lifetime remains (--token-reuse=false to stop; docs/limits.md)")
 }
 
@@ -67,6 +71,13 @@ func apisCreate(c *call) runFunc {
 			return err
 		}
 		body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg, AuditIssuance: f.audit, TokenReuse: f.reuse}
+		withPolicy := map[string]any{}
+		if err := f.policy.addTo(c, withPolicy); err != nil {
+			return err
+		}
+		if p, ok := withPolicy["policy"].(string); ok {
+			body.Policy = p
+		}
 		return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
 	}
 }
@@ -110,8 +121,11 @@ func (f *apiFlags) changes(c *call) (map[string]any, error) {
 	if c.fs.Changed("token-reuse") {
 		body["token_reuse"] = f.reuse
 	}
+	if err := f.policy.addTo(c, body); err != nil {
+		return nil, err
+	}
 	if len(body) == 0 {
-		return nil, usagef(c.cmd, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance or --token-reuse")
+		return nil, usagef(c.cmd, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance, --token-reuse, --policy or --policy-file")
 	}
 	return body, nil
 }
@@ -136,6 +150,7 @@ func apiDetail(w *tabwriter.Writer, a apiView) {
 	if a.TokenReuse {
 		row(w, "token_reuse", "true")
 	}
+	policyRow(w, a.Policy)
 	row(w, "created_at", formatTime(a.CreatedAt))
 	row(w, "updated_at", formatTime(a.UpdatedAt))
 }

@@ -29,13 +29,15 @@ type clientView struct {
 			Type  string `json:"kty"`
 		} `json:"keys"`
 	} `json:"jwks"`
-	IntrospectAll       bool         `json:"introspect_all"`
-	TokensRevokedBefore string       `json:"tokens_revoked_before"`
-	TokensPerHour       *int64       `json:"tokens_per_hour"`
-	TokensPerDay        *int64       `json:"tokens_per_day"`
-	Secrets             []secretView `json:"secrets"`
-	CreatedAt           string       `json:"created_at"`
-	UpdatedAt           string       `json:"updated_at"`
+	IntrospectAll       bool              `json:"introspect_all"`
+	TokensRevokedBefore string            `json:"tokens_revoked_before"`
+	TokensPerHour       *int64            `json:"tokens_per_hour"`
+	TokensPerDay        *int64            `json:"tokens_per_day"`
+	Metadata            map[string]string `json:"metadata"`
+	Policy              string            `json:"policy"`
+	Secrets             []secretView      `json:"secrets"`
+	CreatedAt           string            `json:"created_at"`
+	UpdatedAt           string            `json:"updated_at"`
 }
 
 // secretView is what the admin API tells of one secret: never the secret.
@@ -51,6 +53,8 @@ type clientFlags struct {
 	jwksFile                    string
 	introspectAll               bool
 	tokensPerHour, tokensPerDay string
+	metadata                    metadataFlag
+	policy                      policyFlags
 }
 
 func (f *clientFlags) register(fs *pflag.FlagSet) {
@@ -58,6 +62,7 @@ func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.introspectAll, "introspect-all", false, "let the client introspect other clients' tokens (--introspect-all=false to stop)")
 	fs.StringVar(&f.tokensPerHour, "tokens-per-hour", "", "tokens the client may get per clock hour: a `count`, 0 = unlimited, default = the server's default")
 	fs.StringVar(&f.tokensPerDay, "tokens-per-day", "", "tokens the client may get per UTC day: a `count`, 0 = unlimited, default = the server's default")
+	f.policy.register(fs, "client")
 }
 
 // quota is a --tokens-per-hour or --tokens-per-day value for the admin
@@ -88,6 +93,12 @@ func (f *clientFlags) addTo(c *call, body map[string]any) error {
 	if c.fs.Changed("introspect-all") {
 		body["introspect_all"] = f.introspectAll
 	}
+	if err := f.metadata.addTo(c, body); err != nil {
+		return err
+	}
+	if err := f.policy.addTo(c, body); err != nil {
+		return err
+	}
 	for _, q := range []struct{ flag, field, value string }{
 		{"tokens-per-hour", "tokens_per_hour", f.tokensPerHour},
 		{"tokens-per-day", "tokens_per_day", f.tokensPerDay},
@@ -107,6 +118,7 @@ func clientsCreate(c *call) runFunc {
 	name := c.fs.String("name", "", "the client's `name`, for people")
 	var extra clientFlags
 	extra.register(c.fs)
+	extra.metadata.register(c.fs, false)
 	return func(ctx context.Context, _ []string) error {
 		if err := required(c, "name", *name); err != nil {
 			return err
@@ -136,6 +148,7 @@ func clientsUpdate(c *call) runFunc {
 	name := c.fs.String("name", "", "the client's new `name`")
 	var extra clientFlags
 	extra.register(c.fs)
+	extra.metadata.register(c.fs, true)
 	return func(ctx context.Context, pos []string) error {
 		body := map[string]any{}
 		if *name != "" {
@@ -145,7 +158,7 @@ func clientsUpdate(c *call) runFunc {
 			return err
 		}
 		if len(body) == 0 {
-			return usagef(c.cmd, "give --name, --jwks-file, --introspect-all, --tokens-per-hour or --tokens-per-day")
+			return usagef(c.cmd, "give --name, --jwks-file, --introspect-all, --tokens-per-hour, --tokens-per-day, --metadata, --policy or --policy-file")
 		}
 		return callAdmin(ctx, c, http.MethodPatch, "/clients/"+url.PathEscape(pos[0]), body, clientDetail)
 	}
@@ -230,6 +243,8 @@ func clientDetail(w *tabwriter.Writer, cl clientView) {
 	if cl.TokensRevokedBefore != "" {
 		row(w, "tokens_revoked_before", formatTime(cl.TokensRevokedBefore))
 	}
+	metadataRows(w, cl.Metadata)
+	policyRow(w, cl.Policy)
 	row(w, "created_at", formatTime(cl.CreatedAt))
 	row(w, "updated_at", formatTime(cl.UpdatedAt))
 	if len(cl.Secrets) == 0 {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -169,4 +170,19 @@ func threadCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// checkClaimsJSON fails unless claims are JSON object members without a
+// registered name in any case.
+func checkClaimsJSON(t *testing.T, src string, claims []byte) {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(append(append([]byte{'{'}, claims...), '}'), &m); err != nil {
+		t.Fatalf("%q: claims %s are not JSON members: %v", src, claims, err)
+	}
+	for name := range m {
+		if checkClaimName(name) != "" {
+			t.Fatalf("%q: claim %q was added", src, name)
+		}
+	}
 }
