@@ -66,7 +66,7 @@ func (c *Console) showAPI(w http.ResponseWriter, r *http.Request, sess *session)
 		return err
 	}
 	form := &formState{Values: map[string]string{"name": api.Name, "scopes": strings.Join(api.Scopes, " "),
-		"token_lifetime": itoa(api.TokenLifetime), "signing_alg": api.SigningAlg}}
+		"token_lifetime": itoa(api.TokenLifetime), "signing_alg": api.SigningAlg, "policy": api.Policy}}
 	return c.apiPage(w, r, sess, http.StatusOK, api, form)
 }
 
@@ -78,9 +78,9 @@ func (c *Console) apiPage(w http.ResponseWriter, r *http.Request, sess *session,
 
 func (c *Console) updateAPI(w http.ResponseWriter, r *http.Request, sess *session) error {
 	id := r.PathValue("id")
-	form := submitted(r, "name", "scopes", "token_lifetime", "signing_alg")
+	form := submitted(r, "name", "scopes", "token_lifetime", "signing_alg", "policy")
 	body := map[string]any{"name": form.Value("name"), "scopes": words(form.Value("scopes")),
-		"signing_alg": form.Value("signing_alg")}
+		"signing_alg": form.Value("signing_alg"), "policy": strings.TrimSpace(form.Value("policy"))}
 	if n, ok := form.seconds("token_lifetime"); ok {
 		body["token_lifetime"] = n
 	}

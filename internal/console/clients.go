@@ -173,6 +173,9 @@ func (c *Console) clientPage(w http.ResponseWriter, r *http.Request, sess *sessi
 	if forms["rename"] == nil {
 		forms["rename"] = &formState{Values: map[string]string{"name": cl.Name}}
 	}
+	if forms["policy"] == nil {
+		forms["policy"] = &formState{Values: map[string]string{"metadata": metadataText(cl.Metadata), "policy": cl.Policy}}
+	}
 	data := clientData{Client: cl, Grants: grantRows(grants, apis), Ungranted: ungranted(grants, apis), Forms: forms, TTLs: ttlChoices}
 	fl := c.takeFlash(w, r, sess)
 	if fl != nil && fl.SecretClient == cl.ClientID {

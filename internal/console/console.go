@@ -121,6 +121,7 @@ func (c *Console) routes() []route {
 		{"GET /console/clients/{id}", c.showClient},
 		{"POST /console/clients/{id}", c.renameClient},
 		{"POST /console/clients/{id}/rotate", c.rotateSecret},
+		{"POST /console/clients/{id}/policy", c.updateClientPolicy},
 		{"POST /console/clients/{id}/delete", c.deleteClient},
 		{"POST /console/clients/{id}/grants", c.createGrant},
 		{"POST /console/clients/{id}/grants/{grant}", c.updateGrant},

@@ -11,6 +11,7 @@ type apiView struct {
 	Scopes        []string  `json:"scopes"`
 	TokenLifetime int64     `json:"token_lifetime"`
 	SigningAlg    string    `json:"signing_alg"`
+	Policy        string    `json:"policy"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
@@ -23,12 +24,15 @@ type secretView struct {
 }
 
 type clientView struct {
-	ClientID     string       `json:"client_id"`
-	Name         string       `json:"name"`
-	ClientSecret string       `json:"client_secret"`
-	Secrets      []secretView `json:"secrets"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
+	ClientID     string `json:"client_id"`
+	Name         string `json:"name"`
+	ClientSecret string `json:"client_secret"`
+	// Metadata and Policy feed the issuance policies (docs/policies.md).
+	Metadata  map[string]string `json:"metadata"`
+	Policy    string            `json:"policy"`
+	Secrets   []secretView      `json:"secrets"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
 }
 
 // LastUsed is the latest use of any of the client's secrets; nil if none
