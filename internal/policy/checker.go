@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,7 @@ func (c *Checker) Warm(ctx context.Context, store mint.Store) error {
 // API's value.
 func (c *Checker) Check(ctx context.Context, client mint.Client, api mint.API, grant mint.Grant, requested, scopes []string) ([]byte, error) {
 	in := c.input(ctx, client, api, grant, requested, scopes)
+	defer inputs.Put(in)
 	var claims []byte
 	for _, p := range [2]struct{ owner, src string }{{"api", api.Policy}, {"client", client.Policy}} {
 		if p.src == "" {
@@ -121,25 +123,42 @@ func (c *Checker) run(ctx context.Context, src string, in *Input) (Decision, err
 	return p.Evaluate(in)
 }
 
+// inputs keeps the Inputs of runs that ended: nothing a run returns
+// refers to its Input (claims are encoded before it ends).
+var inputs = sync.Pool{New: func() any { return new(Input) }}
+
 func (c *Checker) input(ctx context.Context, client mint.Client, api mint.API, grant mint.Grant, requested, scopes []string) *Input {
-	return &Input{
+	in := inputs.Get().(*Input)
+	*in = Input{
 		Client:  Client{ID: client.ID, Name: client.Name, Metadata: client.Metadata},
 		API:     API{ID: api.ID, Audience: api.Audience, Name: api.Name},
 		Grant:   Grant{Scopes: grant.Scopes},
 		Request: Request{Scopes: requested, Granted: scopes, Source: sourceIP(audit.SourceFrom(ctx)), Time: c.now()},
 	}
+	return in
 }
 
 // sourceIP is the IP of an address as audit.SourceFrom gives it (host:port
-// or a bare IP), IPv4-mapped IPv6 as IPv4; "" when it is neither.
+// or a bare IP), IPv4-mapped IPv6 as IPv4, without a zone; "" when it is
+// neither. An IPv4 address is a substring of addr (ParseAddr takes only its
+// canonical form): no copy on the common path.
 func sourceIP(addr string) string {
+	host := addr
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		return ap.Addr().Unmap().String()
+		host = addr[:strings.LastIndexByte(addr, ':')]
+		if ap.Addr().Is4() {
+			return host
+		}
+		return ap.Addr().Unmap().WithZone("").String()
 	}
-	if a, err := netip.ParseAddr(addr); err == nil {
-		return a.Unmap().String()
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return ""
 	}
-	return ""
+	if a.Is4() {
+		return host
+	}
+	return a.Unmap().WithZone("").String()
 }
 
 // merge adds the claims of more to claims, skipping names claims has.

@@ -58,6 +58,9 @@ func checkClaimName(name string) string {
 func checkLiteralClaims(checked *cel.Ast) error {
 	var problem string
 	check := func(claims ast.Expr) {
+		if claims.Kind() == ast.CallKind && claims.AsCall().FunctionName() == "dyn" && len(claims.AsCall().Args()) == 1 {
+			claims = claims.AsCall().Args()[0] // claims({...}) as its macro wrote it
+		}
 		if problem != "" || claims.Kind() != ast.MapKind {
 			return
 		}
@@ -78,16 +81,12 @@ func checkLiteralClaims(checked *cel.Ast) error {
 		}
 	}
 	ast.PreOrderVisit(checked.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
-		switch e.Kind() {
-		case ast.CallKind: // claims({...})
-			if call := e.AsCall(); call.FunctionName() == "claims" && len(call.Args()) == 1 && !call.IsMemberFunction() {
-				check(call.Args()[0])
-			}
-		case ast.MapKind: // {"claims": {...}}
-			for _, entry := range e.AsMap().Entries() {
-				if me := entry.AsMapEntry(); literalString(me.Key()) == "claims" {
-					check(me.Value())
-				}
+		if e.Kind() != ast.MapKind { // {"claims": {...}}, or claims({...}) expanded
+			return
+		}
+		for _, entry := range e.AsMap().Entries() {
+			if me := entry.AsMapEntry(); literalString(me.Key()) == "claims" {
+				check(me.Value())
 			}
 		}
 	}))

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
-	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/ext"
 )
 
@@ -85,7 +85,7 @@ func environment() (*cel.Env, error) {
 			cel.OptionalTypes(),
 			ext.Strings(),
 			ext.Network(),
-			resultFunctions(),
+			resultMacros(),
 			cel.ParserRecursionLimit(maxNesting),
 			cel.ExpressionNestingDepthLimit(maxNesting),
 			cel.ExpressionNodeLimit(maxNodes),
@@ -95,33 +95,26 @@ func environment() (*cel.Env, error) {
 	return env, envErr
 }
 
-// resultFunctions are allow(), deny(reason) and claims(map): they build
-// the result maps of Evaluate with the one type map(string, dyn), so that
-// the branches of a conditional agree (CEL types {"deny": "x"} and
-// {"claims": {"a": "b"}} apart, and refuses `c ? one : other` of the two).
-func resultFunctions() cel.EnvOption {
-	result := cel.MapType(cel.StringType, cel.DynType)
-	one := func(key string) func(ref.Val) ref.Val {
-		return func(v ref.Val) ref.Val {
-			return types.NewRefValMap(types.DefaultTypeAdapter, map[ref.Val]ref.Val{types.String(key): v})
+// resultMacros are allow(), deny(reason) and claims(map): they expand, when
+// the policy is parsed, into the result maps of Evaluate with their value
+// as dyn ({"claims": dyn(map)}), so that the branches of a conditional
+// agree (CEL types {"deny": "x"} and {"claims": {"a": "b"}} apart, and
+// refuses `c ? one : other` of the two). Being macros, they cost a run no
+// more than the maps written out.
+func resultMacros() cel.EnvOption {
+	one := func(key string) cel.MacroFactory {
+		return func(eh cel.MacroExprFactory, _ celast.Expr, args []celast.Expr) (celast.Expr, *cel.Error) {
+			return eh.NewMap(eh.NewMapEntry(eh.NewLiteral(types.String(key)), eh.NewCall("dyn", args[0]), false)), nil
 		}
 	}
-	empty := types.NewRefValMap(types.DefaultTypeAdapter, map[ref.Val]ref.Val{})
-	return cel.Lib(resultLib{opts: []cel.EnvOption{
-		cel.Function("allow", cel.Overload("policy_allow", nil, result,
-			cel.FunctionBinding(func(...ref.Val) ref.Val { return empty }))),
-		cel.Function("deny", cel.Overload("policy_deny_string", []*cel.Type{cel.StringType}, result,
-			cel.UnaryBinding(one("deny")))),
-		cel.Function("claims", cel.Overload("policy_claims_map", []*cel.Type{cel.MapType(cel.StringType, cel.DynType)}, result,
-			cel.UnaryBinding(one("claims")))),
-	}})
+	return cel.Macros(
+		cel.GlobalMacro("allow", 0, func(eh cel.MacroExprFactory, _ celast.Expr, _ []celast.Expr) (celast.Expr, *cel.Error) {
+			return eh.NewMap(), nil
+		}),
+		cel.GlobalMacro("deny", 1, one("deny")),
+		cel.GlobalMacro("claims", 1, one("claims")),
+	)
 }
-
-type resultLib struct{ opts []cel.EnvOption }
-
-func (l resultLib) CompileOptions() []cel.EnvOption { return l.opts }
-
-func (resultLib) ProgramOptions() []cel.ProgramOption { return nil }
 
 // Program is a compiled policy, safe for concurrent use.
 type Program struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/policy"
 	"github.com/mintauth/mint/internal/storecache"
 )
 
@@ -92,7 +93,8 @@ func servedEndpoint(tb testing.TB, f *fixture) (*Endpoint, *audit.Appender) {
 func servedEndpointWith(f *fixture, appender *audit.Appender) *Endpoint {
 	return &Endpoint{Store: storecache.New(f.store, storecache.Options{}), Keys: f.ring, Issuer: testIssuer,
 		Now: func() time.Time { return f.now }, Log: discardJSON(),
-		Audit: &audit.Log{Appender: appender, Now: func() time.Time { return f.now }}}
+		Audit:    &audit.Log{Appender: appender, Now: func() time.Time { return f.now }},
+		Policies: &policy.Checker{Log: discardJSON(), Audit: appender, Now: func() time.Time { return f.now }}}
 }
 
 func discardJSON() *slog.Logger {
