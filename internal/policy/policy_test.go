@@ -112,6 +112,7 @@ func TestCompileRefuses(t *testing.T) {
 		{"ZeroWidthClaimName", "{\"claims\": {\"sub\u200b\": \"x\"}}", "may hold only"},
 		{"RegisteredClaimInHelper", `client.id == "x" ? deny("x") : claims({"exp": 99999999999})`, "registered"},
 		{"MixedBranchesWithoutHelpers", `client.id == "x" ? {"deny": "x"} : {"claims": {"a": "b"}}`, "no matching overload"},
+		{"MapAndBoolBranches", `client.id == "x" ? deny("x") : true`, "no matching overload"},
 		{"IntClaimName", `{"claims": {1: "x"}}`, "must be strings"},
 		{"TooLong", `true || ` + strings.Repeat("true || ", 600) + `true`, "bytes, at most"},
 		{"DeepNesting", strings.Repeat("(", 100) + "true" + strings.Repeat(")", 100), "recursion"},
@@ -243,5 +244,45 @@ func TestSourceIP(t *testing.T) {
 		if got := sourceIP(tt.addr); got != tt.want {
 			t.Errorf("sourceIP(%q) = %q, want %q", tt.addr, got, tt.want)
 		}
+	}
+}
+
+// TestDocExamples: the examples of docs/policies.md compile and decide as
+// the page says, on testInput (a gold client from 10.1.2.3, reading).
+func TestDocExamples(t *testing.T) {
+	tests := []struct {
+		name, src, region string
+		wantDeny          bool
+		wantClaims        string
+	}{
+		{"Tier", `client.metadata.?tier.orValue("") == "gold" ? claims({"tier": "gold"}) : allow()`, "", false, `"tier":"gold"`},
+		{"NamespacedTier", `claims({"https://orders.example.com/tier": client.metadata.?tier.orValue("standard")})`, "", false, `"https://orders.example.com/tier":"gold"`},
+		{"NetworkInside", `client.metadata.?network.orValue("") != "" && !cidr(client.metadata.network).containsIP(request.source)
+  ? deny("calls for this client come from its registered network only")
+  : allow()`, "10.0.0.0/8", false, ""},
+		{"NetworkOutside", `client.metadata.?network.orValue("") != "" && !cidr(client.metadata.network).containsIP(request.source)
+  ? deny("calls for this client come from its registered network only")
+  : allow()`, "192.168.0.0/16", true, ""},
+		{"Scope", `"orders:write" in request.granted && client.metadata.?tier.orValue("") != "gold"
+  ? deny("orders:write is for gold partners")
+  : allow()`, "", false, ""},
+		{"Hours", `request.time.getHours("UTC") < 6 ? deny("this client's tokens are issued from 06:00 UTC") : allow()`, "", true, ""},
+		{"Has", `has(client.metadata.tier) ? claims({"t": string(request.time)}) : deny("")`, "", false, `"t":"2026-12-07T05:00:00Z"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Compile(tt.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := testInput()
+			if tt.region != "" {
+				in.Client.Metadata = map[string]string{"tier": "gold", "network": tt.region}
+			}
+			d, err := p.Evaluate(in)
+			if err != nil || d.Deny != tt.wantDeny || string(d.Claims) != tt.wantClaims {
+				t.Errorf("Evaluate = %+v (claims %s), %v; want deny %v claims %s", d, d.Claims, err, tt.wantDeny, tt.wantClaims)
+			}
+		})
 	}
 }
