@@ -143,6 +143,9 @@ func (c *Checker) input(ctx context.Context, client mint.Client, api mint.API, g
 // neither. An IPv4 address is a substring of addr (ParseAddr takes only its
 // canonical form): no copy on the common path.
 func sourceIP(addr string) string {
+	if addr == "" {
+		return "" // unknown; the parsers' errors would allocate
+	}
 	host := addr
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		host = addr[:strings.LastIndexByte(addr, ':')]
