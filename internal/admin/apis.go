@@ -161,6 +161,9 @@ func (req *patchAPIRequest) apply(api mint.API, now time.Time) (mint.API, error)
 		api.TokenReuse = *req.TokenReuse
 	}
 	if req.Policy != nil {
+		if api.Audience == mint.AdminAudience && *req.Policy != "" {
+			return api, errAdminPolicy
+		}
 		api.Policy = *req.Policy
 	}
 	api.UpdatedAt = now

@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"github.com/mintauth/mint/internal/policy"
+	"github.com/mintauth/mint/oauth"
 )
 
 // validPolicy compiles and type-checks an issuance policy when it is
@@ -18,6 +19,12 @@ func validPolicy(src string) error {
 	}
 	return nil
 }
+
+// errAdminPolicy refuses a policy on the built-in admin API: a policy that
+// refuses, or fails to run, would refuse every admin token, and no admin
+// API call could then remove it.
+var errAdminPolicy = oauth.ErrConflict.Describe("the built-in admin API takes no issuance policy: one that refused would lock every admin out").
+	WithField("policy")
 
 // validMetadata checks a client's metadata against the bounds of package
 // policy.

@@ -123,3 +123,15 @@ func TestClientMetadata(t *testing.T) {
 		t.Errorf("the first update's audit record does not show the metadata: %v", records)
 	}
 }
+
+// TestAdminAPITakesNoPolicy: a policy on the built-in admin API could
+// refuse every admin token, and then nothing could remove it.
+func TestAdminAPITakesNoPolicy(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	a := h.json("PATCH", "/admin/v1/apis/"+h.admin.ID, `{"policy":"false"}`, 409, nil)
+	if !strings.Contains(string(a.body), "lock every admin out") {
+		t.Errorf("answer %s", a.body)
+	}
+	h.json("PATCH", "/admin/v1/apis/"+h.admin.ID, `{"policy":""}`, 200, nil)
+}

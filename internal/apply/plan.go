@@ -122,6 +122,8 @@ func (cfg *Config) checkReferences(ix index, prune bool) error {
 			report(&problems, a.problem("audience", "the built-in admin API is made by mint serve; it cannot be created here"))
 		case !sameSet(stored.Scopes, a.V.Scopes):
 			report(&problems, a.problem("scopes", "the scopes of the built-in admin API cannot change: they are %s", strings.Join(stored.Scopes, " ")))
+		case a.V.Policy != "":
+			report(&problems, a.problem("policy", "the built-in admin API takes no issuance policy: one that refused would lock every admin out"))
 		}
 	}
 	clients := map[string]bool{}

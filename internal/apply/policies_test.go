@@ -1,7 +1,9 @@
 package apply
 
 import (
+	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/mintauth/mint/internal/mint"
@@ -73,5 +75,31 @@ clients:
 				t.Fatalf("audit records %d, %v", len(records), err)
 			}
 		})
+	}
+}
+
+// TestAdminAPITakesNoPolicy: as the admin API refuses it, a file may not
+// give the built-in admin API a policy.
+func TestAdminAPITakesNoPolicy(t *testing.T) {
+	ctx := ctxOf(t)
+	s := testdb.Open(t, "sqlite")
+	admin := mint.API{ID: "api_admin", Name: "mint admin", Audience: mint.AdminAudience, Scopes: mint.AdminScopes,
+		CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateAPI(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadBytes("f.yaml", []byte("version: 1\napis:\n  - audience: "+mint.AdminAudience+"\n    name: mint admin\n    scopes: ["+
+		strings.Join(mint.AdminScopes, ", ")+"]\n    policy: 'false'\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := ReadState(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = MakePlan(cfg, state, false)
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Field != "apis[0].policy" || ps[0].Line != 6 {
+		t.Fatalf("MakePlan = %v, want one problem at apis[0].policy, line 6", err)
 	}
 }
