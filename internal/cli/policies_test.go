@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/base64"
 	"maps"
 	"os"
 	"path/filepath"
@@ -61,5 +62,37 @@ func TestPolicyAndMetadataFlags(t *testing.T) {
 	r = h.run("apis", "update", a.ID, "--policy", `claims({"sub": "admin"})`)
 	if r.code == exitOK || !strings.Contains(r.stderr, "registered") {
 		t.Errorf("a policy setting sub: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// TestPolicyThroughTheServer: a policy saved with the CLI shapes the
+// tokens mint serve issues: the claim added, and a refusal with its
+// reason as the CLI shows it.
+func TestPolicyThroughTheServer(t *testing.T) {
+	h := newHarness(t)
+	var a apiView
+	h.mustJSON(t, &a, "apis", "create", "--name", "Orders", "--audience", "https://orders.served.test", "--scope", "read",
+		"--policy", `claims({"tier": client.metadata.?tier.orValue("none")})`)
+	var c clientView
+	h.mustJSON(t, &c, "clients", "create", "--name", "partner", "--metadata", "tier=gold")
+	h.remember(c.ClientSecret)
+	h.run("grants", "create", "--client", c.ClientID, "--audience", a.Audience, "--scope", "read").wantCode(t, exitOK)
+	partner := creds{id: c.ClientID, secret: c.ClientSecret}
+
+	r := h.runAs(partner, "token", "--audience", a.Audience)
+	r.wantCode(t, exitOK)
+	parts := strings.Split(strings.TrimSpace(r.stdout), ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q", r.stdout)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || !strings.Contains(string(payload), `"tier":"gold"`) {
+		t.Errorf("token payload %s (%v): want the tier claim", payload, err)
+	}
+
+	h.run("clients", "update", c.ClientID, "--policy", `deny("partner paused")`).wantCode(t, exitOK)
+	r = h.runAs(partner, "token", "--audience", a.Audience)
+	if r.code == exitOK || !strings.Contains(r.stderr, "unauthorized_client") || !strings.Contains(r.stderr, "partner paused") {
+		t.Errorf("token after deny: exit %d, stderr %s", r.code, r.stderr)
 	}
 }
