@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -285,4 +286,33 @@ func TestDocExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckConcurrent: one Checker serves many requests at once (pooled
+// inputs, one cache); each gets its own client's answer.
+func TestCheckConcurrent(t *testing.T) {
+	c := &Checker{}
+	api := mint.API{ID: "api_1", Audience: "https://orders.test",
+		Policy: `client.metadata.tier == "gold" ? claims({"who": client.id}) : deny(client.id + " is not gold")`}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			gold := g%2 == 0
+			tier := map[bool]string{true: "gold", false: "silver"}[gold]
+			client := mint.Client{ID: fmt.Sprintf("c%d", g), Metadata: map[string]string{"tier": tier}}
+			ctx := audit.WithSource(context.Background(), fmt.Sprintf("192.0.2.%d:1000", g))
+			for range 200 {
+				claims, err := c.Check(ctx, client, api, mint.Grant{}, nil, nil)
+				switch {
+				case gold && (err != nil || string(claims) != fmt.Sprintf(`"who":"c%d"`, g)):
+					t.Errorf("client %d: %s, %v", g, claims, err)
+					return
+				case !gold && (err == nil || !strings.Contains(err.Error(), client.ID+" is not gold")):
+					t.Errorf("client %d: %s, %v; want its refusal", g, claims, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
