@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/logline"
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/storecache"
 )
@@ -95,8 +96,10 @@ func servedEndpointWith(f *fixture, appender *audit.Appender) *Endpoint {
 		Audit: &audit.Log{Appender: appender, Now: func() time.Time { return f.now }}}
 }
 
+// discardJSON is mint serve's log handler (cmd/mint) in JSON at Info,
+// writing to io.Discard.
 func discardJSON() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(logline.New(io.Discard, "json", &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // mintServeGC sets the collector's target to the one mint serve runs at

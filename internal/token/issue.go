@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -97,8 +96,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	if err != nil {
 		return Response{}, err
 	}
-	e.log().LogAttrs(ctx, slog.LevelInfo, "token issued", slog.String("client_id", c.ClientID),
-		slog.String("audience", c.Audience), slog.Any("scopes", scopes), slog.String("jti", c.ID))
+	e.logIssued(ctx, &c, scopes)
 	if e.Audit != nil {
 		e.Audit.TokenIssued(ctx, api, c.ClientID, scopes, c.ID)
 	}
