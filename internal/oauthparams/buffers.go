@@ -53,3 +53,15 @@ func intern(name string) string {
 	}
 	return strings.Clone(name)
 }
+
+// internValue returns the constant of a value every client sends the same
+// (a grant type, the assertion type), or a copy of value.
+func internValue(value string) string {
+	switch value {
+	case "client_credentials":
+		return "client_credentials"
+	case "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+		return "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	}
+	return strings.Clone(value)
+}

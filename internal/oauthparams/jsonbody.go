@@ -2,7 +2,6 @@ package oauthparams
 
 import (
 	"encoding/json"
-	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -91,7 +90,7 @@ func (s Spec) decodeMember(p Params, sc *jsonScanner) error {
 	value, _ := sc.str()
 	// Values outlive the request (a client_id in a throttle key or an
 	// audit record) and share the body's reused buffer: copy them.
-	return s.add(p, name, strings.Clone(value))
+	return s.add(p, name, internValue(value))
 }
 
 // jsonScanner walks a JSON text in valid UTF-8.
