@@ -17,7 +17,9 @@ const GrantTypeClaim = "client-credentials"
 // claims is the JWT payload of an access token (RFC 9068 §2.2) plus the
 // Auth0 claims the seed APIs read (azp, gty).
 type claims struct {
-	Issuer    string `json:"iss"`
+	Issuer string `json:"iss"`
+	// Subject is "sub"; empty means ClientID + "@clients", mint's, which
+	// AppendJSON writes without concatenating the two per token.
 	Subject   string `json:"sub"`
 	Audience  string `json:"aud"`
 	IssuedAt  int64  `json:"iat"`
@@ -110,7 +112,6 @@ func (e *Endpoint) claims(client mint.Client, api mint.API, scope string) claims
 	now := issuedAt(e.now(), client.TokensRevokedBefore)
 	return claims{
 		Issuer:    e.Issuer,
-		Subject:   clientID + "@clients",
 		Audience:  api.Audience,
 		IssuedAt:  now,
 		Expiry:    now + lifetimeSeconds(api),
