@@ -110,6 +110,7 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 	bp := answers.Get().(*[]byte)
 	*bp = resp.AppendJSON((*bp)[:0])
 	writeAnswer(w, *bp)
+	clear(*bp) // it held a bearer token
 	if cap(*bp) <= maxPooledAnswer {
 		answers.Put(bp)
 	}
@@ -118,7 +119,8 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 
 // answers holds the buffers token answers are encoded into: the
 // ResponseWriter copies what it is given, so each can serve the next
-// answer once written, rather than one allocation per token.
+// answer once written (cleared: an idle buffer keeps no token), rather
+// than one allocation per token.
 var answers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // maxPooledAnswer keeps a buffer grown by an unusual answer (a long scope
