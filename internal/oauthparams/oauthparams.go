@@ -77,7 +77,7 @@ func (s Spec) add(p Params, name, value string) error {
 		}
 		return oauth.ErrInvalidRequest.WithField(name).Describe("%s must not be given more than once", name)
 	}
-	p[intern(name)] = value
+	p[name] = value // name is a constant or a copy (decodeJSON, url.ParseQuery)
 	return nil
 }
 
