@@ -52,7 +52,11 @@ func (s Spec) Read(r *http.Request) (Params, error) {
 // Nothing in p refers to the body: keys and values are copies (or
 // constants), so none keeps the body, and the secret in it, alive.
 func (s Spec) ReadInto(r *http.Request, p Params) error {
-	isJSON, err := s.isJSON(r.Header.Get("Content-Type"))
+	var contentType string
+	if v := r.Header["Content-Type"]; len(v) > 0 { // Get, without canonicalizing a canonical key
+		contentType = v[0]
+	}
+	isJSON, err := s.isJSON(contentType)
 	if err != nil {
 		return err
 	}

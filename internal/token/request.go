@@ -105,7 +105,7 @@ func (req *Request) parse(r *http.Request) error {
 	}
 	req.GrantType = p[paramGrantType]
 	var err error
-	if req.Credentials, err = clientauth.Parse(r.Header.Values("Authorization"), p); err != nil {
+	if req.Credentials, err = clientauth.Parse(r.Header["Authorization"], p); err != nil {
 		return err
 	}
 	req.ClientID = req.Credentials.ClientID
