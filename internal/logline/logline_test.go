@@ -196,3 +196,34 @@ func TestFastLineAllocations(t *testing.T) {
 		t.Errorf("%v allocations per line, want 0", n)
 	}
 }
+
+// FuzzFastLineMatchesSlog: for any values, the fast path either refuses
+// the line and writes nothing, or writes slog's line.
+func FuzzFastLineMatchesSlog(f *testing.F) {
+	f.Add(true, "cli_0123456789abcdefABCDEF012345", "https://api.example.com", "read:orders", "write:orders", "AbCd-_09")
+	f.Add(false, "c", "https://a.example/<x>&y", "a b", "", "j")
+	f.Add(true, "c\u2028", "a=b", `x"y`, `\`, "\xff")
+	f.Fuzz(func(t *testing.T, json bool, clientID, audience, scope1, scope2, jti string) {
+		format := "text"
+		if json {
+			format = "json"
+		}
+		scopes := []string{scope1, scope2}
+		if scope2 == "" {
+			scopes = scopes[:1]
+		}
+		var fast, slow bytes.Buffer
+		if !New(&fast, format, nil).TokenIssued(context.Background(), "token issued", clientID, audience, scopes, jti) {
+			if fast.Len() != 0 {
+				t.Fatalf("refused, yet wrote %q", fast.String())
+			}
+			return
+		}
+		slog.New(New(&slow, format, nil)).LogAttrs(context.Background(), slog.LevelInfo, "token issued",
+			slog.String("client_id", clientID), slog.String("audience", audience),
+			slog.Any("scopes", scopes), slog.String("jti", jti))
+		if got, want := withoutTime(t, fast.String()), withoutTime(t, slow.String()); got != want {
+			t.Fatalf("fast line\n%s\nslog's line\n%s", got, want)
+		}
+	})
+}
