@@ -4,6 +4,8 @@ import (
 	"flag"
 	"log/slog"
 	"strings"
+
+	"github.com/mintauth/mint/internal/logline"
 )
 
 // env returns the value of an environment variable, or def when unset.
@@ -54,9 +56,7 @@ func (l *logFlags) handler(w interface{ Write([]byte) (int, error) }) (slog.Hand
 	if err := level.UnmarshalText([]byte(l.level)); err != nil {
 		return nil, err
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	if l.format == "json" {
-		return slog.NewJSONHandler(w, opts), nil
-	}
-	return slog.NewTextHandler(w, opts), nil
+	// logline writes slog's lines, and the token endpoint's issuance
+	// line without slog's per-record cost (issue 15).
+	return logline.New(w, l.format, &slog.HandlerOptions{Level: level}), nil
 }

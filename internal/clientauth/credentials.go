@@ -174,6 +174,9 @@ func parseBasic(header string) (id, sec string, ok bool) {
 // URL: RFC 6749 §2.3.1 forbids it, and the secret is now in access logs and
 // must be rotated. Other query parameters are ignored, never read.
 func RefuseQuerySecret(u *url.URL) error {
+	if u.RawQuery == "" { // every well-formed request: nothing to parse
+		return nil
+	}
 	q, _ := url.ParseQuery(u.RawQuery)
 	if q.Has(ParamClientSecret) {
 		return oauth.ErrInvalidRequest.WithField(ParamClientSecret).Describe(

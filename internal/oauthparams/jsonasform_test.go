@@ -68,7 +68,7 @@ func FuzzJSONSentAsForm(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, err := testSpec.decodeForm(body)
+		err := testSpec.decodeForm(Params{}, body)
 		if err != error(errJSONAsForm) {
 			return
 		}

@@ -2,8 +2,8 @@ package oauthparams
 
 import (
 	"encoding/json"
-	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/mintauth/mint/oauth"
 )
@@ -23,20 +23,23 @@ var (
 // first member that is not valid JSON, or a known member that is not a
 // string or is repeated, decides the error. FuzzDecodeJSON checks it
 // against the Decoder.
-func (s Spec) decodeJSON(body []byte) (Params, error) {
+//
+// body is a buffer the caller reuses: names and values are cut from it as
+// strings that share its bytes (sc.s), so each is copied, or replaced by
+// its constant (intern), before anything keeps it.
+func (s Spec) decodeJSON(p Params, body []byte) error {
 	if !utf8.Valid(body) {
-		return nil, errNotUTF8
+		return errNotUTF8
 	}
-	sc := jsonScanner{b: body, s: string(body)}
+	sc := jsonScanner{b: body, s: unsafe.String(unsafe.SliceData(body), len(body))}
 	if c, ok := sc.next(); !ok || c != '{' {
-		return nil, errNotJSONObject
+		return errNotJSONObject
 	}
 	sc.i++
-	p := Params{}
 	for first := true; ; first = false {
 		c, ok := sc.next()
 		if !ok || c == ']' {
-			return nil, errNotJSONObject
+			return errNotJSONObject
 		}
 		if c == '}' {
 			sc.i++
@@ -44,18 +47,18 @@ func (s Spec) decodeJSON(body []byte) (Params, error) {
 		}
 		if !first {
 			if c != ',' {
-				return nil, errNotJSONObject
+				return errNotJSONObject
 			}
 			sc.i++
 		}
 		if err := s.decodeMember(p, &sc); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if _, more := sc.next(); more {
-		return nil, errAfterObject
+		return errAfterObject
 	}
-	return p, nil
+	return nil
 }
 
 // decodeMember reads `"name": value` and keeps value when name is known.
@@ -79,14 +82,15 @@ func (s Spec) decodeMember(p Params, sc *jsonScanner) error {
 	if !s.Known(name) {
 		return nil
 	}
+	name = intern(name) // it may be kept (an error's field) and shares the body
 	if sc.b[start] != '"' {
 		return oauth.ErrInvalidRequest.WithField(name).Describe("%s must be a JSON string", name)
 	}
 	sc.i = start
 	value, _ := sc.str()
 	// Values outlive the request (a client_id in a throttle key or an
-	// audit record): copy them, so that none keeps the body alive.
-	return s.add(p, name, strings.Clone(value))
+	// audit record) and share the body's reused buffer: copy them.
+	return s.add(p, name, internValue(value))
 }
 
 // jsonScanner walks a JSON text in valid UTF-8.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -44,14 +45,20 @@ var jsonSeeds = []string{
 }
 
 // FuzzDecodeJSON: decodeJSON answers exactly as encoding/json's Decoder,
-// which read bodies before it, does: the same parameters, or the same error.
+// which read bodies before it, does: the same parameters, or the same
+// error; and nothing it answers shares the body's buffer, which the next
+// request overwrites (scribbled over here before comparing).
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range jsonSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		gotP, gotErr := testSpec.decodeJSON(body)
 		wantP, wantErr := testSpec.decodeJSONWithDecoder(body)
+		buf := slices.Clone(body)
+		gotP, gotErr := testSpec.decodeJSONNew(buf)
+		for i := range buf {
+			buf[i] = 'X'
+		}
 		if !reflect.DeepEqual(gotP, wantP) || !reflect.DeepEqual(gotErr, wantErr) {
 			t.Fatalf("body %q:\ngot  %v, %#v\nwant %v, %#v", body, gotP, gotErr, wantP, wantErr)
 		}
@@ -60,16 +67,25 @@ func FuzzDecodeJSON(f *testing.F) {
 
 func TestDecodeJSONAsDecoder(t *testing.T) {
 	for _, s := range jsonSeeds {
-		gotP, gotErr := testSpec.decodeJSON([]byte(s))
+		gotP, gotErr := testSpec.decodeJSONNew([]byte(s))
 		wantP, wantErr := testSpec.decodeJSONWithDecoder([]byte(s))
 		if !reflect.DeepEqual(gotP, wantP) || !reflect.DeepEqual(gotErr, wantErr) {
 			t.Errorf("body %q:\ngot  %v, %v\nwant %v, %v", s, gotP, gotErr, wantP, wantErr)
 		}
 	}
 	deep := `{"x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`
-	if _, err := testSpec.decodeJSON([]byte(deep)); err != errNotJSONObject {
+	if _, err := testSpec.decodeJSONNew([]byte(deep)); err != errNotJSONObject {
 		t.Errorf("nesting past encoding/json's limit: %v", err)
 	}
+}
+
+// decodeJSONNew is decodeJSON into a new map, nil on error.
+func (s Spec) decodeJSONNew(body []byte) (Params, error) {
+	p := Params{}
+	if err := s.decodeJSON(p, body); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // decodeJSONWithDecoder is how bodies were read before decodeJSON, with

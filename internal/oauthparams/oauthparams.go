@@ -40,18 +40,37 @@ type Spec struct {
 
 // Read reads r's body in the encoding its Content-Type names.
 func (s Spec) Read(r *http.Request) (Params, error) {
-	isJSON, err := s.isJSON(r.Header.Get("Content-Type"))
-	if err != nil {
+	p := Params{}
+	if err := s.ReadInto(r, p); err != nil {
 		return nil, err
 	}
-	body, err := s.readBody(r)
+	return p, nil
+}
+
+// ReadInto is Read into p, which must be empty. A caller that keeps p on
+// its stack (make(Params, 8)) saves the map's allocations per request.
+// Nothing in p refers to the body: keys and values are copies (or
+// constants), so none keeps the body, and the secret in it, alive.
+func (s Spec) ReadInto(r *http.Request, p Params) error {
+	var contentType string
+	if v := r.Header["Content-Type"]; len(v) > 0 { // Get, without canonicalizing a canonical key
+		contentType = v[0]
+	}
+	isJSON, err := s.isJSON(contentType)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	bp := bodies.Get().(*[]byte)
+	defer putBody(bp)
+	body, err := s.readBody(r, (*bp)[:0])
+	*bp = body
+	if err != nil {
+		return err
 	}
 	if isJSON {
-		return s.decodeJSON(body)
+		return s.decodeJSON(p, body)
 	}
-	return s.decodeForm(body)
+	return s.decodeForm(p, body)
 }
 
 // add records one occurrence of a read parameter.
@@ -62,7 +81,7 @@ func (s Spec) add(p Params, name, value string) error {
 		}
 		return oauth.ErrInvalidRequest.WithField(name).Describe("%s must not be given more than once", name)
 	}
-	p[name] = value
+	p[name] = value // name is a constant or a copy (decodeJSON, url.ParseQuery)
 	return nil
 }
 
@@ -95,47 +114,58 @@ func (s Spec) isJSON(contentType string) (bool, error) {
 	return false, s.MediaType
 }
 
-func (s Spec) readBody(r *http.Request) ([]byte, error) {
+// readBody reads r's body into buf (grown as needed), refusing one of
+// more than MaxBytes.
+func (s Spec) readBody(r *http.Request, buf []byte) ([]byte, error) {
 	tooLarge := func() error {
 		return oauth.ErrRequestTooLarge.Describe("the request body is larger than %d bytes", s.MaxBytes)
 	}
 	if r.ContentLength > s.MaxBytes {
-		return nil, tooLarge()
+		return buf, tooLarge()
 	}
 	if r.Body == nil {
-		return nil, nil
+		return buf, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.MaxBytes+1))
-	if err != nil {
-		return nil, oauth.ErrInvalidRequest.Describe("the request body could not be read").WithCause(err)
+	for int64(len(buf)) <= s.MaxBytes {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := buf[len(buf):min(int64(cap(buf)), s.MaxBytes+1)]
+		n, err := r.Body.Read(room)
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return buf, oauth.ErrInvalidRequest.Describe("the request body could not be read").WithCause(err)
+		}
 	}
-	if int64(len(body)) > s.MaxBytes {
-		return nil, tooLarge()
+	if int64(len(buf)) > s.MaxBytes {
+		return buf, tooLarge()
 	}
-	return body, nil
+	return buf, nil
 }
 
-func (s Spec) decodeForm(body []byte) (Params, error) {
-	values, err := url.ParseQuery(string(body))
+func (s Spec) decodeForm(p Params, body []byte) error {
+	values, err := url.ParseQuery(string(body)) // a copy: nothing refers to body
 	if err != nil {
 		if jsonSentAsForm(body) {
-			return nil, errJSONAsForm
+			return errJSONAsForm
 		}
-		return nil, oauth.ErrInvalidRequest.Describe("the body is not valid application/x-www-form-urlencoded")
+		return oauth.ErrInvalidRequest.Describe("the body is not valid application/x-www-form-urlencoded")
 	}
-	p := Params{}
 	for name, vs := range values {
 		if !s.Known(name) {
 			continue
 		}
 		for _, v := range vs {
 			if err := s.add(p, name, v); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	if len(p) == 0 && jsonSentAsForm(body) {
-		return nil, errJSONAsForm
+		return errJSONAsForm
 	}
-	return p, nil
+	return nil
 }

@@ -12,7 +12,12 @@ func (c *claims) AppendJSON(b []byte) []byte {
 	b = append(b, `{"iss":`...)
 	b = appendJSONStringHTML(b, c.Issuer)
 	b = append(b, `,"sub":`...)
-	b = appendJSONStringHTML(b, c.Subject)
+	if c.Subject != "" {
+		b = appendJSONStringHTML(b, c.Subject)
+	} else {
+		b = appendJSONStringHTML(b, c.ClientID)
+		b = append(b[:len(b)-1], `@clients"`...) // the ID's closing quote, moved
+	}
 	b = append(b, `,"aud":`...)
 	b = appendJSONStringHTML(b, c.Audience)
 	b = append(b, `,"iat":`...)

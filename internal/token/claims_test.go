@@ -7,20 +7,20 @@ import (
 )
 
 // TestClaimsAppendJSON: the hand-written payload is byte for byte what
-// json.Marshal wrote before it, escapes included.
+// json.Marshal wrote before it, escapes included, an empty Subject being
+// ClientID + "@clients".
 func TestClaimsAppendJSON(t *testing.T) {
 	for _, c := range []claims{
 		{Issuer: testIssuer, Subject: "cli_x@clients", Audience: "https://api.eu.tocc.tech", IssuedAt: 1700000000,
 			Expiry: 1700086400, ID: "AAECAwQFBgcICQoLDA0ODw", ClientID: "cli_x", AZP: "cli_x", GrantType: GrantTypeClaim,
 			Scope: "read:orders write:orders"},
 		{Issuer: testIssuer, Audience: "linkervision-api", IssuedAt: -1, Expiry: 0},
+		{Issuer: testIssuer, ClientID: "cli_x", AZP: "cli_x", GrantType: GrantTypeClaim},
+		{Issuer: testIssuer, ClientID: "q\"<&>\xc3\u2028\xff", GrantType: GrantTypeClaim},
 		{Issuer: "https://a.test/?x=1&y=<2>", Subject: `quote" back\ tab	 nul` + "\x00", Audience: "é \u2028 \u2029 \xff \x7f",
 			ID: "\ufffd", ClientID: "\x1f", AZP: "<script>", GrantType: "&amp;", Scope: "a\nb"},
 	} {
-		want, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := marshalClaims(t, c)
 		if got := c.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Errorf("AppendJSON(%+v)\n got %s\nwant %s", c, got, want)
 		}
@@ -30,17 +30,29 @@ func TestClaimsAppendJSON(t *testing.T) {
 func FuzzClaimsAppendJSON(f *testing.F) {
 	f.Add(testIssuer, "cli_x@clients", "https://api.test", int64(1700000000), int64(1700003600), "jti", "cli_x", "read write")
 	f.Add("&<>", "\"\\\x01", "\u2028\xff", int64(-1), int64(0), "\ufffd", "é", "")
+	f.Add(testIssuer, "", "https://api.test", int64(1), int64(2), "jti", "cli_\xc3", "")
 	f.Fuzz(func(t *testing.T, iss, sub, aud string, iat, exp int64, jti, clientID, scope string) {
 		c := claims{Issuer: iss, Subject: sub, Audience: aud, IssuedAt: iat, Expiry: exp, ID: jti,
 			ClientID: clientID, AZP: clientID, GrantType: GrantTypeClaim, Scope: scope}
-		want, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := marshalClaims(t, c)
 		if got := c.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Fatalf("AppendJSON(%+v)\n got %q\nwant %q", c, got, want)
 		}
 	})
+}
+
+// marshalClaims is json.Marshal of c with its subject spelled out, as
+// mint wrote payloads before AppendJSON.
+func marshalClaims(t *testing.T, c claims) []byte {
+	t.Helper()
+	if c.Subject == "" {
+		c.Subject = c.ClientID + "@clients"
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // BenchmarkClaimsPayload: the token payload by hand against json.Marshal,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/mintauth/mint/internal/audit"
@@ -111,9 +112,25 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 	if err != nil {
 		return err
 	}
-	writeAnswer(w, resp.AppendJSON(make([]byte, 0, 96+len(resp.AccessToken)+len(resp.Scope))))
+	bp := answers.Get().(*[]byte)
+	*bp = resp.AppendJSON((*bp)[:0])
+	writeAnswer(w, *bp)
+	clear(*bp) // it held a bearer token
+	if cap(*bp) <= maxPooledAnswer {
+		answers.Put(bp)
+	}
 	return nil
 }
+
+// answers holds the buffers token answers are encoded into: the
+// ResponseWriter copies what it is given, so each can serve the next
+// answer once written (cleared: an idle buffer keeps no token), rather
+// than one allocation per token.
+var answers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledAnswer keeps a buffer grown by an unusual answer (a long scope
+// list) out of the pool.
+const maxPooledAnswer = 4 << 10
 
 func (e *Endpoint) now() time.Time {
 	if e.Now == nil {

@@ -99,12 +99,13 @@ func (req *Request) parse(r *http.Request) error {
 	if err := clientauth.RefuseQuerySecret(r.URL); err != nil {
 		return err
 	}
-	p, err := bodySpec.Read(r)
-	if err != nil {
+	p := make(params, 8) // on the stack: it does not outlive the parse
+	if err := bodySpec.ReadInto(r, p); err != nil {
 		return err
 	}
 	req.GrantType = p[paramGrantType]
-	if req.Credentials, err = clientauth.Parse(r.Header.Values("Authorization"), p); err != nil {
+	var err error
+	if req.Credentials, err = clientauth.Parse(r.Header["Authorization"], p); err != nil {
 		return err
 	}
 	req.ClientID = req.Credentials.ClientID

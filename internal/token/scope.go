@@ -42,7 +42,14 @@ func validScopeToken(tok string) bool {
 // grantedScopes returns the scopes the token carries, in the API's order:
 // those the grant allows and the API still defines, narrowed to the
 // requested ones when the request names any.
+//
+// When the request names none and the grant allows every scope of the
+// API, the usual case, it returns the API's own list (clipped, so that an
+// append copies): callers only read it.
 func grantedScopes(api mint.API, grant mint.Grant, requested []string) ([]string, error) {
+	if requested == nil && len(api.Scopes) > 0 && allIn(api.Scopes, grant.Scopes) {
+		return slices.Clip(api.Scopes), nil
+	}
 	allowed := make([]string, 0, len(api.Scopes)) // one allocation, not one per doubling
 	for _, s := range api.Scopes {
 		if slices.Contains(grant.Scopes, s) {
@@ -59,6 +66,16 @@ func grantedScopes(api mint.API, grant mint.Grant, requested []string) ([]string
 		}
 	}
 	return slices.DeleteFunc(allowed, func(s string) bool { return !slices.Contains(requested, s) }), nil
+}
+
+// allIn reports whether every element of list is in set.
+func allIn(list, set []string) bool {
+	for _, s := range list {
+		if !slices.Contains(set, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // clip shortens a value echoed in an error description.
