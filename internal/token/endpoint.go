@@ -12,6 +12,7 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/ratelimit"
 	"github.com/mintauth/mint/oauth"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Endpoint is the token endpoint. Mount it for every method: it answers
@@ -43,6 +44,9 @@ type Endpoint struct {
 	// Reuse, when set, hands a repeated request the token issued before,
 	// for APIs with TokenReuse (limits.go).
 	Reuse *ratelimit.Reuse
+	// Tracer, when set, makes child spans of the request's span for the
+	// parts of issuance (trace.go); nil traces nothing and costs nothing.
+	Tracer trace.Tracer
 }
 
 // Outcome is what became of one token request.
