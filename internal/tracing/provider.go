@@ -124,3 +124,21 @@ func (p *Provider) Shutdown(ctx context.Context) error { return p.sdk.Shutdown(c
 
 // ForceFlush exports what is queued now, within ctx.
 func (p *Provider) ForceFlush(ctx context.Context) error { return p.sdk.ForceFlush(ctx) }
+
+// RedactEndpoint is the collector address traces go to, for the log: the
+// flag's, else the environment's, without user information or query
+// (either can hold a credential; headers are never shown).
+func RedactEndpoint(flag string, getenv func(string) string) string {
+	e := flag
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
+		if e == "" && getenv != nil {
+			e = getenv(name)
+		}
+	}
+	u, err := url.Parse(e)
+	if err != nil {
+		return "(unparsable)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}
