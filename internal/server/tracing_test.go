@@ -46,7 +46,7 @@ func serveTraced(t *testing.T, backend string, tc tracing.Config) tracedServer {
 	})
 	log := &lockedLog{}
 	srv := newServer(t, server.Config{DB: testdb.New(t, backend), MasterKey: keyring.NewMasterKey(), Traces: p,
-		Log: slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Log:               slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		BootstrapClientID: "ops-admin", BootstrapClientSecret: adminSecret})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
@@ -115,7 +115,9 @@ func testTraces(t *testing.T, backend string) {
 	if status != http.StatusOK {
 		t.Fatalf("token: %d %s", status, body)
 	}
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	mustDo(t, json.Unmarshal(body, &tok))
 	if status, body := s.post(t, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"ops-admin"},
 		"client_secret": {wrongSecret}}, "traceparent", traceparent(refusedTrace, refusedSpan, "01")); status != http.StatusUnauthorized {
