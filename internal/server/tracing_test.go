@@ -29,6 +29,7 @@ type tracedServer struct {
 	receiver *otlptest.Receiver
 	traces   *tracing.Provider
 	log      *lockedLog
+	metrics  string // the /metrics URL
 }
 
 func serveTraced(t *testing.T, backend string, tc tracing.Config) tracedServer {
@@ -50,7 +51,13 @@ func serveTraced(t *testing.T, backend string, tc tracing.Config) tracedServer {
 		BootstrapClientID: "ops-admin", BootstrapClientSecret: adminSecret})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return tracedServer{url: ts.URL, receiver: receiver, traces: p, log: log}
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	mustDo(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.ServeMetrics(ctx, mln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return tracedServer{url: ts.URL, receiver: receiver, traces: p, log: log, metrics: "http://" + mln.Addr().String() + server.MetricsPath}
 }
 
 // post sends a form to path with headers; it returns the status and body.
@@ -301,6 +308,9 @@ func TestTracesCollectorDownOrSlow(t *testing.T) {
 			// in flight at most.
 			if _, dropped := s.traces.Stats(); dropped < requests*5-8-4 {
 				t.Errorf("%d spans dropped, want at least %d", dropped, requests*5-8-4)
+			}
+			if got := scrape(t, s.metrics)["mint_trace_spans_dropped_total"]; got < requests*5-8-4 {
+				t.Errorf("mint_trace_spans_dropped_total %v, want at least %d", got, requests*5-8-4)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()

@@ -1,0 +1,80 @@
+package token
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/tracing"
+	"github.com/mintauth/mint/internal/tracing/otlptest"
+	"github.com/mintauth/mint/oauth"
+)
+
+// TestUntracedSpansCostNothing: with no Tracer, starting and ending the
+// token path's spans, failed ones included, allocates nothing: the
+// endpoint costs what it did before traces (TestIssueAllocations pins the
+// whole request).
+func TestUntracedSpansCostNothing(t *testing.T) {
+	e := &Endpoint{}
+	ctx := context.Background()
+	var fail error = oauth.ErrInvalidClient
+	got := testing.AllocsPerRun(100, func() {
+		for _, name := range []string{spanAuthenticate, spanGrant, spanSign, spanAudit} {
+			c, span := e.startSpan(ctx, name)
+			if c != ctx {
+				t.Fatal("an untraced span changed the context")
+			}
+			endSpan(span, fail)
+		}
+	})
+	if got != 0 {
+		t.Fatalf("%v allocations for the untraced spans of one request, want 0", got)
+	}
+}
+
+// BenchmarkIssueTraced compares the token path untraced ("off", as mint
+// serve runs without an OTLP endpoint) with the same path traced ("on":
+// the server span of package tracing's middleware, the four child spans,
+// every trace sampled, exported over OTLP/HTTP to a receiver on
+// loopback that decodes and discards them). Compare the two in one run:
+// the ratio is the cost of tracing.
+func BenchmarkIssueTraced(b *testing.B) {
+	mintServeGC(b)
+	f := newFixture(b)
+	e, appender := servedEndpoint(b, f)
+	receiver := otlptest.New(b)
+	receiver.Discard = true
+	p, err := tracing.New(context.Background(), tracing.Config{Endpoint: receiver.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		p.Shutdown(ctx)
+	})
+	traced := *e
+	traced.Tracer = p.Tracer()
+	handlers := map[string]http.Handler{
+		"off": e,
+		"on":  tracing.Handler(p.Tracer(), func(string) bool { return true }, &traced),
+	}
+	for _, alg := range []string{mint.AlgEdDSA, mint.AlgES256} {
+		api := mint.API{ID: "api_traced_" + alg, Name: "traced " + alg, Audience: "https://traced.test/" + alg,
+			Scopes: []string{"read:orders"}, SigningAlg: alg}
+		f.must(b, f.store.CreateAPI(context.Background(), api))
+		c := f.client(b, mint.NewClientID(), time.Time{}, mint.Grant{Audience: api.Audience, Scopes: api.Scopes})
+		req := jsonReq(fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"audience":%q,"grant_type":"client_credentials"}`,
+			c.ID, c.Secret, api.Audience))
+		for _, mode := range []string{"off", "on"} {
+			b.Run(alg+"/"+mode, func(b *testing.B) { benchIssue(b, handlers[mode], appender, req) })
+		}
+	}
+	_, dropped := p.Stats()
+	if dropped > 0 {
+		b.Logf("%d spans dropped: the export queue did not keep up", dropped)
+	}
+}
