@@ -52,7 +52,7 @@ func BenchmarkIssue(b *testing.B) {
 	}
 }
 
-func benchIssue(b *testing.B, e http.Handler, appender *audit.Appender, req httpCase) {
+func benchIssue(b *testing.B, e *Endpoint, appender *audit.Appender, req httpCase) {
 	body := []byte(req.body)
 	r := httptest.NewRequest(http.MethodPost, "/oauth/token", nil)
 	r.Header.Set("Content-Type", req.contentType)
