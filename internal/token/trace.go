@@ -25,9 +25,11 @@ var noSpan = trace.SpanFromContext(context.Background())
 
 // startSpan starts a child span of ctx's named name, or returns ctx and
 // noSpan when Tracer is nil: then the token path allocates nothing more
-// than it did before traces (TestIssueAllocations).
+// than it did before traces (TestIssueAllocations). A request without a
+// span (one the console makes in-process, past the tracing middleware)
+// gets none either: its parts would be traces of their own.
 func (e *Endpoint) startSpan(ctx context.Context, name string) (context.Context, trace.Span) {
-	if e.Tracer == nil {
+	if e.Tracer == nil || !trace.SpanContextFromContext(ctx).IsValid() {
 		return ctx, noSpan
 	}
 	return e.Tracer.Start(ctx, name)

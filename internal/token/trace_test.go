@@ -7,8 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/mint"
@@ -36,6 +42,47 @@ func TestUntracedSpansCostNothing(t *testing.T) {
 	})
 	if got != 0 {
 		t.Fatalf("%v allocations for the untraced spans of one request, want 0", got)
+	}
+}
+
+// TestSpansOnlyUnderARequestSpan: a traced endpoint makes its four child
+// spans under the request's span, and none for a request that has no
+// span (the console's, made in-process past the tracing middleware),
+// which would otherwise make each part a trace of its own.
+func TestSpansOnlyUnderARequestSpan(t *testing.T) {
+	f := newFixture(t)
+	e, _ := servedEndpoint(t, f)
+	rec := tracetest.NewSpanRecorder()
+	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)).Tracer("test")
+	e.Tracer = tracer
+	c := f.client(t, mint.NewClientID(), time.Time{}, mint.Grant{Audience: apiSingle.Audience, Scopes: apiSingle.Scopes})
+	req := jsonReq(fmt.Sprintf(`{"client_id":%q,"client_secret":%q,"audience":%q,"grant_type":"client_credentials"}`,
+		c.ID, c.Secret, apiSingle.Audience))
+	for _, traced := range []bool{false, true} {
+		ctx := context.Background()
+		if traced {
+			var root trace.Span
+			ctx, root = tracer.Start(ctx, "request")
+			defer root.End()
+		}
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/oauth/token", strings.NewReader(req.body))
+		r.Header.Set("Content-Type", req.contentType)
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		var names []string
+		for _, s := range rec.Ended() {
+			names = append(names, s.Name())
+		}
+		want := []string{}
+		if traced {
+			want = []string{spanAuthenticate, spanGrant, spanSign, spanAudit}
+		}
+		if !slices.Equal(names, want) {
+			t.Fatalf("traced %v: spans %q, want %q", traced, names, want)
+		}
 	}
 }
 

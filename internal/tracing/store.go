@@ -28,8 +28,13 @@ type tracedStore struct {
 
 var dbOperation = attribute.Key("db.operation.name")
 
-// do runs op in a span named "store name".
+// do runs op in a span named "store name", when ctx has a span: a store
+// call outside a traced request (the console's, in-process) would be a
+// trace of its own.
 func (s *tracedStore) do(ctx context.Context, name string, op func(context.Context) error) error {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return op(ctx)
+	}
 	ctx, span := s.tracer.Start(ctx, "store "+name, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(dbOperation.String(name)))
 	defer span.End()
