@@ -98,6 +98,9 @@ const (
 	unsampledSpan = "53995c3f42cd8ad8"
 )
 
+// tracestateMark is a caller's tracestate value, which must not travel.
+const tracestateMark = "strangers-text-0123"
+
 func traceparent(trace, span, flags string) string { return "00-" + trace + "-" + span + "-" + flags }
 
 // TestTraces drives a traced mint over HTTP and reads what a collector
@@ -118,7 +121,8 @@ func testTraces(t *testing.T, backend string) {
 	wrongSecret := adminSecret + "-wrong"
 	assertion := "eyJhbGciOiJub25lIn0.eyJzZWNyZXQiOiJhc3NlcnRpb24ifQ.c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3QtbGVhaw"
 	status, body := s.post(t, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "audience": {mint.AdminAudience}},
-		"Authorization", basic("ops-admin", adminSecret), "traceparent", traceparent(callerTrace, callerSpan, "01"))
+		"Authorization", basic("ops-admin", adminSecret), "traceparent", traceparent(callerTrace, callerSpan, "01"),
+		"tracestate", "caller="+tracestateMark)
 	if status != http.StatusOK {
 		t.Fatalf("token: %d %s", status, body)
 	}
@@ -181,7 +185,7 @@ func testTraces(t *testing.T, backend string) {
 	raw := s.receiver.Raw()
 	for what, secret := range map[string]string{"client secret": adminSecret, "wrong secret": wrongSecret,
 		"Authorization header": basic("ops-admin", adminSecret), "access token": tok.AccessToken, "assertion": assertion,
-		"token signature": tok.AccessToken[strings.LastIndexByte(tok.AccessToken, '.')+1:]} {
+		"token signature": tok.AccessToken[strings.LastIndexByte(tok.AccessToken, '.')+1:], "caller's tracestate": tracestateMark} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Errorf("the exported spans carry the %s", what)
 		}

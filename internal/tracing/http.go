@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"context"
 	"net/http"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -25,7 +26,7 @@ func Handler(tracer trace.Tracer, traced func(path string) bool, next http.Handl
 			return
 		}
 		method := boundedMethod(r.Method)
-		ctx := traceContext.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx := callerContext(r)
 		ctx, span := tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", method)))
 		defer span.End()
@@ -44,6 +45,19 @@ func Handler(tracer trace.Tracer, traced func(path string) bool, next http.Handl
 			span.SetStatus(codes.Error, http.StatusText(rec.status))
 		}
 	})
+}
+
+// callerContext is r's context with the caller's span from a valid
+// traceparent, if any, as the parent of mint's. The caller's tracestate
+// is not kept: mint calls nothing downstream that could use it, and
+// every span would copy a stranger's text to the collector.
+func callerContext(r *http.Request) context.Context {
+	ctx := r.Context()
+	sc := trace.SpanContextFromContext(traceContext.Extract(ctx, propagation.HeaderCarrier(r.Header)))
+	if !sc.IsValid() {
+		return ctx
+	}
+	return trace.ContextWithRemoteSpanContext(ctx, sc.WithTraceState(trace.TraceState{}))
 }
 
 // boundedMethod is the method as an attribute: one of the methods HTTP

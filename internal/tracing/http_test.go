@@ -60,11 +60,14 @@ func TestHandler(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			spans := recorded(t, c.method, c.path, map[string]string{"traceparent": c.traceparent})
+			spans := recorded(t, c.method, c.path, map[string]string{"traceparent": c.traceparent, "tracestate": "vendor=leak-check"})
 			if len(spans) != 1 {
 				t.Fatalf("%d spans, want 1", len(spans))
 			}
 			s := spans[0]
+			if s.SpanContext().TraceState().Len() != 0 {
+				t.Fatalf("the caller's tracestate was kept: %s", s.SpanContext().TraceState())
+			}
 			a := attrsOf(s)
 			parent := ""
 			if s.Parent().IsValid() {
@@ -96,6 +99,9 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("%d spans", len(spans))
 		}
 		s := spans[0]
+		if s.SpanContext().TraceState().Len() != 0 {
+			t.Fatalf("the caller's tracestate was kept: %s", s.SpanContext().TraceState())
+		}
 		name, route, _ := strings.Cut(s.Name(), " ")
 		if boundedMethod(name) != name || (route != "" && route != "/oauth/token" && route != "/admin/v1/clients/{client_id}" && route != "/admin/") {
 			t.Fatalf("span name %q", s.Name())
