@@ -37,6 +37,7 @@ func (t *traceFlags) apply(ctx context.Context, cfg *server.Config, log *slog.Lo
 		return func() {}, err
 	}
 	cfg.Traces = p
+	tracing.LogErrors(log)
 	log.Info("traces exported over OTLP/HTTP", "endpoint", tracing.RedactEndpoint(t.endpoint, t.getenv))
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceShutdown)

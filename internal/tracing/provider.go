@@ -74,6 +74,9 @@ func New(ctx context.Context, c Config) (*Provider, error) {
 	if !c.Enabled() {
 		return nil, nil
 	}
+	if err := c.checkEnv(); err != nil {
+		return nil, err
+	}
 	exp := c.Exporter
 	if exp == nil {
 		var err error
@@ -99,9 +102,8 @@ func New(ctx context.Context, c Config) (*Provider, error) {
 func otlpExporter(endpoint string) (sdktrace.SpanExporter, error) {
 	var opts []otlptracehttp.Option
 	if endpoint != "" {
-		u, err := url.Parse(endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("OTLP endpoint %q: want an http:// or https:// URL such as http://127.0.0.1:4318", endpoint)
+		if err := checkURL("--otlp-endpoint", endpoint); err != nil {
+			return nil, err
 		}
 		opts = append(opts, otlptracehttp.WithEndpointURL(strings.TrimSuffix(endpoint, "/")+"/v1/traces"))
 	}
@@ -141,4 +143,29 @@ func RedactEndpoint(flag string, getenv func(string) string) string {
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	return u.String()
+}
+
+// checkEnv refuses an endpoint variable the exporter could not use: it
+// would fall back to localhost and drop every span, which an operator
+// learns only from the drop counter.
+func (c Config) checkEnv() error {
+	if c.Endpoint != "" {
+		return nil // the flag wins
+	}
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
+		if v := c.getenv()(name); v != "" {
+			return checkURL(name, v)
+		}
+	}
+	return nil
+}
+
+// checkURL: an OTLP/HTTP endpoint is an http:// or https:// URL with a
+// host. The value is not repeated in the error: it may hold a credential.
+func checkURL(name, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s: want an http:// or https:// URL such as http://127.0.0.1:4318", name)
+	}
+	return nil
 }

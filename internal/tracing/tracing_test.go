@@ -46,10 +46,24 @@ func TestEnabled(t *testing.T) {
 	}
 }
 
+// TestNewRefusesBadEndpoint: an endpoint, from the flag or either
+// variable, that is not an http(s) URL is refused at start, and the error
+// does not repeat it (it may hold a credential).
 func TestNewRefusesBadEndpoint(t *testing.T) {
-	for _, e := range []string{"127.0.0.1:4318", "ftp://c:4318", "http://", "://x", "unix:///tmp/s"} {
-		if p, err := New(context.Background(), Config{Endpoint: e}); err == nil || p != nil {
-			t.Errorf("endpoint %q: %v, %v; want an error", e, p, err)
+	for _, e := range []string{"127.0.0.1:4318", "ftp://c:4318", "http://", "://x", "unix:///tmp/s", "user:pw@c:4318"} {
+		for _, cfg := range []Config{
+			{Endpoint: e},
+			{Getenv: func(k string) string { return map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": e}[k] }},
+			{Getenv: func(k string) string { return map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": e}[k] }},
+		} {
+			p, err := New(context.Background(), cfg)
+			if err == nil || p != nil {
+				t.Errorf("endpoint %q (%+v): %v, %v; want an error", e, cfg, p, err)
+				continue
+			}
+			if e != "http://" && strings.Contains(err.Error(), e) { // "http://" is in the example
+				t.Errorf("the error repeats the endpoint: %v", err)
+			}
 		}
 	}
 }
