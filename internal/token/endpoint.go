@@ -6,13 +6,14 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/keyring"
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/ratelimit"
 	"github.com/mintauth/mint/oauth"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // Endpoint is the token endpoint. Mount it for every method: it answers
