@@ -145,10 +145,16 @@ func RedactEndpoint(flag string, getenv func(string) string) string {
 	return u.String()
 }
 
-// checkEnv refuses an endpoint variable the exporter could not use: it
-// would fall back to localhost and drop every span, which an operator
-// learns only from the drop counter.
+// checkEnv refuses an endpoint variable the exporter could not use (it
+// would fall back to localhost) and the gRPC protocol, which the HTTP
+// exporter does not speak: either would drop every span, which an
+// operator would learn only from the drop counter.
 func (c Config) checkEnv() error {
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		if c.getenv()(name) == "grpc" {
+			return fmt.Errorf("%s=grpc: mint exports OTLP over HTTP only; use http/protobuf and the collector's OTLP/HTTP port (4318)", name)
+		}
+	}
 	if c.Endpoint != "" {
 		return nil // the flag wins
 	}

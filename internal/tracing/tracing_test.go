@@ -68,6 +68,15 @@ func TestNewRefusesBadEndpoint(t *testing.T) {
 	}
 }
 
+func TestNewRefusesGRPC(t *testing.T) {
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"} {
+		env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", name: "grpc"}
+		if p, err := New(context.Background(), Config{Getenv: func(k string) string { return env[k] }}); err == nil || p != nil {
+			t.Errorf("%s=grpc: %v, %v; want an error", name, p, err)
+		}
+	}
+}
+
 func TestRedactEndpoint(t *testing.T) {
 	env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://user:pw@collector.example:4318/?api_key=k"}
 	cases := []struct{ flag, want string }{
