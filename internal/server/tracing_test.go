@@ -325,3 +325,25 @@ func TestTracesCollectorDownOrSlow(t *testing.T) {
 		})
 	}
 }
+
+// TestNoTracesWhenOff: without Config.Traces, a request carrying a
+// sampled traceparent is served and logged as before: no trace ids in the
+// lines, no trace series in the metrics.
+func TestNoTracesWhenOff(t *testing.T) {
+	log := &lockedLog{}
+	s := serveReal(t, server.Config{BootstrapClientID: "ops-admin", BootstrapClientSecret: adminSecret,
+		Log: slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	ts := tracedServer{url: "http://" + s.addr}
+	if status, body := ts.post(t, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "audience": {mint.AdminAudience}},
+		"Authorization", basic("ops-admin", adminSecret), "traceparent", traceparent(callerTrace, callerSpan, "01")); status != http.StatusOK {
+		t.Fatalf("token: %d %s", status, body)
+	}
+	if !strings.Contains(log.String(), `"msg":"token issued"`) || strings.Contains(log.String(), "trace_id") {
+		t.Errorf("with traces off, want the issuance line without trace ids:\n%s", log)
+	}
+	for series := range scrape(t, "http://"+s.metrics+server.MetricsPath) {
+		if strings.HasPrefix(series, "mint_trace_") {
+			t.Errorf("with traces off, /metrics has %s", series)
+		}
+	}
+}
