@@ -6,7 +6,8 @@
 // not trace (token.Endpoint.Tracer is nil).
 //
 // Incoming requests continue the caller's trace from a W3C Trace Context
-// traceparent header (https://www.w3.org/TR/trace-context/ §3.2). Spans
+// traceparent header (https://www.w3.org/TR/trace-context/ §3.2); their
+// tracestate (§3.3) is dropped, as a stranger's text. Spans
 // leave the process through a bounded queue (queue.go): a collector that
 // is down or slow costs dropped spans, counted, never a slower or failed
 // token request.
