@@ -145,7 +145,10 @@ func testTraces(t *testing.T, backend string) {
 	if status, body := do(t, req); status != http.StatusCreated {
 		t.Fatalf("admin create: %d %s", status, body)
 	}
+	// Introspection and revocation carry a token in the body: traced, never copied.
+	s.post(t, "/oauth/introspect", url.Values{"token": {tok.AccessToken}}, "Authorization", basic("ops-admin", adminSecret))
 	spans := s.flush(t)
+	checkSpan(t, findSpan(t, spans, "POST /oauth/introspect", ""), "server", "", map[string]string{"http.route": "/oauth/introspect"})
 
 	root := findSpan(t, spans, "POST /oauth/token", callerTrace)
 	want := map[string]string{"http.request.method": "POST", "http.route": "/oauth/token", "http.response.status_code": "200",
