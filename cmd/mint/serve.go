@@ -46,8 +46,10 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	network.register(fs, getenv)
 	var limits limitFlags
 	limits.register(fs, getenv)
+	var traces traceFlags
+	traces.register(fs, getenv)
 	return fs, func(ctx context.Context, _ int) int {
-		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF, &cacheF)
+		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF, &cacheF, &traces)
 	}
 }
 
@@ -60,7 +62,7 @@ type serveOptions struct {
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
-	logs *logFlags, keys *keyFlags, network *netFlags, limits *limitFlags, metricsF *metricsFlags, cacheF *cacheFlags) int {
+	logs *logFlags, keys *keyFlags, network *netFlags, limits *limitFlags, metricsF *metricsFlags, cacheF *cacheFlags, traces *traceFlags) int {
 	addr, db, issuer, audience, retention := &o.addr, &o.db, &o.issuer, &o.audience, o.retention
 	h, err := logs.handler(stderr)
 	if err != nil {
@@ -97,6 +99,12 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}
+	stopTraces, err := traces.apply(ctx, &cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "mint serve:", err)
+		return 2
+	}
+	defer stopTraces()
 	if err := runServer(ctx, cfg, *addr, metricsAddr, stderr); err != nil {
 		log.Error("mint serve stopped", "error", err)
 		return 1

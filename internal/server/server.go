@@ -18,6 +18,7 @@ import (
 	"github.com/mintauth/mint/internal/throttle"
 	"github.com/mintauth/mint/internal/token"
 	"github.com/mintauth/mint/internal/tokenstate"
+	"github.com/mintauth/mint/internal/tracing"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -77,8 +78,11 @@ type Config struct {
 	Limits LimitsConfig
 	// Cache sizes the token path's store cache (internal/server/cache.go).
 	Cache CacheConfig
-	Log   *slog.Logger
-	Now   func() time.Time
+	// Traces, when set, traces the token endpoint and the admin API
+	// (internal/server/tracing.go); nil traces nothing.
+	Traces *tracing.Provider
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Server is an assembled mint.
@@ -138,6 +142,7 @@ func (s *Server) init(ctx context.Context) (err error) {
 	s.useCache()
 	s.startLimits(counter)
 	s.registerAuditMetrics()
+	s.registerTraceMetrics()
 	s.handler = withClientAddr(s.cfg.HTTP.TrustedProxies, s.routes())
 	return nil
 }
@@ -151,6 +156,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Traces != nil {
+		cfg.Log = tracing.Logger(cfg.Log)
 	}
 	return cfg
 }
@@ -191,6 +199,7 @@ func (s *Server) routes() http.Handler {
 		log.Warn("issuance policies not compiled ahead", "error", err)
 	}
 	s.limitEndpoint(endpoint)
+	s.traceEndpoint(endpoint)
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
 	}
@@ -200,7 +209,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+jwksPath, s.keys.ServeJWKS)
 	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
-	mux.Handle("/admin/", (&admin.API{Store: s.adminStore(), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log, Policies: policies}).Handler())
+	mux.Handle("/admin/", (&admin.API{Store: s.tracedStore(s.adminStore()), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log, Policies: policies}).Handler())
 	mux.Handle(ConsolePath, s.console(mux))
 	// A person who opens mint's address in a browser is looking for the
 	// console; only "/" itself moves, every other unknown path stays a
@@ -213,7 +222,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/", oauth.Handle(log, func(http.ResponseWriter, *http.Request) error {
 		return oauth.ErrNotFound.Describe("no such endpoint")
 	}))
-	return accessLog(log, s.quietPath, mux)
+	return s.traced(accessLog(log, s.quietPath, mux))
 }
 
 func (s *Server) adminVerifier() *bearer.Verifier {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/keyring"
@@ -49,6 +51,9 @@ type Endpoint struct {
 	// client (package policy) before a token is signed; nil, or an API
 	// and client without one, costs nothing.
 	Policies *policy.Checker
+	// Tracer, when set, makes child spans of the request's span for the
+	// parts of issuance (trace.go); nil traces nothing and costs nothing.
+	Tracer trace.Tracer
 }
 
 // Outcome is what became of one token request.

@@ -63,7 +63,9 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	if e.Reuse != nil {
 		gen = e.Reuse.Generation()
 	}
-	client, err := e.authenticate(ctx, req)
+	actx, span := e.startSpan(ctx, spanAuthenticate)
+	client, err := e.authenticate(actx, req)
+	endSpan(span, err)
 	if err != nil {
 		return Response{}, err
 	}
@@ -73,12 +75,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 			return Response{}, err
 		}
 	}
-	grant, api, err := e.resolveAudience(ctx, req)
-	if err != nil {
-		return Response{}, err
-	}
-	o.Audience = api.Audience
-	scopes, err := grantedScopes(api, grant, req.Scopes)
+	grant, api, scopes, err := e.resolveGrant(ctx, req, o)
 	if err != nil {
 		return Response{}, err
 	}
@@ -105,19 +102,39 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	c := e.claims(client, api, scope)
 	c.Extra = extra
 	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
-	signed, err := e.timedSign(ctx, o, c)
+	sctx, span := e.startSpan(ctx, spanSign)
+	signed, err := e.timedSign(sctx, o, c)
+	endSpan(span, err)
 	if err != nil {
 		return Response{}, err
 	}
 	e.logIssued(ctx, &c, scopes)
 	if e.Audit != nil {
-		e.Audit.TokenIssued(ctx, api, c.ClientID, scopes, c.ID)
+		actx, span := e.startSpan(ctx, spanAudit)
+		e.Audit.TokenIssued(actx, api, c.ClientID, scopes, c.ID)
+		span.End()
 	}
 	if reuse {
 		e.keepForReuse(gen, c, signed)
 	}
 	return Response{AccessToken: signed, TokenType: "Bearer",
 		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope}, nil
+}
+
+// resolveGrant finds the client's grant on the audience asked for (or
+// implied), noting the audience in o, and the scopes the grant allows of
+// those asked for, in one span.
+func (e *Endpoint) resolveGrant(ctx context.Context, req *Request, o *Outcome) (mint.Grant, mint.API, []string, error) {
+	ctx, span := e.startSpan(ctx, spanGrant)
+	grant, api, err := e.resolveAudience(ctx, req)
+	if err != nil {
+		endSpan(span, err)
+		return mint.Grant{}, mint.API{}, nil, err
+	}
+	o.Audience = api.Audience
+	scopes, err := grantedScopes(api, grant, req.Scopes)
+	endSpan(span, err)
+	return grant, api, scopes, err
 }
 
 func (e *Endpoint) claims(client mint.Client, api mint.API, scope string) claims {
