@@ -102,6 +102,8 @@ type Server struct {
 	certs *certificate
 	// limits are the per-client limits and token reuse (internal/server/limits.go).
 	limits limits
+	// dash feeds the console dashboard (internal/server/dashboard.go).
+	dash dashboardState
 }
 
 // New opens the store, loads the keys and bootstraps the admin client.
@@ -134,6 +136,7 @@ func (s *Server) init(ctx context.Context) (err error) {
 	}
 	counter, _ := s.store.(mint.TokenCounter)
 	s.newReuse()
+	s.startDashboard()
 	s.useCache()
 	s.startLimits(counter)
 	s.registerAuditMetrics()
@@ -167,6 +170,7 @@ func (s *Server) Keys() *keyring.Ring { return s.keys }
 func (s *Server) Close() error {
 	s.stopAudit()
 	s.stopLimits()
+	s.stopDashboard()
 	return s.store.Close()
 }
 
@@ -182,6 +186,7 @@ func (s *Server) routes() http.Handler {
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,
 	}
 	endpoint.Observe = s.metrics.ObserveToken
+	endpoint.Observe = s.withDashboard(endpoint.Observe)
 	s.limitEndpoint(endpoint)
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
