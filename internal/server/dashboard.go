@@ -79,9 +79,9 @@ func (s *Server) sampleReuse() {
 	s.dash.rollup.SampleLifetimes(rates)
 }
 
-// dashboardSnapshot is the console's read of the last minutes, with the
+// DashboardSnapshot is the console's read of the last minutes, with the
 // reuse sample brought up to date first so the current minute is fresh.
-func (s *Server) dashboardSnapshot(minutes, top int) dashboard.Snapshot {
+func (s *Server) DashboardSnapshot(minutes, top int) dashboard.Snapshot {
 	s.sampleReuse()
 	return s.dash.rollup.Snapshot(minutes, top)
 }
