@@ -325,3 +325,24 @@ func TestSketchIndexSurvivesChurn(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRecord is the cost of counting one token, for few clients
+// (every one held) and for 100,000 (each new to a full sketch: the scan
+// for the smallest count).
+func BenchmarkRecord(b *testing.B) {
+	for _, n := range []int{10, 100_000} {
+		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
+			r := New(Config{})
+			ids := make([]string, n)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("client-%d", i)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				r.Token(ids[i%n], "https://api.test", false)
+				i++
+			}
+		})
+	}
+}
