@@ -36,9 +36,10 @@ type chart struct {
 	Lines    []chartLine
 	YTicks   []chartTick
 	XTicks   []chartTick
-	// Minutes are the per-minute rows of the table, newest first, only
-	// those with a count.
+	// Minutes are the rows of the detailed table, newest first, only those
+	// with a count; Step is how many minutes a row adds up.
 	Minutes []chartMinute
+	Step    int
 }
 
 // chartLine is one series: a polyline through every minute.
@@ -53,9 +54,12 @@ type chartTick struct {
 	Label string
 }
 
+// chartMinute is a row of a chart's detailed table: the Minutes from
+// Time.
 type chartMinute struct {
-	Time   time.Time
-	Values []uint64
+	Time    time.Time
+	Minutes int
+	Values  []uint64
 }
 
 // newChart lays out series over the snapshot's minutes.
@@ -78,7 +82,7 @@ func newChart(id, title, desc, unit string, snap dashboard.Snapshot, series []da
 		c.YTicks = append(c.YTicks, chartTick{Pos: yOf(v, c.YMax), Label: strconv.FormatUint(v, 10)})
 	}
 	c.XTicks = timeTicks(snap)
-	c.Minutes = minuteRows(snap, series)
+	c.Minutes, c.Step = minuteRows(snap, series), rowStep(snap.Minutes)
 	return c
 }
 
@@ -136,19 +140,44 @@ func timeTicks(snap dashboard.Snapshot) []chartTick {
 	return ticks
 }
 
-// minuteRows are the minutes with a count, newest first.
+// rowStep is the minutes one row of a chart's detailed table adds up:
+// 60 rows at most, each a round number of minutes.
+func rowStep(minutes int) int {
+	for _, step := range []int{1, 5, 10, 15, 30, 60} {
+		if minutes <= 60*step {
+			return step
+		}
+	}
+	return 60
+}
+
+// minuteRows are the chart's numbers by steps of rowStep minutes, newest
+// first, only the steps with a count: a sum per series, or for a gauge
+// its highest sample.
 func minuteRows(snap dashboard.Snapshot, series []dashboard.Series) []chartMinute {
+	step := rowStep(snap.Minutes)
+	first := int(snap.Start.Unix()/60) % step // steps start at round times
 	var rows []chartMinute
-	for i := snap.Minutes - 1; i >= 0; i-- {
-		row := chartMinute{Time: snap.Start.Add(time.Duration(i) * time.Minute)}
+	for end := snap.Minutes; end > 0; {
+		start := max(0, end-((first+end-1)%step+1))
+		row := chartMinute{Time: snap.Start.Add(time.Duration(start) * time.Minute), Minutes: end - start}
 		any := false
 		for _, s := range series {
-			row.Values = append(row.Values, s.Points[i])
-			any = any || s.Points[i] > 0
+			var v uint64
+			for _, p := range s.Points[start:end] {
+				if s.Gauge {
+					v = max(v, p)
+				} else {
+					v += p
+				}
+			}
+			row.Values = append(row.Values, v)
+			any = any || v > 0
 		}
 		if any {
 			rows = append(rows, row)
 		}
+		end = start
 	}
 	return rows
 }

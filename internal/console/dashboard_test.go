@@ -168,3 +168,27 @@ func TestDashboardNeedsAuditRead(t *testing.T) {
 		})
 	}
 }
+
+// TestDashboardEscapesNames: an audience is chosen by whoever creates the
+// API; one made to break out of the SVG's attributes or text is shown as
+// text, in the charts and their tables.
+func TestDashboardEscapesNames(t *testing.T) {
+	m := startMint(t)
+	const hostile = `https://x.example/"><script>alert(1)</script><svg/onload=alert(2)>`
+	p := newPartner(t, m, "Hostile", hostile)
+	traffic{tokens: 2}.send(t, m, p)
+	u := newUser(t, m)
+	u.mustSignIn()
+	pg := u.get("/console/dashboard")
+	if pg.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", pg.StatusCode)
+	}
+	for _, raw := range []string{"<script>alert(1)", "<svg/onload", `"><script>`} {
+		if strings.Contains(pg.Body, raw) {
+			t.Errorf("the page carries %q unescaped", raw)
+		}
+	}
+	if got := seriesTotals(t, pg.Body, "chart-apis")[strings.NewReplacer(`"`, "&#34;", "<", "&lt;", ">", "&gt;").Replace(hostile)]; got != 2 {
+		t.Errorf("the hostile audience's line: %d tokens, want 2 (escaped)", got)
+	}
+}
