@@ -21,10 +21,16 @@ type dashboardState struct {
 // mint_tokens_per_lifetime.
 const reuseSample = 10
 
-// startDashboard makes the rollup and starts sampling. The numbers are
-// this replica's own: docs/console.md says why.
-func (s *Server) startDashboard() {
+// newDashboard makes the rollup, before the token endpoint and the limiter
+// that feed it. The numbers are this replica's own: docs/console.md says
+// why.
+func (s *Server) newDashboard() {
 	s.dash.rollup = dashboard.New(dashboard.Config{Now: s.now, ReuseTop: reuseSample})
+}
+
+// startDashboard starts sampling the clients that do not reuse their
+// tokens, once the server is assembled: the sampler reads the metrics.
+func (s *Server) startDashboard() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.dash.stop, s.dash.done = cancel, make(chan struct{})
 	go func() {

@@ -136,11 +136,12 @@ func (s *Server) init(ctx context.Context) (err error) {
 	}
 	counter, _ := s.store.(mint.TokenCounter)
 	s.newReuse()
-	s.startDashboard()
+	s.newDashboard()
 	s.useCache()
 	s.startLimits(counter)
 	s.registerAuditMetrics()
 	s.handler = withClientAddr(s.cfg.HTTP.TrustedProxies, s.routes())
+	s.startDashboard()
 	return nil
 }
 
