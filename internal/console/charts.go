@@ -30,17 +30,29 @@ type chart struct {
 	Unit string
 	// Gauge charts show levels (tokens per lifetime), not counts.
 	Gauge bool
-	// YMax is the value at the top of the plot; Baseline, the y of 0.
-	YMax     uint64
-	Baseline int
-	Lines    []chartLine
-	YTicks   []chartTick
-	XTicks   []chartTick
+	// YMax is the value at the top of the plot.
+	YMax   uint64
+	Frame  chartFrame
+	Lines  []chartLine
+	YTicks []chartTick
+	XTicks []chartTick
 	// Minutes are the rows of the detailed table, newest first, only those
 	// with a count; Step is how many minutes a row adds up.
 	Minutes []chartMinute
 	Step    int
 }
+
+// chartFrame is the chart's geometry, for the template: the viewBox, the
+// plot's edges (Bottom is the y of 0) and where the axis labels go.
+type chartFrame struct {
+	Width, Height            int
+	Left, Right, Top, Bottom int
+	PlotHeight               int
+	YLabelX, XLabelY         int
+}
+
+var frame = chartFrame{Width: chartW, Height: chartH, Left: chartLeft, Right: chartLeft + chartPlotW,
+	Top: chartTop, Bottom: chartTop + chartPlotH, PlotHeight: chartPlotH, YLabelX: chartLeft - 6, XLabelY: chartH - 10}
 
 // chartLine is one series: a polyline through every minute.
 type chartLine struct {
@@ -64,7 +76,7 @@ type chartMinute struct {
 
 // newChart lays out series over the snapshot's minutes.
 func newChart(id, title, desc, unit string, snap dashboard.Snapshot, series []dashboard.Series) chart {
-	c := chart{ID: id, Title: title, Description: desc, Unit: unit, Baseline: chartTop + chartPlotH}
+	c := chart{ID: id, Title: title, Description: desc, Unit: unit, Frame: frame}
 	var peak uint64
 	for _, s := range series {
 		peak = max(peak, s.Peak)
