@@ -304,7 +304,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		writeShot(t, ctx, "sign-in"+suffix)
 		signInWithKeyboard(t, ctx)
 		for name, path := range map[string]string{"apis": "/console/apis", "client": "/console/clients/" + c.ID,
-			"keys": "/console/keys", "dashboard": "/console/dashboard", "snippets": "/console/snippets?client=" + c.ID + "&api=" + api.ID, "clients": "/console/clients"} {
+			"keys": "/console/keys", "snippets": "/console/snippets?client=" + c.ID + "&api=" + api.ID, "clients": "/console/clients"} {
 			run(t, ctx, name, chromedp.Navigate(m.URL+path), waitFor(`document.readyState === "complete"`))
 			writeShot(t, ctx, name+suffix)
 		}
