@@ -92,8 +92,12 @@ func orDefault(n, def int) int {
 func unixMinute(t time.Time) int64 { return t.Unix() / 60 }
 
 // lock returns the bucket of minute m locked, emptied first if it held an
-// older minute; nil if it holds a newer one (m is older than the ring).
+// older minute; nil if it holds a newer one (m is older than the ring),
+// or if m is not after 1970's first minute (a clock gone wrong).
 func (r *Rollup) lock(m int64) *bucket {
+	if m <= 0 {
+		return nil
+	}
 	b := &r.buckets[m%int64(len(r.buckets))]
 	b.mu.Lock()
 	if b.minute == m {

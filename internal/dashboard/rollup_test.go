@@ -225,6 +225,39 @@ func TestBucketRotation(t *testing.T) {
 	}
 }
 
+// TestClockBeforeEpoch: a clock set before 1970 counts nothing and
+// panics nowhere.
+func TestClockBeforeEpoch(t *testing.T) {
+	r, clk := newTestRollup(Config{Minutes: 10})
+	for _, at := range []time.Time{time.Unix(0, 0), time.Unix(-1, 0), time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		clk.set(at)
+		r.Token("a", "x", false)
+		r.Refusal("invalid_client")
+		r.LimitHit("rate")
+		r.SampleLifetimes([]LifetimeRate{{"a", "x", 5}})
+		if s := r.Snapshot(0, 5); s.Tokens[0].Total != 0 || len(s.Refusals)+len(s.Limits)+len(s.Lifetimes) != 0 {
+			t.Errorf("at %v: counted %+v", at, s)
+		}
+	}
+}
+
+// TestSnapshotBounds: spans and tops out of range are brought within it.
+func TestSnapshotBounds(t *testing.T) {
+	r, _ := newTestRollup(Config{Minutes: 10})
+	r.Token("a", "x", false)
+	for _, tc := range []struct{ minutes, top, wantMinutes, wantClients int }{
+		{0, 5, 10, 1}, {-3, 5, 10, 1}, {1 << 40, 5, 10, 1}, {3, 0, 3, 1}, {3, -7, 3, 1},
+	} {
+		s := r.Snapshot(tc.minutes, tc.top)
+		if s.Minutes != tc.wantMinutes || len(s.Tokens[0].Points) != tc.wantMinutes || len(s.Clients) != tc.wantClients {
+			t.Errorf("Snapshot(%d, %d): %d minutes, clients %v", tc.minutes, tc.top, s.Minutes, names(s.Clients))
+		}
+		if tc.top <= 0 && s.Clients[0].Name != SeriesOther {
+			t.Errorf("Snapshot(%d, %d) names %v, want only other", tc.minutes, tc.top, names(s.Clients))
+		}
+	}
+}
+
 // TestSampleLifetimes: a minute keeps the pairs above one token per
 // lifetime, at most ReuseTop, and the series follow a pair across
 // minutes.

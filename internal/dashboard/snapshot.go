@@ -69,11 +69,13 @@ type keyCount struct {
 }
 
 // Snapshot reads the last minutes (at most the ring's length; 0 means all
-// of it), keeping the top series of APIs, clients and lifetimes.
+// of it), naming the top APIs, clients and lifetime pairs (0: none, every
+// token under Other).
 func (r *Rollup) Snapshot(minutes, top int) Snapshot {
 	if minutes <= 0 || minutes > len(r.buckets) {
 		minutes = len(r.buckets)
 	}
+	top = max(top, 0)
 	now := unixMinute(r.now())
 	first := now - int64(minutes) + 1
 	cs := make([]copied, minutes)
@@ -104,6 +106,9 @@ func (r *Rollup) Snapshot(minutes, top int) Snapshot {
 
 // copyMinute copies minute m's bucket into c, if the ring holds it.
 func (r *Rollup) copyMinute(m int64, c *copied) {
+	if m <= 0 {
+		return
+	}
 	b := &r.buckets[m%int64(len(r.buckets))]
 	b.mu.Lock()
 	defer b.mu.Unlock()
