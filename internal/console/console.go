@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mintauth/mint/internal/dashboard"
 )
 
 // Path is where the console is mounted.
@@ -38,8 +40,12 @@ type Config struct {
 	// during the last token lifetime, or the part of it mint has counted.
 	// Nil: the clients page shows "—".
 	TokenRates func(clientIDs []string) []TokenRate
-	Now        func() time.Time
-	Log        *slog.Logger
+	// Dashboard reads the last minutes of the token endpoint's outcomes,
+	// naming the top APIs, clients and pairs (package dashboard). Nil: the
+	// dashboard page says there are no numbers.
+	Dashboard func(minutes, top int) dashboard.Snapshot
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // TokenRate is one series of the gauge mint_tokens_per_lifetime.
@@ -130,6 +136,7 @@ func (c *Console) routes() []route {
 		{"POST /console/keys/rotate", c.rotateKey},
 		{"GET /console/snippets", c.showSnippets},
 		{"GET /console/audit", c.showAudit},
+		{"GET /console/dashboard", c.showDashboard},
 	}
 }
 

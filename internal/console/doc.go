@@ -1,12 +1,16 @@
 // Package console is mint's admin console: server-rendered HTML pages at
 // /console/, embedded in the binary (go:embed), for the admin API's APIs,
-// clients, grants and signing keys, and for the snippets a partner pastes to
-// get a token.
+// clients, grants and signing keys, for the snippets a partner pastes to
+// get a token, and a dashboard of the token endpoint's last hours
+// (dashboard.go: SVG charts drawn here from package dashboard's rollup,
+// each with a table of its numbers).
 //
 // The console is a client of the admin API, never of the store: each page
 // calls the admin API's handler in process with the signed-in operator's
 // admin access token as its bearer token, so every scope check of the admin
-// API applies to console actions as well.
+// API applies to console actions as well. The dashboard's numbers are the
+// one thing read from the serving process instead (Config.Dashboard), once
+// the admin API has confirmed that the session may read the audit log.
 //
 // Signing in exchanges an admin client's id and secret for an admin token
 // (audience urn:mint:admin) at the token endpoint, also in process. The token

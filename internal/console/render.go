@@ -22,7 +22,7 @@ var assetFS embed.FS
 
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"sign-in", "error", "confirm", "apis", "api", "clients", "client", "keys", "snippets", "audit"}
+var pageNames = []string{"sign-in", "error", "confirm", "apis", "api", "clients", "client", "keys", "snippets", "audit", "dashboard"}
 
 type pages struct{ byName map[string]*template.Template }
 

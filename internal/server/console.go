@@ -27,7 +27,7 @@ func (s *Server) console(backend http.Handler) http.Handler {
 		c, err = console.New(console.Config{
 			Backend: backend, TokenPath: s.cfg.TokenPaths[0],
 			TokenURL:  endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]),
-			MasterKey: master, TokenRates: s.tokenRates, Now: s.now, Log: s.cfg.Log,
+			MasterKey: master, TokenRates: s.tokenRates, Dashboard: s.DashboardSnapshot, Now: s.now, Log: s.cfg.Log,
 		})
 	}
 	if err != nil {

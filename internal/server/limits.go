@@ -71,7 +71,10 @@ func (s *Server) startLimits(counter mint.TokenCounter) {
 	s.limits.limiter = ratelimit.New(ratelimit.Config{
 		Rate: cfg.Rate, Burst: cfg.Burst, TokensPerHour: cfg.TokensPerHour, TokensPerDay: cfg.TokensPerDay,
 		Observe: cfg.Observe, Counter: counter, FlushInterval: cfg.FlushInterval, Now: s.now, Log: s.cfg.Log,
-		Exceeded: func(clientID, limit string) { exceeded.WithLabelValues(s.metrics.ClientLabel(clientID), limit).Inc() },
+		Exceeded: func(clientID, limit string) {
+			exceeded.WithLabelValues(s.metrics.ClientLabel(clientID), limit).Inc()
+			s.dash.rollup.LimitHit(limit)
+		},
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.limits.stop, s.limits.done = cancel, make(chan struct{})

@@ -107,6 +107,8 @@ type Server struct {
 	certs *certificate
 	// limits are the per-client limits and token reuse (internal/server/limits.go).
 	limits limits
+	// dash feeds the console dashboard (internal/server/dashboard.go).
+	dash dashboardState
 }
 
 // New opens the store, loads the keys and bootstraps the admin client.
@@ -139,11 +141,13 @@ func (s *Server) init(ctx context.Context) (err error) {
 	}
 	counter, _ := s.store.(mint.TokenCounter)
 	s.newReuse()
+	s.newDashboard()
 	s.useCache()
 	s.startLimits(counter)
 	s.registerAuditMetrics()
 	s.registerTraceMetrics()
 	s.handler = withClientAddr(s.cfg.HTTP.TrustedProxies, s.routes())
+	s.startDashboard()
 	return nil
 }
 
@@ -176,6 +180,7 @@ func (s *Server) Keys() *keyring.Ring { return s.keys }
 func (s *Server) Close() error {
 	s.stopAudit()
 	s.stopLimits()
+	s.stopDashboard()
 	return s.store.Close()
 }
 
@@ -191,6 +196,7 @@ func (s *Server) routes() http.Handler {
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,
 	}
 	endpoint.Observe = s.metrics.ObserveToken
+	endpoint.Observe = s.withDashboard(endpoint.Observe)
 	// Issuance policies (docs/policies.md): one compiled cache for the
 	// token path and the admin API, which fills it when a policy is saved.
 	policies := &policy.Checker{Log: log, Audit: s.audit.appender, Now: s.now}
