@@ -95,6 +95,8 @@ type Store struct {
 	grantFor  *table[mint.Grant]   // by pairKey(client ID, audience)
 	apis      *table[mint.API]     // by ID
 	audiences *table[mint.API]     // by audience
+	// federated holds the trust rules by pairKey(issuer, subject).
+	federated *table[[]mint.FederatedCredential]
 
 	loads, flushes, invalidated atomic.Uint64
 
@@ -135,6 +137,7 @@ func New(store mint.Store, opts Options) *Store {
 		grantFor:  newTable[mint.Grant]('f', "grant_by_audience", "find_grant", n, pairGroup),
 		apis:      newTable[mint.API]('a', "apis", "get_api", n, nil),
 		audiences: newTable[mint.API]('u', "apis_by_audience", "get_api_by_audience", n, nil),
+		federated: newTable[[]mint.FederatedCredential]('d', "federated", "find_federated", n, nil),
 		watching:  make(chan struct{}),
 	}
 	c.clients.adopt = adoptClient
@@ -224,7 +227,7 @@ type KindStats struct {
 // time.
 func (c *Store) KindStats() []KindStats {
 	return []KindStats{c.clients.stats(), c.secrets.stats(), c.grants.stats(),
-		c.grantFor.stats(), c.apis.stats(), c.audiences.stats()}
+		c.grantFor.stats(), c.apis.stats(), c.audiences.stats(), c.federated.stats()}
 }
 
 // flush empties the cache (drop) or only stops reads in flight from
@@ -238,6 +241,7 @@ func (c *Store) flush(drop bool) {
 	c.grantFor.flush(drop)
 	c.apis.flush(drop)
 	c.audiences.flush(drop)
+	c.federated.flush(drop)
 }
 
 // staleUsable reports whether, the Notifier not listening, kept answers
