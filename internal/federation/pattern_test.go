@@ -38,8 +38,8 @@ func TestMatch(t *testing.T) {
 		{"*", ":", false},
 		{"a:*", "a:", true},
 		{"a:*", "a", false},
-		{"a:*", "a/", false}, // separators must be the same ones
-		{"ACME/*", "acme/x", false},  // case-sensitive
+		{"a:*", "a/", false},        // separators must be the same ones
+		{"ACME/*", "acme/x", false}, // case-sensitive
 		{"caf\u00e9/*", "caf\u00e9/x", true},
 		{"exact", "exact", true},
 		{"exact", "Exact", false},

@@ -45,8 +45,8 @@ func refuse(public, reason string, args ...any) *Refusal {
 // Public descriptions. Everything that depends on which rules exist
 // before the token's signature is verified says the same: noRule.
 const (
-	noRule    = "no trust rule of this client accepts this token's issuer, subject and signature"
-	unmet = "the token does not meet the trust rule's audience or claim conditions"
+	noRule = "no trust rule of this client accepts this token's issuer, subject and signature"
+	unmet  = "the token does not meet the trust rule's audience or claim conditions"
 )
 
 // Verifier checks external tokens against the trust rules of clients
