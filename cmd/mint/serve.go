@@ -46,8 +46,9 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	network.register(fs, getenv)
 	var limits limitFlags
 	limits.register(fs, getenv)
+	fedHTTP := fs.Bool("federation-allow-http", getenv("MINT_FEDERATION_ALLOW_HTTP") == "true", "let trust rules name plain http issuers beyond loopback, whose keys anyone on the path could replace (env MINT_FEDERATION_ALLOW_HTTP=true)")
 	return fs, func(ctx context.Context, _ int) int {
-		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF, &cacheF)
+		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill, *fedHTTP}, &logs, &keys, &network, &limits, &metricsF, &cacheF)
 	}
 }
 
@@ -57,6 +58,7 @@ type serveOptions struct {
 	paths                      []string
 	retention                  time.Duration
 	spill                      string
+	federationAllowHTTP        bool
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
@@ -74,6 +76,7 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
 		AuditRetention:        retention,
 		AuditSpill:            o.spill,
+		FederationAllowHTTP:   o.federationAllowHTTP,
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {

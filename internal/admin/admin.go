@@ -27,8 +27,14 @@ type API struct {
 	// answer 404). Every change is recorded whether or not it is set: the
 	// handlers give the record to Store with mint.WithAudit.
 	Audit mint.AuditStore
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Issuer is mint's issuer URL: the default audience of a trust rule
+	// (issue 18), and an issuer no rule may name.
+	Issuer string
+	// FederationAllowHTTP lets trust rules name plain http issuers beyond
+	// loopback (mint serve --federation-allow-http).
+	FederationAllowHTTP bool
+	Now                 func() time.Time
+	Log                 *slog.Logger
 }
 
 // handlerFunc is an admin route: it runs once the caller is authenticated
@@ -53,6 +59,10 @@ func (a *API) routes() []route {
 		{"PATCH", "/admin/v1/clients/{client_id}", "clients:write", a.patchClient},
 		{"DELETE", "/admin/v1/clients/{client_id}", "clients:write", a.deleteClient},
 		{"POST", "/admin/v1/clients/{client_id}/rotate-secret", "clients:write", a.rotateSecret},
+		{"POST", federatedBasePath, "clients:write", a.createFederated},
+		{"GET", federatedBasePath, "clients:read", a.listFederated},
+		{"GET", federatedBasePath + "/{id}", "clients:read", a.getFederated},
+		{"DELETE", federatedBasePath + "/{id}", "clients:write", a.deleteFederated},
 		{"POST", "/admin/v1/grants", "grants:write", a.createGrant},
 		{"GET", "/admin/v1/grants", "grants:read", a.listGrants},
 		{"GET", "/admin/v1/grants/{id}", "grants:read", a.getGrant},
