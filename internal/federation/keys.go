@@ -135,17 +135,23 @@ func (f *KeyFetcher) dropOldest() {
 	delete(f.sets, oldest)
 }
 
+// CheckURLs is the package's CheckURLs with f.AllowHTTP.
+func (f *KeyFetcher) CheckURLs(issuer, jwksURI string) error {
+	return CheckURLs(issuer, jwksURI, f.AllowHTTP)
+}
+
 // CheckURLs says why mint must not fetch from issuer or jwksURI (which may
 // be empty), or nil: each must be an absolute https URL, or http to a
-// loopback address, or any http with AllowHTTP; without query or fragment.
-func (f *KeyFetcher) CheckURLs(issuer, jwksURI string) error {
-	if err := checkURL("issuer", issuer, f.AllowHTTP); err != nil {
+// loopback address, or any http with allowHTTP; without user, query or
+// fragment.
+func CheckURLs(issuer, jwksURI string, allowHTTP bool) error {
+	if err := checkURL("issuer", issuer, allowHTTP); err != nil {
 		return err
 	}
 	if jwksURI == "" {
 		return nil
 	}
-	return checkURL("jwks_uri", jwksURI, f.AllowHTTP)
+	return checkURL("jwks_uri", jwksURI, allowHTTP)
 }
 
 func checkURL(what, raw string, allowHTTP bool) error {

@@ -74,13 +74,14 @@ type Config struct {
 	AuthThrottle throttle.Config
 	// Limits are the token endpoint's per-client limits (internal/server/limits.go).
 	Limits LimitsConfig
-	// Cache sizes the token path's store cache (internal/server/cache.go).
-	Cache CacheConfig
 	// FederationAllowHTTP lets trust rules name plain http issuers beyond
 	// loopback (internal/server/federation.go).
 	FederationAllowHTTP bool
-	Log                 *slog.Logger
-	Now                 func() time.Time
+
+	// Cache sizes the token path's store cache (internal/server/cache.go).
+	Cache CacheConfig
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Server is an assembled mint.
