@@ -58,7 +58,7 @@ type replica struct {
 // workflow and a Kubernetes service account, each issuer played by a
 // real HTTP server on loopback.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clock
 	a, b   replica // b makes the changes; a == b on SQLite
 	gh     *issuer
@@ -66,7 +66,7 @@ type fixture struct {
 	ghRule mint.FederatedCredential
 }
 
-func newFixture(t *testing.T, backend string) *fixture {
+func newFixture(t testing.TB, backend string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: &clock{t: time.Now().Truncate(time.Second)}}
 	dsn := testdb.New(t, backend)
@@ -142,7 +142,7 @@ func (f *fixture) settle() {
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

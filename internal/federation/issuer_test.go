@@ -23,7 +23,7 @@ import (
 // Kubernetes OIDC issuer, serving discovery and its JWK Set, signing
 // tokens with its current key. Its answers can be made to fail.
 type issuer struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	alg    jose.SignatureAlgorithm
 	mu     sync.Mutex
@@ -51,7 +51,7 @@ type signingKey struct {
 	priv crypto.Signer
 }
 
-func newIssuer(t *testing.T, alg jose.SignatureAlgorithm) *issuer {
+func newIssuer(t testing.TB, alg jose.SignatureAlgorithm) *issuer {
 	t.Helper()
 	i := &issuer{t: t, alg: alg, hangs: make(chan struct{}), hung: make(chan struct{}, 16), ended: make(chan bool, 16)}
 	i.mode.Store(serveKeys)
@@ -136,7 +136,7 @@ func (i *issuer) rotate() {
 	i.keys = []signingKey{{kid: fmt.Sprintf("key-%d", i.keySeq), priv: newKey(i.t, i.alg)}}
 }
 
-func newKey(t *testing.T, alg jose.SignatureAlgorithm) crypto.Signer {
+func newKey(t testing.TB, alg jose.SignatureAlgorithm) crypto.Signer {
 	t.Helper()
 	var (
 		k   crypto.Signer
@@ -162,7 +162,7 @@ func (i *issuer) sign(claims map[string]any) string {
 	return signWith(i.t, i.alg, k.kid, k.priv, claims)
 }
 
-func signWith(t *testing.T, alg jose.SignatureAlgorithm, kid string, key any, claims map[string]any) string {
+func signWith(t testing.TB, alg jose.SignatureAlgorithm, kid string, key any, claims map[string]any) string {
 	t.Helper()
 	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid)
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
