@@ -22,6 +22,9 @@ const (
 	maxRuleClaims     = 16
 	maxRuleClaimName  = 128
 	federatedBasePath = "/admin/v1/clients/{client_id}/federated-credentials"
+	// maxKeyAssertionAge is stored as a key location's max_age: what
+	// private_key_jwt allows its assertions (clientauth.MaxAssertionLifetime).
+	maxKeyAssertionAge = 10 * time.Minute
 )
 
 // registeredClaims are checked by the rule's own fields (issuer, subject,
@@ -66,7 +69,23 @@ type federatedRequest struct {
 	allowHTTP bool // API.FederationAllowHTTP
 }
 
+// keyLocation reports whether req only says where the client's own
+// private_key_jwt keys are: a jwks_uri and nothing else.
+func (req *federatedRequest) keyLocation() bool {
+	return req.Issuer == "" && req.Subject == "" && req.Audience == "" && len(req.Claims) == 0 &&
+		req.MaxAge == nil && req.JWKSURI != ""
+}
+
 func (req *federatedRequest) Validate() error {
+	if req.keyLocation() {
+		if len(req.JWKSURI) > maxRuleURL {
+			return invalid("jwks_uri", "jwks_uri must be at most %d bytes", maxRuleURL)
+		}
+		if err := federation.CheckKeyURL(req.JWKSURI, req.allowHTTP); err != nil {
+			return invalid("jwks_uri", "%v", err)
+		}
+		return nil
+	}
 	if len(req.Issuer) > maxRuleURL || req.Issuer == "" {
 		return invalid("issuer", "issuer is required, at most %d bytes", maxRuleURL)
 	}
@@ -158,6 +177,12 @@ func (a *API) createFederated(w http.ResponseWriter, r *http.Request, who *beare
 // newFederated makes the rule req asks for, refusing an audience that
 // mint's own access tokens carry: a rule must never accept them.
 func (a *API) newFederated(ctx context.Context, clientID string, req federatedRequest) (mint.FederatedCredential, error) {
+	if req.keyLocation() {
+		// The client's own keys: its id as issuer and subject, as its
+		// private_key_jwt assertions have them (federation.IsKeyLocation).
+		return mint.FederatedCredential{ID: mint.NewID("fed"), ClientID: clientID, Issuer: clientID, Subject: clientID,
+			MaxAge: maxKeyAssertionAge, JWKSURI: req.JWKSURI, CreatedAt: a.now()}, nil
+	}
 	if req.Issuer == a.Issuer && a.Issuer != "" {
 		return mint.FederatedCredential{}, invalid("issuer", "issuer must not be this server: its own tokens are never assertions")
 	}

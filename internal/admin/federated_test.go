@@ -125,3 +125,25 @@ func TestFederatedCredentialsGuardAdminClients(t *testing.T) {
 		t.Fatalf("adding a trust rule to an admin client without its scopes: %d %s", a.status, a.body)
 	}
 }
+
+// A jwks_uri alone is where the client's own private_key_jwt keys are:
+// stored with the client's id as issuer and subject.
+func TestFederatedKeyLocation(t *testing.T) {
+	h := newHarness(t)
+	h.seedClient("signer", nil)
+	base := "/admin/v1/clients/signer/federated-credentials"
+	var made federatedView
+	h.json("POST", base, `{"jwks_uri":"https://keys.partner.example/jwks.json"}`, 201, &made)
+	if made.Issuer != "signer" || made.Subject != "signer" || made.JWKSURI != "https://keys.partner.example/jwks.json" || len(made.Claims) != 0 {
+		t.Fatalf("key location stored as %+v", made)
+	}
+	for _, body := range []string{
+		`{"jwks_uri":"http://keys.partner.example/jwks.json"}`,
+		`{"jwks_uri":"https://keys.partner.example/jwks.json?x=1"}`,
+		`{"jwks_uri":"keys.partner.example"}`,
+	} {
+		h.json("POST", base, body, 400, nil)
+	}
+	// With any other field it is an ordinary rule, whose issuer is required.
+	h.json("POST", base, `{"jwks_uri":"https://keys.partner.example/jwks.json","max_age":60}`, 400, nil)
+}

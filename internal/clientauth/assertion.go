@@ -85,6 +85,9 @@ func (a *Authenticator) verifyAssertion(ctx context.Context, c Credentials) (min
 	if client.ID == "" {
 		client.ID = id // unknown: named in the log
 	}
+	if err != nil && a.Federation != nil && !isUnknown(client) {
+		claims, err = a.verifyWithKeyURL(ctx, tok, client, err)
+	}
 	if err != nil {
 		return client, err
 	}

@@ -99,13 +99,17 @@ func (f *KeyFetcher) set(rule mint.FederatedCredential) (*bearer.JWKS, error) {
 		s.used = now
 		return s.jwks, nil
 	}
-	if err := f.CheckURLs(rule.Issuer, rule.JWKSURI); err != nil {
+	if err := f.checkRule(rule); err != nil {
 		return nil, err
 	}
 	done, cancel := context.WithCancel(context.Background())
 	cancel() // NewJWKS starts the first fetch without waiting for it
+	issuer := rule.Issuer
+	if IsKeyLocation(rule) {
+		issuer = "" // a client id: the keys are at JWKSURI, nothing to discover
+	}
 	jwks, err := bearer.NewJWKS(done, bearer.JWKSConfig{
-		URL: rule.JWKSURI, Issuer: rule.Issuer, HTTPClient: f.client(),
+		URL: rule.JWKSURI, Issuer: issuer, HTTPClient: f.client(),
 		MinRefreshInterval: orDefault(f.MinRefresh, DefaultMinRefresh),
 		FetchTimeout:       orDefault(f.FetchTimeout, DefaultFetchTimeout),
 		LookupWait:         orDefault(f.LookupWait, DefaultLookupWait),
@@ -133,6 +137,27 @@ func (f *KeyFetcher) dropOldest() {
 		}
 	}
 	delete(f.sets, oldest)
+}
+
+// IsKeyLocation reports whether rule only says where its client's own
+// private_key_jwt keys are (RFC 7523 §2.2 with a JWKS URL, issue 18): its
+// issuer and subject are the client's id, and it names a JWKSURI.
+func IsKeyLocation(rule mint.FederatedCredential) bool {
+	return rule.JWKSURI != "" && rule.Issuer == rule.ClientID && rule.Subject == rule.ClientID
+}
+
+// checkRule checks the addresses of rule as CheckURLs does; a key
+// location has only its JWKSURI.
+func (f *KeyFetcher) checkRule(rule mint.FederatedCredential) error {
+	if IsKeyLocation(rule) {
+		return checkURL("jwks_uri", rule.JWKSURI, f.AllowHTTP)
+	}
+	return f.CheckURLs(rule.Issuer, rule.JWKSURI)
+}
+
+// CheckKeyURL says why a client's jwks_uri must not be fetched, or nil.
+func CheckKeyURL(jwksURI string, allowHTTP bool) error {
+	return checkURL("jwks_uri", jwksURI, allowHTTP)
 }
 
 // CheckURLs is the package's CheckURLs with f.AllowHTTP.

@@ -151,6 +151,9 @@ func (v *Verifier) match(ctx context.Context, tok *jwt.JSONWebToken, rules []min
 	)
 	for i := range rules {
 		r := &rules[i]
+		if IsKeyLocation(*r) { // a client's own keys, for private_key_jwt only
+			continue
+		}
 		vt := v.verifyOnce(ctx, tok, r, verified)
 		if vt.err != nil {
 			reasons = append(reasons, vt.err.Error())
