@@ -13,7 +13,7 @@ import (
 // federatedGroup is `mint federated`: a client's trust rules (issue 18),
 // the admin API's /clients/{id}/federated-credentials.
 var federatedGroup = group{name: "federated", summary: "trust rules: other issuers' tokens in place of a client's secret", commands: []command{
-	{"add CLIENT --issuer URL --subject SUB [--audience AUD] [--claim NAME=VALUE]... [--max-age SECONDS] [--jwks-uri URL]", 1, "trust tokens of an issuer with this subject (and claims; '*' matches within one ':' or '/' segment) for a client", federatedAdd, argClient, false},
+	{"add CLIENT --issuer URL --subject SUB [--audience AUD] [--claim NAME=VALUE]... [--max-age SECONDS] [--jwks-uri URL]", 1, "trust tokens of an issuer with this subject (and claims; '*' matches within one ':' or '/' segment) for a client; --jwks-uri alone: where the client's own private_key_jwt keys are", federatedAdd, argClient, false},
 	{"list CLIENT", 1, "list a client's trust rules", federatedList, argClient, false},
 	{"get CLIENT ID", 2, "show one trust rule", federatedGet, argClient, false},
 	{"delete CLIENT ID", 2, "delete a trust rule", federatedDelete, argClient, false},
@@ -44,10 +44,14 @@ func federatedAdd(c *call) runFunc {
 	maxAge := c.fs.Int64("max-age", 0, "refuse tokens issued more than `SECONDS` ago (default 3600)")
 	jwksURI := c.fs.String("jwks-uri", "", "fetch the issuer's keys from this `URL` instead of discovering them")
 	return func(ctx context.Context, pos []string) error {
-		if err := required(c, "issuer", *issuer, "subject", *subject); err != nil {
+		keysOnly := *issuer == "" && *subject == "" && *jwksURI != "" // the client's own private_key_jwt keys
+		if err := required(c, "issuer", *issuer, "subject", *subject); err != nil && !keysOnly {
 			return err
 		}
-		body := map[string]any{"issuer": *issuer, "subject": *subject}
+		body := map[string]any{}
+		if !keysOnly {
+			body["issuer"], body["subject"] = *issuer, *subject
+		}
 		if *audience != "" {
 			body["audience"] = *audience
 		}

@@ -33,6 +33,11 @@ func TestFederatedCommands(t *testing.T) {
 	if bad.code == exitOK || !strings.Contains(bad.stderr, "https") {
 		t.Errorf("http issuer: exit %d, stderr %s", bad.code, bad.stderr)
 	}
+	var keys federatedView
+	h.mustJSON(t, &keys, "federated", "add", c.ClientID, "--jwks-uri", "https://keys.partner.example/jwks.json")
+	if keys.Issuer != c.ClientID || keys.Subject != c.ClientID {
+		t.Errorf("key location added as %+v", keys)
+	}
 	h.run("federated", "delete", c.ClientID, fc.ID).wantCode(t, exitOK)
 	h.run("federated", "get", c.ClientID, fc.ID).wantCode(t, exitRefused)
 }
