@@ -2,6 +2,7 @@ package storecache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mintauth/mint/internal/mint"
@@ -13,10 +14,19 @@ import (
 // may be kept until then when the deletion is heard only as the client's
 // (SQLite does not report cascades): the token path checks the client,
 // and a rule older than its client, before trusting a rule.
+//
+// Issuer and subject come from a token anyone can send, so an answer of
+// no rules is kept as "not found", apart from the answers and bounded on
+// its own (see table): a stranger naming random issuers pushes out only
+// other strangers' names, never a partner's rules.
 func (c *Store) FindFederatedCredentials(ctx context.Context, issuer, subject string) ([]mint.FederatedCredential, error) {
 	var buf [192]byte
 	key := appendPairKey(buf[:0], issuer, subject)
-	return cached(ctx, c, c.federated, string(key), findFederated)
+	rules, err := cached(ctx, c, c.federated, string(key), findFederated)
+	if errors.Is(err, mint.ErrNotFound) {
+		return nil, nil
+	}
+	return rules, err
 }
 
 func findFederated(ctx context.Context, s mint.Store, key string) ([]mint.FederatedCredential, error) {
@@ -24,7 +34,11 @@ func findFederated(ctx context.Context, s mint.Store, key string) ([]mint.Federa
 	if err != nil {
 		return nil, err
 	}
-	return fs.FindFederatedCredentials(ctx, pairGroup(key), pairSecond(key))
+	rules, err := fs.FindFederatedCredentials(ctx, pairGroup(key), pairSecond(key))
+	if err == nil && len(rules) == 0 {
+		return nil, fmt.Errorf("federated credentials for %q: %w", pairSecond(key), mint.ErrNotFound)
+	}
+	return rules, err
 }
 
 func federatedOf(s mint.Store) (mint.FederatedStore, error) {

@@ -1,6 +1,7 @@
 package storecache_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -83,5 +84,35 @@ func TestFederatedWritesThroughFresh(t *testing.T) {
 	}
 	if got, err := c.FindFederatedCredentials(ctx, "https://i", "s"); err != nil || len(got) != 0 {
 		t.Fatalf("after delete through Fresh: %d rules, %v; want 0", len(got), err)
+	}
+}
+
+// TestFederatedStrangersKeptApart: lookups of issuers and subjects no rule
+// names (a stranger's tokens) are kept as "not found", so they never push
+// a partner's rules out of memory, and still answer no rules, no error.
+func TestFederatedStrangersKeptApart(t *testing.T) {
+	b := openBackend(t, "sqlite")
+	seed(t, b.Raw, "cli_fed")
+	c := newCache(t, b.Raw, storecache.Options{MaxEntries: 8})
+	ctx := t.Context()
+	rule := mint.FederatedCredential{ID: "fed_1", ClientID: "cli_fed", Issuer: "https://i", Subject: "s", Audience: "a", CreatedAt: t0}
+	if err := c.Fresh().(mint.FederatedStore).CreateFederatedCredential(ctx, rule); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.FindFederatedCredentials(ctx, "https://i", "s"); err != nil || len(got) != 1 {
+		t.Fatalf("partner's rule: %d, %v", len(got), err)
+	}
+	for i := range 100 {
+		got, err := c.FindFederatedCredentials(ctx, "https://stranger", fmt.Sprint("s", i))
+		if err != nil || len(got) != 0 {
+			t.Fatalf("stranger %d: %v, %v", i, got, err)
+		}
+	}
+	before := c.Stats()
+	if got, err := c.FindFederatedCredentials(ctx, "https://i", "s"); err != nil || len(got) != 1 {
+		t.Fatalf("partner's rule after the strangers: %d, %v", len(got), err)
+	}
+	if after := c.Stats(); after.Hits != before.Hits+1 {
+		t.Errorf("the partner's rule was pushed out by strangers (%d loads)", after.Loads-before.Loads)
 	}
 }
