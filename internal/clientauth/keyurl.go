@@ -17,11 +17,6 @@ import (
 // fetched again on an unknown kid, so that the client rotates its keys
 // without an admin. Registered keys are tried first.
 
-// isUnknown reports whether client is what lookupClient gives for an
-// unknown id (the zero client, its id filled in for the log): it has no
-// key locations to try.
-func isUnknown(client mint.Client) bool { return client.CreatedAt.IsZero() }
-
 // verifyWithKeyURL checks tok with the keys at the client's key
 // locations, when the registered keys refused it (with refused, returned
 // when no location's key verifies it either).
