@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -227,4 +229,22 @@ func ExampleMatch() {
 	// Output:
 	// true
 	// false
+}
+
+// TestDiscoveryAdvertisesBearerGrant: the metadata lists the JWT bearer
+// grant beside client_credentials (RFC 8414 §2).
+func TestDiscoveryAdvertisesBearerGrant(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	resp, err := http.Get(f.a.url + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		GrantTypes []string `json:"grant_types_supported"`
+	}
+	defer resp.Body.Close()
+	must(t, json.NewDecoder(resp.Body).Decode(&m))
+	if !slices.Contains(m.GrantTypes, "client_credentials") || !slices.Contains(m.GrantTypes, bearerGrant) {
+		t.Fatalf("grant_types_supported = %v", m.GrantTypes)
+	}
 }
