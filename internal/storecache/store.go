@@ -59,7 +59,7 @@ type Options struct {
 	// ObserveLoad, when set, is told how long each read of the wrapped
 	// store took (misses and bypassed reads; hits read no store), by the
 	// name of the read: get_client, list_secrets, list_grants, find_grant,
-	// get_api or get_api_by_audience. It must be quick.
+	// get_api, get_api_by_audience or find_federated. It must be quick.
 	ObserveLoad func(op string, d time.Duration)
 }
 
@@ -212,7 +212,8 @@ func (c *Store) Stats() Stats {
 // KindStats are the counters of one kind of cached answer.
 type KindStats struct {
 	// Kind is clients, secrets, grants (a client's), grant_by_audience,
-	// apis or apis_by_audience.
+	// apis, apis_by_audience or federated (trust rules by issuer and
+	// subject).
 	Kind                          string
 	Hits, Stale, Misses, Bypassed uint64 // as in Stats
 	// Absent is how many keys are kept as "not found".
