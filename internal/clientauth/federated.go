@@ -93,7 +93,9 @@ func (a *Authenticator) verifyFederated(ctx context.Context, c Credentials) (min
 		// was used again, kept by a cache that has not heard of it yet.
 		return client, &federation.Refusal{Public: errRuleGone, Reason: "the rule belonged to a deleted client of the same id"}
 	}
-	err = a.Store.UseAssertion(ctx, client.ID, acc.ReplayID, acc.ReplayUntil)
+	// Recorded under no client (no client has the empty id): a token is
+	// accepted once, whichever client's rule accepts it.
+	err = a.Store.UseAssertion(ctx, "", acc.ReplayID, acc.ReplayUntil)
 	if errors.Is(err, mint.ErrConflict) {
 		return client, &federation.Refusal{Public: "this token was used already: get a fresh one from its issuer", Reason: "replay of jti " + acc.Claims.ID}
 	}

@@ -153,6 +153,15 @@ func TestFederatedReplay(t *testing.T) {
 			wantRefused(t, post(t, f.b, assertion(tok)), 401, "invalid_client", "used already")
 			wantRefused(t, post(t, f.b, url.Values{"grant_type": {bearerGrant}, "assertion": {tok}, "audience": {cargo}}),
 				400, "invalid_grant", "used already")
+			// A second client trusting the same workload cannot take the
+			// token again either.
+			f.addRule(mint.FederatedCredential{ID: "fed_other_k8s", ClientID: "other", Issuer: f.k8s.URL(), Subject: k8sSubject,
+				Audience: mintIssuer, MaxAge: time.Hour, CreatedAt: f.clock.now()})
+			f.settle()
+			k8s := f.k8s.sign(f.k8sClaims())
+			wantToken(t, post(t, f.a, assertion(k8s, "client_id", "partner")), "partner's use")
+			wantRefused(t, post(t, f.a, assertion(k8s, "client_id", "other")), 401, "invalid_client", "used already")
+			wantRefused(t, post(t, f.a, assertion(f.k8s.sign(f.k8sClaims()))), 401, "invalid_client", "several clients")
 		})
 	}
 }

@@ -120,22 +120,30 @@ func (f *fixture) addRule(r mint.FederatedCredential) {
 	must(f.t, f.b.srv.Store().(mint.FederatedStore).CreateFederatedCredential(context.Background(), r))
 }
 
-// settle waits until replica a sees every rule b made: notifications
-// arrive asynchronously, and each empties the kind.
+// settle waits until replica a finds, for every rule of partner and
+// other, the rules b finds: notifications arrive asynchronously, and each
+// empties the kind.
 func (f *fixture) settle() {
 	f.t.Helper()
-	want, err := f.b.srv.Store().(mint.FederatedStore).ListFederatedCredentials(context.Background(), "partner")
-	must(f.t, err)
+	ctx := context.Background()
+	var want []mint.FederatedCredential
+	for _, id := range []string{"partner", "other"} {
+		rules, err := f.b.srv.Store().(mint.FederatedStore).ListFederatedCredentials(ctx, id)
+		must(f.t, err)
+		want = append(want, rules...)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, r := range want {
 		for {
-			got, err := f.a.srv.Store().(mint.FederatedStore).FindFederatedCredentials(context.Background(), r.Issuer, r.Subject)
+			onB, err := f.b.srv.Store().(mint.FederatedStore).FindFederatedCredentials(ctx, r.Issuer, r.Subject)
 			must(f.t, err)
-			if len(got) > 0 {
+			onA, err := f.a.srv.Store().(mint.FederatedStore).FindFederatedCredentials(ctx, r.Issuer, r.Subject)
+			must(f.t, err)
+			if len(onA) == len(onB) {
 				break
 			}
 			if time.Now().After(deadline) {
-				f.t.Fatalf("replica a never saw rule %s", r.ID)
+				f.t.Fatalf("replica a never saw the rules of %s", r.ID)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

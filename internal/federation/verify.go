@@ -64,9 +64,9 @@ type Verifier struct {
 type Accepted struct {
 	Rule   mint.FederatedCredential
 	Claims jwt.Claims
-	// ReplayID and ReplayUntil are what Store.UseAssertion must record
-	// for the rule's client: the jti, namespaced by the issuer, until the
-	// token can no longer be accepted.
+	// ReplayID and ReplayUntil are what Store.UseAssertion must record:
+	// the jti, namespaced by the issuer, until the token can no longer be
+	// accepted.
 	ReplayID    string
 	ReplayUntil time.Time
 }
