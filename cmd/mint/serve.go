@@ -48,8 +48,9 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	limits.register(fs, getenv)
 	var traces traceFlags
 	traces.register(fs, getenv)
+	fedHTTP := fs.Bool("federation-allow-http", getenv("MINT_FEDERATION_ALLOW_HTTP") == "true", "let trust rules name plain http issuers beyond loopback, whose keys anyone on the path could replace (env MINT_FEDERATION_ALLOW_HTTP=true)")
 	return fs, func(ctx context.Context, _ int) int {
-		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF, &cacheF, &traces)
+		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill, *fedHTTP}, &logs, &keys, &network, &limits, &metricsF, &cacheF, &traces)
 	}
 }
 
@@ -59,6 +60,7 @@ type serveOptions struct {
 	paths                      []string
 	retention                  time.Duration
 	spill                      string
+	federationAllowHTTP        bool
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
@@ -76,6 +78,7 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
 		AuditRetention:        retention,
 		AuditSpill:            o.spill,
+		FederationAllowHTTP:   o.federationAllowHTTP,
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {

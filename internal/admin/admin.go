@@ -28,8 +28,14 @@ type API struct {
 	// answer 404). Every change is recorded whether or not it is set: the
 	// handlers give the record to Store with mint.WithAudit.
 	Audit mint.AuditStore
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Issuer is mint's issuer URL: the default audience of a trust rule
+	// (issue 18), and an issuer no rule may name.
+	Issuer string
+	// FederationAllowHTTP lets trust rules name plain http issuers beyond
+	// loopback (mint serve --federation-allow-http).
+	FederationAllowHTTP bool
+	Now                 func() time.Time
+	Log                 *slog.Logger
 	// Policies, when set, is the token path's policy cache: a policy
 	// saved here is kept compiled in it (package policy).
 	Policies *policy.Checker
@@ -57,6 +63,10 @@ func (a *API) routes() []route {
 		{"PATCH", "/admin/v1/clients/{client_id}", "clients:write", a.patchClient},
 		{"DELETE", "/admin/v1/clients/{client_id}", "clients:write", a.deleteClient},
 		{"POST", "/admin/v1/clients/{client_id}/rotate-secret", "clients:write", a.rotateSecret},
+		{"POST", federatedBasePath, "clients:write", a.createFederated},
+		{"GET", federatedBasePath, "clients:read", a.listFederated},
+		{"GET", federatedBasePath + "/{id}", "clients:read", a.getFederated},
+		{"DELETE", federatedBasePath + "/{id}", "clients:write", a.deleteFederated},
 		{"POST", "/admin/v1/grants", "grants:write", a.createGrant},
 		{"GET", "/admin/v1/grants", "grants:read", a.listGrants},
 		{"GET", "/admin/v1/grants/{id}", "grants:read", a.getGrant},

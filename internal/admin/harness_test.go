@@ -91,6 +91,7 @@ func newHarnessWith(t *testing.T, wrap func(mint.Store) mint.Store) *harness {
 		Audit:    store,
 		Keys:     ring,
 		Verifier: &bearer.Verifier{Issuer: testIssuer, Audiences: []string{mint.AdminAudience}, Keys: ring},
+		Issuer:   testIssuer,
 		Now:      h.clock,
 		Log:      slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}

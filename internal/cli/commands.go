@@ -49,6 +49,7 @@ var groups = []group{
 		{"delete ID [--revoke-tokens]", 1, "delete a client, its secrets and its grants", clientsDelete, argClient, false},
 		{"rotate-secret ID [--old-secret-ttl SECONDS] [--revoke-tokens]", 1, "give a client a new secret, shown once; older ones stop working after SECONDS (default 0: now)", clientsRotate, argClient, false},
 	}},
+	federatedGroup,
 	{name: "grants", summary: "which client may get tokens for which API", commands: []command{
 		{"create --client ID --audience AUD [--scope S]...", 0, "let a client get tokens for an API", grantsCreate, argNone, true},
 		{"list [--client ID]", 0, "list the grants, or one client's", grantsList, argNone, true},

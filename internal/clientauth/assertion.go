@@ -85,6 +85,11 @@ func (a *Authenticator) verifyAssertion(ctx context.Context, c Credentials) (min
 	if client.ID == "" {
 		client.ID = id // unknown: named in the log
 	}
+	if err != nil && a.Federation != nil {
+		// Known or not, the same lookup (issue 13: a refusal's time must
+		// not say which client ids exist); an unknown id has no rules.
+		claims, err = a.verifyWithKeyURL(ctx, tok, client, err)
+	}
 	if err != nil {
 		return client, err
 	}

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/federation"
 	"github.com/mintauth/mint/internal/loglimit"
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/secret"
@@ -39,6 +40,10 @@ type Authenticator struct {
 	// Log receives failures at Info with the client_id and, for
 	// assertions, the reason, both clipped; nil discards them.
 	Log *slog.Logger
+	// Federation, when set, checks external tokens against clients'
+	// trust rules (issue 18): client assertions whose iss and sub differ,
+	// and the JWT bearer grant. Nil: neither is accepted.
+	Federation *federation.Verifier
 	// LogLimit, when set, bounds the failure lines each source can make
 	// Log write (issue 13); nil: one line per failure.
 	LogLimit *loglimit.Limiter
@@ -66,7 +71,16 @@ func (a *Authenticator) authenticate(ctx context.Context, c Credentials) (mint.C
 	case SecretBasic, SecretPost:
 		return a.secret(ctx, c)
 	case PrivateKeyJWT:
+		if a.Federation != nil && federatedShape(c.Assertion) {
+			c.Method = FederatedJWT
+			return a.federated(ctx, c, oauth.ErrInvalidClient)
+		}
 		return a.assertion(ctx, c)
+	case BearerGrant:
+		if a.Federation == nil {
+			return mint.Client{}, oauth.ErrInvalidGrant.Describe("this server has no trust rules for the jwt-bearer grant")
+		}
+		return a.federated(ctx, c, oauth.ErrInvalidGrant)
 	}
 	return mint.Client{}, errNoCredentials
 }

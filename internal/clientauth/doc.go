@@ -48,4 +48,10 @@
 //     signature, wrong aud, replay, …) goes to the log at Info with the
 //     client_id, never the assertion itself.
 //   - Storage failures are server_error, the cause logged.
+//   - With Federation set, a client_assertion whose iss and sub differ is
+//     an external token checked against the clients' trust rules (issue
+//     18, internal/federation), logged as method federated_jwt; and
+//     ParseBearerGrant reads the JWT bearer grant (RFC 7523 §2.1), whose
+//     assertion is checked the same way, refusals being invalid_grant.
+//     Their refusals carry the federation package's public description.
 package clientauth

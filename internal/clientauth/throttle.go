@@ -57,7 +57,7 @@ func (a *Authenticator) throttled(ctx context.Context, c Credentials) (mint.Clie
 	switch {
 	case err == nil:
 		a.Throttle.Succeeded(c.ClientID, source)
-	case errors.As(err, &e) && e.Code == oauth.ErrInvalidClient.Code:
+	case errors.As(err, &e) && (e.Code == oauth.ErrInvalidClient.Code || c.Method == BearerGrant && e.Code == oauth.ErrInvalidGrant.Code):
 		a.Throttle.Failed(c.ClientID, source)
 		waitUntil(ctx, start.Add(a.Throttle.FailureFloor()))
 	}

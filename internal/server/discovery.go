@@ -53,7 +53,7 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) error {
 		Issuer:                    s.cfg.Issuer,
 		TokenEndpoint:             endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]),
 		JWKSURI:                   endpointURL(s.cfg.Issuer, jwksPath),
-		GrantTypesSupported:       []string{"client_credentials"},
+		GrantTypesSupported:       []string{"client_credentials", clientauth.BearerGrantType},
 		ResponseTypesSupported:    []string{},
 		TokenEndpointAuthMethods:  clientauth.Methods,
 		ScopesSupported:           slices.Compact(scopes),

@@ -76,6 +76,10 @@ type Config struct {
 	AuthThrottle throttle.Config
 	// Limits are the token endpoint's per-client limits (internal/server/limits.go).
 	Limits LimitsConfig
+	// FederationAllowHTTP lets trust rules name plain http issuers beyond
+	// loopback (internal/server/federation.go).
+	FederationAllowHTTP bool
+
 	// Cache sizes the token path's store cache (internal/server/cache.go).
 	Cache CacheConfig
 	// Traces, when set, traces the token endpoint and the admin API
@@ -191,6 +195,7 @@ func (s *Server) routes() http.Handler {
 	auth := &clientauth.Authenticator{Store: s.store, Issuer: s.cfg.Issuer, Uses: s.secretUses,
 		TokenEndpoint: endpointURL(s.cfg.Issuer, s.cfg.TokenPaths[0]), Now: s.now, Log: log, Audit: s.audit.log,
 		Throttle: throttle.New(s.cfg.AuthThrottle), LogLimit: suppressedLines(log, "client authentication failure lines")}
+	auth.Federation = s.federation(log)
 	endpoint := &token.Endpoint{
 		Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer,
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,
@@ -215,7 +220,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+jwksPath, s.keys.ServeJWKS)
 	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))
-	mux.Handle("/admin/", (&admin.API{Store: s.tracedStore(s.adminStore()), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log, Policies: policies}).Handler())
+	mux.Handle("/admin/", (&admin.API{Store: s.tracedStore(s.adminStore()), Keys: s.keys, Verifier: s.adminVerifier(), Audit: s.audit.store, Now: s.now, Log: log, Policies: policies,
+		Issuer: s.cfg.Issuer, FederationAllowHTTP: s.cfg.FederationAllowHTTP}).Handler())
 	mux.Handle(ConsolePath, s.console(mux))
 	// A person who opens mint's address in a browser is looking for the
 	// console; only "/" itself moves, every other unknown path stays a

@@ -4,8 +4,9 @@
 // one, and makes sure that a change made anywhere is seen promptly.
 //
 // A Store wraps a mint.Store. Its GetClient, ListSecrets, ListGrants (of one
-// client), FindGrant, GetAPI and GetAPIByAudience answer from memory after
-// the first read; every other method passes through. "Not found" is kept
+// client), FindGrant, GetAPI, GetAPIByAudience and FindFederatedCredentials
+// (mint.FederatedStore) answer from memory after the first read; every
+// other method passes through. "Not found" is kept
 // too, apart from the answers and bounded on its own (10,000 keys per
 // kind), so that a request for an unknown client does the work a known one
 // does (issue 13: the time of a refusal must not say which client ids

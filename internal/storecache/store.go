@@ -59,7 +59,7 @@ type Options struct {
 	// ObserveLoad, when set, is told how long each read of the wrapped
 	// store took (misses and bypassed reads; hits read no store), by the
 	// name of the read: get_client, list_secrets, list_grants, find_grant,
-	// get_api or get_api_by_audience. It must be quick.
+	// get_api, get_api_by_audience or find_federated. It must be quick.
 	ObserveLoad func(op string, d time.Duration)
 }
 
@@ -95,6 +95,8 @@ type Store struct {
 	grantFor  *table[mint.Grant]   // by pairKey(client ID, audience)
 	apis      *table[mint.API]     // by ID
 	audiences *table[mint.API]     // by audience
+	// federated holds the trust rules by pairKey(issuer, subject).
+	federated *table[[]mint.FederatedCredential]
 
 	loads, flushes, invalidated atomic.Uint64
 
@@ -135,6 +137,7 @@ func New(store mint.Store, opts Options) *Store {
 		grantFor:  newTable[mint.Grant]('f', "grant_by_audience", "find_grant", n, pairGroup),
 		apis:      newTable[mint.API]('a', "apis", "get_api", n, nil),
 		audiences: newTable[mint.API]('u', "apis_by_audience", "get_api_by_audience", n, nil),
+		federated: newTable[[]mint.FederatedCredential]('d', "federated", "find_federated", n, nil),
 		watching:  make(chan struct{}),
 	}
 	c.clients.adopt = adoptClient
@@ -209,7 +212,8 @@ func (c *Store) Stats() Stats {
 // KindStats are the counters of one kind of cached answer.
 type KindStats struct {
 	// Kind is clients, secrets, grants (a client's), grant_by_audience,
-	// apis or apis_by_audience.
+	// apis, apis_by_audience or federated (trust rules by issuer and
+	// subject).
 	Kind                          string
 	Hits, Stale, Misses, Bypassed uint64 // as in Stats
 	// Absent is how many keys are kept as "not found".
@@ -224,7 +228,7 @@ type KindStats struct {
 // time.
 func (c *Store) KindStats() []KindStats {
 	return []KindStats{c.clients.stats(), c.secrets.stats(), c.grants.stats(),
-		c.grantFor.stats(), c.apis.stats(), c.audiences.stats()}
+		c.grantFor.stats(), c.apis.stats(), c.audiences.stats(), c.federated.stats()}
 }
 
 // flush empties the cache (drop) or only stops reads in flight from
@@ -238,6 +242,7 @@ func (c *Store) flush(drop bool) {
 	c.grantFor.flush(drop)
 	c.apis.flush(drop)
 	c.audiences.flush(drop)
+	c.federated.flush(drop)
 }
 
 // staleUsable reports whether, the Notifier not listening, kept answers

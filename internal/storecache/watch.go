@@ -90,7 +90,7 @@ func (c *Store) invalidate(table string, keys ...string) {
 	switch table {
 	case "clients":
 		if len(keys) == 0 {
-			c.flushKinds(c.clients.flush, c.secrets.flush, c.grants.flush, c.grantFor.flush)
+			c.flushKinds(c.clients.flush, c.secrets.flush, c.grants.flush, c.grantFor.flush, c.federated.flush)
 		}
 		for _, k := range keys {
 			c.clients.invalidate(k)
@@ -115,6 +115,10 @@ func (c *Store) invalidate(table string, keys ...string) {
 		}
 	case "apis":
 		c.flushKinds(c.apis.flush, c.audiences.flush, c.grants.flush, c.grantFor.flush)
+	case "federated_credentials":
+		// Kept by issuer and subject, not by client: a change empties the
+		// kind, which holds few answers and changes rarely.
+		c.flushKinds(c.federated.flush)
 	default: // a table this cache does not know of: assume the worst
 		c.flush(true)
 	}

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) mint.Store) {
 	t.Run("Pages", func(t *testing.T) { runCases(t, open, pageCases) })
 	t.Run("Import", func(t *testing.T) { runImportCases(t, open) })
 	t.Run("Policies", func(t *testing.T) { runCases(t, open, policyCases) })
+	t.Run("Federated", func(t *testing.T) { runCases(t, open, federatedCases) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(testContext(t)); err != nil {
 			t.Fatalf("Ping: %v", err)

@@ -55,8 +55,11 @@
 //
 // # grant_type
 //
-// Missing is invalid_request; anything but client_credentials is
+// Missing is invalid_request; anything but client_credentials and the JWT
+// bearer grant (RFC 7523 §2.1, urn:ietf:params:oauth:grant-type:jwt-bearer,
+// whose assertion a client's trust rule accepts: internal/federation) is
 // unsupported_grant_type. It is checked before the client is authenticated.
+// The bearer grant issues the client's ordinary token.
 //
 // # Audience (RFC 8707)
 //

@@ -28,7 +28,7 @@ const (
 
 func known(name string) bool {
 	switch name {
-	case paramGrantType, paramAudience, paramResource, paramScope:
+	case paramGrantType, paramAudience, paramResource, paramScope, clientauth.ParamBearerAssertion:
 		return true
 	}
 	return clientauth.IsParam(name)
@@ -105,7 +105,11 @@ func (req *Request) parse(r *http.Request) error {
 	}
 	req.GrantType = p[paramGrantType]
 	var err error
-	if req.Credentials, err = clientauth.Parse(r.Header["Authorization"], p); err != nil {
+	parseCredentials := clientauth.Parse
+	if req.GrantType == clientauth.BearerGrantType { // RFC 7523 §2.1 (issue 18)
+		parseCredentials = clientauth.ParseBearerGrant
+	}
+	if req.Credentials, err = parseCredentials(r.Header["Authorization"], p); err != nil {
 		return err
 	}
 	req.ClientID = req.Credentials.ClientID
@@ -121,10 +125,10 @@ func (req *Request) parse(r *http.Request) error {
 
 func checkGrantType(gt string) error {
 	switch gt {
-	case GrantType:
+	case GrantType, clientauth.BearerGrantType:
 		return nil
 	case "":
 		return oauth.ErrInvalidRequest.WithField(paramGrantType).Describe("grant_type is required; use client_credentials")
 	}
-	return oauth.ErrUnsupportedGrantType.WithField(paramGrantType).Describe("only the client_credentials grant is supported")
+	return oauth.ErrUnsupportedGrantType.WithField(paramGrantType).Describe("only the client_credentials and %s grants are supported", clientauth.BearerGrantType)
 }

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// federatedGroup is `mint federated`: a client's trust rules (issue 18),
+// the admin API's /clients/{id}/federated-credentials.
+var federatedGroup = group{name: "federated", summary: "trust rules: other issuers' tokens in place of a client's secret", commands: []command{
+	{"add CLIENT --issuer URL --subject SUB [--audience AUD] [--claim NAME=VALUE]... [--max-age SECONDS] [--jwks-uri URL]", 1, "trust tokens of an issuer with this subject (and claims; '*' matches within one ':' or '/' segment) for a client; --jwks-uri alone: where the client's own private_key_jwt keys are", federatedAdd, argClient, false},
+	{"list CLIENT", 1, "list a client's trust rules", federatedList, argClient, false},
+	{"get CLIENT ID", 2, "show one trust rule", federatedGet, argClient, false},
+	{"delete CLIENT ID", 2, "delete a trust rule", federatedDelete, argClient, false},
+}}
+
+// federatedView is a trust rule as the admin API shows it.
+type federatedView struct {
+	ID        string            `json:"id"`
+	ClientID  string            `json:"client_id"`
+	Issuer    string            `json:"issuer"`
+	Subject   string            `json:"subject"`
+	Audience  string            `json:"audience"`
+	Claims    map[string]string `json:"claims"`
+	MaxAge    int64             `json:"max_age"`
+	JWKSURI   string            `json:"jwks_uri"`
+	CreatedAt string            `json:"created_at"`
+}
+
+func federatedPath(client string) string {
+	return "/clients/" + url.PathEscape(client) + "/federated-credentials"
+}
+
+func federatedAdd(c *call) runFunc {
+	issuer := c.fs.String("issuer", "", "the tokens' exact `iss`, an https URL (its keys come from its OpenID discovery document unless --jwks-uri)")
+	subject := c.fs.String("subject", "", "the tokens' exact `sub`")
+	audience := c.fs.String("audience", "", "a value the tokens' aud must hold (default: this server's issuer URL)")
+	claims := c.fs.StringArray("claim", nil, "a condition `NAME=VALUE` on a string claim; '*' in VALUE matches within one segment (repeatable)")
+	maxAge := c.fs.Int64("max-age", 0, "refuse tokens issued more than `SECONDS` ago (default 3600)")
+	jwksURI := c.fs.String("jwks-uri", "", "fetch the issuer's keys from this `URL` instead of discovering them")
+	return func(ctx context.Context, pos []string) error {
+		keysOnly := *issuer == "" && *subject == "" && *jwksURI != "" // the client's own private_key_jwt keys
+		if err := required(c, "issuer", *issuer, "subject", *subject); err != nil && !keysOnly {
+			return err
+		}
+		body := map[string]any{}
+		if !keysOnly {
+			body["issuer"], body["subject"] = *issuer, *subject
+		}
+		if *audience != "" {
+			body["audience"] = *audience
+		}
+		if *jwksURI != "" {
+			body["jwks_uri"] = *jwksURI
+		}
+		if c.fs.Changed("max-age") {
+			body["max_age"] = *maxAge
+		}
+		conditions := map[string]string{}
+		for _, cl := range *claims {
+			name, value, ok := strings.Cut(cl, "=")
+			if !ok || name == "" {
+				return usagef(c.cmd, "--claim %q: want NAME=VALUE", cl)
+			}
+			conditions[name] = value
+		}
+		if len(conditions) > 0 {
+			body["claims"] = conditions
+		}
+		return callAdmin(ctx, c, http.MethodPost, federatedPath(pos[0]), body, federatedDetail)
+	}
+}
+
+func federatedList(c *call) runFunc {
+	return adminGet(c, func(pos []string) string { return federatedPath(pos[0]) }, func(w *tabwriter.Writer, l struct {
+		Items []federatedView `json:"items"`
+	}) {
+		row(w, "ID", "ISSUER", "SUBJECT", "CLAIMS", "CREATED")
+		for _, fc := range l.Items {
+			row(w, fc.ID, fc.Issuer, fc.Subject, strconv.Itoa(len(fc.Claims)), formatTime(fc.CreatedAt))
+		}
+	})
+}
+
+func federatedGet(c *call) runFunc {
+	return adminGet(c, func(pos []string) string { return federatedPath(pos[0]) + "/" + url.PathEscape(pos[1]) }, federatedDetail)
+}
+
+func federatedDelete(c *call) runFunc {
+	return func(ctx context.Context, pos []string) error {
+		api, err := c.admin(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := api.do(ctx, http.MethodDelete, federatedPath(pos[0])+"/"+url.PathEscape(pos[1]), nil); err != nil {
+			return err
+		}
+		return done(c, "deleted trust rule %s of client %s", pos[1], pos[0])
+	}
+}
+
+func federatedDetail(w *tabwriter.Writer, fc federatedView) {
+	row(w, "id", fc.ID)
+	row(w, "client_id", fc.ClientID)
+	row(w, "issuer", fc.Issuer)
+	row(w, "subject", fc.Subject)
+	row(w, "audience", fc.Audience)
+	names := make([]string, 0, len(fc.Claims))
+	for n := range fc.Claims {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		row(w, "claim "+n, fc.Claims[n])
+	}
+	row(w, "max_age", strconv.FormatInt(fc.MaxAge, 10)+"s")
+	if fc.JWKSURI != "" {
+		row(w, "jwks_uri", fc.JWKSURI)
+	}
+	row(w, "created_at", formatTime(fc.CreatedAt))
+}

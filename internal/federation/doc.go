@@ -1,0 +1,24 @@
+// Package federation lets a client authenticate with a token its own
+// platform gave it — a GitHub Actions OIDC token, a Kubernetes
+// service-account token, a partner's authorization server's token —
+// instead of a secret (issue 18, workload identity federation).
+//
+// It implements the checks of RFC 7523 §3 on such a token, used as a
+// client assertion (§2.2) or as an authorization grant (§2.1), against the
+// trust rules (mint.FederatedCredential) an admin gave the client: the
+// token's iss and sub must be a rule's exactly, its signature must verify
+// with a key the rule's issuer publishes (OpenID Connect Discovery 1.0 §4
+// or RFC 8414 §3 for the jwks_uri, RFC 7517 §5 for the set), its aud must
+// contain the rule's audience, its claims must match the rule's
+// conditions (pattern.go), and it must be within exp, nbf, iat and the
+// rule's max_age, with Leeway.
+//
+// KeyFetcher fetches keys only for issuers that rules name, never for an
+// issuer a token names that no rule does. The jti is remembered by the
+// caller, in the store every replica shares (Store.UseAssertion), so a
+// token is accepted once.
+//
+// Refusals (*Refusal) carry a public description that says what is wrong
+// with the token, never which rule almost matched: before the signature
+// is verified every refusal that depends on the rules is the same.
+package federation

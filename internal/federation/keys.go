@@ -1,0 +1,252 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/mintauth/mint/bearer"
+	"github.com/mintauth/mint/internal/mint"
+)
+
+// Defaults of KeyFetcher.
+const (
+	// DefaultMinRefresh: an unknown kid fetches an issuer's keys again at
+	// most this often, so that tokens naming made-up kids cannot make
+	// mint hammer a partner's issuer.
+	DefaultMinRefresh = 5 * time.Second
+	// DefaultFetchTimeout bounds one fetch (discovery and key set).
+	DefaultFetchTimeout = 5 * time.Second
+	// DefaultLookupWait bounds how long a token request waits for keys
+	// it lacks: a slow issuer makes its own partners' requests fail after
+	// this long, and nobody else's wait at all.
+	DefaultLookupWait = 2 * time.Second
+	// maxIssuers bounds the key sets kept; past it the least recently
+	// used is dropped. Only rules an admin made add to it.
+	maxIssuers = 1000
+)
+
+// KeyFetcher finds the keys of the issuers trust rules name, with bearer.JWKS
+// per issuer and key set URL: cached as the issuer's Cache-Control allows,
+// fetched again on an unknown kid at most once per MinRefresh, bounded in
+// time and size (1 MB), one fetch in flight per issuer. No lock is held
+// over a fetch, so a slow issuer slows only the requests that need its
+// keys, and those by at most LookupWait.
+//
+// It fetches only what a trust rule names (the rule's Issuer, through its
+// discovery document, or its JWKSURI): never an address read from a token.
+// Plain http is refused but for loopback addresses, unless AllowHTTP. It
+// is safe for concurrent use.
+type KeyFetcher struct {
+	// AllowHTTP lets rules name http issuers and key sets beyond
+	// loopback (mint serve --federation-allow-http).
+	AllowHTTP bool
+	// HTTPClient fetches the documents; nil: a client with a 10 s timeout.
+	HTTPClient   *http.Client
+	MinRefresh   time.Duration
+	FetchTimeout time.Duration
+	LookupWait   time.Duration
+	Now          func() time.Time
+	Log          *slog.Logger
+
+	mu   sync.Mutex
+	sets map[setKey]*keySet
+}
+
+type setKey struct{ issuer, jwksURI string }
+
+type keySet struct {
+	jwks *bearer.JWKS
+	used time.Time
+}
+
+// errNoKey: the issuer publishes no key with the token's kid.
+var errNoKey = errors.New("the issuer publishes no key with this kid")
+
+// Key returns the key of rule's issuer that kid names.
+func (f *KeyFetcher) Key(ctx context.Context, rule mint.FederatedCredential, kid string) (jose.JSONWebKey, error) {
+	jwks, err := f.set(rule)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	key, found, err := jwks.LookupKey(ctx, kid)
+	switch {
+	case err != nil:
+		return jose.JSONWebKey{}, fmt.Errorf("keys of %s: %w", rule.Issuer, err)
+	case !found:
+		return jose.JSONWebKey{}, errNoKey
+	}
+	return key, nil
+}
+
+// set returns the key set of rule's issuer, making it on first use. The
+// first fetch starts in the background; Key waits for it at most
+// LookupWait.
+func (f *KeyFetcher) set(rule mint.FederatedCredential) (*bearer.JWKS, error) {
+	k := setKey{rule.Issuer, rule.JWKSURI}
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.sets[k]; ok {
+		s.used = now
+		return s.jwks, nil
+	}
+	if err := f.checkRule(rule); err != nil {
+		return nil, err
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel() // NewJWKS starts the first fetch without waiting for it
+	issuer := rule.Issuer
+	if IsKeyLocation(rule) {
+		issuer = "" // a client id: the keys are at JWKSURI, nothing to discover
+	}
+	jwks, err := bearer.NewJWKS(done, bearer.JWKSConfig{
+		URL: rule.JWKSURI, Issuer: issuer, HTTPClient: f.client(),
+		MinRefreshInterval: orDefault(f.MinRefresh, DefaultMinRefresh),
+		FetchTimeout:       orDefault(f.FetchTimeout, DefaultFetchTimeout),
+		LookupWait:         orDefault(f.LookupWait, DefaultLookupWait),
+		Now:                f.Now, Log: f.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if f.sets == nil {
+		f.sets = map[setKey]*keySet{}
+	}
+	if len(f.sets) >= maxIssuers {
+		f.dropOldest()
+	}
+	f.sets[k] = &keySet{jwks: jwks, used: now}
+	return jwks, nil
+}
+
+func (f *KeyFetcher) dropOldest() {
+	var oldest setKey
+	var at time.Time
+	for k, s := range f.sets {
+		if at.IsZero() || s.used.Before(at) {
+			oldest, at = k, s.used
+		}
+	}
+	delete(f.sets, oldest)
+}
+
+// IsKeyLocation reports whether rule only says where its client's own
+// private_key_jwt keys are (RFC 7523 §2.2 with a JWKS URL, issue 18): its
+// issuer and subject are the client's id, and it names a JWKSURI.
+func IsKeyLocation(rule mint.FederatedCredential) bool {
+	return rule.JWKSURI != "" && rule.Issuer == rule.ClientID && rule.Subject == rule.ClientID
+}
+
+// checkRule checks the addresses of rule as CheckURLs does; a key
+// location has only its JWKSURI.
+func (f *KeyFetcher) checkRule(rule mint.FederatedCredential) error {
+	if IsKeyLocation(rule) {
+		return checkURL("jwks_uri", rule.JWKSURI, f.AllowHTTP)
+	}
+	return f.CheckURLs(rule.Issuer, rule.JWKSURI)
+}
+
+// CheckKeyURL says why a client's jwks_uri must not be fetched, or nil.
+func CheckKeyURL(jwksURI string, allowHTTP bool) error {
+	return checkURL("jwks_uri", jwksURI, allowHTTP)
+}
+
+// CheckURLs is the package's CheckURLs with f.AllowHTTP.
+func (f *KeyFetcher) CheckURLs(issuer, jwksURI string) error {
+	return CheckURLs(issuer, jwksURI, f.AllowHTTP)
+}
+
+// CheckURLs says why mint must not fetch from issuer or jwksURI (which may
+// be empty), or nil: each must be an absolute https URL, or http to a
+// loopback address, or any http with allowHTTP; without user, query or
+// fragment.
+func CheckURLs(issuer, jwksURI string, allowHTTP bool) error {
+	if err := checkURL("issuer", issuer, allowHTTP); err != nil {
+		return err
+	}
+	if jwksURI == "" {
+		return nil
+	}
+	return checkURL("jwks_uri", jwksURI, allowHTTP)
+}
+
+func checkURL(what, raw string, allowHTTP bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return fmt.Errorf("%s must be an absolute https URL without user, query or fragment", what)
+	}
+	if !schemeAllowed(u, allowHTTP) {
+		return fmt.Errorf("%s must use https (http only for loopback addresses, or with mint serve --federation-allow-http)", what)
+	}
+	return nil
+}
+
+func schemeAllowed(u *url.URL, allowHTTP bool) bool {
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		return allowHTTP || isLoopback(u.Hostname())
+	}
+	return false
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// client is the HTTP client with a transport that refuses what CheckURLs
+// would, for every request it makes: discovered key set URLs and
+// redirects included.
+func (f *KeyFetcher) client() *http.Client {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if f.HTTPClient != nil {
+		cp := *f.HTTPClient
+		c = &cp
+	}
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = schemeGuard{next: next, allowHTTP: f.AllowHTTP}
+	return c
+}
+
+type schemeGuard struct {
+	next      http.RoundTripper
+	allowHTTP bool
+}
+
+func (g schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !schemeAllowed(req.URL, g.allowHTTP) {
+		return nil, fmt.Errorf("refused to fetch %s: plain http beyond loopback", req.URL.Redacted())
+	}
+	return g.next.RoundTrip(req)
+}
+
+func (f *KeyFetcher) now() time.Time {
+	if f.Now == nil {
+		return time.Now()
+	}
+	return f.Now()
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
