@@ -105,11 +105,13 @@ func (req *Request) parse(r *http.Request) error {
 	}
 	req.GrantType = p[paramGrantType]
 	var err error
-	parseCredentials := clientauth.Parse
+	// Two direct calls, not a function value: p would escape through one.
 	if req.GrantType == clientauth.BearerGrantType { // RFC 7523 §2.1 (issue 18)
-		parseCredentials = clientauth.ParseBearerGrant
+		req.Credentials, err = clientauth.ParseBearerGrant(r.Header["Authorization"], p)
+	} else {
+		req.Credentials, err = clientauth.Parse(r.Header["Authorization"], p)
 	}
-	if req.Credentials, err = parseCredentials(r.Header["Authorization"], p); err != nil {
+	if err != nil {
 		return err
 	}
 	req.ClientID = req.Credentials.ClientID
