@@ -22,10 +22,11 @@ var clientCounts = []int{1, 1000, 10000}
 // shaped like hook.go's.
 func issuance(n, clients int) mint.AuditRecord {
 	client := "client-" + strconv.Itoa(n*7919%clients)
+	jti := fmt.Sprintf("jti-%016x", n) // the token's, in Subject and Details both
 	return mint.AuditRecord{
 		Time: time.Now(), Kind: mint.AuditTokenIssued, Actor: client, ClientID: client,
-		Subject: fmt.Sprintf("jti-%016x", n), Source: "127.0.0.1",
-		Details: []byte(`{"audience":"https://api.example.com","scopes":["read","write"],"jti":"` + strconv.Itoa(n) + `"}`),
+		Subject: jti, Source: "127.0.0.1",
+		Details: []byte(`{"audience":"https://api.example.com","scopes":["read","write"],"jti":"` + jti + `"}`),
 	}
 }
 
