@@ -29,5 +29,7 @@ CREATE TABLE audit_block_client (
 ) STRICT, WITHOUT ROWID;
 
 -- +goose Down
+-- Going down drops the blocks and the records in them: verification then
+-- reports them missing (the chain head still names the last one).
 DROP TABLE audit_block_client;
 DROP TABLE audit_block;
