@@ -124,8 +124,33 @@ func runBlockTamper(t *testing.T, open func(t *testing.T) mint.Store, tamper Aud
 		must(t, "AppendAudit", s.AppendAudit(ctx, in[25:]))
 		verifyOK(t, ctx, s, 30)
 		checkListings(t, ctx, s, in)
-		tamper.Exec(t, store, `UPDATE audit_log SET subject = 'x' WHERE seq = 22`)
-		wantBroken(t, ctx, s, 22)
+		all, err := s.ListAudit(ctx, mint.AuditFilter{})
+		must(t, "ListAudit", err)
+
+		// Pruning: rows one by one, blocks whole. Rows 1–10, block 11–20
+		// (times 10–19 min), rows 21–25, block 26–30.
+		for _, step := range []struct {
+			before  int
+			deleted int
+			anchor  int64
+		}{
+			{15, 10, 10}, // block 11–20 holds records to keep: it stays, whole
+			{27, 15, 25}, // the block, now all older, and rows 21–25
+			{100, 5, 30}, // the last block: the anchor is its last record
+		} {
+			n, err := s.PruneAudit(ctx, at(step.before))
+			must(t, "PruneAudit", err)
+			rep := verifyOK(t, ctx, s, 30-int(step.anchor))
+			if n != step.deleted || rep.Anchor.Seq != step.anchor || !bytes.Equal(rep.Anchor.Hash, all[step.anchor-1].Hash) {
+				t.Fatalf("PruneAudit(t%d) deleted %d, anchor %d; want %d deleted, anchor %d with its hash",
+					step.before, n, rep.Anchor.Seq, step.deleted, step.anchor)
+			}
+		}
+		must(t, "AppendAudit after pruning", s.AppendAudit(ctx, in[:3]))
+		verifyOK(t, ctx, s, 3)
+		tamper.AppendRows(t, store, in[:2])
+		tamper.Exec(t, store, `UPDATE audit_log SET subject = 'x' WHERE seq = 34`)
+		wantBroken(t, ctx, s, 34)
 	})
 }
 
