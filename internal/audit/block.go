@@ -146,14 +146,21 @@ func appendBytes(b []byte, s string) []byte {
 var ErrBadBlock = errors.New("audit: block does not decode")
 
 // BlockFilter is what Decode keeps of a block's records, tested before a
-// record is copied out of the payload. Nil keeps every record.
-type BlockFilter func(seq int64, t time.Time, kind, actor, clientID string) bool
+// record is copied out of the payload. Its byte slices are the payload's,
+// valid during the call only: a filter compares them (string(b) == s does
+// not allocate) and keeps none. Nil keeps every record.
+type BlockFilter func(seq int64, t time.Time, kind, actor, clientID []byte) bool
 
 // Decode returns b's records that keep selects, in Seq order, with their
 // PrevHash and Hash. The payload is checked whole whatever keep selects:
 // it must hold exactly last-first+1 records (last is the store's column;
 // 0 skips the check) and nothing after them. A payload that does not
 // decode is ErrBadBlock, never a panic.
+//
+// Only the records kept are copied, and the strings they use: a query by
+// client reads whole blocks to find a record or two in each, and copying
+// every interned string of a block from 10,000 clients cost more than the
+// rest of the read.
 func (b Block) Decode(last int64, keep BlockFilter) ([]mint.AuditRecord, error) {
 	d := decoder{p: b.Payload}
 	if d.byte() != blockVersion {
@@ -170,30 +177,42 @@ func (b Block) Decode(last int64, keep BlockFilter) ([]mint.AuditRecord, error) 
 	if last != 0 && uint64(last-b.First+1) != n {
 		return nil, fmt.Errorf("%w: block %d: holds %d records, its row says %d", ErrBadBlock, b.First, n, last-b.First+1)
 	}
-	table := make([]string, ns)
+	table := make([][]byte, ns)
 	for i := range table {
-		table[i] = string(d.bytes())
+		table[i] = d.bytes()
 	}
-	str := func(i uint64) string {
+	raw := func(i uint64) []byte {
 		if i >= uint64(len(table)) {
 			d.fail()
-			return ""
+			return nil
 		}
 		return table[i]
+	}
+	strs := make(map[uint64]string) // the strings copied so far, by index
+	str := func(i uint64) string {
+		v, ok := strs[i]
+		if !ok {
+			v = string(table[i])
+			strs[i] = v
+		}
+		return v
 	}
 	var out []mint.AuditRecord
 	prev := b.PrevHash
 	for i := range n {
 		t := time.UnixMicro(base + d.varint()).UTC()
-		kind, actor, client, source := str(d.uvarint()), str(d.uvarint()), str(d.uvarint()), str(d.uvarint())
+		ik, ia, ic, is := d.uvarint(), d.uvarint(), d.uvarint(), d.uvarint()
+		kind, actor, client, _ := raw(ik), raw(ia), raw(ic), raw(is)
 		subject := d.bytes()
-		var pre, post string
-		var raw []byte
+		var raw0 []byte
+		var ipre, ipost uint64
 		k := d.uvarint()
 		if k == 0 {
-			raw = d.bytes()
+			raw0 = d.bytes()
 		} else {
-			pre, post = str(k-1), str(d.uvarint())
+			ipre, ipost = k-1, d.uvarint()
+			raw(ipre)
+			raw(ipost)
 		}
 		hash := d.take(HashSize)
 		if d.err != nil {
@@ -201,12 +220,12 @@ func (b Block) Decode(last int64, keep BlockFilter) ([]mint.AuditRecord, error) 
 		}
 		seq := b.First + int64(i)
 		if keep == nil || keep(seq, t, kind, actor, client) {
-			r := mint.AuditRecord{Seq: seq, Time: t, Kind: kind, Actor: actor, ClientID: client,
-				Subject: string(subject), Source: source, PrevHash: slices.Clone(prev), Hash: slices.Clone(hash)}
+			r := mint.AuditRecord{Seq: seq, Time: t, Kind: str(ik), Actor: str(ia), ClientID: str(ic),
+				Subject: string(subject), Source: str(is), PrevHash: slices.Clone(prev), Hash: slices.Clone(hash)}
 			if k == 0 {
-				r.Details = slices.Clone(raw)
+				r.Details = slices.Clone(raw0)
 			} else {
-				r.Details = slices.Concat([]byte(pre), subject, []byte(post))
+				r.Details = slices.Concat(table[ipre], subject, table[ipost])
 			}
 			out = append(out, r)
 		}

@@ -100,7 +100,7 @@ func TestBlockIsCompact(t *testing.T) {
 
 func TestBlockFilterAndLastHash(t *testing.T) {
 	b := audit.SealBlock(9, audit.Genesis, blockCases[1].records)
-	got, err := b.Decode(b.Last, func(seq int64, _ time.Time, _, _, client string) bool { return client == "client-3" })
+	got, err := b.Decode(b.Last, func(seq int64, _ time.Time, _, _, client []byte) bool { return string(client) == "client-3" })
 	if err != nil {
 		t.Fatal(err)
 	}

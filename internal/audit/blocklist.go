@@ -29,32 +29,33 @@ type StoredBlock struct {
 // BlockReader reads blocks for ListBlocks.
 type BlockReader func(ctx context.Context, q BlockQuery) ([]StoredBlock, error)
 
-// Blocks read per query: the first read is small (one block of a batch
-// usually fills a page), later ones double, for a filter that finds a
-// record or two per block.
+// Blocks read per query: the first read is one block (a batch's block
+// usually fills a page), later ones as many as the first ones' yield says
+// are needed (nextRead), at most maxBlockRead.
 const (
-	firstBlockRead = 2
+	firstBlockRead = 1
 	maxBlockRead   = 256
 )
 
 // ListBlocks returns the records stored in blocks that f selects, in f's
 // order, at most f's limit. A block that does not decode is listed as
 // CorruptBlock when its first Seq is in f's range, whatever else f asks.
-func ListBlocks(ctx context.Context, f mint.AuditFilter, read BlockReader) ([]mint.AuditRecord, error) {
+func ListBlocks(ctx context.Context, f mint.AuditFilter, readBlocks BlockReader) ([]mint.AuditRecord, error) {
 	if !KindMatches(f.Kind, mint.AuditTokenIssued) {
 		return nil, nil
 	}
 	limit := limitOf(f)
 	q := BlockQuery{ClientID: f.ClientID, Since: f.Since, Until: f.Until, AfterSeq: f.AfterSeq,
 		BeforeSeq: f.BeforeSeq, NewestFirst: f.NewestFirst, Limit: firstBlockRead}
-	keep := func(seq int64, t time.Time, kind, actor, client string) bool {
-		return inRange(f, seq) && KindMatches(f.Kind, kind) &&
-			(f.ClientID == "" || f.ClientID == actor || f.ClientID == client) &&
+	keep := func(seq int64, t time.Time, kind, actor, client []byte) bool {
+		return inRange(f, seq) && KindMatches(f.Kind, string(kind)) &&
+			(f.ClientID == "" || f.ClientID == string(actor) || f.ClientID == string(client)) &&
 			(f.Since.IsZero() || !t.Before(f.Since)) && (f.Until.IsZero() || t.Before(f.Until))
 	}
 	var out []mint.AuditRecord
+	read := 0 // blocks read so far
 	for {
-		blocks, err := read(ctx, q)
+		blocks, err := readBlocks(ctx, q)
 		if err != nil {
 			return nil, err
 		}
@@ -82,9 +83,24 @@ func ListBlocks(ctx context.Context, f mint.AuditFilter, read BlockReader) ([]mi
 		} else {
 			q.AfterSeq = last.Last
 		}
-		q.Limit = min(2*q.Limit, maxBlockRead)
+		read += len(blocks)
+		q.Limit = nextRead(q.Limit, read, len(out), limit)
 	}
 	return out[:min(len(out), limit)], nil
+}
+
+// nextRead is how many blocks to read next, having read some and found got
+// of the want records: as many as the records found per block so far say
+// are needed, so that a query by client (a record or two per block) does
+// not read twice the blocks it needs, nor a listing of every record (a
+// page per block) more than one; twice as many as last time when none was
+// found.
+func nextRead(last, read, got, want int) int {
+	if got == 0 {
+		return min(2*last, maxBlockRead)
+	}
+	need := ((want-got)*read + got - 1) / got
+	return max(1, min(need, maxBlockRead))
 }
 
 func inRange(f mint.AuditFilter, seq int64) bool {
@@ -138,8 +154,8 @@ func Merge(f mint.AuditFilter, rows, blocks []mint.AuditRecord) []mint.AuditReco
 // the block does not decode.
 func BlockClients(b StoredBlock) []string {
 	seen := map[string]struct{}{}
-	_, err := b.Decode(b.Last, func(_ int64, _ time.Time, _, actor, client string) bool {
-		seen[actor], seen[client] = struct{}{}, struct{}{}
+	_, err := b.Decode(b.Last, func(_ int64, _ time.Time, _, actor, client []byte) bool {
+		seen[string(actor)], seen[string(client)] = struct{}{}, struct{}{}
 		return false
 	})
 	if err != nil {
@@ -156,7 +172,7 @@ func BlockClients(b StoredBlock) []string {
 // LastHash returns the hash of a block's last record, nil if the block
 // does not decode.
 func LastHash(b StoredBlock) []byte {
-	recs, err := b.Decode(b.Last, func(seq int64, _ time.Time, _, _, _ string) bool { return seq == b.Last })
+	recs, err := b.Decode(b.Last, func(seq int64, _ time.Time, _, _, _ []byte) bool { return seq == b.Last })
 	if err != nil || len(recs) != 1 {
 		return nil
 	}

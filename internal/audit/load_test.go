@@ -156,3 +156,50 @@ func BenchmarkAppendBatch(b *testing.B) {
 		}
 	}
 }
+
+var scaleRecords = flag.Int("audit.scale", 0, "records TestPagesAtScale appends (0: skip it)")
+
+// TestPagesAtScale logs what a page costs on a log of -audit.scale
+// issuances from 10,000 clients, in blocks, on both backends: by client
+// (the worst case: a record or two in each block), every record, from a
+// cursor in the middle, by kind, and a whole verification. It only logs:
+// times on a shared machine are no assertion.
+//
+//	go test -run TestPagesAtScale -v ./internal/audit -audit.scale=500000
+func TestPagesAtScale(t *testing.T) {
+	if *scaleRecords == 0 {
+		t.Skip("-audit.scale not set")
+	}
+	n := *scaleRecords
+	for _, backend := range testdb.Backends {
+		store := testdb.Open(t, backend)
+		a := &audit.Appender{Store: store.(mint.AuditStore), Log: slog.New(slog.DiscardHandler)}
+		for i := range n {
+			a.Add(issuance(i, 10000))
+			if a.Pending() >= audit.DefaultBatch {
+				a.Flush(t.Context())
+			}
+		}
+		for a.Pending() > 0 {
+			a.Flush(t.Context())
+		}
+		r := store.(audit.Reader)
+		for _, f := range []mint.AuditFilter{
+			{ClientID: "client-7", Limit: 100}, {ClientID: "client-7", Limit: 100, NewestFirst: true},
+			{Limit: 1000}, {Limit: 1000, AfterSeq: int64(n / 2)}, {Kind: mint.AuditTokenIssued, Limit: 100, NewestFirst: true},
+		} {
+			start := time.Now()
+			got, err := r.ListAudit(t.Context(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s, client %q, after %d, newest first %v: %d records in %v", backend, f.ClientID, f.AfterSeq, f.NewestFirst, len(got), time.Since(start))
+		}
+		start := time.Now()
+		rep, err := audit.Verify(t.Context(), r)
+		if err != nil || !rep.OK || rep.Checked != n {
+			t.Fatalf("verify: %+v, %v", rep, err)
+		}
+		t.Logf("%s, verify %d records: %v", backend, rep.Checked, time.Since(start))
+	}
+}
