@@ -11,6 +11,9 @@
 //   - Appender batches records off the token path and writes them every
 //     second; Log is the hook the token endpoint and client authentication
 //     call (token.Endpoint.Audit, clientauth.Authenticator.Audit).
+//   - SealBlock and Block.Decode store a batch's token issuances as one
+//     row (issue 15), each record keeping its Seq and its own link in the
+//     chain; ListBlocks and Merge read blocks beside rows for the stores.
 //   - View is a record on the wire, as the admin API and `mint audit list`
 //     show it, one JSON object per line.
 //

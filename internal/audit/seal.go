@@ -43,12 +43,17 @@ func Hash(r mint.AuditRecord) []byte {
 // length (uvarint) and bytes. Every field has one encoding, and no two
 // records encode alike.
 func Encode(r mint.AuditRecord) []byte {
-	b := make([]byte, 0, 64+len(r.Kind)+len(r.Actor)+len(r.ClientID)+len(r.Subject)+len(r.Source)+len(r.Details))
+	return appendEncoded(make([]byte, 0, 64+len(r.Kind)+len(r.Actor)+len(r.ClientID)+len(r.Subject)+len(r.Source)+len(r.Details)), r)
+}
+
+// appendEncoded appends Encode(r) to b.
+func appendEncoded(b []byte, r mint.AuditRecord) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Seq))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Time.UnixMicro()))
-	for _, f := range [][]byte{[]byte(r.Kind), []byte(r.Actor), []byte(r.ClientID), []byte(r.Subject), []byte(r.Source), r.Details} {
+	for _, f := range [...]string{r.Kind, r.Actor, r.ClientID, r.Subject, r.Source} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
-	return b
+	b = binary.AppendUvarint(b, uint64(len(r.Details)))
+	return append(b, r.Details...)
 }

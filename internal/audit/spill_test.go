@@ -286,7 +286,8 @@ func sameStringSets(a, b []string) bool {
 }
 
 // assertInBatchOrder checks that the records were written in the order
-// they came, to within a batch (a batch is sorted by index keys).
+// they came, to within a batch (batches were sorted by index keys before
+// issuances were stored in blocks; they are in arrival order now).
 func assertInBatchOrder(t *testing.T, got []string, batch int) {
 	t.Helper()
 	for i := range got {

@@ -93,6 +93,8 @@ func (c *Chain) Next(r mint.AuditRecord) (int64, string) {
 			return c.Seq + 1, fmt.Sprintf("record %d is missing", c.Seq+1)
 		}
 		return c.Seq + 1, fmt.Sprintf("records %d to %d are missing", c.Seq+1, r.Seq-1)
+	case r.Kind == corruptKind:
+		return r.Seq, fmt.Sprintf("the block of records from %d was changed: %s", r.Seq, r.Details)
 	case !bytes.Equal(Hash(r), r.Hash):
 		return r.Seq, fmt.Sprintf("record %d was changed: its hash does not match its contents", r.Seq)
 	case !bytes.Equal(r.PrevHash, prev):

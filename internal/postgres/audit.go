@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +39,15 @@ func (s *Store) AppendAudit(ctx context.Context, records []mint.AuditRecord) err
 }
 
 // appendAudit locks the chain head, chains records after it and moves it.
+// Each run of token issuances is one block (audit_block.go); the other
+// records are rows.
 func appendAudit(ctx context.Context, tx pgx.Tx, records ...mint.AuditRecord) error {
+	return appendChained(ctx, tx, audit.BlockRecord, records)
+}
+
+// appendChained is appendAudit with the choice of which records go in
+// blocks (tests write issuances as rows, as mint did before blocks).
+func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord) error {
 	var (
 		seq  int64
 		prev []byte
@@ -49,6 +56,30 @@ func appendAudit(ctx context.Context, tx pgx.Tx, records ...mint.AuditRecord) er
 	if err != nil {
 		return failed("postgres: audit append: %w", err)
 	}
+	for len(records) > 0 {
+		n, inBlock := 1, inBlocks(records[0])
+		for n < len(records) && inBlocks(records[n]) == inBlock {
+			n++
+		}
+		if inBlock {
+			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n])
+		} else {
+			seq, prev, err = appendRows(ctx, tx, seq, prev, records[:n])
+		}
+		if err != nil {
+			return failed("postgres: audit append: %w", err)
+		}
+		records = records[n:]
+	}
+	if _, err := tx.Exec(ctx, `UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1`, seq, prev); err != nil {
+		return failed("postgres: audit append: %w", err)
+	}
+	return nil
+}
+
+// appendRows chains records after (seq, prev) as one row each, and
+// returns the new head.
+func appendRows(ctx context.Context, tx pgx.Tx, seq int64, prev []byte, records []mint.AuditRecord) (int64, []byte, error) {
 	rows := make([][]any, len(records))
 	for i, r := range records {
 		seq++
@@ -60,12 +91,9 @@ func appendAudit(ctx context.Context, tx pgx.Tx, records ...mint.AuditRecord) er
 	// COPY sends the whole batch in one binary stream: an INSERT per record
 	// cost more in encoding and parsing than the rows cost to store.
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_log"}, auditColumns, pgx.CopyFromRows(rows)); err != nil {
-		return failed("postgres: audit append: %w", err)
+		return 0, nil, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1`, seq, prev); err != nil {
-		return failed("postgres: audit append: %w", err)
-	}
-	return nil
+	return seq, prev, nil
 }
 
 var auditColumns = []string{"seq", "time", "kind", "actor", "client_id", "subject", "source", "details", "prev_hash", "hash"}
@@ -90,7 +118,11 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	if err != nil {
 		return nil, failed("postgres: list audit: %w", err)
 	}
-	return out, nil
+	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks)
+	if err != nil {
+		return nil, failed("postgres: list audit: %w", err)
+	}
+	return audit.Merge(f, out, blocks), nil
 }
 
 // auditKinds returns the kinds filter selects: itself, or for a prefix the
@@ -229,28 +261,37 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 		if err != nil {
 			return failed("postgres: prune audit: %w", err)
 		}
+		// The first record to keep: the first row, or the first block,
+		// with a record at or after before.
 		last := head
 		var first *int64
-		if err := tx.QueryRow(ctx, `SELECT min(seq) FROM audit_log WHERE time >= $1`, before).Scan(&first); err != nil {
+		err = tx.QueryRow(ctx, `SELECT least((SELECT min(seq) FROM audit_log WHERE time >= $1),
+			(SELECT min(first_seq + 0) FROM audit_block WHERE time_max >= $1))`, before).Scan(&first)
+		if err != nil {
 			return failed("postgres: prune audit: %w", err)
 		}
 		if first != nil {
 			last = *first - 1
 		}
-		last = min(last, anchor+pruneBatch)
+		if last, err = pruneEnd(ctx, tx, anchor, min(last, anchor+pruneBatch)); err != nil {
+			return failed("postgres: prune audit: %w", err)
+		}
 		if last <= anchor {
 			return nil
 		}
-		var hash []byte
-		err = tx.QueryRow(ctx, `SELECT hash FROM audit_log WHERE seq = $1`, last).Scan(&hash)
-		if errors.Is(err, pgx.ErrNoRows) || err != nil {
+		hash, err := recordHash(ctx, tx, last)
+		if err != nil {
 			return failed("postgres: prune audit: record %d: %w", last, err)
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM audit_log WHERE seq <= $1`, last)
 		if err != nil {
 			return failed("postgres: prune audit: %w", err)
 		}
-		n = int(tag.RowsAffected())
+		inBlocks, err := pruneBlocks(ctx, tx, last)
+		if err != nil {
+			return failed("postgres: prune audit: %w", err)
+		}
+		n = int(tag.RowsAffected()) + inBlocks
 		_, err = tx.Exec(ctx, `UPDATE audit_chain SET anchor_seq = $1, anchor_hash = $2, pruned_at = now() WHERE id = 1`, last, hash)
 		if err != nil {
 			return failed("postgres: prune audit: %w", err)

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/mint"
 )
 
@@ -30,8 +33,10 @@ type auditPlanCase struct {
 var planEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // fillAudit appends n records: issuances by 100 clients, failures and admin
-// changes, a second apart.
-func fillAudit(t *testing.T, s mint.AuditStore, n int) {
+// changes, a second apart. The first asRows are written one row each, as
+// before issuances were stored in blocks (issue 15): the audit_log of an
+// upgraded database, where its indexes matter most.
+func fillAudit(t *testing.T, s *Store, n, asRows int) {
 	t.Helper()
 	// Mostly issuances, as a real log: one failure in 100, one admin change
 	// of each kind in 50.
@@ -49,10 +54,8 @@ func fillAudit(t *testing.T, s mint.AuditStore, n int) {
 		}
 		batch = append(batch, mint.AuditRecord{Time: planEpoch.Add(time.Duration(i) * time.Second), Kind: kind,
 			Actor: actor, ClientID: client, Subject: "s", Source: "127.0.0.1:1", Details: []byte(`{}`)})
-		if len(batch) == 1000 || i == n-1 {
-			if err := s.AppendAudit(testContext(t), batch); err != nil {
-				t.Fatal(err)
-			}
+		if len(batch) == 1000 || i == n-1 || i == asRows-1 {
+			appendFill(t, s, batch, i < asRows)
 			batch = batch[:0]
 		}
 	}
@@ -65,6 +68,11 @@ func auditPlan(t *testing.T, s *Store, f mint.AuditFilter) string {
 		t.Fatal(err)
 	}
 	query, args := auditQuery(f, kinds)
+	return explain(t, s, query, args)
+}
+
+func explain(t *testing.T, s *Store, query string, args []any) string {
+	t.Helper()
 	rows, err := s.pool.Query(testContext(t), "EXPLAIN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -86,11 +94,11 @@ func auditPlan(t *testing.T, s *Store, f mint.AuditFilter) string {
 
 // openPlanned returns a store whose log holds n records, analyzed, so that
 // the planner weighs the indexes against a log of some size.
-func openPlanned(t *testing.T, n int) *Store {
+func openPlanned(t *testing.T, n, asRows int) *Store {
 	_, dsn := freshSchema(t)
 	s := openTest(t, dsn)
-	fillAudit(t, s, n)
-	if _, err := s.pool.Exec(testContext(t), `ANALYZE audit_log`); err != nil {
+	fillAudit(t, s, n, asRows)
+	if _, err := s.pool.Exec(testContext(t), `ANALYZE audit_log, audit_block, audit_block_client`); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -99,7 +107,7 @@ func openPlanned(t *testing.T, n int) *Store {
 // TestAuditFiltersUseIndexes: every documented filter is answered from its
 // index, and dropping that index changes the plan (so the check can fail).
 func TestAuditFiltersUseIndexes(t *testing.T) {
-	s := openPlanned(t, 20_000)
+	s := openPlanned(t, 20_000, 20_000)
 	for _, tc := range auditPlanCases {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := auditPlan(t, s, tc.filter)
@@ -116,7 +124,7 @@ func TestAuditFiltersUseIndexes(t *testing.T) {
 // TestAuditIndexDropChangesPlan: without audit_log_kind the kind filter's
 // plan no longer names it, so TestAuditFiltersUseIndexes would fail.
 func TestAuditIndexDropChangesPlan(t *testing.T) {
-	s := openPlanned(t, 20_000)
+	s := openPlanned(t, 20_000, 20_000)
 	if _, err := s.pool.Exec(testContext(t), `DROP INDEX audit_log_kind`); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +136,7 @@ func TestAuditIndexDropChangesPlan(t *testing.T) {
 // TestAuditPagesMatchTheFilter: paging any filter by seq, both ways, returns
 // exactly the records the filter selects, in order.
 func TestAuditPagesMatchTheFilter(t *testing.T) {
-	s := openPlanned(t, 1500)
+	s := openPlanned(t, 1500, 700)
 	all, err := s.ListAudit(testContext(t), mint.AuditFilter{Limit: 10_000})
 	if err != nil || len(all) != 1500 {
 		t.Fatalf("ListAudit: %d records, %v", len(all), err)
@@ -196,3 +204,47 @@ func matching(all []mint.AuditRecord, f mint.AuditFilter) []int64 {
 }
 
 func head(s []int64) []int64 { return s[:min(len(s), 5)] }
+
+func appendFill(t *testing.T, s *Store, batch []mint.AuditRecord, asRows bool) {
+	t.Helper()
+	inBlocks := audit.BlockRecord
+	if asRows {
+		inBlocks = func(mint.AuditRecord) bool { return false }
+	}
+	err := s.inTx(testContext(t), func(tx pgx.Tx) error { return appendChained(testContext(t), tx, inBlocks, batch) })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// blockPlanCases are the reads of blocks (audit.BlockQuery) and the index
+// each must be answered with.
+var blockPlanCases = []struct {
+	name  string
+	q     audit.BlockQuery
+	index []string
+}{
+	{"cursor", audit.BlockQuery{AfterSeq: 10_000, Limit: 2}, []string{"audit_block_pkey"}},
+	{"newest", audit.BlockQuery{BeforeSeq: 10_000, NewestFirst: true, Limit: 2}, []string{"Index Scan Backward using audit_block_pkey"}},
+	{"client", audit.BlockQuery{ClientID: "client-7", AfterSeq: 10_000, Limit: 2}, []string{"audit_block_client_pkey", "audit_block_pkey"}},
+	{"client newest", audit.BlockQuery{ClientID: "client-7", BeforeSeq: 10_000, NewestFirst: true, Limit: 2}, []string{"Index Only Scan Backward using audit_block_client_pkey"}},
+	{"since", audit.BlockQuery{Since: planEpoch.Add(5 * time.Hour), Limit: 2}, []string{"audit_block_time"}},
+}
+
+// TestAuditBlockReadsUseIndexes: every read of blocks seeks its start on an
+// index, whatever the size of the log.
+func TestAuditBlockReadsUseIndexes(t *testing.T) {
+	s := openPlanned(t, 20_000, 0)
+	for _, tc := range blockPlanCases {
+		t.Run(tc.name, func(t *testing.T) {
+			query, args := blockQuery(tc.q)
+			plan := explain(t, s, query, args)
+			t.Logf("plan:\n%s", plan)
+			for _, index := range tc.index {
+				if !strings.Contains(plan, index) {
+					t.Errorf("the plan does not use %s:\n%s", index, plan)
+				}
+			}
+		})
+	}
+}

@@ -58,7 +58,15 @@ func insertAuditSQL(n int) string {
 }
 
 // appendAudit chains records after the head and moves the head, in tx.
+// Each run of token issuances is one block (audit_block.go); the other
+// records are rows.
 func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) error {
+	return appendChained(ctx, tx, audit.BlockRecord, records)
+}
+
+// appendChained is appendAudit with the choice of which records go in
+// blocks (tests write issuances as rows, as mint did before blocks).
+func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord) error {
 	var (
 		seq  int64
 		prev []byte
@@ -66,6 +74,32 @@ func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) e
 	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1`).Scan(&seq, &prev); err != nil {
 		return failed("sqlite: audit append: %w", err)
 	}
+	for len(records) > 0 {
+		n, inBlock := 1, inBlocks(records[0])
+		for n < len(records) && inBlocks(records[n]) == inBlock {
+			n++
+		}
+		var err error
+		if inBlock {
+			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n])
+		} else {
+			seq, prev, err = appendRows(ctx, tx, seq, prev, records[:n])
+		}
+		if err != nil {
+			return failed("sqlite: audit append: %w", err)
+		}
+		records = records[n:]
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1`, seq, prev)
+	if err != nil {
+		return failed("sqlite: audit append: %w", err)
+	}
+	return nil
+}
+
+// appendRows chains records after (seq, prev) as one row each, and
+// returns the new head.
+func appendRows(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, records []mint.AuditRecord) (int64, []byte, error) {
 	// The full-size INSERT is prepared once per batch: executed with its
 	// arguments, the driver prepared its 640 placeholders again for every
 	// 64 records, a quarter of the audit writer's CPU.
@@ -98,14 +132,10 @@ func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) e
 			_, err = insertRows.ExecContext(ctx, args...)
 		}
 		if err != nil {
-			return failed("sqlite: audit append: %w", err)
+			return 0, nil, err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1`, seq, prev)
-	if err != nil {
-		return failed("sqlite: audit append: %w", err)
-	}
-	return nil
+	return seq, prev, nil
 }
 
 // appendChange appends the record mint.WithAudit put in ctx, if any.
@@ -140,7 +170,11 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	if err := rows.Err(); err != nil {
 		return nil, failed("sqlite: list audit: %w", err)
 	}
-	return out, nil
+	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks)
+	if err != nil {
+		return nil, failed("sqlite: list audit: %w", err)
+	}
+	return audit.Merge(f, out, blocks), nil
 }
 
 // auditKinds returns the kinds filter selects: itself, or for a prefix the
@@ -272,21 +306,27 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 		if err := tx.QueryRowContext(ctx, `SELECT anchor_seq, head_seq FROM audit_chain WHERE id = 1`).Scan(&anchor, &head); err != nil {
 			return failed("sqlite: prune audit: %w", err)
 		}
+		// The first record to keep: the first row, or the first block,
+		// with a record at or after before.
 		last := head
 		var first sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT min(seq) FROM audit_log WHERE time_us >= ?`, before.UnixMicro()).Scan(&first)
+		err := tx.QueryRowContext(ctx, `SELECT min(s) FROM (SELECT min(seq) AS s FROM audit_log WHERE time_us >= ?
+			UNION ALL SELECT min(first_seq) FROM audit_block INDEXED BY audit_block_time WHERE time_max >= ?)`,
+			before.UnixMicro(), before.UnixMicro()).Scan(&first)
 		if err != nil {
 			return failed("sqlite: prune audit: %w", err)
 		}
 		if first.Valid {
 			last = first.Int64 - 1
 		}
-		last = min(last, anchor+pruneBatch)
+		last, err = pruneEnd(ctx, tx, anchor, min(last, anchor+pruneBatch))
+		if err != nil {
+			return failed("sqlite: prune audit: %w", err)
+		}
 		if last <= anchor {
 			return nil
 		}
-		var hash []byte
-		err = tx.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = ?`, last).Scan(&hash)
+		hash, err := recordHash(ctx, tx, last)
 		if err != nil {
 			return failed("sqlite: prune audit: record %d: %w", last, err)
 		}
@@ -295,7 +335,11 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 			return failed("sqlite: prune audit: %w", err)
 		}
 		deleted, _ := res.RowsAffected()
-		n = int(deleted)
+		inBlocks, err := pruneBlocks(ctx, tx, last)
+		if err != nil {
+			return failed("sqlite: prune audit: %w", err)
+		}
+		n = int(deleted) + inBlocks
 		_, err = tx.ExecContext(ctx, `UPDATE audit_chain SET anchor_seq = ?, anchor_hash = ?, pruned_at = ? WHERE id = 1`,
 			last, hash, time.Now().UnixMicro())
 		if err != nil {

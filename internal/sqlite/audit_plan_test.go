@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/mint"
 )
 
@@ -31,8 +33,10 @@ type auditPlanCase struct {
 var planEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // fillAudit appends n records: issuances by 100 clients, failures and admin
-// changes, a second apart.
-func fillAudit(t *testing.T, s mint.AuditStore, n int) {
+// changes, a second apart. The first asRows are written one row each, as
+// before issuances were stored in blocks (issue 15): the audit_log of an
+// upgraded database, where its indexes matter most.
+func fillAudit(t *testing.T, s *Store, n, asRows int) {
 	t.Helper()
 	// Mostly issuances, as a real log: one failure in 100, one admin change
 	// of each kind in 50.
@@ -50,10 +54,8 @@ func fillAudit(t *testing.T, s mint.AuditStore, n int) {
 		}
 		batch = append(batch, mint.AuditRecord{Time: planEpoch.Add(time.Duration(i) * time.Second), Kind: kind,
 			Actor: actor, ClientID: client, Subject: "s", Source: "127.0.0.1:1", Details: []byte(`{}`)})
-		if len(batch) == 1000 || i == n-1 {
-			if err := s.AppendAudit(testContext(t), batch); err != nil {
-				t.Fatal(err)
-			}
+		if len(batch) == 1000 || i == n-1 || i == asRows-1 {
+			appendFill(t, s, batch, i < asRows)
 			batch = batch[:0]
 		}
 	}
@@ -66,6 +68,11 @@ func auditPlan(t *testing.T, s *Store, f mint.AuditFilter) string {
 		t.Fatal(err)
 	}
 	query, args := auditQuery(f, kinds)
+	return explain(t, s, query, args)
+}
+
+func explain(t *testing.T, s *Store, query string, args []any) string {
+	t.Helper()
 	rows, err := s.read.QueryContext(testContext(t), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +97,7 @@ func auditPlan(t *testing.T, s *Store, f mint.AuditFilter) string {
 // index, and dropping that index changes the plan (so the check can fail).
 func TestAuditFiltersUseIndexes(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "mint.db"))
-	fillAudit(t, s, 2000)
+	fillAudit(t, s, 2000, 2000)
 	for _, tc := range auditPlanCases {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := auditPlan(t, s, tc.filter)
@@ -108,7 +115,7 @@ func TestAuditFiltersUseIndexes(t *testing.T) {
 // plan no longer names it, so TestAuditFiltersUseIndexes would fail.
 func TestAuditIndexDropChangesPlan(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "mint.db"))
-	fillAudit(t, s, 200)
+	fillAudit(t, s, 200, 200)
 	if _, err := s.write.ExecContext(testContext(t), `DROP INDEX audit_log_kind`); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +128,7 @@ func TestAuditIndexDropChangesPlan(t *testing.T) {
 // exactly the records the filter selects, in order.
 func TestAuditPagesMatchTheFilter(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "mint.db"))
-	fillAudit(t, s, 1500)
+	fillAudit(t, s, 1500, 700)
 	all, err := s.ListAudit(testContext(t), mint.AuditFilter{Limit: 10_000})
 	if err != nil || len(all) != 1500 {
 		t.Fatalf("ListAudit: %d records, %v", len(all), err)
@@ -189,3 +196,48 @@ func matching(all []mint.AuditRecord, f mint.AuditFilter) []int64 {
 }
 
 func head(s []int64) []int64 { return s[:min(len(s), 5)] }
+
+func appendFill(t *testing.T, s *Store, batch []mint.AuditRecord, asRows bool) {
+	t.Helper()
+	inBlocks := audit.BlockRecord
+	if asRows {
+		inBlocks = func(mint.AuditRecord) bool { return false }
+	}
+	err := s.inTx(testContext(t), func(tx *sql.Tx) error { return appendChained(testContext(t), tx, inBlocks, batch) })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// blockPlanCases are the reads of blocks (audit.BlockQuery) and the index
+// each must be answered with.
+var blockPlanCases = []struct {
+	name  string
+	q     audit.BlockQuery
+	index []string
+}{
+	{"all", audit.BlockQuery{Limit: 2}, []string{"SCAN b"}},
+	{"cursor", audit.BlockQuery{AfterSeq: 10_000, Limit: 2}, []string{"SEARCH b USING INTEGER PRIMARY KEY (rowid>?)", "SEARCH audit_block USING INTEGER PRIMARY KEY (rowid<?)"}},
+	{"newest", audit.BlockQuery{BeforeSeq: 10_000, NewestFirst: true, Limit: 2}, []string{"SEARCH b USING INTEGER PRIMARY KEY (rowid<?)"}},
+	{"client", audit.BlockQuery{ClientID: "client-7", AfterSeq: 10_000, Limit: 2}, []string{"SEARCH c USING PRIMARY KEY (client_id=? AND first_seq>?)", "SEARCH b USING INTEGER PRIMARY KEY (rowid=?)"}},
+	{"since", audit.BlockQuery{Since: planEpoch.Add(5 * time.Hour), Limit: 2}, []string{"audit_block_time"}},
+}
+
+// TestAuditBlockReadsUseIndexes: every read of blocks seeks its start on an
+// index, whatever the size of the log.
+func TestAuditBlockReadsUseIndexes(t *testing.T) {
+	s := openTest(t, filepath.Join(t.TempDir(), "mint.db"))
+	fillAudit(t, s, 20_000, 0)
+	for _, tc := range blockPlanCases {
+		t.Run(tc.name, func(t *testing.T) {
+			query, args := blockQuery(tc.q)
+			plan := explain(t, s, query, args)
+			t.Logf("plan:\n%s", plan)
+			for _, index := range tc.index {
+				if !strings.Contains(plan, index) {
+					t.Errorf("the plan does not use %s:\n%s", index, plan)
+				}
+			}
+		})
+	}
+}

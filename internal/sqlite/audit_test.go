@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -17,10 +18,20 @@ func TestAuditConformance(t *testing.T) {
 func TestAuditTamper(t *testing.T) {
 	storetest.RunAuditTamper(t, func(t *testing.T) mint.Store {
 		return openTest(t, filepath.Join(t.TempDir(), "mint.db"))
-	}, func(t *testing.T, s mint.Store, query string) {
-		if _, err := s.(*Store).write.ExecContext(testContext(t), query); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
+	}, storetest.AuditTamper{
+		Exec: func(t *testing.T, s mint.Store, query string, args ...any) {
+			if _, err := s.(*Store).write.ExecContext(testContext(t), query, args...); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		},
+		AppendRows: func(t *testing.T, s mint.Store, records []mint.AuditRecord) {
+			err := s.(*Store).inTx(testContext(t), func(tx *sql.Tx) error {
+				return appendChained(testContext(t), tx, func(mint.AuditRecord) bool { return false }, records)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }
 

@@ -39,6 +39,7 @@ var auditCases = []testCase{
 	{"PruneKeepsTheChainVerifiable", testAuditPrune},
 	{"APIAuditIssuance", testAPIAuditIssuance},
 	{"LargeBatchesStayChained", testAuditLargeBatches},
+	{"BlocksListLikeRows", testAuditBlocksListLikeRows},
 }
 
 func rec(n int, kind, client string) mint.AuditRecord {
@@ -231,24 +232,28 @@ func testAuditPrune(t *testing.T, ctx context.Context, store mint.Store) {
 	if n != 0 {
 		t.Fatalf("PruneAudit on an empty log deleted %d", n)
 	}
-	var in []mint.AuditRecord
-	for i := range 10 {
-		in = append(in, rec(i, mint.AuditTokenIssued, "c"))
+	// Two batches of issuances: two blocks, 1–5 and 6–10. Blocks are
+	// pruned whole, so a retention falling inside the second keeps it.
+	for b := range 2 {
+		var in []mint.AuditRecord
+		for i := range 5 {
+			in = append(in, rec(5*b+i, mint.AuditTokenIssued, "c"))
+		}
+		must(t, "AppendAudit", s.AppendAudit(ctx, in))
 	}
-	must(t, "AppendAudit", s.AppendAudit(ctx, in))
 	all, err := s.ListAudit(ctx, mint.AuditFilter{})
 	must(t, "ListAudit", err)
 
-	n, err = s.PruneAudit(ctx, at(5))
+	n, err = s.PruneAudit(ctx, at(7))
 	must(t, "PruneAudit", err)
 	if n != 5 {
-		t.Fatalf("PruneAudit(t5) deleted %d, want 5", n)
+		t.Fatalf("PruneAudit(t7) deleted %d, want 5 (the first block, whole; the second holds records to keep)", n)
 	}
 	rep := verifyOK(t, ctx, s, 5)
 	if rep.Anchor.Seq != 5 || !bytes.Equal(rep.Anchor.Hash, all[4].Hash) || rep.First != 6 || rep.Anchor.Pruned.IsZero() {
 		t.Errorf("after pruning: %+v, want anchor 5 with record 5's hash, first 6", rep)
 	}
-	n, err = s.PruneAudit(ctx, at(5))
+	n, err = s.PruneAudit(ctx, at(7))
 	must(t, "PruneAudit again", err)
 	if n != 0 {
 		t.Errorf("PruneAudit again deleted %d, want 0", n)
@@ -279,10 +284,22 @@ func testAPIAuditIssuance(t *testing.T, ctx context.Context, s mint.Store) {
 	}
 }
 
+// AuditTamper is how the tamper suite reaches past a store, as someone
+// with write access to its database would.
+type AuditTamper struct {
+	// Exec runs one SQL statement on the store's database; its arguments
+	// are ? placeholders, numbered in order where the backend needs it.
+	Exec func(t *testing.T, s mint.Store, query string, args ...any)
+	// AppendRows appends records as one row each, as mint did for token
+	// issuances before they were stored in blocks (issue 15): the rows an
+	// upgraded database holds.
+	AppendRows func(t *testing.T, s mint.Store, records []mint.AuditRecord)
+}
+
 // RunAuditTamper checks that Verify names the record an attacker changed
-// or deleted. exec runs one SQL statement on the store's database,
-// bypassing the store, as someone with write access to the database would.
-func RunAuditTamper(t *testing.T, open func(t *testing.T) mint.Store, exec func(t *testing.T, s mint.Store, query string)) {
+// or deleted, in rows (admin changes, failures, issuances written before
+// blocks) and in blocks (audit_blocks.go).
+func RunAuditTamper(t *testing.T, open func(t *testing.T) mint.Store, tamper AuditTamper) {
 	for _, tc := range []struct {
 		name, query string
 		broken      int64
@@ -294,25 +311,37 @@ func RunAuditTamper(t *testing.T, open func(t *testing.T) mint.Store, exec func(
 		{"deleted the newest", `DELETE FROM audit_log WHERE seq >= 9`, 9},
 		{"rechained one", `UPDATE audit_log SET prev_hash = hash WHERE seq = 3`, 3},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := testContext(t)
-			store := open(t)
-			s := store.(mint.AuditStore)
-			var in []mint.AuditRecord
-			for i := range 10 {
-				in = append(in, rec(i, mint.AuditTokenIssued, "c"))
-			}
-			must(t, "AppendAudit", s.AppendAudit(ctx, in))
-			verifyOK(t, ctx, s, 10)
-			exec(t, store, tc.query)
-			rep, err := audit.Verify(ctx, s)
-			must(t, "Verify", err)
-			if rep.OK || rep.BrokenSeq != tc.broken {
-				t.Fatalf("Verify = %+v, want broken at %d", rep, tc.broken)
-			}
-			t.Logf("%s: %s", tc.name, rep.Problem)
-		})
+		for _, kind := range []string{mint.AuditAuthFailure, mint.AuditTokenIssued} {
+			t.Run(tc.name+"/"+kind, func(t *testing.T) {
+				ctx := testContext(t)
+				store := open(t)
+				s := store.(mint.AuditStore)
+				var in []mint.AuditRecord
+				for i := range 10 {
+					in = append(in, rec(i, kind, "c"))
+				}
+				if kind == mint.AuditTokenIssued { // rows written before blocks
+					tamper.AppendRows(t, store, in)
+				} else {
+					must(t, "AppendAudit", s.AppendAudit(ctx, in))
+				}
+				verifyOK(t, ctx, s, 10)
+				tamper.Exec(t, store, tc.query)
+				wantBroken(t, ctx, s, tc.broken)
+			})
+		}
 	}
+	runBlockTamper(t, open, tamper)
+}
+
+func wantBroken(t *testing.T, ctx context.Context, s mint.AuditStore, broken int64) {
+	t.Helper()
+	rep, err := audit.Verify(ctx, s)
+	must(t, "Verify", err)
+	if rep.OK || rep.BrokenSeq != broken {
+		t.Fatalf("Verify = %+v, want broken at %d", rep, broken)
+	}
+	t.Logf("%s", rep.Problem)
 }
 
 // testAuditLargeBatches appends batches of sizes a store may split into

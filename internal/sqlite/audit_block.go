@@ -1,0 +1,195 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/mintauth/mint/internal/audit"
+	"github.com/mintauth/mint/internal/mint"
+)
+
+// Token issuances are stored a batch to a row, in audit_block (migration
+// 00009; package audit, block.go), with a side index of the clients each
+// block holds, audit_block_client.
+
+// clientRowsPerInsert is how many side-index rows one INSERT writes.
+const clientRowsPerInsert = 256
+
+var insertClientRows = insertClientSQL(clientRowsPerInsert)
+
+func insertClientSQL(n int) string {
+	return `INSERT INTO audit_block_client (client_id, first_seq) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
+}
+
+// appendBlock chains records after (seq, prev) as one block and returns
+// the new head. The side index rows go in in key order (Clients is
+// sorted): with 10,000 clients that is most of what a block costs.
+func appendBlock(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, records []mint.AuditRecord) (int64, []byte, error) {
+	b := audit.SealBlock(seq, prev, records)
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_block (first_seq, last_seq, time_min, time_max, prev_hash, payload) VALUES (?, ?, ?, ?, ?, ?)`,
+		b.First, b.Last, b.TimeMin, b.TimeMax, b.PrevHash, b.Payload)
+	if err != nil {
+		return 0, nil, err
+	}
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	args := make([]any, 0, 2*min(len(b.Clients), clientRowsPerInsert))
+	for clients := b.Clients; len(clients) > 0; {
+		n := min(len(clients), clientRowsPerInsert)
+		args = args[:0]
+		for _, c := range clients[:n] {
+			args = append(args, c, b.First)
+		}
+		switch {
+		case n < clientRowsPerInsert:
+			_, err = tx.ExecContext(ctx, insertClientSQL(n), args...)
+		case stmt == nil:
+			if stmt, err = tx.PrepareContext(ctx, insertClientRows); err == nil {
+				_, err = stmt.ExecContext(ctx, args...)
+			}
+		default:
+			_, err = stmt.ExecContext(ctx, args...)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		clients = clients[n:]
+	}
+	return b.Last, b.Hash, nil
+}
+
+// readBlocks is ListAudit's audit.BlockReader. Each bound is an index
+// seek: the block holding AfterSeq is found on the primary key (blocks
+// straddle cursors), the first block with a record at or after Since on
+// audit_block_time, a client's blocks on audit_block_client's key.
+func (s *Store) readBlocks(ctx context.Context, q audit.BlockQuery) ([]audit.StoredBlock, error) {
+	query, args := blockQuery(q)
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []audit.StoredBlock
+	for rows.Next() {
+		var b audit.StoredBlock
+		if err := rows.Scan(&b.First, &b.Last, &b.PrevHash, &b.Payload); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+func blockQuery(q audit.BlockQuery) (string, []any) {
+	from, key := `audit_block b`, `b.first_seq`
+	var where []string
+	var args []any
+	if q.ClientID != "" {
+		from, key = `audit_block_client c JOIN audit_block b ON b.first_seq = c.first_seq`, `c.first_seq`
+		where, args = append(where, "c.client_id = ?"), append(args, q.ClientID)
+	}
+	if q.AfterSeq > 0 {
+		where = append(where, "b.last_seq > ?", key+" >= (SELECT coalesce(max(first_seq), 0) FROM audit_block WHERE first_seq <= ?)")
+		args = append(args, q.AfterSeq, q.AfterSeq)
+	}
+	if q.BeforeSeq > 0 {
+		where, args = append(where, key+" < ?"), append(args, q.BeforeSeq)
+	}
+	if !q.Since.IsZero() {
+		us := q.Since.UnixMicro()
+		where = append(where, "b.time_max >= ?", key+" >= (SELECT min(first_seq) FROM audit_block INDEXED BY audit_block_time WHERE time_max >= ?)")
+		args = append(args, us, us)
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, "b.time_min < ?"), append(args, q.Until.UnixMicro())
+	}
+	query := `SELECT b.first_seq, b.last_seq, b.prev_hash, b.payload FROM ` + from
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	order := " ORDER BY " + key
+	if q.NewestFirst {
+		order += " DESC"
+	}
+	return query + order + " LIMIT ?", append(args, q.Limit)
+}
+
+// pruneEnd returns the last seq PruneAudit deletes, given the last one it
+// would (at most pruneBatch past the anchor, and before every record to
+// keep): blocks are deleted whole, so a last inside a block moves to just
+// before it or, when nothing is left before it, to its end (every record
+// of the block is older than those kept: the first kept is after it).
+func pruneEnd(ctx context.Context, tx *sql.Tx, anchor, last int64) (int64, error) {
+	var first, end int64
+	err := tx.QueryRowContext(ctx, `SELECT first_seq, last_seq FROM audit_block WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1`, last).
+		Scan(&first, &end)
+	switch {
+	case err == sql.ErrNoRows || (err == nil && end <= last):
+		return last, nil
+	case err != nil:
+		return 0, err
+	case first-1 > anchor:
+		return first - 1, nil
+	}
+	return end, nil
+}
+
+// recordHash returns the hash of record seq, a row or the last of a block.
+func recordHash(ctx context.Context, tx *sql.Tx, seq int64) ([]byte, error) {
+	var hash []byte
+	err := tx.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = ?`, seq).Scan(&hash)
+	if err != sql.ErrNoRows {
+		return hash, err
+	}
+	var b audit.StoredBlock
+	err = tx.QueryRowContext(ctx, `SELECT first_seq, last_seq, prev_hash, payload FROM audit_block WHERE last_seq = ? ORDER BY first_seq DESC LIMIT 1`, seq).
+		Scan(&b.First, &b.Last, &b.PrevHash, &b.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if hash = audit.LastHash(b); hash == nil {
+		return nil, audit.ErrBadBlock
+	}
+	return hash, nil
+}
+
+// pruneBlocks deletes the blocks up to last, which ends one or none, and
+// their rows in the side index; it returns how many records they held.
+func pruneBlocks(ctx context.Context, tx *sql.Tx, last int64) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT first_seq, last_seq, prev_hash, payload FROM audit_block WHERE first_seq <= ? ORDER BY first_seq`, last)
+	if err != nil {
+		return 0, err
+	}
+	var blocks []audit.StoredBlock
+	for rows.Next() {
+		var b audit.StoredBlock
+		if err := rows.Scan(&b.First, &b.Last, &b.PrevHash, &b.Payload); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		blocks = append(blocks, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range blocks {
+		for _, c := range audit.BlockClients(b) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM audit_block_client WHERE client_id = ? AND first_seq = ?`, c, b.First); err != nil {
+				return 0, err
+			}
+		}
+		n += int(b.Last - b.First + 1)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM audit_block WHERE first_seq <= ?`, last); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
