@@ -38,7 +38,32 @@ const verifyPage = 1000
 // one's Hash matches its fields, and each one's PrevHash is the Hash of
 // the record before it (the anchor's for the first). It stops at the first
 // break. An error means the store could not be read, not a broken chain.
+//
+// Retention may prune the oldest records while Verify reads: the anchor it
+// read then names records already gone. A walk that breaks before its
+// first record is therefore started again from the anchor read anew, a
+// few times, before the break is reported.
 func Verify(ctx context.Context, s Reader) (Report, error) {
+	for attempt := 1; ; attempt++ {
+		rep, err := verifyFromAnchor(ctx, s)
+		if err != nil || rep.OK || rep.Checked > 0 || attempt == pruneRetries {
+			return rep, err
+		}
+		now, err := s.AuditAnchor(ctx)
+		if err != nil {
+			return Report{}, err
+		}
+		if now.Seq == rep.Anchor.Seq {
+			return rep, nil
+		}
+	}
+}
+
+// pruneRetries bounds how often Verify starts again after a prune moved
+// the anchor under it.
+const pruneRetries = 3
+
+func verifyFromAnchor(ctx context.Context, s Reader) (Report, error) {
 	anchor, err := s.AuditAnchor(ctx)
 	if err != nil {
 		return Report{}, err
