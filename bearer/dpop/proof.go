@@ -47,12 +47,12 @@ type Proof struct {
 
 // claims is a proof's payload as sent; iat stays a number to be checked.
 type claims struct {
-	ID       *string      `json:"jti"`
-	Method   *string      `json:"htm"`
-	URL      *string      `json:"htu"`
+	ID       *string         `json:"jti"`
+	Method   *string         `json:"htm"`
+	URL      *string         `json:"htu"`
 	IssuedAt json.RawMessage `json:"iat"`
-	Hash     *string      `json:"ath"`
-	Nonce    *string      `json:"nonce"`
+	Hash     *string         `json:"ath"`
+	Nonce    *string         `json:"nonce"`
 }
 
 // Parse parses a proof and verifies its signature with the key in its
