@@ -59,8 +59,11 @@ type API struct {
 	// more than half of its lifetime remains, instead of a new signature
 	// (see docs/limits.md). Off by default.
 	TokenReuse bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// TokenBinding is BindingAny (also when empty) or BindingDPoP: whether
+	// the API's tokens must be sender-constrained (binding.go).
+	TokenBinding string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Alg returns the API's signing algorithm, AlgRS256 when unset.
@@ -92,8 +95,11 @@ type Client struct {
 	// default; 0: no cap for this client.
 	TokensPerHour *int64
 	TokensPerDay  *int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// TokenBinding is BindingAny (also when empty) or BindingDPoP: whether
+	// the client's tokens must be sender-constrained (binding.go).
+	TokenBinding string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // ReusingID returns c as it is stored when its ID belonged to a client

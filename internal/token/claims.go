@@ -31,6 +31,11 @@ func (c *claims) AppendJSON(b []byte) []byte {
 		b = append(b, `,"scope":`...)
 		b = appendJSONStringHTML(b, c.Scope)
 	}
+	if c.JKT != "" {
+		b = append(b, `,"cnf":{"jkt":`...)
+		b = appendJSONStringHTML(b, c.JKT)
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mintauth/mint/bearer/dpop"
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/keyring"
@@ -43,6 +44,10 @@ type Endpoint struct {
 	// Reuse, when set, hands a repeated request the token issued before,
 	// for APIs with TokenReuse (limits.go).
 	Reuse *ratelimit.Reuse
+	// DPoP, when set, checks the DPoP proof of a request that sends one
+	// and binds its token to the proof's key (RFC 9449 §5, dpop.go); nil
+	// ignores the DPoP header and issues bearer tokens.
+	DPoP *dpop.Checker
 }
 
 // Outcome is what became of one token request.
@@ -102,10 +107,14 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 	if err := req.parse(r); err != nil {
 		return err
 	}
+	if req.DPoP != nil {
+		req.ProofURL = e.proofURL(r)
+	}
 	resp, err := e.issue(r.Context(), &req, o)
 	if err != nil {
 		return err
 	}
+	e.nonceHeader(w, resp.jkt)
 	writeAnswer(w, resp.AppendJSON(make([]byte, 0, 96+len(resp.AccessToken)+len(resp.Scope))))
 	return nil
 }

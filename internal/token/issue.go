@@ -28,6 +28,8 @@ type claims struct {
 	AZP       string `json:"azp"`
 	GrantType string `json:"gty"`
 	Scope     string `json:"scope,omitempty"`
+	// JKT is cnf.jkt (RFC 9449 §6.1): the DPoP key the token is bound to.
+	JKT string `json:"-"`
 }
 
 // Response is the successful token response (RFC 6749 §5.1).
@@ -36,6 +38,8 @@ type Response struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+	// jkt is the thumbprint the token is bound to; empty for Bearer.
+	jkt string
 }
 
 // Issue authenticates the client of a parsed request, checks what it asks
@@ -78,7 +82,12 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		return Response{}, err
 	}
 	scope := strings.Join(scopes, " ")
-	reuse := e.Reuse != nil && api.TokenReuse
+	jkt, err := e.bind(ctx, req, client, api)
+	if err != nil {
+		return Response{}, err
+	}
+	// A bound token is for its key only: never handed to another request.
+	reuse := e.Reuse != nil && api.TokenReuse && jkt == ""
 	if reuse {
 		if resp, ok := e.reused(ctx, client, api, scope, o); ok {
 			return resp, nil
@@ -90,6 +99,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		}
 	}
 	c := e.claims(client, api, scope)
+	c.JKT = jkt
 	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
 	start := time.Now()
 	signed, err := e.sign(ctx, o.Alg, c)
@@ -105,8 +115,12 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	if reuse {
 		e.keepForReuse(gen, c, signed)
 	}
-	return Response{AccessToken: signed, TokenType: "Bearer",
-		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope}, nil
+	resp := Response{AccessToken: signed, TokenType: "Bearer",
+		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope, jkt: jkt}
+	if jkt != "" {
+		resp.TokenType = "DPoP" // RFC 9449 §5
+	}
+	return resp, nil
 }
 
 func (e *Endpoint) claims(client mint.Client, api mint.API, scope string) claims {

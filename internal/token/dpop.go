@@ -1,0 +1,96 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mintauth/mint/bearer/dpop"
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/oauth"
+)
+
+// The errors of RFC 9449 §5 and §8: a refused proof, and a proof without
+// the nonce the server now requires.
+var (
+	ErrInvalidDPoPProof = &oauth.Error{Code: "invalid_dpop_proof", Status: http.StatusBadRequest}
+	ErrUseDPoPNonce     = &oauth.Error{Code: "use_dpop_nonce", Status: http.StatusBadRequest,
+		Description: "resend the request with a DPoP proof carrying the nonce in the DPoP-Nonce header"}
+)
+
+// NewDPoPChecker returns the token endpoint's proof checker: jti replay is
+// refused through store (UseAssertion, under a namespace of its own, so
+// that every replica sees every proof), and nonces, when nonces is set,
+// are required.
+func NewDPoPChecker(store mint.Store, nonces *dpop.Nonces, now func() time.Time) *dpop.Checker {
+	return &dpop.Checker{Replay: storeReplay{store}, Nonces: nonces, Now: now}
+}
+
+// storeReplay is dpop.ReplayCache over the store's used assertions. The
+// "client" of a proof's jti is "dpop:" and the key's thumbprint, which no
+// assertion's jti shares a row with unless a client is named so; even
+// then the worst is a refused proof.
+type storeReplay struct{ store mint.Store }
+
+func (s storeReplay) Use(ctx context.Context, jkt, jti string, until time.Time) error {
+	err := s.store.UseAssertion(ctx, "dpop:"+jkt, jti, until)
+	if errors.Is(err, mint.ErrConflict) {
+		return dpop.ErrReplay
+	}
+	return err
+}
+
+// bind checks the request's DPoP proof, if any, and returns the
+// thumbprint to bind the token to: empty for a bearer token. An API or
+// client that requires DPoP gets no bearer token.
+func (e *Endpoint) bind(ctx context.Context, req *Request, client mint.Client, api mint.API) (string, error) {
+	if len(req.DPoP) == 0 || e.DPoP == nil {
+		if mint.RequiresDPoP(client, api) {
+			return "", ErrInvalidDPoPProof.Describe("this token must be DPoP-bound: send a DPoP proof (RFC 9449) in the DPoP header")
+		}
+		return "", nil
+	}
+	proof, err := e.DPoP.Check(ctx, http.Header{"Dpop": req.DPoP},
+		dpop.Request{Method: http.MethodPost, URL: req.ProofURL})
+	if err != nil {
+		return "", e.refuseProof(err)
+	}
+	return proof.JKT, nil
+}
+
+// refuseProof turns a dpop error into the token endpoint's answer.
+func (e *Endpoint) refuseProof(err error) error {
+	switch {
+	case errors.Is(err, dpop.ErrUseNonce):
+		return ErrUseDPoPNonce.WithHeader("DPoP-Nonce", e.DPoP.Nonces.Issue())
+	case errors.Is(err, dpop.ErrBusy):
+		return oauth.ErrUnavailable.WithCause(err)
+	}
+	for _, known := range proofErrors {
+		if errors.Is(err, known) {
+			return ErrInvalidDPoPProof.Describe("%s", strings.TrimPrefix(err.Error(), "dpop: "))
+		}
+	}
+	return oauth.ErrServer.WithCause(err)
+}
+
+var proofErrors = []error{dpop.ErrMissing, dpop.ErrMultiple, dpop.ErrReplay, dpop.ErrMalformed, dpop.ErrType, dpop.ErrAlgorithm, dpop.ErrKey,
+	dpop.ErrSignature, dpop.ErrClaims, dpop.ErrMethod, dpop.ErrURL, dpop.ErrStale, dpop.ErrFuture,
+	dpop.ErrTokenHash, dpop.ErrKeyMismatch}
+
+// proofURL is the URL a token request's proof names: the endpoint's URL
+// as the metadata advertises it, the issuer and the path the request came
+// to (an alias path included).
+func (e *Endpoint) proofURL(r *http.Request) string {
+	return strings.TrimSuffix(e.Issuer, "/") + r.URL.EscapedPath()
+}
+
+// nonceHeader adds the current nonce to a successful answer, so that the
+// client has it for its next request (RFC 9449 §8.2).
+func (e *Endpoint) nonceHeader(w http.ResponseWriter, jkt string) {
+	if jkt != "" && e.DPoP != nil && e.DPoP.Nonces != nil {
+		w.Header().Set("DPoP-Nonce", e.DPoP.Nonces.Issue())
+	}
+}
