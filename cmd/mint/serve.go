@@ -46,8 +46,10 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	network.register(fs, getenv)
 	var limits limitFlags
 	limits.register(fs, getenv)
+	dpopNonce := fs.Bool("dpop-nonce", getenv("MINT_DPOP_NONCE") == "true", "require a server-issued nonce in DPoP proofs at the token endpoint (env MINT_DPOP_NONCE=true)")
 	return fs, func(ctx context.Context, _ int) int {
-		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill}, &logs, &keys, &network, &limits, &metricsF, &cacheF)
+		o := serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill, *dpopNonce}
+		return startServer(ctx, getenv, stderr, o, &logs, &keys, &network, &limits, &metricsF, &cacheF)
 	}
 }
 
@@ -57,6 +59,7 @@ type serveOptions struct {
 	paths                      []string
 	retention                  time.Duration
 	spill                      string
+	dpopNonce                  bool
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
@@ -74,6 +77,7 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		BootstrapClientSecret: getenv("MINT_BOOTSTRAP_CLIENT_SECRET"),
 		AuditRetention:        retention,
 		AuditSpill:            o.spill,
+		DPoPNonce:             o.dpopNonce,
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {

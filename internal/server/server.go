@@ -76,6 +76,9 @@ type Config struct {
 	Limits LimitsConfig
 	// Cache sizes the token path's store cache (internal/server/cache.go).
 	Cache CacheConfig
+	// DPoPNonce makes every DPoP proof at the token endpoint carry a nonce
+	// mint issued (RFC 9449 §8; internal/server/dpop.go).
+	DPoPNonce bool
 	Log   *slog.Logger
 	Now   func() time.Time
 }
@@ -182,6 +185,7 @@ func (s *Server) routes() http.Handler {
 		DefaultAudience: s.cfg.DefaultAudience, Auth: auth, Now: s.now, Log: log, Audit: s.audit.log,
 	}
 	endpoint.Observe = s.metrics.ObserveToken
+	endpoint.DPoP = s.dpopChecker()
 	s.limitEndpoint(endpoint)
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
