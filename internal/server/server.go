@@ -79,8 +79,8 @@ type Config struct {
 	// DPoPNonce makes every DPoP proof at the token endpoint carry a nonce
 	// mint issued (RFC 9449 §8; internal/server/dpop.go).
 	DPoPNonce bool
-	Log   *slog.Logger
-	Now   func() time.Time
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // Server is an assembled mint.
