@@ -72,15 +72,15 @@ type Config struct {
 	// per client_id and source (package throttle); zero fields take its
 	// defaults.
 	AuthThrottle throttle.Config
+	// DPoPNonce makes every DPoP proof at the token endpoint carry a nonce
+	// mint issued (RFC 9449 §8; internal/server/dpop.go).
+	DPoPNonce bool
 	// Limits are the token endpoint's per-client limits (internal/server/limits.go).
 	Limits LimitsConfig
 	// Cache sizes the token path's store cache (internal/server/cache.go).
 	Cache CacheConfig
-	// DPoPNonce makes every DPoP proof at the token endpoint carry a nonce
-	// mint issued (RFC 9449 §8; internal/server/dpop.go).
-	DPoPNonce bool
-	Log       *slog.Logger
-	Now       func() time.Time
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Server is an assembled mint.
