@@ -54,16 +54,16 @@ type API struct {
 	// records: AuditAll (also when empty), "sample:N" (one in N) or
 	// AuditOff. Failures and admin changes are always recorded.
 	AuditIssuance string
+	// TokenBinding is BindingAny (also when empty) or BindingDPoP: whether
+	// the API's tokens must be sender-constrained (binding.go).
+	TokenBinding string
 	// TokenReuse: a repeated request of one client for the API with the
 	// same scopes gets the still-valid token it was issued before, while
 	// more than half of its lifetime remains, instead of a new signature
 	// (see docs/limits.md). Off by default.
 	TokenReuse bool
-	// TokenBinding is BindingAny (also when empty) or BindingDPoP: whether
-	// the API's tokens must be sender-constrained (binding.go).
-	TokenBinding string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Alg returns the API's signing algorithm, AlgRS256 when unset.
@@ -90,16 +90,16 @@ type Client struct {
 	// client created with the ID of a deleted one never has it before its
 	// CreatedAt (see Store.CreateClient).
 	TokensRevokedBefore time.Time
+	// TokenBinding is BindingAny (also when empty) or BindingDPoP: whether
+	// the client's tokens must be sender-constrained (binding.go).
+	TokenBinding string
 	// TokensPerHour and TokensPerDay cap the tokens issued to the client in
 	// each clock hour and UTC day (docs/limits.md). nil: the server's
 	// default; 0: no cap for this client.
 	TokensPerHour *int64
 	TokensPerDay  *int64
-	// TokenBinding is BindingAny (also when empty) or BindingDPoP: whether
-	// the client's tokens must be sender-constrained (binding.go).
-	TokenBinding string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // ReusingID returns c as it is stored when its ID belonged to a client
