@@ -20,6 +20,8 @@ type apiView struct {
 	TokenLifetime int64    `json:"token_lifetime"`
 	SigningAlg    string   `json:"signing_alg"`
 	AuditIssuance string   `json:"audit_issuance"`
+	// TokenBinding is shown when set (docs/sender-constrained.md).
+	TokenBinding string `json:"token_binding,omitempty"`
 	// TokenReuse is shown when on (docs/limits.md).
 	TokenReuse bool      `json:"token_reuse,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -31,6 +33,7 @@ func viewAPI(api mint.API) apiView {
 		ID: api.ID, Name: api.Name, Audience: api.Audience, Scopes: nonNil(api.Scopes),
 		TokenLifetime: seconds(api.TokenLifetime), SigningAlg: api.Alg(), AuditIssuance: auditIssuance(api),
 		TokenReuse: api.TokenReuse, CreatedAt: api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
+		TokenBinding: api.TokenBinding,
 	}
 }
 
@@ -43,6 +46,9 @@ type createAPIRequest struct {
 	SigningAlg    string   `json:"signing_alg"` // default RS256
 	// AuditIssuance: "all" (default), "sample:N" or "off".
 	AuditIssuance string `json:"audit_issuance"`
+	// TokenBinding: "" (default: bearer, or DPoP-bound when the request
+	// sends a proof) or "dpop" (DPoP-bound tokens only).
+	TokenBinding string `json:"token_binding"`
 	// TokenReuse: repeated requests get the token issued before while
 	// more than half its lifetime remains (docs/limits.md). Default false.
 	TokenReuse bool `json:"token_reuse"`
@@ -71,6 +77,9 @@ func (req *createAPIRequest) Validate() error {
 	if err := validAuditIssuance(req.AuditIssuance); err != nil {
 		return err
 	}
+	if err := validTokenBinding(&req.TokenBinding); err != nil {
+		return err
+	}
 	if req.TokenLifetime != nil {
 		return validTokenLifetime(*req.TokenLifetime)
 	}
@@ -87,6 +96,8 @@ type patchAPIRequest struct {
 	// SigningAlg changes the algorithm of new tokens; tokens signed
 	// before keep verifying, the JWKS carrying both key rings.
 	SigningAlg *string `json:"signing_alg"`
+	// TokenBinding: "" or "dpop", as on create.
+	TokenBinding *string `json:"token_binding"`
 	// AuditIssuance: "all", "sample:N" or "off".
 	AuditIssuance *string `json:"audit_issuance"`
 	TokenReuse    *bool   `json:"token_reuse"`
@@ -113,6 +124,9 @@ func (req *patchAPIRequest) Validate() error {
 		if err := validAuditIssuance(*req.AuditIssuance); err != nil {
 			return err
 		}
+	}
+	if err := validTokenBinding(req.TokenBinding); err != nil {
+		return err
 	}
 	if req.TokenLifetime != nil {
 		return validTokenLifetime(*req.TokenLifetime)
@@ -145,6 +159,9 @@ func (req *patchAPIRequest) apply(api mint.API, now time.Time) (mint.API, error)
 	if req.TokenReuse != nil {
 		api.TokenReuse = *req.TokenReuse
 	}
+	if req.TokenBinding != nil {
+		api.TokenBinding = *req.TokenBinding
+	}
 	api.UpdatedAt = now
 	return api, nil
 }
@@ -159,6 +176,7 @@ func (a *API) createAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 		ID: mint.NewID("api"), Name: req.Name, Audience: req.Audience,
 		Scopes: nonNil(req.Scopes), TokenLifetime: mint.DefaultTokenLifetime,
 		SigningAlg: req.SigningAlg, AuditIssuance: req.AuditIssuance, TokenReuse: req.TokenReuse, CreatedAt: now, UpdatedAt: now,
+		TokenBinding: req.TokenBinding,
 	}
 	if req.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*req.TokenLifetime) * time.Second

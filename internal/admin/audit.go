@@ -60,6 +60,8 @@ type clientAudit struct {
 	JWKSKeys            int        `json:"jwks_keys"`
 	IntrospectAll       bool       `json:"introspect_all"`
 	TokensRevokedBefore *time.Time `json:"tokens_revoked_before,omitempty"`
+	// TokenBinding, when set: a change of policy is a security change.
+	TokenBinding string `json:"token_binding,omitempty"`
 }
 
 func auditClient(c mint.Client) clientAudit {
@@ -68,7 +70,7 @@ func auditClient(c mint.Client) clientAudit {
 	}
 	_ = json.Unmarshal(c.JWKS, &set)
 	return clientAudit{ClientID: c.ID, Name: c.Name, JWKSKeys: len(set.Keys), IntrospectAll: c.IntrospectAll,
-		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore)}
+		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), TokenBinding: c.TokenBinding}
 }
 
 // secretAudit is a secret as an audit record shows it: its dates.

@@ -22,6 +22,8 @@ type clientView struct {
 	JWKS                json.RawMessage `json:"jwks,omitempty"`
 	IntrospectAll       bool            `json:"introspect_all"`
 	TokensRevokedBefore *time.Time      `json:"tokens_revoked_before,omitempty"`
+	// TokenBinding is shown when set (docs/sender-constrained.md).
+	TokenBinding string `json:"token_binding,omitempty"`
 	// TokensPerHour and TokensPerDay are shown when the client has its
 	// own (0: unlimited); absent, the server's defaults apply.
 	TokensPerHour *int64       `json:"tokens_per_hour,omitempty"`
@@ -55,7 +57,7 @@ type secretView struct {
 func viewClient(c mint.Client, secrets []mint.Secret) clientView {
 	v := clientView{ClientID: c.ID, Name: c.Name, JWKS: jwksJSON(c.JWKS), IntrospectAll: c.IntrospectAll,
 		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Secrets: []secretView{},
-		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay,
+		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay, TokenBinding: c.TokenBinding,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	for _, s := range secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, CreatedAt: s.CreatedAt.UTC(),
@@ -91,6 +93,8 @@ type clientRequest struct {
 	Name          string          `json:"name"`
 	JWKS          json.RawMessage `json:"jwks"`
 	IntrospectAll bool            `json:"introspect_all"`
+	// TokenBinding: "" (default) or "dpop" (DPoP-bound tokens only).
+	TokenBinding string `json:"token_binding"`
 	// TokensPerHour and TokensPerDay: absent or null, the server's
 	// defaults; 0, unlimited (docs/limits.md).
 	TokensPerHour quotaField `json:"tokens_per_hour"`
@@ -106,6 +110,9 @@ func (req *clientRequest) Validate() (err error) {
 	if err := validQuotas(req.TokensPerHour, req.TokensPerDay); err != nil {
 		return err
 	}
+	if err := validTokenBinding(&req.TokenBinding); err != nil {
+		return err
+	}
 	req.jwks, _, err = validJWKS(req.JWKS)
 	return err
 }
@@ -116,6 +123,8 @@ type patchClientRequest struct {
 	Name          *string         `json:"name"`
 	JWKS          json.RawMessage `json:"jwks"`
 	IntrospectAll *bool           `json:"introspect_all"`
+	// TokenBinding: "" or "dpop", as on create.
+	TokenBinding *string `json:"token_binding"`
 	// TokensPerHour and TokensPerDay: null goes back to the server's
 	// default; absent stays unchanged.
 	TokensPerHour quotaField `json:"tokens_per_hour"`
@@ -127,6 +136,9 @@ type patchClientRequest struct {
 
 func (req *patchClientRequest) Validate() (err error) {
 	if err := validQuotas(req.TokensPerHour, req.TokensPerDay); err != nil {
+		return err
+	}
+	if err := validTokenBinding(req.TokenBinding); err != nil {
 		return err
 	}
 	if req.Name != nil {
@@ -166,7 +178,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 	now := a.now()
 	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, JWKS: req.jwks,
 		IntrospectAll: req.IntrospectAll, TokensPerHour: req.TokensPerHour.n, TokensPerDay: req.TokensPerDay.n,
-		CreatedAt: now, UpdatedAt: now}
+		TokenBinding: req.TokenBinding, CreatedAt: now, UpdatedAt: now}
 	plain, s := newSecret(c.ID, now)
 	ctx, ch := a.audited(r, who, "admin.clients.create", c.ID)
 	ch.clientID, ch.after = c.ID, auditClient(c)
@@ -261,6 +273,9 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		}
 		if req.TokensPerDay.set {
 			c.TokensPerDay = req.TokensPerDay.n
+		}
+		if req.TokenBinding != nil {
+			c.TokenBinding = *req.TokenBinding
 		}
 		c.UpdatedAt = now
 		ch.after = auditClient(c)
