@@ -17,6 +17,7 @@ type apiView struct {
 	SigningAlg    string   `json:"signing_alg"`
 	AuditIssuance string   `json:"audit_issuance"`
 	TokenReuse    bool     `json:"token_reuse"`
+	TokenBinding  string   `json:"token_binding"`
 	CreatedAt     string   `json:"created_at"`
 	UpdatedAt     string   `json:"updated_at"`
 }
@@ -31,6 +32,7 @@ type apiChange struct {
 	SigningAlg    string   `json:"signing_alg,omitempty"`
 	AuditIssuance string   `json:"audit_issuance,omitempty"`
 	TokenReuse    bool     `json:"token_reuse,omitempty"`
+	TokenBinding  string   `json:"token_binding,omitempty"`
 }
 
 // apiFlags are the flags that describe an API, as create and update take them.
@@ -42,6 +44,7 @@ type apiFlags struct {
 	alg      string
 	audit    string
 	reuse    bool
+	binding  string
 }
 
 func (f *apiFlags) register(c *call, withAudience bool) {
@@ -56,6 +59,8 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	c.fs.StringVar(&f.audit, "audit-issuance", "", "which tokens issued the audit log records: all (server default), sample:N (one in N) or off")
 	c.completeFixed("signing-alg", signingAlgs...)
 	c.completeFixed("audit-issuance", "all", "sample:10", "off")
+	c.fs.StringVar(&f.binding, "token-binding", "any", tokenBindingFlag)
+	c.completeFixed("token-binding", "any", "dpop")
 	c.fs.BoolVar(&f.reuse, "token-reuse", false, "answer a repeated request with the token issued before while over half its lifetime remains (--token-reuse=false to stop; docs/limits.md)")
 }
 
@@ -67,6 +72,10 @@ func apisCreate(c *call) runFunc {
 			return err
 		}
 		body := apiChange{Name: f.name, Audience: f.audience, Scopes: f.scopes.list(), TokenLifetime: f.lifetime, SigningAlg: f.alg, AuditIssuance: f.audit, TokenReuse: f.reuse}
+		var err error
+		if body.TokenBinding, err = tokenBinding(c, f.binding); err != nil {
+			return err
+		}
 		return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
 	}
 }
@@ -110,8 +119,15 @@ func (f *apiFlags) changes(c *call) (map[string]any, error) {
 	if c.fs.Changed("token-reuse") {
 		body["token_reuse"] = f.reuse
 	}
+	if c.fs.Changed("token-binding") {
+		b, err := tokenBinding(c, f.binding)
+		if err != nil {
+			return nil, err
+		}
+		body["token_binding"] = b
+	}
 	if len(body) == 0 {
-		return nil, usagef(c.cmd, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance or --token-reuse")
+		return nil, usagef(c.cmd, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance, --token-reuse or --token-binding")
 	}
 	return body, nil
 }
@@ -135,6 +151,9 @@ func apiDetail(w *tabwriter.Writer, a apiView) {
 	row(w, "audit_issuance", orDash(a.AuditIssuance))
 	if a.TokenReuse {
 		row(w, "token_reuse", "true")
+	}
+	if a.TokenBinding != "" {
+		row(w, "token_binding", a.TokenBinding)
 	}
 	row(w, "created_at", formatTime(a.CreatedAt))
 	row(w, "updated_at", formatTime(a.UpdatedAt))

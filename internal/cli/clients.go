@@ -33,6 +33,7 @@ type clientView struct {
 	TokensRevokedBefore string       `json:"tokens_revoked_before"`
 	TokensPerHour       *int64       `json:"tokens_per_hour"`
 	TokensPerDay        *int64       `json:"tokens_per_day"`
+	TokenBinding        string       `json:"token_binding"`
 	Secrets             []secretView `json:"secrets"`
 	CreatedAt           string       `json:"created_at"`
 	UpdatedAt           string       `json:"updated_at"`
@@ -51,12 +52,14 @@ type clientFlags struct {
 	jwksFile                    string
 	introspectAll               bool
 	tokensPerHour, tokensPerDay string
+	binding                     string
 }
 
 func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.jwksFile, "jwks-file", "", "a `file` holding the client's public JWK Set {\"keys\":[…]}, for private_key_jwt")
 	fs.BoolVar(&f.introspectAll, "introspect-all", false, "let the client introspect other clients' tokens (--introspect-all=false to stop)")
 	fs.StringVar(&f.tokensPerHour, "tokens-per-hour", "", "tokens the client may get per clock hour: a `count`, 0 = unlimited, default = the server's default")
+	fs.StringVar(&f.binding, "token-binding", "any", tokenBindingFlag)
 	fs.StringVar(&f.tokensPerDay, "tokens-per-day", "", "tokens the client may get per UTC day: a `count`, 0 = unlimited, default = the server's default")
 }
 
@@ -87,6 +90,13 @@ func (f *clientFlags) addTo(c *call, body map[string]any) error {
 	}
 	if c.fs.Changed("introspect-all") {
 		body["introspect_all"] = f.introspectAll
+	}
+	if c.fs.Changed("token-binding") {
+		b, err := tokenBinding(c, f.binding)
+		if err != nil {
+			return err
+		}
+		body["token_binding"] = b
 	}
 	for _, q := range []struct{ flag, field, value string }{
 		{"tokens-per-hour", "tokens_per_hour", f.tokensPerHour},
@@ -145,7 +155,7 @@ func clientsUpdate(c *call) runFunc {
 			return err
 		}
 		if len(body) == 0 {
-			return usagef(c.cmd, "give --name, --jwks-file, --introspect-all, --tokens-per-hour or --tokens-per-day")
+			return usagef(c.cmd, "give --name, --jwks-file, --introspect-all, --token-binding, --tokens-per-hour or --tokens-per-day")
 		}
 		return callAdmin(ctx, c, http.MethodPatch, "/clients/"+url.PathEscape(pos[0]), body, clientDetail)
 	}
@@ -229,6 +239,9 @@ func clientDetail(w *tabwriter.Writer, cl clientView) {
 	}
 	if cl.TokensRevokedBefore != "" {
 		row(w, "tokens_revoked_before", formatTime(cl.TokensRevokedBefore))
+	}
+	if cl.TokenBinding != "" {
+		row(w, "token_binding", cl.TokenBinding)
 	}
 	row(w, "created_at", formatTime(cl.CreatedAt))
 	row(w, "updated_at", formatTime(cl.UpdatedAt))
