@@ -2,7 +2,11 @@ package admin
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/mintauth/mint/internal/mint"
 )
 
 // TestTokenBinding: the policy is set on create and patch of APIs and
@@ -44,6 +48,26 @@ func TestTokenBinding(t *testing.T) {
 		var e map[string]string
 		if err := json.Unmarshal(a.body, &e); err != nil || e["error"] != "invalid_request" || e["field"] != "token_binding" {
 			t.Errorf("%s %s %s: %s", bad.method, bad.path, bad.body, a.body)
+		}
+	}
+}
+
+// TestBoundTokenRefused: the admin API checks no DPoP proof, so a token
+// bound to a key (a DPoP or certificate cnf) is refused, never taken as a
+// bearer token.
+func TestBoundTokenRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, cnf := range []map[string]string{{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}, {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}} {
+		now := time.Now()
+		tok := h.sign(map[string]any{
+			"iss": testIssuer, "sub": testAdminClient, "aud": mint.AdminAudience,
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": mint.NewID("jti"),
+			"client_id": testAdminClient, "scope": strings.Join(mint.AdminScopes, " "), "cnf": cnf,
+		})
+		a := h.do(call{method: "GET", path: "/admin/v1/apis", token: tok})
+		if a.status != 401 || !strings.Contains(string(a.body), "bound to a key") {
+			t.Errorf("cnf %v: %d %s", cnf, a.status, a.body)
 		}
 	}
 }
