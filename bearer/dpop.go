@@ -34,6 +34,20 @@ var (
 type dpopPolicy struct {
 	checker  *dpop.Checker
 	required bool
+	origin   string // WithPublicOrigin; "" for the request's own
+}
+
+// proofURL is the URL a proof sent with r must name.
+func (rs *responder) proofURL(r *http.Request) string {
+	u := RequestURL(r, rs.trustForwarded)
+	if rs.dpop.origin == "" {
+		return u
+	}
+	_, rest, _ := strings.Cut(u, "://")
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rs.dpop.origin + rest[i:]
+	}
+	return rs.dpop.origin + "/"
 }
 
 // WithDPoP checks DPoP proofs with c instead of the default checker: to
@@ -42,6 +56,14 @@ type dpopPolicy struct {
 // an in-memory replay cache of DefaultReplayMemory proofs per window.
 func WithDPoP(c *dpop.Checker) Option {
 	return func(r *responder) { r.dpop.checker = c }
+}
+
+// WithPublicOrigin names the scheme and host ("https://api.example.com")
+// clients address, for comparing a DPoP proof's htu with the request
+// behind a proxy that terminates TLS or rewrites Host. By default the
+// request's own (see RequestURL) are used.
+func WithPublicOrigin(origin string) Option {
+	return func(r *responder) { r.dpop.origin = strings.TrimSuffix(origin, "/") }
 }
 
 // WithDPoPRequired refuses bearer tokens: every request must carry a
@@ -110,7 +132,7 @@ func (rs *responder) authenticateRequest(ctx context.Context, v *Verifier, r *ht
 	case claims.JKT == "":
 		return nil, scheme, ErrNotBound
 	}
-	req := dpop.Request{Method: r.Method, URL: RequestURL(r, rs.trustForwarded), AccessToken: raw, JKT: claims.JKT}
+	req := dpop.Request{Method: r.Method, URL: rs.proofURL(r), AccessToken: raw, JKT: claims.JKT}
 	if _, err := rs.dpop.checker.Check(ctx, r.Header, req); err != nil {
 		return nil, scheme, fmt.Errorf("%w: %w", ErrProof, err)
 	}
