@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -20,6 +21,32 @@ type Prover struct {
 	jkt    string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	mu     sync.Mutex
+	nonces map[string]string // the last DPoP-Nonce of each origin
+}
+
+// maxOrigins bounds the nonces a Prover remembers; past it, it forgets
+// them all and learns them again from the next challenges.
+const maxOrigins = 64
+
+// Nonce is the last nonce the server at origin (scheme://host[:port])
+// handed out, or "".
+func (p *Prover) Nonce(origin string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.nonces[origin]
+}
+
+// SetNonce remembers the DPoP-Nonce the server at origin sent (RFC 9449
+// §8.2, §9), for the proofs that follow.
+func (p *Prover) SetNonce(origin, nonce string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.nonces == nil || len(p.nonces) >= maxOrigins {
+		p.nonces = map[string]string{}
+	}
+	p.nonces[origin] = nonce
 }
 
 // NewProver returns a Prover signing with key (an *ecdsa.PrivateKey,
