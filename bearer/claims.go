@@ -25,6 +25,8 @@ type Claims struct {
 	// X5T is cnf.x5t#S256 (RFC 8705 §3.1): the thumbprint of the TLS
 	// client certificate the token is bound to. Empty when not bound so.
 	X5T string
+
+	cnf bool // the token has a "cnf" claim: bound to something
 }
 
 type extraClaims struct {
@@ -53,7 +55,7 @@ func newClaims(std jwt.Claims, extra extraClaims) *Claims {
 		c.ClientID = extra.AZP
 	}
 	if extra.Cnf != nil {
-		c.JKT, c.X5T = extra.Cnf.JKT, extra.Cnf.X5T
+		c.JKT, c.X5T, c.cnf = extra.Cnf.JKT, extra.Cnf.X5T, true
 	}
 	if std.IssuedAt != nil {
 		c.IssuedAt = std.IssuedAt.Time()
@@ -61,6 +63,11 @@ func newClaims(std jwt.Claims, extra extraClaims) *Claims {
 	c.ExpiresAt = std.Expiry.Time()
 	return c
 }
+
+// Bound reports whether the token is sender-constrained: it carries a
+// "cnf" claim (RFC 7800), whatever it confirms. A bound token must never
+// be taken as a bearer token.
+func (c *Claims) Bound() bool { return c.cnf }
 
 // HasScopes reports whether the token carries every scope given.
 func (c *Claims) HasScopes(scopes ...string) bool {

@@ -2,6 +2,7 @@ package dpop
 
 import (
 	"context"
+	"crypto/sha256"
 	"sync"
 	"time"
 )
@@ -30,8 +31,23 @@ type Memory struct {
 	Now func() time.Time
 
 	mu        sync.Mutex
-	cur, prev map[string]struct{}
+	cur, prev map[replayKey]struct{}
 	rotated   time.Time
+}
+
+// replayKey is 128 bits of the SHA-256 of a proof's key thumbprint and
+// jti: a fixed 16 bytes per proof however long the jti, so that Max
+// bounds the memory (about 60 bytes a proof with the map's own).
+type replayKey [16]byte
+
+func keyOf(jkt, jti string) replayKey {
+	h := sha256.New()
+	h.Write([]byte(jkt))
+	h.Write([]byte{0})
+	h.Write([]byte(jti))
+	var k replayKey
+	copy(k[:], h.Sum(nil))
+	return k
 }
 
 var _ ReplayCache = (*Memory)(nil)
@@ -44,7 +60,7 @@ func NewMemory(max int) *Memory {
 
 // Use records jkt and jti, or returns ErrReplay or ErrBusy.
 func (m *Memory) Use(_ context.Context, jkt, jti string, _ time.Time) error {
-	key := jkt + "." + jti
+	key := keyOf(jkt, jti)
 	now := time.Now
 	if m.Now != nil {
 		now = m.Now
@@ -69,13 +85,13 @@ func (m *Memory) Use(_ context.Context, jkt, jti string, _ time.Time) error {
 // Window of silence both go.
 func (m *Memory) rotate(now time.Time) {
 	if m.cur == nil {
-		m.cur, m.prev, m.rotated = map[string]struct{}{}, map[string]struct{}{}, now
+		m.cur, m.prev, m.rotated = map[replayKey]struct{}{}, map[replayKey]struct{}{}, now
 		return
 	}
 	switch since := now.Sub(m.rotated); {
 	case since >= 2*m.Window:
-		m.cur, m.prev, m.rotated = map[string]struct{}{}, map[string]struct{}{}, now
+		m.cur, m.prev, m.rotated = map[replayKey]struct{}{}, map[replayKey]struct{}{}, now
 	case since >= m.Window:
-		m.prev, m.cur, m.rotated = m.cur, map[string]struct{}{}, now
+		m.prev, m.cur, m.rotated = m.cur, map[replayKey]struct{}{}, now
 	}
 }

@@ -35,7 +35,7 @@ func (a *API) authenticate(r *http.Request) (*bearer.Claims, error) {
 			WithHeader("WWW-Authenticate", challenge(
 				"error", oauth.ErrInvalidToken.Code, "error_description", desc))
 	}
-	if claims.JKT != "" || claims.X5T != "" {
+	if claims.Bound() {
 		// The admin API checks no DPoP proof or certificate: a bound
 		// token sent here as a bearer token may be a stolen one.
 		const desc = "the admin API takes bearer tokens only; this token is bound to a key"

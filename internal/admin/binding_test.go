@@ -58,7 +58,7 @@ func TestTokenBinding(t *testing.T) {
 func TestBoundTokenRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	for _, cnf := range []map[string]string{{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}, {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}} {
+	for _, cnf := range []map[string]string{{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}, {"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}, {}} {
 		now := time.Now()
 		tok := h.sign(map[string]any{
 			"iss": testIssuer, "sub": testAdminClient, "aud": mint.AdminAudience,
