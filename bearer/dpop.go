@@ -122,9 +122,20 @@ func (rs *responder) authenticateRequest(ctx context.Context, v *Verifier, r *ht
 	if err != nil {
 		return nil, scheme, err
 	}
-	bound := claims.cnf // any confirmation, even one mint cannot check
+	if claims.X5T != "" {
+		// Certificate-bound (RFC 8705 §3): the certificate proves the
+		// sender, under either scheme.
+		if err := rs.checkCertBinding(r, claims); err != nil {
+			return nil, scheme, err
+		}
+	}
+	certOnly := claims.X5T != "" && claims.JKT == ""
 	switch {
-	case scheme == schemeBearer && bound:
+	case scheme == schemeBearer && certOnly && rs.dpop.required:
+		return nil, scheme, ErrBearerRefused
+	case scheme == schemeBearer && certOnly:
+		return claims, scheme, nil
+	case scheme == schemeBearer && claims.cnf:
 		return nil, scheme, ErrBoundAsBearer
 	case scheme == schemeBearer && rs.dpop.required:
 		return nil, scheme, ErrBearerRefused
@@ -151,6 +162,7 @@ var dpopFailures = []struct {
 	{ErrBoundAsBearer, failureKind{401, "invalid_token", "Token is DPoP-bound.", "The access token is bound to a key: send it with the DPoP scheme and a proof."}},
 	{ErrBearerRefused, failureKind{401, "invalid_token", "DPoP required.", "This resource accepts DPoP-bound tokens only."}},
 	{ErrNotBound, failureKind{401, "invalid_token", "Token not DPoP-bound.", "The access token is not bound to a key; send it as a Bearer token."}},
+	{ErrCertificate, failureKind{401, "invalid_token", "Token certificate mismatch.", "The access token is bound to a client certificate this request did not present."}},
 }
 
 // challenges are the WWW-Authenticate values for f: the scheme the

@@ -130,7 +130,7 @@ func TestDPoPRefusals(t *testing.T) {
 		{"unbound token with DPoP", dpopCall{path: "/ws/rest/Cargo", auth: "DPoP " + plain, proofs: []string{proof(t, p, "GET", url, plain, "")}}, 401, `DPoP error="invalid_token"`},
 		{"unbound token as Bearer", dpopCall{path: "/ws/rest/Cargo", auth: "Bearer " + plain}, 200, ""},
 		{"empty cnf as Bearer", dpopCall{path: "/ws/rest/Cargo", auth: "Bearer " + a.key.sign(t, a.iss.claims(map[string]any{"cnf": map[string]any{}}))}, 401, `DPoP error="invalid_token"`},
-		{"certificate-bound as Bearer", dpopCall{path: "/ws/rest/Cargo", auth: "Bearer " + a.key.sign(t, a.iss.claims(map[string]any{"cnf": map[string]any{"x5t#S256": "abc"}}))}, 401, `DPoP error="invalid_token"`},
+		{"certificate-bound as Bearer", dpopCall{path: "/ws/rest/Cargo", auth: "Bearer " + a.key.sign(t, a.iss.claims(map[string]any{"cnf": map[string]any{"x5t#S256": "abc"}}))}, 401, `Bearer error="invalid_token", error_description="The access token is bound to a client certificate`},
 		{"no token", dpopCall{path: "/ws/rest/Cargo"}, 401, `DPoP algs="ES256`},
 		{"garbage proof", dpopCall{path: "/ws/rest/Cargo", auth: "DPoP " + tok, proofs: []string{"e30.e30.e30"}}, 401, `invalid_dpop_proof`},
 		{"scope missing", dpopCall{path: "/ws/rest/write/x", auth: "DPoP " + tok, proofs: []string{proof(t, p, "GET", a.srv.URL+"/ws/rest/write/x", tok, "")}}, 403, `DPoP error="insufficient_scope"`},

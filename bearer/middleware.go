@@ -52,6 +52,7 @@ type responder struct {
 	trustForwarded bool
 	log            *slog.Logger
 	dpop           dpopPolicy
+	certs          certSource
 }
 
 var defaultResponder = newResponder(nil)

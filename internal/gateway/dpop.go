@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/bearer/dpop"
@@ -29,6 +30,13 @@ type DPoPConfig struct {
 	// Metadata, when set, is served at bearer.ProtectedResourcePath
 	// (RFC 9728) without a token.
 	Metadata *bearer.ResourceMetadata
+	// CertHeader names the header in which a TLS-terminating proxy in
+	// front passes the client certificate (RFC 9440 form), for tokens
+	// bound to one (RFC 8705 §3, cnf.x5t#S256); it is believed only from
+	// CertProxies. The gateway serves plain HTTP, so without it a
+	// certificate-bound token is always refused.
+	CertHeader  string
+	CertProxies []netip.Prefix
 }
 
 func (c DPoPConfig) options() []bearer.Option {
@@ -46,6 +54,9 @@ func (c DPoPConfig) options() []bearer.Option {
 	}
 	if c.PublicOrigin != "" {
 		opts = append(opts, bearer.WithPublicOrigin(c.PublicOrigin))
+	}
+	if c.CertHeader != "" {
+		opts = append(opts, bearer.WithClientCertHeader(c.CertHeader, c.CertProxies...))
 	}
 	return opts
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"flag"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,12 @@ func (o *Options) dpopFlags(fs *flag.FlagSet, getenv func(string) string) {
 	if v := getenv("MINT_GATEWAY_DPOP_NONCE_KEY"); v != "" {
 		o.DPoP.NonceKey, o.dpopErr = nonceKey(v)
 	}
+	fs.StringVar(&o.DPoP.CertHeader, "client-cert-header", getenv("MINT_GATEWAY_CLIENT_CERT_HEADER"),
+		"`header` in which the TLS proxy in front passes the client certificate, for certificate-bound tokens (RFC 8705); believed from --client-cert-proxy only (MINT_GATEWAY_CLIENT_CERT_HEADER)")
+	if v := getenv("MINT_GATEWAY_CLIENT_CERT_PROXIES"); v != "" && o.dpopErr == nil {
+		o.dpopErr = (&prefixesFlag{&o.DPoP.CertProxies}).setAll(strings.Split(v, ","))
+	}
+	fs.Var(&prefixesFlag{&o.DPoP.CertProxies}, "client-cert-proxy", "`IP or CIDR` of the proxy whose --client-cert-header is believed; repeatable (MINT_GATEWAY_CLIENT_CERT_PROXIES, comma-separated)")
 	fs.Var(nonceFlag{o}, "dpop-nonce", "require DPoP proofs to carry a nonce the gateway issued; replicas share MINT_GATEWAY_DPOP_NONCE_KEY (base64, 32+ bytes)")
 }
 
@@ -59,6 +66,47 @@ func (f nonceFlag) Set(v string) error {
 	case len(f.o.DPoP.NonceKey) == 0:
 		f.o.DPoP.NonceKey = make([]byte, minNonceKey)
 		rand.Read(f.o.DPoP.NonceKey)
+	}
+	return nil
+}
+
+// prefixesFlag is a repeatable IP or CIDR flag.
+type prefixesFlag struct{ to *[]netip.Prefix }
+
+func (f *prefixesFlag) String() string {
+	if f == nil || f.to == nil {
+		return ""
+	}
+	var s []string
+	for _, p := range *f.to {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (f *prefixesFlag) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "/") {
+		addr, err := netip.ParseAddr(v)
+		if err != nil {
+			return err
+		}
+		*f.to = append(*f.to, netip.PrefixFrom(addr, addr.BitLen()))
+		return nil
+	}
+	p, err := netip.ParsePrefix(v)
+	if err != nil {
+		return err
+	}
+	*f.to = append(*f.to, p.Masked())
+	return nil
+}
+
+func (f *prefixesFlag) setAll(values []string) error {
+	for _, v := range values {
+		if err := f.Set(v); err != nil {
+			return errors.New("MINT_GATEWAY_CLIENT_CERT_PROXIES: " + err.Error())
+		}
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ func TestDPoPFlags(t *testing.T) {
 		{name: "short key", env: map[string]string{"MINT_GATEWAY_DPOP_NONCE_KEY": base64.StdEncoding.EncodeToString(key[:16])}, runErr: "at least 32 bytes"},
 		{name: "not base64", env: map[string]string{"MINT_GATEWAY_DPOP_NONCE_KEY": "%%%"}, runErr: "MINT_GATEWAY_DPOP_NONCE_KEY"},
 		{name: "public origin", args: []string{"--public-origin", "https://api.example.com"}, origin: "https://api.example.com"},
+		{name: "bad cert proxy env", env: map[string]string{"MINT_GATEWAY_CLIENT_CERT_PROXIES": "not-an-ip"}, runErr: "MINT_GATEWAY_CLIENT_CERT_PROXIES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,5 +65,27 @@ func TestDPoPFlags(t *testing.T) {
 				t.Fatalf("NonceKey = %x, want %x", o.DPoP.NonceKey, tt.nonceKey)
 			}
 		})
+	}
+}
+
+func TestClientCertFlags(t *testing.T) {
+	env := map[string]string{"MINT_GATEWAY_CLIENT_CERT_HEADER": "X-Client-Cert", "MINT_GATEWAY_CLIENT_CERT_PROXIES": "10.0.0.1, 192.168.0.0/16"}
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	o := gateway.FromFlags(fs, func(k string) string { return env[k] })
+	if err := fs.Parse([]string{"--client-cert-proxy", "::1"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range o.DPoP.CertProxies {
+		got = append(got, p.String())
+	}
+	if o.DPoP.CertHeader != "X-Client-Cert" || strings.Join(got, " ") != "10.0.0.1/32 192.168.0.0/16 ::1/128" {
+		t.Fatalf("%q %v", o.DPoP.CertHeader, got)
+	}
+	fs = flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	gateway.FromFlags(fs, func(string) string { return "" })
+	if err := fs.Parse([]string{"--client-cert-proxy", "example.com"}); err == nil {
+		t.Fatal("a host name accepted as a proxy address")
 	}
 }
