@@ -47,8 +47,10 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	var limits limitFlags
 	limits.register(fs, getenv)
 	dpopNonce := fs.Bool("dpop-nonce", getenv("MINT_DPOP_NONCE") == "true", "require a server-issued nonce in DPoP proofs at the token endpoint (env MINT_DPOP_NONCE=true)")
+	clientCerts := fs.Bool("tls-client-certs", getenv("MINT_TLS_CLIENT_CERTS") == "true",
+		"ask TLS clients for a certificate and bind the tokens of those that present one to it (RFC 8705; env MINT_TLS_CLIENT_CERTS=true)")
 	return fs, func(ctx context.Context, _ int) int {
-		o := serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill, *dpopNonce}
+		o := serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill, *dpopNonce, *clientCerts}
 		return startServer(ctx, getenv, stderr, o, &logs, &keys, &network, &limits, &metricsF, &cacheF)
 	}
 }
@@ -60,6 +62,7 @@ type serveOptions struct {
 	retention                  time.Duration
 	spill                      string
 	dpopNonce                  bool
+	tlsClientCerts             bool
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
@@ -88,6 +91,11 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}
+	if o.tlsClientCerts && cfg.HTTP.TLSCertFile == "" {
+		fmt.Fprintln(stderr, "mint serve: --tls-client-certs needs --tls-cert and --tls-key")
+		return 2
+	}
+	cfg.HTTP.TLSClientCerts = o.tlsClientCerts
 	if err := limits.apply(&cfg); err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2

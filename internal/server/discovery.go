@@ -35,6 +35,9 @@ type metadata struct {
 	RevocationAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 	// RFC 9449 §5.1: the algorithms a DPoP proof may use.
 	DPoPSigningAlgs []string `json:"dpop_signing_alg_values_supported"`
+	// RFC 8705 §3.3: tokens are bound to the TLS client certificate
+	// (HTTPConfig.TLSClientCerts).
+	CertBoundTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 }
 
 // endpointURL joins the issuer and a path; Auth0-style issuers end in "/".
@@ -68,6 +71,7 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) error {
 	m.RevocationEndpoint = endpointURL(s.cfg.Issuer, tokenstate.RevocationPath)
 	m.RevocationAuthMethods, m.RevocationAuthSigningAlgs = clientauth.Methods, assertionAlgs()
 	m.DPoPSigningAlgs = dpopAlgs()
+	m.CertBoundTokens = s.certs != nil && s.cfg.HTTP.TLSClientCerts
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	oauth.WriteJSONCached(w, http.StatusOK, m)
 	return nil

@@ -31,9 +31,14 @@ func (c *claims) AppendJSON(b []byte) []byte {
 		b = append(b, `,"scope":`...)
 		b = appendJSONStringHTML(b, c.Scope)
 	}
-	if c.JKT != "" {
+	switch {
+	case c.JKT != "":
 		b = append(b, `,"cnf":{"jkt":`...)
 		b = appendJSONStringHTML(b, c.JKT)
+		b = append(b, '}')
+	case c.X5T != "":
+		b = append(b, `,"cnf":{"x5t#S256":`...)
+		b = appendJSONStringHTML(b, c.X5T)
 		b = append(b, '}')
 	}
 	return append(b, '}')

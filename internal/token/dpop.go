@@ -2,6 +2,9 @@ package token
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -42,22 +45,33 @@ func (s storeReplay) Use(ctx context.Context, jkt, jti string, until time.Time) 
 	return err
 }
 
-// bind checks the request's DPoP proof, if any, and returns the
-// thumbprint to bind the token to: empty for a bearer token. An API or
-// client that requires DPoP gets no bearer token.
-func (e *Endpoint) bind(ctx context.Context, req *Request, client mint.Client, api mint.API) (string, error) {
+// binding is what a token is bound to: a DPoP key (cnf.jkt) or a TLS
+// client certificate (cnf.x5t#S256); neither for a bearer token.
+type binding struct{ jkt, x5t string }
+
+// bind checks the request's DPoP proof, if any, and returns what to bind
+// the token to: the proof's key; else the TLS client certificate the
+// request presented (RFC 8705 §3); else nothing. An API or client that
+// requires DPoP gets no other token.
+func (e *Endpoint) bind(ctx context.Context, req *Request, client mint.Client, api mint.API) (binding, error) {
 	if len(req.DPoP) == 0 || e.DPoP == nil {
 		if mint.RequiresDPoP(client, api) {
-			return "", ErrInvalidDPoPProof.Describe("this token must be DPoP-bound: send a DPoP proof (RFC 9449) in the DPoP header")
+			return binding{}, ErrInvalidDPoPProof.Describe("this token must be DPoP-bound: send a DPoP proof (RFC 9449) in the DPoP header")
 		}
-		return "", nil
+		return binding{x5t: req.CertThumbprint}, nil
 	}
 	proof, err := e.DPoP.Check(ctx, http.Header{"Dpop": req.DPoP},
 		dpop.Request{Method: http.MethodPost, URL: req.ProofURL})
 	if err != nil {
-		return "", e.refuseProof(err)
+		return binding{}, e.refuseProof(err)
 	}
-	return proof.JKT, nil
+	return binding{jkt: proof.JKT}, nil
+}
+
+// certThumbprint is the x5t#S256 of cert (RFC 8705 §3.1).
+func certThumbprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.Raw)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // refuseProof turns a dpop error into the token endpoint's answer.

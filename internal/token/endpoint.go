@@ -110,6 +110,9 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 	if req.DPoP != nil {
 		req.ProofURL = e.proofURL(r)
 	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		req.CertThumbprint = certThumbprint(r.TLS.PeerCertificates[0])
+	}
 	resp, err := e.issue(r.Context(), &req, o)
 	if err != nil {
 		return err

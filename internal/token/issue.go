@@ -28,8 +28,10 @@ type claims struct {
 	AZP       string `json:"azp"`
 	GrantType string `json:"gty"`
 	Scope     string `json:"scope,omitempty"`
-	// JKT is cnf.jkt (RFC 9449 §6.1): the DPoP key the token is bound to.
+	// JKT is cnf.jkt (RFC 9449 §6.1): the DPoP key the token is bound to;
+	// X5T, cnf.x5t#S256 (RFC 8705 §3.1): the TLS client certificate.
 	JKT string `json:"-"`
+	X5T string `json:"-"`
 }
 
 // Response is the successful token response (RFC 6749 §5.1).
@@ -82,12 +84,12 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		return Response{}, err
 	}
 	scope := strings.Join(scopes, " ")
-	jkt, err := e.bind(ctx, req, client, api)
+	bound, err := e.bind(ctx, req, client, api)
 	if err != nil {
 		return Response{}, err
 	}
 	// A bound token is for its key only: never handed to another request.
-	reuse := e.Reuse != nil && api.TokenReuse && jkt == ""
+	reuse := e.Reuse != nil && api.TokenReuse && bound == binding{}
 	if reuse {
 		if resp, ok := e.reused(ctx, client, api, scope, o); ok {
 			return resp, nil
@@ -99,7 +101,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		}
 	}
 	c := e.claims(client, api, scope)
-	c.JKT = jkt
+	c.JKT, c.X5T = bound.jkt, bound.x5t
 	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
 	start := time.Now()
 	signed, err := e.sign(ctx, o.Alg, c)
@@ -116,8 +118,8 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		e.keepForReuse(gen, c, signed)
 	}
 	resp := Response{AccessToken: signed, TokenType: "Bearer",
-		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope, jkt: jkt}
-	if jkt != "" {
+		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope, jkt: bound.jkt}
+	if bound.jkt != "" {
 		resp.TokenType = "DPoP" // RFC 9449 §5
 	}
 	return resp, nil

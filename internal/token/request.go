@@ -74,6 +74,9 @@ type Request struct {
 	// the URL the proof's htu must name; nil when none was sent.
 	DPoP     []string
 	ProofURL string
+	// CertThumbprint is the x5t#S256 of the TLS client certificate the
+	// request came with (RFC 8705 §3.1); empty without one.
+	CertThumbprint string
 }
 
 // LogValue keeps the client secret out of logs.

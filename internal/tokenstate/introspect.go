@@ -39,6 +39,7 @@ type Answer struct {
 // Confirmation is the "cnf" member of an introspection answer.
 type Confirmation struct {
 	JKT string `json:"jkt,omitempty"`
+	X5T string `json:"x5t#S256,omitempty"`
 }
 
 var inactive = Answer{Active: false}
@@ -91,9 +92,13 @@ func (e *Introspection) Introspect(ctx context.Context, caller mint.Client, raw 
 		TokenType: "Bearer", Exp: claims.ExpiresAt.Unix(), Iat: claims.IssuedAt.Unix(),
 		Sub: claims.Subject, Aud: audience(claims.Audience), Iss: claims.Issuer, Jti: claims.ID,
 	}
-	if claims.JKT != "" {
+	switch {
+	case claims.JKT != "":
 		// A bound token: the resource server must check the proof too.
 		a.TokenType, a.Cnf = "DPoP", &Confirmation{JKT: claims.JKT}
+	case claims.X5T != "":
+		// Presented as Bearer, over the certificate (RFC 8705 §3.2).
+		a.Cnf = &Confirmation{X5T: claims.X5T}
 	}
 	return a, nil
 }
