@@ -7,11 +7,12 @@ import (
 )
 
 // validTokenBinding checks an API's or client's token_binding: "" (bearer,
-// or DPoP-bound when the request sends a proof) or "dpop" (DPoP-bound
-// only); see docs/sender-constrained.md.
+// or bound when the request sends a proof or a certificate), "dpop"
+// (DPoP-bound only) or "mtls" (certificate-bound only); see
+// docs/sender-constrained.md.
 func validTokenBinding(v *string) error {
 	if v == nil || slices.Contains(mint.TokenBindings, *v) {
 		return nil
 	}
-	return invalid("token_binding", `token_binding must be "" (bearer allowed) or "dpop" (DPoP-bound tokens only)`)
+	return invalid("token_binding", `token_binding must be "" (bearer allowed), "dpop" (DPoP-bound tokens only) or "mtls" (certificate-bound tokens only)`)
 }

@@ -39,7 +39,7 @@ func TestTokenBinding(t *testing.T) {
 	}
 	for _, bad := range []struct{ method, path, body string }{
 		{"POST", "/admin/v1/apis", `{"name":"x","audience":"https://x","token_binding":"DPoP"}`},
-		{"POST", "/admin/v1/apis", `{"name":"x","audience":"https://x","token_binding":"mtls"}`},
+		{"POST", "/admin/v1/apis", `{"name":"x","audience":"https://x","token_binding":"tls"}`},
 		{"PATCH", "/admin/v1/apis/" + api.ID, `{"token_binding":"bearer"}`},
 		{"POST", "/admin/v1/clients", `{"name":"x","token_binding":" dpop"}`},
 		{"PATCH", "/admin/v1/clients/" + c.ClientID, `{"token_binding":"dpop\u0000"}`},

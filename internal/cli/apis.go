@@ -60,7 +60,7 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	c.completeFixed("signing-alg", signingAlgs...)
 	c.completeFixed("audit-issuance", "all", "sample:10", "off")
 	c.fs.StringVar(&f.binding, "token-binding", "any", tokenBindingFlag)
-	c.completeFixed("token-binding", "any", "dpop")
+	c.completeFixed("token-binding", "any", "dpop", "mtls")
 	c.fs.BoolVar(&f.reuse, "token-reuse", false, "answer a repeated request with the token issued before while over half its lifetime remains (--token-reuse=false to stop; docs/limits.md)")
 }
 

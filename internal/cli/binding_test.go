@@ -28,7 +28,7 @@ func TestTokenBindingFlag(t *testing.T) {
 	for _, args := range [][]string{
 		{"apis", "update", api.ID, "--token-binding", "DPoP"},
 		{"clients", "update", client.id, "--token-binding", ""},
-		{"clients", "create", "--name", "x", "--token-binding", "mtls"},
+		{"clients", "create", "--name", "x", "--token-binding", "tls"},
 	} {
 		h.run(args...).wantCode(t, exitUsage)
 	}

@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/mintauth/mint/bearer"
 	"github.com/mintauth/mint/client"
 	"github.com/mintauth/mint/internal/keyring"
+	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/server"
 	"github.com/mintauth/mint/internal/testdb"
 )
@@ -82,6 +84,22 @@ func TestCertificateBoundLoop(t *testing.T) {
 		Audience: limitsAPI.Audience, HTTPClient: withCert(nil)}).TokenSource(context.Background()).Token()
 	if err != nil || cnfOf(t, plain.AccessToken) != nil {
 		t.Fatalf("without a certificate: %v, cnf %v", err, cnfOf(t, plain.AccessToken))
+	}
+	// With the client's policy at mtls, no certificate is no token.
+	if _, err := srv.Store().UpdateClient(context.Background(), c.id, func(cl mint.Client) (mint.Client, error) {
+		cl.TokenBinding = mint.BindingMTLS
+		return cl, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&client.Config{TokenURL: cfg.TokenURL, ClientID: c.id, ClientSecret: c.secret,
+		Audience: limitsAPI.Audience, HTTPClient: withCert(nil)}).TokenSource(context.Background()).Token()
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Code != "invalid_request" || !strings.Contains(ce.Description, "TLS client certificate") {
+		t.Fatalf("mtls policy without a certificate: %v", err)
+	}
+	if again, err := cfg.TokenSource(context.Background()).Token(); err != nil || cnfOf(t, again.AccessToken)["x5t#S256"] == nil {
+		t.Fatalf("mtls policy with a certificate: %v", err)
 	}
 	resp, err := withCert(nil).Get(issuer + "/.well-known/oauth-authorization-server")
 	if err != nil {

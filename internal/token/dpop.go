@@ -23,6 +23,11 @@ var (
 		Description: "resend the request with a DPoP proof carrying the nonce in the DPoP-Nonce header"}
 )
 
+// errCertRequired: the policy wants a certificate-bound token and the
+// request presented no TLS client certificate.
+var errCertRequired = oauth.ErrInvalidRequest.Describe(
+	"this token must be bound to a TLS client certificate (RFC 8705): connect with one")
+
 // NewDPoPChecker returns the token endpoint's proof checker: jti replay is
 // refused through store (UseAssertion, under a namespace of its own, so
 // that every replica sees every proof), and nonces, when nonces is set,
@@ -55,10 +60,16 @@ type binding struct{ jkt, x5t string }
 // requires DPoP gets no other token.
 func (e *Endpoint) bind(ctx context.Context, req *Request, client mint.Client, api mint.API) (binding, error) {
 	if len(req.DPoP) == 0 || e.DPoP == nil {
-		if mint.RequiresDPoP(client, api) {
+		switch {
+		case mint.RequiresDPoP(client, api):
 			return binding{}, ErrInvalidDPoPProof.Describe("this token must be DPoP-bound: send a DPoP proof (RFC 9449) in the DPoP header")
+		case mint.RequiresCert(client, api) && req.CertThumbprint == "":
+			return binding{}, errCertRequired
 		}
 		return binding{x5t: req.CertThumbprint}, nil
+	}
+	if mint.RequiresCert(client, api) {
+		return binding{}, errCertRequired.Describe("this token must be bound to the TLS client certificate (RFC 8705), not to a DPoP key: send no DPoP proof")
 	}
 	proof, err := e.DPoP.Check(ctx, http.Header{"Dpop": req.DPoP},
 		dpop.Request{Method: http.MethodPost, URL: req.ProofURL})
