@@ -54,7 +54,7 @@ type API struct {
 	// records: AuditAll (also when empty), "sample:N" (one in N) or
 	// AuditOff. Failures and admin changes are always recorded.
 	AuditIssuance string
-	// TokenBinding is BindingAny (also when empty) or BindingDPoP: whether
+	// TokenBinding is BindingAny (also when empty), BindingDPoP or BindingMTLS: whether
 	// the API's tokens must be sender-constrained (binding.go).
 	TokenBinding string
 	// TokenReuse: a repeated request of one client for the API with the
@@ -90,7 +90,7 @@ type Client struct {
 	// client created with the ID of a deleted one never has it before its
 	// CreatedAt (see Store.CreateClient).
 	TokensRevokedBefore time.Time
-	// TokenBinding is BindingAny (also when empty) or BindingDPoP: whether
+	// TokenBinding is BindingAny (also when empty), BindingDPoP or BindingMTLS: whether
 	// the client's tokens must be sender-constrained (binding.go).
 	TokenBinding string
 	// TokensPerHour and TokensPerDay cap the tokens issued to the client in

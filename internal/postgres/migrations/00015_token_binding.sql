@@ -1,6 +1,7 @@
 -- Issue 19: sender-constrained tokens. The token binding policy of each
--- API and client: '' (bearer, or DPoP-bound when the request sends a
--- proof) or 'dpop' (DPoP-bound only). See mint.TokenBindings. The
+-- API and client: '' (bearer, or bound when the request sends a DPoP
+-- proof or a TLS client certificate), 'dpop' (DPoP-bound only) or 'mtls'
+-- (certificate-bound only). See mint.TokenBindings. The
 -- existing change triggers on apis and clients announce a changed policy.
 
 -- +goose Up

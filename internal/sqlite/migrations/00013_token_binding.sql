@@ -1,6 +1,7 @@
 -- Issue 19: sender-constrained tokens. The token binding policy of each
--- API and client: '' (bearer, or DPoP-bound when the request sends a
--- proof) or 'dpop' (DPoP-bound only). See mint.TokenBindings.
+-- API and client: '' (bearer, or bound when the request sends a DPoP
+-- proof or a TLS client certificate), 'dpop' (DPoP-bound only) or 'mtls'
+-- (certificate-bound only). See mint.TokenBindings.
 
 -- +goose Up
 ALTER TABLE apis ADD COLUMN token_binding TEXT NOT NULL DEFAULT '';
