@@ -19,12 +19,27 @@ type Claims struct {
 	ID        string // "jti"
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// JKT is cnf.jkt (RFC 9449 §6.1): the thumbprint of the key the token
+	// is bound to. Empty for a bearer token.
+	JKT string
+	// X5T is cnf.x5t#S256 (RFC 8705 §3.1): the thumbprint of the TLS
+	// client certificate the token is bound to. Empty when not bound so.
+	X5T string
+
+	cnf bool // the token has a "cnf" claim: bound to something
 }
 
 type extraClaims struct {
-	ClientID string `json:"client_id"`
-	AZP      string `json:"azp"`
-	Scope    string `json:"scope"`
+	ClientID string        `json:"client_id"`
+	AZP      string        `json:"azp"`
+	Scope    string        `json:"scope"`
+	Cnf      *confirmation `json:"cnf"`
+}
+
+// confirmation is the "cnf" claim (RFC 7800 §3.1).
+type confirmation struct {
+	JKT string `json:"jkt"`
+	X5T string `json:"x5t#S256"`
 }
 
 func newClaims(std jwt.Claims, extra extraClaims) *Claims {
@@ -39,12 +54,20 @@ func newClaims(std jwt.Claims, extra extraClaims) *Claims {
 	if c.ClientID == "" {
 		c.ClientID = extra.AZP
 	}
+	if extra.Cnf != nil {
+		c.JKT, c.X5T, c.cnf = extra.Cnf.JKT, extra.Cnf.X5T, true
+	}
 	if std.IssuedAt != nil {
 		c.IssuedAt = std.IssuedAt.Time()
 	}
 	c.ExpiresAt = std.Expiry.Time()
 	return c
 }
+
+// Bound reports whether the token is sender-constrained: it carries a
+// "cnf" claim (RFC 7800), whatever it confirms. A bound token must never
+// be taken as a bearer token.
+func (c *Claims) Bound() bool { return c.cnf }
 
 // HasScopes reports whether the token carries every scope given.
 func (c *Claims) HasScopes(scopes ...string) bool {

@@ -44,6 +44,26 @@
 //	403 Token scope insufficient.   RequireScopes (insufficient_scope)
 //	503 Token cannot be checked now. no key set could be fetched yet
 //
+// Sender-constrained tokens (dpop.go, mtls.go): a token with a "cnf" claim
+// is never taken as a bearer token. A DPoP-bound one (cnf.jkt, RFC 9449
+// §7) comes as "Authorization: DPoP <token>" with a proof that package
+// bearer/dpop checks against the request (htm, htu, iat, ath, the bound
+// key, jti replay, nonces with WithDPoP); WithDPoPRequired refuses bearer
+// tokens. A certificate-bound one (cnf.x5t#S256, RFC 8705 §3) needs the
+// same client certificate on the request's TLS connection, or in a
+// trusted proxy's header (WithClientCertHeader). Their refusals:
+//
+//	401 DPoP proof invalid.          invalid_dpop_proof: missing, malformed, replayed, stale, other htm/htu/ath/key
+//	401 DPoP nonce required.         use_dpop_nonce, with DPoP-Nonce
+//	401 Token is DPoP-bound.         a bound token sent as Bearer
+//	401 DPoP required.               a bearer token with WithDPoPRequired
+//	401 Token not DPoP-bound.        the DPoP scheme with an unbound token
+//	401 Token certificate mismatch.  no or another client certificate
+//
+// with a "WWW-Authenticate: DPoP …, algs=…" challenge for DPoP refusals,
+// and both a Bearer and a DPoP challenge when no token came.
+// ResourceMetadata serves RFC 9728 protected-resource metadata.
+//
 // WithErrorWriter replaces the body; Failure.OAuthError gives the RFC 6749
 // §5.2 shape instead.
 package bearer

@@ -75,6 +75,11 @@ var failureKinds = []struct {
 var serverFailure = failureKind{500, "server_error", "Server error.", "The server failed to check the access token."}
 
 func kindOf(err error) failureKind {
+	for _, k := range dpopFailures {
+		if errors.Is(err, k.err) {
+			return k.kind
+		}
+	}
 	for _, k := range failureKinds {
 		if errors.Is(err, k.err) {
 			return k.kind
@@ -99,6 +104,15 @@ func (f *Failure) challenge(realm string) string {
 	if f.Status >= 500 {
 		return ""
 	}
+	params := f.params(realm)
+	if len(params) == 0 {
+		return "Bearer"
+	}
+	return "Bearer " + strings.Join(params, ", ")
+}
+
+// params are the challenge's auth-params (RFC 6750 §3, RFC 9449 §7.1).
+func (f *Failure) params(realm string) []string {
 	var params []string
 	if realm != "" {
 		params = append(params, `realm=`+quote(realm))
@@ -112,10 +126,7 @@ func (f *Failure) challenge(realm string) string {
 	if f.Scope != "" {
 		params = append(params, `scope=`+quote(f.Scope))
 	}
-	if len(params) == 0 {
-		return "Bearer"
-	}
-	return "Bearer " + strings.Join(params, ", ")
+	return params
 }
 
 // quote makes a quoted-string of s, dropping the characters RFC 6750 §3

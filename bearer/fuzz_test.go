@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -52,11 +53,16 @@ func FuzzVerify(f *testing.F) {
 		"Bearer a.b.c", "Bearer ...", "Bearer " + b64([]byte(`{"alg":"none"}`)) + "." + b64([]byte(`{}`)) + ".",
 		"Bearer " + b64([]byte(`{"alg":"ES256","typ":"at+jwt","kid":"k1","crit":["exp"]}`)) + ".e30.AAAA",
 		"Bearer " + b64([]byte(`{"alg":"ES256","typ":"at+jwt","kid":"k1"}`)) + "." + b64([]byte(`{"exp":"x"}`)) + ".AA",
+		"DPoP " + valid, "dpop " + valid, "DPoP", "DPoP a.b.c",
 	} {
-		f.Add(seed)
+		f.Add(seed, "")
+		f.Add(seed, "eyJhbGciOiJFUzI1NiIsInR5cCI6ImRwb3Arand0In0.e30.AA")
 	}
-	f.Fuzz(func(t *testing.T, header string) {
-		claims, err := authenticate(context.Background(), v, http.Header{"Authorization": {header}})
+	rs := newResponder(nil)
+	f.Fuzz(func(t *testing.T, header, proof string) {
+		r := httptest.NewRequest(http.MethodGet, "http://api.example/x", nil)
+		r.Header = http.Header{"Authorization": {header}, "Dpop": {proof}}
+		claims, _, err := rs.authenticateRequest(context.Background(), v, r)
 		if err == nil {
 			if claims == nil {
 				t.Fatal("no error and no claims")

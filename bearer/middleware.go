@@ -2,10 +2,13 @@ package bearer
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mintauth/mint/bearer/dpop"
 )
 
 // Option changes how the middleware answers refused requests.
@@ -48,6 +51,8 @@ type responder struct {
 	realm          string
 	trustForwarded bool
 	log            *slog.Logger
+	dpop           dpopPolicy
+	certs          certSource
 }
 
 var defaultResponder = newResponder(nil)
@@ -57,17 +62,29 @@ func newResponder(opts []Option) *responder {
 	for _, o := range opts {
 		o(r)
 	}
+	if r.dpop.checker == nil {
+		r.dpop.checker = defaultDPoP()
+	}
 	return r
 }
 
 func (rs *responder) refuse(w http.ResponseWriter, r *http.Request, err error, scope string) {
+	rs.refuseScheme(w, r, err, scope, "")
+}
+
+// refuseScheme refuses a request that used the Authorization scheme given
+// (or none), which picks the challenge (RFC 9449 §7.1).
+func (rs *responder) refuseScheme(w http.ResponseWriter, r *http.Request, err error, scope, scheme string) {
 	k := kindOf(err)
 	f := &Failure{
 		Status: k.status, Code: k.code, Description: k.desc, Message: k.message, Scope: scope,
 		Date: rs.now(), URI: RequestURL(r, rs.trustForwarded), Err: err,
 	}
-	if h := f.challenge(rs.realm); h != "" {
-		w.Header().Set("WWW-Authenticate", h)
+	for _, h := range rs.challenges(f, scheme) {
+		w.Header().Add("WWW-Authenticate", h)
+	}
+	if errors.Is(err, dpop.ErrUseNonce) && rs.dpop.checker.Nonces != nil {
+		w.Header().Set("DPoP-Nonce", rs.dpop.checker.Nonces.Issue())
 	}
 	level := slog.LevelDebug
 	if f.Status >= 500 {
@@ -101,22 +118,14 @@ func Middleware(v *Verifier, opts ...Option) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := context.WithValue(r.Context(), responderKey{}, rs)
-			claims, err := authenticate(ctx, v, r.Header)
+			claims, scheme, err := rs.authenticateRequest(ctx, v, r)
 			if err != nil {
-				rs.refuse(w, r.WithContext(ctx), err, "")
+				rs.refuseScheme(w, r.WithContext(ctx), err, "", scheme)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(WithClaims(ctx, claims)))
 		})
 	}
-}
-
-func authenticate(ctx context.Context, v *Verifier, h http.Header) (*Claims, error) {
-	raw, err := tokenFrom(h)
-	if err != nil {
-		return nil, err
-	}
-	return v.Verify(ctx, raw)
 }
 
 // RequireScopes passes on only requests whose verified token carries every
@@ -132,6 +141,8 @@ func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 			switch {
 			case !ok:
 				rs.refuse(w, r, ErrMissing, "")
+			case !claims.HasScopes(scopes...) && claims.JKT != "":
+				rs.refuseScheme(w, r, errScope, scope, schemeDPoP)
 			case !claims.HasScopes(scopes...):
 				rs.refuse(w, r, errScope, scope)
 			default:
@@ -139,27 +150,6 @@ func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 			}
 		})
 	}
-}
-
-// tokenFrom reads the token of an "Authorization: Bearer" header (RFC 6750
-// §2.1). A request with no header, or with another scheme, has no token.
-func tokenFrom(h http.Header) (string, error) {
-	values := h.Values("Authorization")
-	switch {
-	case len(values) == 0:
-		return "", ErrMissing
-	case len(values) > 1:
-		return "", errAmbiguous
-	}
-	scheme, token, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", ErrMissing
-	}
-	token = strings.TrimLeft(token, " ")
-	if !isB64Token(token) {
-		return "", ErrMalformed
-	}
-	return token, nil
 }
 
 // isB64Token reports whether s matches the b64token of RFC 6750 §2.1:

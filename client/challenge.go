@@ -26,7 +26,7 @@ const maxPeek = 8 << 10
 // It may read the start of the body; resp keeps its whole body.
 func tokenRejected(resp *http.Response) bool {
 	for _, v := range resp.Header.Values("WWW-Authenticate") {
-		if bearerError(v) == "invalid_token" {
+		if bearerError(v) == "invalid_token" || challengeError(v, schemeDPoP) == "invalid_token" {
 			return true
 		}
 	}
@@ -72,7 +72,11 @@ func peekBody(resp *http.Response, n int64) []byte {
 // bearerError returns the error parameter of the Bearer challenge in a
 // WWW-Authenticate value (RFC 9110 §11.6.1, RFC 6750 §3), or "". A value
 // may hold several challenges, each a scheme followed by its parameters.
-func bearerError(v string) string {
+func bearerError(v string) string { return challengeError(v, "Bearer") }
+
+// challengeError returns the error parameter of the challenge of scheme
+// in a WWW-Authenticate value, or "".
+func challengeError(v, scheme string) string {
 	inBearer := false
 	for v != "" {
 		v = strings.TrimLeft(v, " \t,")
@@ -85,7 +89,7 @@ func bearerError(v string) string {
 		}
 		v = strings.TrimLeft(v[len(name):], " \t")
 		if !strings.HasPrefix(v, "=") {
-			inBearer = strings.EqualFold(name, "Bearer")
+			inBearer = strings.EqualFold(name, scheme)
 			continue
 		}
 		var val string

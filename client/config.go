@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/mintauth/mint/bearer/dpop"
 )
 
 // Style is the dialect in which the token request is written.
@@ -65,6 +67,10 @@ type Config struct {
 	// Now tells the time when judging whether a cached token is still good;
 	// nil means time.Now. Backoff waits always use the real clock.
 	Now func() time.Time
+	// DPoP, when set, makes tokens DPoP-bound to its key (RFC 9449): every
+	// token request and every API request through Transport carries a
+	// proof, and the server's nonce challenges are answered (dpop.go).
+	DPoP *dpop.Prover
 }
 
 // TokenSource returns a source of tokens for c that caches one token and

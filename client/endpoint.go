@@ -51,14 +51,29 @@ func (e *expiresIn) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// fetchOnce makes one token request, without retries.
+// fetchOnce makes one token request, without retries, but for a second
+// try at once when the server asks for a DPoP nonce.
 func (c *Config) fetchOnce(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := c.fetchOne(ctx)
+	if c.DPoP != nil && tokenNonceChallenge(err) {
+		return c.fetchOne(ctx) // the nonce is remembered now
+	}
+	return tok, err
+}
+
+// fetchOne sends one token request.
+func (c *Config) fetchOne(ctx context.Context) (*oauth2.Token, error) {
 	// The lifetime counts from before the request was sent, so that the
 	// time on the wire is never counted as validity.
 	start := c.now()
 	req, err := c.newTokenRequest(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if c.DPoP != nil {
+		if err := addProof(c.DPoP, req, ""); err != nil {
+			return nil, err
+		}
 	}
 	resp, err := c.tokenClient(ctx).Do(req)
 	if rerr := (*redirect.Error)(nil); errors.As(err, &rerr) {
@@ -69,6 +84,7 @@ func (c *Config) fetchOnce(ctx context.Context) (*oauth2.Token, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	rememberNonce(c.DPoP, req, resp)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
 	if err != nil {
 		return nil, fmt.Errorf("client: reading token response: %w", err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
+	"github.com/mintauth/mint/bearer/dpop"
 	"github.com/mintauth/mint/client"
 	"golang.org/x/oauth2"
 )
@@ -78,4 +79,26 @@ func ExampleError() {
 	if errors.As(err, &e) && e.Code == "invalid_client" {
 		log.Fatalf("credentials refused (HTTP %d): %s", e.StatusCode, e.Description)
 	}
+}
+
+// With DPoP, tokens are bound to a key the client holds (RFC 9449): every
+// token request and API call carries a proof signed with it, and a token
+// stolen from a log is useless without the key. The SDK answers the
+// server's nonce challenges itself.
+func ExampleConfig_dPoP() {
+	prover, err := dpop.GenerateProver() // or dpop.NewProver with a key of your own
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := &client.Config{
+		TokenURL:     "https://auth.example.com/oauth/token",
+		ClientID:     "CLIENT_ID",
+		ClientSecret: "CLIENT_SECRET",
+		Audience:     "https://api.example.com",
+		DPoP:         prover,
+	}
+	hc := cfg.Client(context.Background())
+	_ = hc // hc.Get("https://api.example.com/cargo") sends "Authorization: DPoP …" and a DPoP proof
+	fmt.Println(len(prover.JKT()))
+	// Output: 43
 }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 
+	"golang.org/x/oauth2"
+
 	"github.com/mintauth/mint/internal/redirect"
 )
 
@@ -27,9 +29,21 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req) // RoundTrip must close the body, even on error
 		return nil, err
 	}
-	resp, err := t.base.RoundTrip(withToken(req, tok.Type()+" "+tok.AccessToken))
+	resp, err := t.send(req, tok)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
 		return resp, err
+	}
+	if t.cache.cfg.DPoP != nil && apiNonceChallenge(resp) {
+		// The API wants a nonce in the proof (RFC 9449 §9): the same
+		// token, a new proof with it.
+		retry, err := rewind(req)
+		if err != nil {
+			return resp, nil
+		}
+		discard(resp)
+		if resp, err = t.send(retry, tok); err != nil || resp.StatusCode != http.StatusUnauthorized {
+			return resp, err
+		}
 	}
 	if !tokenRejected(resp) {
 		return resp, nil
@@ -47,7 +61,26 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	discard(resp)
-	return t.base.RoundTrip(withToken(retry, next.Type()+" "+next.AccessToken))
+	return t.send(retry, next)
+}
+
+// send sends req with tok: "Bearer", or "DPoP" with a proof for a bound
+// token (RFC 9449 §7.1).
+func (t *bearerTransport) send(req *http.Request, tok *oauth2.Token) (*http.Response, error) {
+	p := t.cache.cfg.DPoP
+	if p == nil || tok.Type() != schemeDPoP {
+		return t.base.RoundTrip(withToken(req, tok.Type()+" "+tok.AccessToken))
+	}
+	r := withToken(req, schemeDPoP+" "+tok.AccessToken)
+	if err := addProof(p, r, tok.AccessToken); err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(r)
+	if err == nil {
+		rememberNonce(p, r, resp)
+	}
+	return resp, err
 }
 
 // withToken returns a copy of req with its Authorization header set: a

@@ -49,8 +49,12 @@ func serveCommand(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, 
 	var traces traceFlags
 	traces.register(fs, getenv)
 	fedHTTP := fs.Bool("federation-allow-http", getenv("MINT_FEDERATION_ALLOW_HTTP") == "true", "let trust rules name plain http issuers beyond loopback, whose keys anyone on the path could replace (env MINT_FEDERATION_ALLOW_HTTP=true)")
+	dpopNonce := fs.Bool("dpop-nonce", getenv("MINT_DPOP_NONCE") == "true", "require a server-issued nonce in DPoP proofs at the token endpoint (env MINT_DPOP_NONCE=true)")
+	clientCerts := fs.Bool("tls-client-certs", getenv("MINT_TLS_CLIENT_CERTS") == "true",
+		"ask TLS clients for a certificate and bind the tokens of those that present one to it (RFC 8705; env MINT_TLS_CLIENT_CERTS=true)")
 	return fs, func(ctx context.Context, _ int) int {
-		return startServer(ctx, getenv, stderr, serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill, *fedHTTP}, &logs, &keys, &network, &limits, &metricsF, &cacheF, &traces)
+		o := serveOptions{*addr, *db, *issuer, *audience, paths.values, retention, *spill, *fedHTTP, *dpopNonce, *clientCerts}
+		return startServer(ctx, getenv, stderr, o, &logs, &keys, &network, &limits, &metricsF, &cacheF, &traces)
 	}
 }
 
@@ -61,6 +65,8 @@ type serveOptions struct {
 	retention                  time.Duration
 	spill                      string
 	federationAllowHTTP        bool
+	dpopNonce                  bool
+	tlsClientCerts             bool
 }
 
 func startServer(ctx context.Context, getenv func(string) string, stderr io.Writer, o serveOptions,
@@ -79,6 +85,7 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		AuditRetention:        retention,
 		AuditSpill:            o.spill,
 		FederationAllowHTTP:   o.federationAllowHTTP,
+		DPoPNonce:             o.dpopNonce,
 		Log:                   log,
 	}
 	if err := keys.apply(&cfg); err != nil {
@@ -89,6 +96,11 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}
+	if o.tlsClientCerts && cfg.HTTP.TLSCertFile == "" {
+		fmt.Fprintln(stderr, "mint serve: --tls-client-certs needs --tls-cert and --tls-key")
+		return 2
+	}
+	cfg.HTTP.TLSClientCerts = o.tlsClientCerts
 	if err := limits.apply(&cfg); err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2

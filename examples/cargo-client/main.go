@@ -6,6 +6,10 @@
 //
 //	export PARTNER_CLIENT_ID=… PARTNER_CLIENT_SECRET=…
 //	go run ./examples/cargo-client -n 200
+//
+// With -dpop it makes a key at start and asks for DPoP-bound tokens
+// (RFC 9449): a token that leaks is then useless without the key
+// (docs/sender-constrained.md). Nothing else in the code changes.
 package main
 
 import (
@@ -20,6 +24,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/mintauth/mint/bearer/dpop"
 	"github.com/mintauth/mint/client"
 )
 
@@ -43,6 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	api := fs.String("api", defaultAPI, "`URL` to GET")
 	audience := fs.String("audience", "https://dataloy", "`audience` of the token")
 	n := fs.Int("n", 10, "how many calls to make")
+	withDPoP := fs.Bool("dpop", false, "bind the tokens to a key made at start (DPoP, RFC 9449)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +66,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ClientSecret: getenv("PARTNER_CLIENT_SECRET"),
 		Audience:     *audience,
 		HTTPClient:   &http.Client{Transport: tokenRequests},
+	}
+	if *withDPoP {
+		prover, err := dpop.GenerateProver() // an ES256 key, in memory only
+		if err != nil {
+			return err
+		}
+		cfg.DPoP = prover
 	}
 	// API calls go over their own transport, so only token requests are counted.
 	hc := &http.Client{Transport: cfg.Transport(http.DefaultTransport)}

@@ -20,6 +20,8 @@ type apiView struct {
 	TokenLifetime int64    `json:"token_lifetime"`
 	SigningAlg    string   `json:"signing_alg"`
 	AuditIssuance string   `json:"audit_issuance"`
+	// TokenBinding is shown when set (docs/sender-constrained.md).
+	TokenBinding string `json:"token_binding,omitempty"`
 	// TokenReuse is shown when on (docs/limits.md).
 	TokenReuse bool `json:"token_reuse,omitempty"`
 	// Policy is the API's issuance policy (docs/policies.md), shown when
@@ -34,6 +36,7 @@ func viewAPI(api mint.API) apiView {
 		ID: api.ID, Name: api.Name, Audience: api.Audience, Scopes: nonNil(api.Scopes),
 		TokenLifetime: seconds(api.TokenLifetime), SigningAlg: api.Alg(), AuditIssuance: auditIssuance(api),
 		TokenReuse: api.TokenReuse, Policy: api.Policy, CreatedAt: api.CreatedAt.UTC(), UpdatedAt: api.UpdatedAt.UTC(),
+		TokenBinding: api.TokenBinding,
 	}
 }
 
@@ -46,6 +49,9 @@ type createAPIRequest struct {
 	SigningAlg    string   `json:"signing_alg"` // default RS256
 	// AuditIssuance: "all" (default), "sample:N" or "off".
 	AuditIssuance string `json:"audit_issuance"`
+	// TokenBinding: "" (default: bearer, or DPoP-bound when the request
+	// sends a proof) or "dpop" (DPoP-bound tokens only).
+	TokenBinding string `json:"token_binding"`
 	// TokenReuse: repeated requests get the token issued before while
 	// more than half its lifetime remains (docs/limits.md). Default false.
 	TokenReuse bool `json:"token_reuse"`
@@ -79,6 +85,9 @@ func (req *createAPIRequest) Validate() error {
 	if err := validAuditIssuance(req.AuditIssuance); err != nil {
 		return err
 	}
+	if err := validTokenBinding(&req.TokenBinding); err != nil {
+		return err
+	}
 	if req.TokenLifetime != nil {
 		return validTokenLifetime(*req.TokenLifetime)
 	}
@@ -95,6 +104,8 @@ type patchAPIRequest struct {
 	// SigningAlg changes the algorithm of new tokens; tokens signed
 	// before keep verifying, the JWKS carrying both key rings.
 	SigningAlg *string `json:"signing_alg"`
+	// TokenBinding: "" or "dpop", as on create.
+	TokenBinding *string `json:"token_binding"`
 	// AuditIssuance: "all", "sample:N" or "off".
 	AuditIssuance *string `json:"audit_issuance"`
 	TokenReuse    *bool   `json:"token_reuse"`
@@ -128,6 +139,9 @@ func (req *patchAPIRequest) Validate() error {
 		if err := validAuditIssuance(*req.AuditIssuance); err != nil {
 			return err
 		}
+	}
+	if err := validTokenBinding(req.TokenBinding); err != nil {
+		return err
 	}
 	if req.TokenLifetime != nil {
 		return validTokenLifetime(*req.TokenLifetime)
@@ -166,6 +180,9 @@ func (req *patchAPIRequest) apply(api mint.API, now time.Time) (mint.API, error)
 		}
 		api.Policy = *req.Policy
 	}
+	if req.TokenBinding != nil {
+		api.TokenBinding = *req.TokenBinding
+	}
 	api.UpdatedAt = now
 	return api, nil
 }
@@ -181,6 +198,7 @@ func (a *API) createAPI(w http.ResponseWriter, r *http.Request, who *bearer.Clai
 		Scopes: nonNil(req.Scopes), TokenLifetime: mint.DefaultTokenLifetime,
 		SigningAlg: req.SigningAlg, AuditIssuance: req.AuditIssuance, TokenReuse: req.TokenReuse, Policy: req.Policy,
 		CreatedAt: now, UpdatedAt: now,
+		TokenBinding: req.TokenBinding,
 	}
 	if req.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*req.TokenLifetime) * time.Second

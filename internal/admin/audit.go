@@ -64,6 +64,8 @@ type clientAudit struct {
 	// (docs/policies.md says so to those who write them).
 	Metadata map[string]string `json:"metadata,omitempty"`
 	Policy   string            `json:"policy,omitempty"`
+	// TokenBinding, when set: a change of policy is a security change.
+	TokenBinding string `json:"token_binding,omitempty"`
 }
 
 func auditClient(c mint.Client) clientAudit {
@@ -72,7 +74,8 @@ func auditClient(c mint.Client) clientAudit {
 	}
 	_ = json.Unmarshal(c.JWKS, &set)
 	return clientAudit{ClientID: c.ID, Name: c.Name, JWKSKeys: len(set.Keys), IntrospectAll: c.IntrospectAll,
-		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Metadata: metadataView(c.Metadata), Policy: c.Policy}
+		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Metadata: metadataView(c.Metadata), Policy: c.Policy,
+		TokenBinding: c.TokenBinding}
 }
 
 // secretAudit is a secret as an audit record shows it: its dates.

@@ -35,6 +35,13 @@ func (a *API) authenticate(r *http.Request) (*bearer.Claims, error) {
 			WithHeader("WWW-Authenticate", challenge(
 				"error", oauth.ErrInvalidToken.Code, "error_description", desc))
 	}
+	if claims.Bound() {
+		// The admin API checks no DPoP proof or certificate: a bound
+		// token sent here as a bearer token may be a stolen one.
+		const desc = "the admin API takes bearer tokens only; this token is bound to a key"
+		return nil, oauth.ErrInvalidToken.Describe(desc).WithHeader("WWW-Authenticate", challenge(
+			"error", oauth.ErrInvalidToken.Code, "error_description", desc))
+	}
 	if err := a.checkLive(r, claims); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ type clientView struct {
 	JWKS                json.RawMessage `json:"jwks,omitempty"`
 	IntrospectAll       bool            `json:"introspect_all"`
 	TokensRevokedBefore *time.Time      `json:"tokens_revoked_before,omitempty"`
+	// TokenBinding is shown when set (docs/sender-constrained.md).
+	TokenBinding string `json:"token_binding,omitempty"`
 	// TokensPerHour and TokensPerDay are shown when the client has its
 	// own (0: unlimited); absent, the server's defaults apply.
 	TokensPerHour *int64 `json:"tokens_per_hour,omitempty"`
@@ -63,7 +65,8 @@ func viewClient(c mint.Client, secrets []mint.Secret) clientView {
 		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Secrets: []secretView{},
 		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay,
 		Metadata: metadataView(c.Metadata), Policy: c.Policy,
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		TokenBinding: c.TokenBinding,
+		CreatedAt:    c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	for _, s := range secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, CreatedAt: s.CreatedAt.UTC(),
 			ExpiresAt: optionalTime(s.ExpiresAt), LastUsedAt: optionalTime(s.LastUsedAt)})
@@ -99,6 +102,8 @@ type clientRequest struct {
 	Name          string          `json:"name"`
 	JWKS          json.RawMessage `json:"jwks"`
 	IntrospectAll bool            `json:"introspect_all"`
+	// TokenBinding: "" (default) or "dpop" (DPoP-bound tokens only).
+	TokenBinding string `json:"token_binding"`
 	// TokensPerHour and TokensPerDay: absent or null, the server's
 	// defaults; 0, unlimited (docs/limits.md).
 	TokensPerHour quotaField `json:"tokens_per_hour"`
@@ -124,6 +129,9 @@ func (req *clientRequest) Validate() (err error) {
 	if err := validQuotas(req.TokensPerHour, req.TokensPerDay); err != nil {
 		return err
 	}
+	if err := validTokenBinding(&req.TokenBinding); err != nil {
+		return err
+	}
 	req.jwks, _, err = validJWKS(req.JWKS)
 	return err
 }
@@ -134,6 +142,8 @@ type patchClientRequest struct {
 	Name          *string         `json:"name"`
 	JWKS          json.RawMessage `json:"jwks"`
 	IntrospectAll *bool           `json:"introspect_all"`
+	// TokenBinding: "" or "dpop", as on create.
+	TokenBinding *string `json:"token_binding"`
 	// TokensPerHour and TokensPerDay: null goes back to the server's
 	// default; absent stays unchanged.
 	TokensPerHour quotaField `json:"tokens_per_hour"`
@@ -160,6 +170,9 @@ func (req *patchClientRequest) Validate() (err error) {
 		if err := validPolicy(*req.Policy); err != nil {
 			return err
 		}
+	}
+	if err := validTokenBinding(req.TokenBinding); err != nil {
+		return err
 	}
 	if req.Name != nil {
 		if err := validName(*req.Name); err != nil {
@@ -198,7 +211,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 	now := a.now()
 	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, JWKS: req.jwks,
 		IntrospectAll: req.IntrospectAll, TokensPerHour: req.TokensPerHour.n, TokensPerDay: req.TokensPerDay.n,
-		Metadata: metadataView(req.Metadata), Policy: req.Policy, CreatedAt: now, UpdatedAt: now}
+		Metadata: metadataView(req.Metadata), Policy: req.Policy, TokenBinding: req.TokenBinding, CreatedAt: now, UpdatedAt: now}
 	plain, s := newSecret(c.ID, now)
 	ctx, ch := a.audited(r, who, "admin.clients.create", c.ID)
 	ch.clientID, ch.after = c.ID, auditClient(c)
@@ -300,6 +313,9 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		}
 		if req.Policy != nil {
 			c.Policy = *req.Policy
+		}
+		if req.TokenBinding != nil {
+			c.TokenBinding = *req.TokenBinding
 		}
 		c.UpdatedAt = now
 		ch.after = auditClient(c)

@@ -18,6 +18,7 @@ type apiView struct {
 	AuditIssuance string   `json:"audit_issuance"`
 	TokenReuse    bool     `json:"token_reuse"`
 	Policy        string   `json:"policy"`
+	TokenBinding  string   `json:"token_binding"`
 	CreatedAt     string   `json:"created_at"`
 	UpdatedAt     string   `json:"updated_at"`
 }
@@ -33,6 +34,7 @@ type apiChange struct {
 	AuditIssuance string   `json:"audit_issuance,omitempty"`
 	TokenReuse    bool     `json:"token_reuse,omitempty"`
 	Policy        string   `json:"policy,omitempty"`
+	TokenBinding  string   `json:"token_binding,omitempty"`
 }
 
 // apiFlags are the flags that describe an API, as create and update take them.
@@ -45,6 +47,7 @@ type apiFlags struct {
 	audit    string
 	reuse    bool
 	policy   policyFlags
+	binding  string
 }
 
 func (f *apiFlags) register(c *call, withAudience bool) {
@@ -60,6 +63,8 @@ func (f *apiFlags) register(c *call, withAudience bool) {
 	c.completeFixed("signing-alg", signingAlgs...)
 	c.completeFixed("audit-issuance", "all", "sample:10", "off")
 	f.policy.register(c.fs, "API")
+	c.fs.StringVar(&f.binding, "token-binding", "any", tokenBindingFlag)
+	c.completeFixed("token-binding", "any", "dpop", "mtls")
 	c.fs.BoolVar(&f.reuse, "token-reuse", false, "answer a repeated request with the token issued before while over half its lifetime remains (--token-reuse=false to stop; docs/limits.md)")
 }
 
@@ -77,6 +82,10 @@ func apisCreate(c *call) runFunc {
 		}
 		if p, ok := withPolicy["policy"].(string); ok {
 			body.Policy = p
+		}
+		var err error
+		if body.TokenBinding, err = tokenBinding(c, f.binding); err != nil {
+			return err
 		}
 		return callAdmin(ctx, c, http.MethodPost, "/apis", body, apiDetail)
 	}
@@ -124,8 +133,15 @@ func (f *apiFlags) changes(c *call) (map[string]any, error) {
 	if err := f.policy.addTo(c, body); err != nil {
 		return nil, err
 	}
+	if c.fs.Changed("token-binding") {
+		b, err := tokenBinding(c, f.binding)
+		if err != nil {
+			return nil, err
+		}
+		body["token_binding"] = b
+	}
 	if len(body) == 0 {
-		return nil, usagef(c.cmd, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance, --token-reuse, --policy or --policy-file")
+		return nil, usagef(c.cmd, "nothing to change: give --name, --scope, --scopes, --token-lifetime, --signing-alg, --audit-issuance, --token-reuse, --token-binding, --policy or --policy-file")
 	}
 	return body, nil
 }
@@ -151,6 +167,9 @@ func apiDetail(w *tabwriter.Writer, a apiView) {
 		row(w, "token_reuse", "true")
 	}
 	policyRow(w, a.Policy)
+	if a.TokenBinding != "" {
+		row(w, "token_binding", a.TokenBinding)
+	}
 	row(w, "created_at", formatTime(a.CreatedAt))
 	row(w, "updated_at", formatTime(a.UpdatedAt))
 }

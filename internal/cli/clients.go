@@ -35,6 +35,7 @@ type clientView struct {
 	TokensPerDay        *int64            `json:"tokens_per_day"`
 	Metadata            map[string]string `json:"metadata"`
 	Policy              string            `json:"policy"`
+	TokenBinding        string            `json:"token_binding"`
 	Secrets             []secretView      `json:"secrets"`
 	CreatedAt           string            `json:"created_at"`
 	UpdatedAt           string            `json:"updated_at"`
@@ -55,12 +56,14 @@ type clientFlags struct {
 	tokensPerHour, tokensPerDay string
 	metadata                    metadataFlag
 	policy                      policyFlags
+	binding                     string
 }
 
 func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.jwksFile, "jwks-file", "", "a `file` holding the client's public JWK Set {\"keys\":[…]}, for private_key_jwt")
 	fs.BoolVar(&f.introspectAll, "introspect-all", false, "let the client introspect other clients' tokens (--introspect-all=false to stop)")
 	fs.StringVar(&f.tokensPerHour, "tokens-per-hour", "", "tokens the client may get per clock hour: a `count`, 0 = unlimited, default = the server's default")
+	fs.StringVar(&f.binding, "token-binding", "any", tokenBindingFlag)
 	fs.StringVar(&f.tokensPerDay, "tokens-per-day", "", "tokens the client may get per UTC day: a `count`, 0 = unlimited, default = the server's default")
 	f.policy.register(fs, "client")
 }
@@ -98,6 +101,13 @@ func (f *clientFlags) addTo(c *call, body map[string]any) error {
 	}
 	if err := f.policy.addTo(c, body); err != nil {
 		return err
+	}
+	if c.fs.Changed("token-binding") {
+		b, err := tokenBinding(c, f.binding)
+		if err != nil {
+			return err
+		}
+		body["token_binding"] = b
 	}
 	for _, q := range []struct{ flag, field, value string }{
 		{"tokens-per-hour", "tokens_per_hour", f.tokensPerHour},
@@ -158,7 +168,7 @@ func clientsUpdate(c *call) runFunc {
 			return err
 		}
 		if len(body) == 0 {
-			return usagef(c.cmd, "give --name, --jwks-file, --introspect-all, --tokens-per-hour, --tokens-per-day, --metadata, --policy or --policy-file")
+			return usagef(c.cmd, "give --name, --jwks-file, --introspect-all, --token-binding, --tokens-per-hour, --tokens-per-day, --metadata, --policy or --policy-file")
 		}
 		return callAdmin(ctx, c, http.MethodPatch, "/clients/"+url.PathEscape(pos[0]), body, clientDetail)
 	}
@@ -245,6 +255,9 @@ func clientDetail(w *tabwriter.Writer, cl clientView) {
 	}
 	metadataRows(w, cl.Metadata)
 	policyRow(w, cl.Policy)
+	if cl.TokenBinding != "" {
+		row(w, "token_binding", cl.TokenBinding)
+	}
 	row(w, "created_at", formatTime(cl.CreatedAt))
 	row(w, "updated_at", formatTime(cl.UpdatedAt))
 	if len(cl.Secrets) == 0 {

@@ -47,6 +47,8 @@ type Config struct {
 	// of these headers, in any case, never reach the upstream.
 	ClientIDHeader string
 	ScopesHeader   string
+	// DPoP is how DPoP-bound tokens are checked (RFC 9449 §7; dpop.go).
+	DPoP DPoPConfig
 	// DropAuthorization keeps the caller's Authorization header from the
 	// upstream. By default it is forwarded, so the upstream may verify the
 	// token again or log its jti.
@@ -105,9 +107,10 @@ func New(cfg Config) (http.Handler, error) {
 	default:
 		mux.HandleFunc("/", g.deny)
 	}
-	mw := bearer.Middleware(cfg.Verifier, bearer.WithErrorWriter(g.cfg.ErrorWriter),
-		bearer.WithClock(cfg.Now), bearer.WithLogger(cfg.Log))
-	return g.screen(mw(mux)), nil
+	opts := append([]bearer.Option{bearer.WithErrorWriter(g.cfg.ErrorWriter),
+		bearer.WithClock(cfg.Now), bearer.WithLogger(cfg.Log)}, cfg.DPoP.options()...)
+	mw := bearer.Middleware(cfg.Verifier, opts...)
+	return cfg.DPoP.withMetadata(g.screen(mw(mux))), nil
 }
 
 func (cfg *Config) fill() error {

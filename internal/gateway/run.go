@@ -29,12 +29,16 @@ type Options struct {
 	// AllowUnmatched is --default-deny=false (MINT_GATEWAY_DEFAULT_DENY):
 	// requests no rule matches pass with any valid token (see Config).
 	AllowUnmatched bool
+	// DPoP: --dpop-required, --dpop-nonce (key MINT_GATEWAY_DPOP_NONCE_KEY),
+	// --public-origin (dpopflags.go).
+	DPoP DPoPConfig
 	// Limits are not flags; zero fields take DefaultLimits.
 	Limits Limits
 	// Log is not a flag; default nothing is logged.
 	Log *slog.Logger
 
 	rulesErr   error // a bad MINT_GATEWAY_RULES or MINT_GATEWAY_DEFAULT_DENY, reported by Run
+	dpopErr    error // a bad DPoP setting (dpopflags.go), reported by Run
 	issuersErr error // a bad MINT_GATEWAY_ISSUERS, reported by Run
 }
 
@@ -70,6 +74,7 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) *Options {
 		o.AllowUnmatched, o.rulesErr = !deny, err
 	}
 	fs.Var(denyFlag{o}, "default-deny", "refuse requests no rule matches (MINT_GATEWAY_DEFAULT_DENY); default true")
+	o.dpopFlags(fs, getenv)
 	return o
 }
 
@@ -189,6 +194,9 @@ func (o *Options) check() error {
 	if o.rulesErr != nil {
 		return fmt.Errorf("gateway: MINT_GATEWAY_RULES or MINT_GATEWAY_DEFAULT_DENY: %w", o.rulesErr)
 	}
+	if o.dpopErr != nil {
+		return fmt.Errorf("gateway: %w", o.dpopErr)
+	}
 	return o.checkIssuers()
 }
 
@@ -203,7 +211,7 @@ func (o *Options) handler(ctx context.Context) (http.Handler, error) {
 	}
 	return New(Config{
 		Upstream: upstream, Verifier: v, Rules: o.Rules, AllowUnmatched: o.AllowUnmatched,
-		Limits: o.Limits, Log: o.log(),
+		Limits: o.Limits, Log: o.log(), DPoP: o.dpopConfig(),
 	})
 }
 

@@ -54,6 +54,9 @@ type API struct {
 	// records: AuditAll (also when empty), "sample:N" (one in N) or
 	// AuditOff. Failures and admin changes are always recorded.
 	AuditIssuance string
+	// TokenBinding is BindingAny (also when empty), BindingDPoP or BindingMTLS: whether
+	// the API's tokens must be sender-constrained (binding.go).
+	TokenBinding string
 	// TokenReuse: a repeated request of one client for the API with the
 	// same scopes gets the still-valid token it was issued before, while
 	// more than half of its lifetime remains, instead of a new signature
@@ -90,6 +93,9 @@ type Client struct {
 	// client created with the ID of a deleted one never has it before its
 	// CreatedAt (see Store.CreateClient).
 	TokensRevokedBefore time.Time
+	// TokenBinding is BindingAny (also when empty), BindingDPoP or BindingMTLS: whether
+	// the client's tokens must be sender-constrained (binding.go).
+	TokenBinding string
 	// TokensPerHour and TokensPerDay cap the tokens issued to the client in
 	// each clock hour and UTC day (docs/limits.md). nil: the server's
 	// default; 0: no cap for this client.

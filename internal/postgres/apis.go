@@ -11,7 +11,7 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-const apiColumns = `id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at, policy`
+const apiColumns = `id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at, policy, token_binding`
 
 const selectAPI = `SELECT ` + apiColumns + ` FROM apis`
 
@@ -21,7 +21,7 @@ func scanAPI(row pgx.Row) (mint.API, error) {
 		lifetime int64
 	)
 	err := row.Scan(&api.ID, &api.Name, &api.Audience, &api.Scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance, &api.TokenReuse,
-		&api.CreatedAt, &api.UpdatedAt, &api.Policy)
+		&api.CreatedAt, &api.UpdatedAt, &api.Policy, &api.TokenBinding)
 	if err != nil {
 		return mint.API{}, err
 	}
@@ -34,10 +34,11 @@ func scanAPI(row pgx.Row) (mint.API, error) {
 func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
-			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at,
+			        token_binding)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			api.ID, api.Name, api.Audience, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
-			millis(api.CreatedAt), millis(api.UpdatedAt))
+			millis(api.CreatedAt), millis(api.UpdatedAt), api.TokenBinding)
 		if err != nil {
 			return err
 		}
@@ -102,10 +103,10 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 		}
 		out, err = scanAPI(tx.QueryRow(ctx,
 			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, audit_issuance = $5, token_reuse = $6,
-			        updated_at = $7
+			        updated_at = $7, token_binding = $9
 			  WHERE id = $8 RETURNING `+apiColumns,
 			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
-			millis(api.UpdatedAt), id))
+			millis(api.UpdatedAt), id, api.TokenBinding))
 		if err != nil {
 			return failed("postgres: update api %q: %w", id, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mintauth/mint/bearer/dpop"
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/tokenstate"
@@ -32,6 +33,11 @@ type metadata struct {
 	RevocationEndpoint           string   `json:"revocation_endpoint"`
 	RevocationAuthMethods        []string `json:"revocation_endpoint_auth_methods_supported"`
 	RevocationAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	// RFC 9449 §5.1: the algorithms a DPoP proof may use.
+	DPoPSigningAlgs []string `json:"dpop_signing_alg_values_supported"`
+	// RFC 8705 §3.3: tokens are bound to the TLS client certificate
+	// (HTTPConfig.TLSClientCerts).
+	CertBoundTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 }
 
 // endpointURL joins the issuer and a path; Auth0-style issuers end in "/".
@@ -64,9 +70,20 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) error {
 	m.IntrospectionAuthMethods, m.IntrospectionAuthSigningAlgs = clientauth.Methods, assertionAlgs()
 	m.RevocationEndpoint = endpointURL(s.cfg.Issuer, tokenstate.RevocationPath)
 	m.RevocationAuthMethods, m.RevocationAuthSigningAlgs = clientauth.Methods, assertionAlgs()
+	m.DPoPSigningAlgs = dpopAlgs()
+	m.CertBoundTokens = s.certs != nil && s.cfg.HTTP.TLSClientCerts
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	oauth.WriteJSONCached(w, http.StatusOK, m)
 	return nil
+}
+
+// dpopAlgs names the algorithms a DPoP proof may use.
+func dpopAlgs() []string {
+	algs := make([]string, len(dpop.Algorithms))
+	for i, a := range dpop.Algorithms {
+		algs[i] = string(a)
+	}
+	return algs
 }
 
 // assertionAlgs names the algorithms a client assertion may use.

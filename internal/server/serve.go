@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -34,6 +35,11 @@ type HTTPConfig struct {
 	// TLSCertFile and TLSKeyFile, when set, serve HTTPS with this PEM
 	// pair, reloaded when the files change.
 	TLSCertFile, TLSKeyFile string
+	// TLSClientCerts asks TLS clients for a certificate (not verified:
+	// RFC 8705 §3 binds tokens to whatever certificate the client proves
+	// it holds); a token request that presents one gets a token bound to
+	// it (cnf.x5t#S256). Off by default: browsers would offer theirs.
+	TLSClientCerts bool
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are honoured; from anyone else they are removed.
 	TrustedProxies []netip.Prefix
@@ -80,6 +86,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	if s.certs != nil {
 		hs.TLSConfig = s.certs.tlsConfig()
+		if s.cfg.HTTP.TLSClientCerts {
+			hs.TLSConfig.ClientAuth = tls.RequestClientCert
+		}
 		go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { errc <- hs.Serve(ln) }()

@@ -74,6 +74,9 @@ type Config struct {
 	// per client_id and source (package throttle); zero fields take its
 	// defaults.
 	AuthThrottle throttle.Config
+	// DPoPNonce makes every DPoP proof at the token endpoint carry a nonce
+	// mint issued (RFC 9449 §8; internal/server/dpop.go).
+	DPoPNonce bool
 	// Limits are the token endpoint's per-client limits (internal/server/limits.go).
 	Limits LimitsConfig
 	// FederationAllowHTTP lets trust rules name plain http issuers beyond
@@ -209,6 +212,7 @@ func (s *Server) routes() http.Handler {
 	if err := policies.Warm(context.Background(), s.store); err != nil {
 		log.Warn("issuance policies not compiled ahead", "error", err)
 	}
+	endpoint.DPoP = s.dpopChecker()
 	s.limitEndpoint(endpoint)
 	s.traceEndpoint(endpoint)
 	for _, p := range s.cfg.TokenPaths {

@@ -152,6 +152,10 @@ func TestDiscoveryMetadata(t *testing.T) {
 				!strings.Contains(toJSON(m["scopes_supported"]), "clients:write") {
 				t.Errorf("metadata lacks grant types, auth methods or scopes: %v", m)
 			}
+			if algs := toJSON(m["dpop_signing_alg_values_supported"]); !strings.Contains(algs, "ES256") ||
+				strings.Contains(algs, "HS256") || strings.Contains(algs, "none") {
+				t.Errorf("dpop_signing_alg_values_supported = %s", algs)
+			}
 		})
 	}
 }

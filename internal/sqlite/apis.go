@@ -10,7 +10,7 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at, policy FROM apis`
+const selectAPI = `SELECT id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at, policy, token_binding FROM apis`
 
 func scanAPI(row rowScanner) (mint.API, error) {
 	var (
@@ -19,7 +19,7 @@ func scanAPI(row rowScanner) (mint.API, error) {
 		lifetime             int64
 		createdAt, updatedAt int64
 	)
-	if err := row.Scan(&api.ID, &api.Name, &api.Audience, &scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance, &api.TokenReuse, &createdAt, &updatedAt, &api.Policy); err != nil {
+	if err := row.Scan(&api.ID, &api.Name, &api.Audience, &scopes, &lifetime, &api.SigningAlg, &api.AuditIssuance, &api.TokenReuse, &createdAt, &updatedAt, &api.Policy, &api.TokenBinding); err != nil {
 		return mint.API{}, err
 	}
 	var err error
@@ -41,10 +41,11 @@ func (s *Store) CreateAPI(ctx context.Context, api mint.API) error {
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
-			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at,
+			        token_binding)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			api.ID, api.Name, api.Audience, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
-			millis(api.CreatedAt), millis(api.UpdatedAt))
+			millis(api.CreatedAt), millis(api.UpdatedAt), api.TokenBinding)
 		if err != nil {
 			return err
 		}
@@ -121,9 +122,11 @@ func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) 
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, audit_issuance = ?, token_reuse = ?, updated_at = ?
+			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, audit_issuance = ?, token_reuse = ?, updated_at = ?,
+			        token_binding = ?
 			  WHERE id = ?`,
-			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt), id)
+			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt),
+			api.TokenBinding, id)
 		if err == nil {
 			api.ID = id
 			err = setAPIPolicy(ctx, tx, api, false)

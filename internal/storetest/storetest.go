@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) mint.Store) {
 	t.Run("Limits", func(t *testing.T) { runCases(t, open, limitCases) })
 	t.Run("Apply", func(t *testing.T) { runApplyCases(t, open) })
 	t.Run("Pages", func(t *testing.T) { runCases(t, open, pageCases) })
+	t.Run("TokenBinding", func(t *testing.T) { runCases(t, open, bindingCases) })
 	t.Run("Import", func(t *testing.T) { runImportCases(t, open) })
 	t.Run("Policies", func(t *testing.T) { runCases(t, open, policyCases) })
 	t.Run("Federated", func(t *testing.T) { runCases(t, open, federatedCases) })

@@ -36,6 +36,16 @@ func (c *claims) AppendJSON(b []byte) []byte {
 		b = append(b, `,"scope":`...)
 		b = appendJSONStringHTML(b, c.Scope)
 	}
+	switch {
+	case c.JKT != "":
+		b = append(b, `,"cnf":{"jkt":`...)
+		b = appendJSONStringHTML(b, c.JKT)
+		b = append(b, '}')
+	case c.X5T != "":
+		b = append(b, `,"cnf":{"x5t#S256":`...)
+		b = appendJSONStringHTML(b, c.X5T)
+		b = append(b, '}')
+	}
 	if len(c.Extra) > 0 {
 		b = append(b, ',')
 		b = append(b, c.Extra...)

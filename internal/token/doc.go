@@ -93,6 +93,22 @@
 // empty. Issuance is logged at Info with client_id, audience, scopes and jti;
 // secrets and tokens are never logged.
 //
+// # DPoP (RFC 9449)
+//
+// A request with a DPoP header gets a token bound to the proof's key:
+// "token_type": "DPoP" and the claim cnf.jkt (dpop.go). The proof is
+// checked by package bearer/dpop against POST and the issuer followed by
+// the request's path; its jti is recorded in the store (UseAssertion,
+// client "dpop:<thumbprint>"), so a replay to any replica is refused.
+// Endpoint.DPoP's nonces, when set, answer a proof without a current
+// nonce with 400 use_dpop_nonce and a DPoP-Nonce header; a refused proof
+// is 400 invalid_dpop_proof. When the client's or the API's TokenBinding
+// is "dpop", a request without a proof is invalid_dpop_proof too. A
+// request without a proof that came over TLS with a client certificate
+// (the server asks only with --tls-client-certs) gets a Bearer token bound
+// to it, cnf.x5t#S256 (RFC 8705 §3). A bound token is never handed out
+// again by token reuse.
+//
 // Endpoint.Observe, when set, is told of each request's Outcome (client,
 // audience, error code, algorithm, timings) after the answer is written;
 // the server feeds it to the Prometheus metrics (package metrics).

@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/mintauth/mint/bearer/dpop"
 	"github.com/mintauth/mint/internal/audit"
 	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/keyring"
@@ -54,6 +55,10 @@ type Endpoint struct {
 	// Tracer, when set, makes child spans of the request's span for the
 	// parts of issuance (trace.go); nil traces nothing and costs nothing.
 	Tracer trace.Tracer
+	// DPoP, when set, checks the DPoP proof of a request that sends one
+	// and binds its token to the proof's key (RFC 9449 §5, dpop.go); nil
+	// ignores the DPoP header and issues bearer tokens.
+	DPoP *dpop.Checker
 }
 
 // Outcome is what became of one token request.
@@ -113,10 +118,17 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 	if err := req.parse(r); err != nil {
 		return err
 	}
+	if req.DPoP != nil {
+		req.ProofURL = e.proofURL(r)
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		req.CertThumbprint = certThumbprint(r.TLS.PeerCertificates[0])
+	}
 	resp, err := e.issue(r.Context(), &req, o)
 	if err != nil {
 		return err
 	}
+	e.nonceHeader(w, resp.jkt)
 	bp := answers.Get().(*[]byte)
 	*bp = resp.AppendJSON((*bp)[:0])
 	writeAnswer(w, *bp)

@@ -33,6 +33,10 @@ type claims struct {
 	// JSON object without its braces (policy.Decision.Claims); nil for
 	// none.
 	Extra []byte `json:"-"`
+	// JKT is cnf.jkt (RFC 9449 §6.1): the DPoP key the token is bound to;
+	// X5T, cnf.x5t#S256 (RFC 8705 §3.1): the TLS client certificate.
+	JKT string `json:"-"`
+	X5T string `json:"-"`
 }
 
 // Response is the successful token response (RFC 6749 §5.1).
@@ -41,6 +45,8 @@ type Response struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+	// jkt is the thumbprint the token is bound to; empty for Bearer.
+	jkt string
 }
 
 // Issue authenticates the client of a parsed request, checks what it asks
@@ -80,15 +86,20 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		return Response{}, err
 	}
 	scope := strings.Join(scopes, " ")
+	bound, err := e.bind(ctx, req, client, api)
+	if err != nil {
+		return Response{}, err
+	}
 	var extra []byte
 	if e.Policies != nil && (api.Policy != "" || client.Policy != "") {
 		if extra, err = e.Policies.Check(ctx, client, api, grant, req.Scopes, scopes); err != nil {
 			return Response{}, err
 		}
 	}
-	// A token with claims a policy added is not reused: they may differ
-	// from one request to the next.
-	reuse := e.Reuse != nil && api.TokenReuse && extra == nil
+	// A bound token is for its key only: never handed to another request;
+	// nor is one with claims a policy added, which may differ from one
+	// request to the next.
+	reuse := e.Reuse != nil && api.TokenReuse && bound == binding{} && extra == nil
 	if reuse {
 		if resp, ok := e.reused(ctx, client, api, scope, o); ok {
 			return resp, nil
@@ -101,6 +112,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	}
 	c := e.claims(client, api, scope)
 	c.Extra = extra
+	c.JKT, c.X5T = bound.jkt, bound.x5t
 	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
 	sctx, span := e.startSpan(ctx, spanSign)
 	signed, err := e.timedSign(sctx, o, c)
@@ -117,8 +129,12 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	if reuse {
 		e.keepForReuse(gen, c, signed)
 	}
-	return Response{AccessToken: signed, TokenType: "Bearer",
-		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope}, nil
+	resp := Response{AccessToken: signed, TokenType: "Bearer",
+		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope, jkt: bound.jkt}
+	if bound.jkt != "" {
+		resp.TokenType = "DPoP" // RFC 9449 §5
+	}
+	return resp, nil
 }
 
 // resolveGrant finds the client's grant on the audience asked for (or

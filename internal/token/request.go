@@ -70,6 +70,13 @@ type Request struct {
 	// Scopes are the scopes asked for, without duplicates, in request
 	// order; nil when the request names none.
 	Scopes []string
+	// DPoP holds the DPoP header's values (RFC 9449 §4.1), and ProofURL
+	// the URL the proof's htu must name; nil when none was sent.
+	DPoP     []string
+	ProofURL string
+	// CertThumbprint is the x5t#S256 of the TLS client certificate the
+	// request came with (RFC 8705 §3.1); empty without one.
+	CertThumbprint string
 }
 
 // LogValue keeps the client secret out of logs.
@@ -122,6 +129,7 @@ func (req *Request) parse(r *http.Request) error {
 		return err
 	}
 	req.Scopes, err = parseScope(p[paramScope])
+	req.DPoP = r.Header.Values("DPoP")
 	return err
 }
 

@@ -32,6 +32,14 @@ type Answer struct {
 	Aud       any    `json:"aud,omitempty"`
 	Iss       string `json:"iss,omitempty"`
 	Jti       string `json:"jti,omitempty"`
+	// Cnf is the key the token is bound to (RFC 9449 §6.2, RFC 7800).
+	Cnf *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the "cnf" member of an introspection answer.
+type Confirmation struct {
+	JKT string `json:"jkt,omitempty"`
+	X5T string `json:"x5t#S256,omitempty"`
 }
 
 var inactive = Answer{Active: false}
@@ -79,11 +87,20 @@ func (e *Introspection) Introspect(ctx context.Context, caller mint.Client, raw 
 	if err != nil || !active {
 		return inactive, err
 	}
-	return Answer{
+	a := Answer{
 		Active: true, Scope: strings.Join(claims.Scopes, " "), ClientID: claims.ClientID,
 		TokenType: "Bearer", Exp: claims.ExpiresAt.Unix(), Iat: claims.IssuedAt.Unix(),
 		Sub: claims.Subject, Aud: audience(claims.Audience), Iss: claims.Issuer, Jti: claims.ID,
-	}, nil
+	}
+	switch {
+	case claims.JKT != "":
+		// A bound token: the resource server must check the proof too.
+		a.TokenType, a.Cnf = "DPoP", &Confirmation{JKT: claims.JKT}
+	case claims.X5T != "":
+		// Presented as Bearer, over the certificate (RFC 8705 §3.2).
+		a.Cnf = &Confirmation{X5T: claims.X5T}
+	}
+	return a, nil
 }
 
 // active checks what the signature cannot; see Live.

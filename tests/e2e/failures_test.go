@@ -87,8 +87,13 @@ func TestAPIRefusals(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Errorf("status = %d, want %d", resp.StatusCode, tt.status)
 			}
-			if got := resp.Header.Values("WWW-Authenticate"); !slices.Equal(got, nonEmpty(tt.challenge)) {
-				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.challenge)
+			want := nonEmpty(tt.challenge)
+			if tt.challenge == "Bearer" {
+				// No token: the API also offers DPoP (RFC 9449 §7.2).
+				want = append(want, `DPoP algs="ES256 ES384 ES512 PS256 RS256 EdDSA"`)
+			}
+			if got := resp.Header.Values("WWW-Authenticate"); !slices.Equal(got, want) {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, want)
 			}
 			for h, want := range map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"} {
 				if got := resp.Header.Get(h); got != want {

@@ -1,0 +1,94 @@
+package bearer
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// ErrCertificate: a certificate-bound token (RFC 8705 §3, cnf.x5t#S256)
+// came over a connection without that client certificate.
+var ErrCertificate = errors.New("bearer: token bound to a client certificate this request did not present")
+
+// certSource is where the middleware finds the client certificate of a
+// request: the TLS connection's, or a header set by a proxy that
+// terminates TLS, trusted from its addresses only.
+type certSource struct {
+	header  string
+	proxies []netip.Prefix
+}
+
+// WithClientCertHeader takes the client certificate from header when the
+// request comes from one of proxies (a TLS-terminating proxy that sets it,
+// and removes any the client sent): the RFC 9440 form ":BASE64-DER:", or
+// the base64 DER alone. From any other address the header is ignored, so
+// a forged one proves nothing. A certificate of the request's own TLS
+// connection is used first.
+func WithClientCertHeader(header string, proxies ...netip.Prefix) Option {
+	return func(r *responder) { r.certs = certSource{header: header, proxies: proxies} }
+}
+
+// clientCert returns the request's client certificate, or nil.
+func (s certSource) clientCert(r *http.Request) *x509.Certificate {
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		return r.TLS.PeerCertificates[0]
+	}
+	if s.header == "" || !s.fromProxy(r.RemoteAddr) {
+		return nil
+	}
+	values := r.Header.Values(s.header)
+	if len(values) != 1 {
+		return nil
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.Trim(strings.TrimSpace(values[0]), ":"))
+	if err != nil {
+		return nil
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil
+	}
+	return cert
+}
+
+// fromProxy reports whether remote (host:port) is a trusted proxy's.
+func (s certSource) fromProxy(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return false
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// CertThumbprint is the x5t#S256 of cert (RFC 8705 §3.1): the base64url
+// SHA-256 of its DER.
+func CertThumbprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.Raw)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// checkCertBinding refuses a certificate-bound token unless the request
+// presented that certificate.
+func (rs *responder) checkCertBinding(r *http.Request, claims *Claims) error {
+	cert := rs.certs.clientCert(r)
+	if cert == nil || subtle.ConstantTimeCompare([]byte(CertThumbprint(cert)), []byte(claims.X5T)) != 1 {
+		return ErrCertificate
+	}
+	return nil
+}
