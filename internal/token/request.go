@@ -129,7 +129,7 @@ func (req *Request) parse(r *http.Request) error {
 		return err
 	}
 	req.Scopes, err = parseScope(p[paramScope])
-	req.DPoP = r.Header.Values("DPoP")
+	req.DPoP = r.Header["Dpop"] // "DPoP" canonicalized: Values would canonicalize it per request
 	return err
 }
 
