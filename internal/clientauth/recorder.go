@@ -45,7 +45,9 @@ type Recorder struct {
 	// what the caller's stored value does not show yet (see RecordUse);
 	// written becomes writtenBefore every rememberWritten, so that each
 	// is kept between one and two of those.
-	written, writtenBefore map[string]time.Time
+	// Values are unix ns: 24 bytes a slot where a time.Time takes 40, and
+	// the key is the cached secret's own ID string, not a copy.
+	written, writtenBefore map[string]int64
 	rotated                time.Time
 }
 
@@ -78,10 +80,11 @@ func (r *Recorder) RecordUse(secretID string, stored, t time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p > 0 {
-		if w, ok := r.written[secretID]; ok && t.Sub(w) < p {
+		ns := t.UnixNano()
+		if w, ok := r.written[secretID]; ok && ns-w < int64(p) {
 			return
 		}
-		if w, ok := r.writtenBefore[secretID]; ok && t.Sub(w) < p {
+		if w, ok := r.writtenBefore[secretID]; ok && ns-w < int64(p) {
 			return
 		}
 	}
@@ -126,12 +129,10 @@ func (r *Recorder) wrote(uses map[string]time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.written == nil || now.Sub(r.rotated) >= rememberWritten || now.Before(r.rotated) {
-		r.writtenBefore, r.written, r.rotated = r.written, make(map[string]time.Time, len(uses)), now
+		r.writtenBefore, r.written, r.rotated = r.written, make(map[string]int64, len(uses)), now
 	}
 	for id, t := range uses {
-		if t.After(r.written[id]) {
-			r.written[id] = t
-		}
+		r.written[id] = max(r.written[id], t.UnixNano())
 	}
 }
 
