@@ -48,13 +48,25 @@ func heldClientID(t *table[[]mint.Secret], key string) (string, bool) {
 	return "", false
 }
 
+// adoptSecrets packs the client ID (the key and every secret's
+// ClientID), each secret's ID and digest into one allocation (see packer).
 func adoptSecrets(key string, secrets []mint.Secret) (string, []mint.Secret) {
-	if len(secrets) == 0 || secrets[0].ClientID != key {
-		return strings.Clone(key), secrets
+	n := len(key)
+	for _, s := range secrets {
+		if s.ClientID != key {
+			n += len(s.ClientID)
+		}
+		n += len(s.ID) + len(s.Digest)
 	}
-	key = secrets[0].ClientID
+	p := newPacker(n)
+	key = p.str(key)
 	for i := range secrets {
 		secrets[i].ClientID = shareKey(key, secrets[i].ClientID)
+		if secrets[i].ClientID != key {
+			secrets[i].ClientID = p.str(secrets[i].ClientID)
+		}
+		secrets[i].ID = p.str(secrets[i].ID)
+		secrets[i].Digest = p.bytes(secrets[i].Digest)
 	}
 	return key, secrets
 }
@@ -80,10 +92,12 @@ func (c *Store) adoptGrants(key string, grants []mint.Grant) (string, []mint.Gra
 // are the key's own bytes (a key is "len:" + client ID + audience), its
 // scopes shared with other grants of the same scopes.
 func (c *Store) adoptGrantFor(key string, g compactGrant) (string, compactGrant) {
-	key = strings.Clone(key)
 	if g.whole != nil {
-		return key, g
+		return strings.Clone(key), g
 	}
+	p := newPacker(len(key) + len(g.id))
+	key = p.str(key)
+	g.id = p.str(g.id)
 	client, audience := splitPair(key)
 	g.clientID = shareKey(client, g.clientID)
 	g.audience = shareKey(audience, g.audience)
