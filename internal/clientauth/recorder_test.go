@@ -2,6 +2,7 @@ package clientauth
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,5 +113,58 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Uses recorded from many goroutines while flushes run end, once flushed,
+// with the latest use of each secret stored (run with -race).
+func TestRecordUseRacingFlush(t *testing.T) {
+	ctx := context.Background()
+	raw := testdb.Open(t, "sqlite")
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const secrets, goroutines, uses = 4, 8, 200
+	for i := range secrets {
+		id := string(rune('a' + i))
+		must(t, raw.CreateClient(ctx, mint.Client{ID: id, Name: id, CreatedAt: start, UpdatedAt: start},
+			mint.Secret{ID: "s" + id, ClientID: id, Digest: []byte("d"), CreatedAt: start}))
+	}
+	r := &Recorder{Store: raw, UsePrecision: -1, Now: func() time.Time { return start }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			if err := r.Flush(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for u := range uses {
+				at := start.Add(time.Duration(g*uses+u+1) * time.Millisecond)
+				r.RecordUse("s"+string(rune('a'+u%secrets)), time.Time{}, at)
+			}
+		})
+	}
+	wg.Wait()
+	<-done
+	must(t, r.Flush(ctx))
+	latest := map[string]time.Time{}
+	for g := range goroutines {
+		for u := range uses {
+			id := "s" + string(rune('a'+u%secrets))
+			if at := start.Add(time.Duration(g*uses+u+1) * time.Millisecond); at.After(latest[id]) {
+				latest[id] = at
+			}
+		}
+	}
+	for i := range secrets {
+		id := string(rune('a' + i))
+		got, err := raw.ListSecrets(ctx, id)
+		must(t, err)
+		if !got[0].LastUsedAt.Equal(latest["s"+id]) {
+			t.Errorf("secret s%s: last use %v, want %v", id, got[0].LastUsedAt, latest["s"+id])
+		}
 	}
 }
