@@ -36,7 +36,7 @@ type Recorder struct {
 	// UsePrecision: see DefaultUsePrecision (the default); negative: every
 	// use is written.
 	UsePrecision time.Duration
-	Now          func() time.Time // for pruning; nil means time.Now
+	Now          func() time.Time // for pruning and dating writes; nil means time.Now
 	Log          *slog.Logger     // flush and prune failures, at Warn
 
 	mu      sync.Mutex
