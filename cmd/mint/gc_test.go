@@ -37,10 +37,11 @@ func TestGCPercentFollowsTheLiveHeap(t *testing.T) {
 	}{
 		{0, defaultGCPercent},
 		{5 * mib, defaultGCPercent},
-		{16 * mib, defaultGCPercent}, // 400 % of it is exactly the headroom
-		{32 * mib, 200},
-		{86 * mib, 74},
-		{256 * mib, 25},
+		{12 * mib, defaultGCPercent}, // 400 % of it is exactly the headroom
+		{16 * mib, 300},
+		{32 * mib, 150},
+		{89 * mib, 53},
+		{192 * mib, 25},
 		{900 * mib, gcMinPercent},
 	} {
 		got := gcPercentFor(tc.live)

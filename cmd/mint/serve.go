@@ -109,6 +109,7 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		fmt.Fprintln(stderr, "mint serve:", err)
 		return 2
 	}
+	cacheF.setMemoryLimit(log)
 	metricsAddr, err := metricsF.apply(&cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "mint serve:", err)

@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
+	"os"
 	"strconv"
 	"time"
 
@@ -15,7 +17,14 @@ import (
 type cacheFlags struct {
 	entries    int
 	staleBound time.Duration
+	memLimit   string // --memory-limit as given (memlimit.go)
 	envErr     error
+	// readFile reads the cgroup's limit; nil: os.ReadFile.
+	readFile func(string) ([]byte, error)
+	getenv   func(string) string
+	// limit and limitFrom are what apply decided (memoryLimit).
+	limit     int64
+	limitFrom string
 }
 
 func (c *cacheFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -34,6 +43,9 @@ func (c *cacheFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 		}
 		c.entries = n
 	}
+	c.getenv = getenv
+	fs.StringVar(&c.memLimit, "memory-limit", getenv("MINT_MEMORY_LIMIT"),
+		"soft limit of the Go heap, as GOMEMLIMIT writes it (e.g. 512MiB); off for none; default: GOMEMLIMIT if set, else 90% of the cgroup's memory limit, else none (env MINT_MEMORY_LIMIT)")
 	fs.DurationVar(&c.staleBound, "cache-stale-bound", c.staleBound,
 		"with the database's change feed lost, keep issuing tokens to the clients held in memory for this long; 0 refuses at once (env MINT_CACHE_STALE_BOUND)")
 	fs.IntVar(&c.entries, "cache-entries", c.entries,
@@ -50,6 +62,22 @@ func (c *cacheFlags) apply(cfg *server.Config) error {
 	case c.entries < 0:
 		return fmt.Errorf("--cache-entries cannot be negative")
 	}
+	read := c.readFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	var err error
+	if c.limit, c.limitFrom, err = memoryLimit(c.memLimit, c.getenv, read); err != nil {
+		return err
+	}
 	cfg.Cache = server.CacheConfig{MaxEntries: c.entries, StaleBound: c.staleBound}
 	return nil
+}
+
+// setMemoryLimit applies the limit apply decided and logs it.
+func (c *cacheFlags) setMemoryLimit(log *slog.Logger) {
+	setMemoryLimit(c.limit, c.limitFrom)
+	if c.limit >= 0 {
+		log.Info("memory limit", "bytes", c.limit, "from", c.limitFrom)
+	}
 }

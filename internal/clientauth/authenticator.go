@@ -110,7 +110,7 @@ func (a *Authenticator) secret(ctx context.Context, c Credentials) (mint.Client,
 	if err != nil {
 		return mint.Client{}, oauth.ErrServer.WithCause(err)
 	}
-	a.Uses.Record(id, now)
+	a.Uses.RecordUse(id, lastUse(secrets, id), now)
 	return client, nil
 }
 
@@ -159,6 +159,17 @@ func matchDigest(digest []byte, secrets []mint.Secret, now time.Time) (string, b
 		}
 	}
 	return matched, matched != ""
+}
+
+// lastUse returns the stored last use of the secret id among secrets
+// (zero if none is known: a secret found only by confirmSecrets).
+func lastUse(secrets []mint.Secret, id string) time.Time {
+	for _, s := range secrets {
+		if s.ID == id {
+			return s.LastUsedAt
+		}
+	}
+	return time.Time{}
 }
 
 // audiences are the aud values a client assertion may use.

@@ -22,8 +22,8 @@ const (
 	// a shorter one would make every active client miss once per TTL.
 	DefaultTTL = 10 * time.Minute
 	// DefaultMaxEntries bounds each kind: 120,000 clients' answers (100k
-	// active clients and a margin), about 860 bytes of live heap each,
-	// 105 MB at most (docs/scale-cache.md).
+	// active clients and a margin), about 720 bytes of live heap each,
+	// 86 MB at most (docs/scale-cache.md).
 	DefaultMaxEntries = 120_000
 )
 
@@ -89,14 +89,16 @@ type Store struct {
 	deafSince atomic.Int64
 	flight    singleflight.Group
 
-	clients   *table[mint.Client]
+	clients   *table[compactClient]
 	secrets   *table[[]mint.Secret]
 	grants    *table[[]mint.Grant] // a client's, by client ID
-	grantFor  *table[mint.Grant]   // by pairKey(client ID, audience)
+	grantFor  *table[compactGrant] // by pairKey(client ID, audience)
 	apis      *table[mint.API]     // by ID
 	audiences *table[mint.API]     // by audience
 	// federated holds the trust rules by pairKey(issuer, subject).
 	federated *table[[]mint.FederatedCredential]
+
+	intern interner // audiences and scope lists grants repeat
 
 	loads, flushes, invalidated atomic.Uint64
 
@@ -131,19 +133,19 @@ func New(store mint.Store, opts Options) *Store {
 	c := &Store{
 		ttl: opts.TTL, staleBound: max(opts.StaleBound, 0), now: opts.Now, log: opts.Log,
 		onChange: opts.OnChange, observeLoad: opts.ObserveLoad,
-		clients:   newTable[mint.Client]('c', "clients", "get_client", n, nil),
+		clients:   newTable[compactClient]('c', "clients", "get_client", n, nil),
 		secrets:   newTable[[]mint.Secret]('s', "secrets", "list_secrets", n, nil),
 		grants:    newTable[[]mint.Grant]('g', "grants", "list_grants", n, nil),
-		grantFor:  newTable[mint.Grant]('f', "grant_by_audience", "find_grant", n, pairGroup),
+		grantFor:  newTable[compactGrant]('f', "grant_by_audience", "find_grant", n, pairGroup),
 		apis:      newTable[mint.API]('a', "apis", "get_api", n, nil),
 		audiences: newTable[mint.API]('u', "apis_by_audience", "get_api_by_audience", n, nil),
 		federated: newTable[[]mint.FederatedCredential]('d', "federated", "find_federated", n, nil),
 		watching:  make(chan struct{}),
 	}
-	c.clients.adopt = adoptClient
+	c.clients.adopt = c.adoptClient
 	c.secrets.adopt = adoptSecrets
-	c.grants.adopt = adoptGrants
-	c.grantFor.adopt = adoptGrantFor
+	c.grants.adopt = c.adoptGrants
+	c.grantFor.adopt = c.adoptGrantFor
 	c.writes = writes{Store: store, cache: c}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stopWatch = cancel
@@ -377,7 +379,7 @@ func observed[V any](ctx context.Context, c *Store, op, key string, fetch fetche
 
 // GetClient: ErrNotFound is kept too (see table).
 func (c *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
-	return cached(ctx, c, c.clients, id, getClient)
+	return clientOf(cached(ctx, c, c.clients, id, getClient))
 }
 
 // ListSecrets: as GetClient.
@@ -392,12 +394,14 @@ func (c *Store) ListSecrets(ctx context.Context, clientID string) ([]mint.Secret
 // decided on a kept answer, so that a known client refused costs the one
 // database read an unknown client costs (internal/clientauth/timing.go).
 func (c *Store) LookupClient(ctx context.Context, id string) (mint.Client, bool, error) {
-	return lookup(ctx, c, c.clients, id, getClient)
+	k, fromMemory, err := lookup(ctx, c, c.clients, id, getClient)
+	cl, err := clientOf(k, err)
+	return cl, fromMemory, err
 }
 
 // ReloadClient: see LookupClient.
 func (c *Store) ReloadClient(ctx context.Context, id string) (mint.Client, error) {
-	return reload(ctx, c, c.clients, id, getClient)
+	return clientOf(reload(ctx, c, c.clients, id, getClient))
 }
 
 // LookupSecrets and ReloadSecrets are LookupClient and ReloadClient for
@@ -427,10 +431,10 @@ func (c *Store) FindGrant(ctx context.Context, clientID, audience string) (mint.
 	key := appendPairKey(buf[:0], clientID, audience)
 	if c.live.Load() {
 		if g, ok := c.grantFor.freshHit(clientID, key, c.now().UnixNano()); ok {
-			return g, nil
+			return g.grant(), nil
 		}
 	}
-	return cached(ctx, c, c.grantFor, string(key), findGrant)
+	return grantOf(cached(ctx, c, c.grantFor, string(key), findGrant))
 }
 
 // GetAPI: as GetClient.
@@ -443,8 +447,12 @@ func (c *Store) GetAPIByAudience(ctx context.Context, audience string) (mint.API
 	return cached(ctx, c, c.audiences, audience, getAPIByAudience)
 }
 
-func getClient(ctx context.Context, s mint.Store, id string) (mint.Client, error) {
-	return s.GetClient(ctx, id)
+func getClient(ctx context.Context, s mint.Store, id string) (compactClient, error) {
+	cl, err := s.GetClient(ctx, id)
+	if err != nil {
+		return compactClient{}, err
+	}
+	return compactClientOf(cl), nil
 }
 
 func listSecrets(ctx context.Context, s mint.Store, clientID string) ([]mint.Secret, error) {
@@ -455,9 +463,12 @@ func listGrants(ctx context.Context, s mint.Store, clientID string) ([]mint.Gran
 	return s.ListGrants(ctx, clientID)
 }
 
-func findGrant(ctx context.Context, s mint.Store, key string) (mint.Grant, error) {
-	clientID := pairGroup(key)
-	return s.FindGrant(ctx, clientID, pairSecond(key))
+func findGrant(ctx context.Context, s mint.Store, key string) (compactGrant, error) {
+	g, err := s.FindGrant(ctx, pairGroup(key), pairSecond(key))
+	if err != nil {
+		return compactGrant{}, err
+	}
+	return compactGrantOf(g), nil
 }
 
 func getAPI(ctx context.Context, s mint.Store, id string) (mint.API, error) {

@@ -1,0 +1,106 @@
+package storecache
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/mintauth/mint/internal/mint"
+)
+
+// What the cache gives back is the store's value, bit for bit, whatever
+// its times: those an instant holds exactly (the stores' UTC
+// milliseconds) and those it cannot (kept whole).
+func TestCompactGivesBackTheStoresValue(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		paris = time.FixedZone("CET", 3600)
+	}
+	ms := time.UnixMilli(1_780_000_000_123).UTC()
+	hour := int64(5)
+	cases := []struct {
+		name  string
+		t     time.Time
+		exact bool // an instant holds it
+	}{
+		{"zero", time.Time{}, true},
+		{"UTC milliseconds (the stores')", ms, true},
+		{"UTC nanoseconds", time.Unix(1_780_000_000, 123_456_789).UTC(), true},
+		{"the Unix epoch", time.Unix(0, 0).UTC(), true},
+		{"before 1970", time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC), true},
+		{"another location", ms.In(paris), false},
+		{"a fixed zone named UTC", ms.In(time.FixedZone("UTC", 0)), false},
+		{"Local", ms.Local(), time.Local == time.UTC},
+		{"a monotonic reading", time.Now(), false},
+		{"year 9999", time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), false},
+		{"year 1", time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), false},
+		{"the zero instant in a location", time.Time{}.In(paris), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ok := instantOf(tc.t); ok != tc.exact {
+				t.Errorf("instantOf(%v) exact = %v, want %v", tc.t, ok, tc.exact)
+			}
+			c := mint.Client{ID: "c1", Name: "n", JWKS: []byte(`{"keys":[]}`), IntrospectAll: true,
+				TokensRevokedBefore: tc.t, TokensPerHour: &hour, CreatedAt: ms, UpdatedAt: tc.t}
+			k := compactClientOf(c)
+			if (k.whole == nil) != tc.exact {
+				t.Errorf("client kept whole = %v, want %v", k.whole != nil, !tc.exact)
+			}
+			if got := k.client(); !reflect.DeepEqual(got, c) {
+				t.Errorf("client back:\n got %#v\nwant %#v", got, c)
+			}
+			g := mint.Grant{ID: "g1", ClientID: "c1", Audience: "https://a", Scopes: []string{"read"}, CreatedAt: tc.t, UpdatedAt: ms}
+			kg := compactGrantOf(g)
+			if (kg.whole == nil) != tc.exact {
+				t.Errorf("grant kept whole = %v, want %v", kg.whole != nil, !tc.exact)
+			}
+			if got := kg.grant(); !reflect.DeepEqual(got, g) {
+				t.Errorf("grant back:\n got %#v\nwant %#v", got, g)
+			}
+		})
+	}
+}
+
+// An error gives the zero value, not a client dated 1970.
+func TestCompactErrorGivesZero(t *testing.T) {
+	if c, err := clientOf(compactClient{}, mint.ErrNotFound); err == nil || !reflect.DeepEqual(c, mint.Client{}) {
+		t.Errorf("clientOf(error) = %#v, %v", c, err)
+	}
+	if g, err := grantOf(compactGrant{}, mint.ErrNotFound); err == nil || !reflect.DeepEqual(g, mint.Grant{}) {
+		t.Errorf("grantOf(error) = %#v, %v", g, err)
+	}
+}
+
+// Grants of one scope list share it; lists beyond the bound are kept
+// unshared, and an empty list stays what it was (nil or empty).
+func TestInternerSharesAndIsBounded(t *testing.T) {
+	var in interner
+	a := in.scopeList([]string{"read", "write"})
+	b := in.scopeList([]string{string([]byte("read")), string([]byte("write"))})
+	if &a[0] != &b[0] {
+		t.Error("two equal scope lists are not shared")
+	}
+	if c := in.scopeList([]string{"read"}); len(c) != 1 || &c[0] == &a[0] {
+		t.Errorf("a different list %v shares the first", c)
+	}
+	if got := in.scopeList(nil); got != nil {
+		t.Errorf("nil became %#v", got)
+	}
+	if got := in.scopeList([]string{}); got == nil || len(got) != 0 {
+		t.Errorf("empty became %#v", got)
+	}
+	// Lists that join to the same key are not confused.
+	x := in.scopeList([]string{"a\x00b"})
+	y := in.scopeList([]string{"a", "b"})
+	if len(x) != 1 || len(y) != 2 {
+		t.Errorf("colliding keys confused: %q, %q", x, y)
+	}
+	for i := range 2 * maxInterned {
+		in.scopeList([]string{string(rune('a' + i%26)), time.Duration(i).String()})
+		in.str(time.Duration(i).String())
+	}
+	if len(in.scopes) > maxInterned || len(in.strs) > maxInterned {
+		t.Errorf("interner holds %d lists and %d strings; bound %d", len(in.scopes), len(in.strs), maxInterned)
+	}
+}
