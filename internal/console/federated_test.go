@@ -207,9 +207,9 @@ func TestTrustRuleNeedsCSRF(t *testing.T) {
 	for name, csrf := range map[string]string{"missing": "", "wrong": otherToken(u.csrf), "another session's": other.csrf} {
 		t.Run(name, func(t *testing.T) {
 			posts := map[string]url.Values{
-				"/trust-rules":                         ruleForm(csrf),
+				"/trust-rules":                        ruleForm(csrf),
 				"/trust-rules/" + rule.ID + "/delete": {"csrf": {csrf}, "confirmed": {"yes"}},
-				"/binding":                             {"csrf": {csrf}, "token_binding": {"dpop"}},
+				"/binding":                            {"csrf": {csrf}, "token_binding": {"dpop"}},
 			}
 			for path, form := range posts {
 				if p := u.post("/console/clients/"+id+path, form); p.StatusCode != http.StatusForbidden {
