@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mintauth/mint/internal/testdb"
 )
 
 func apiEditForm(csrf, binding string) url.Values {
@@ -72,7 +74,12 @@ func TestAPITokenBinding(t *testing.T) {
 // TestClientTokenBinding: the client page's binding form saves each
 // choice, and refuses others beside the field.
 func TestClientTokenBinding(t *testing.T) {
-	m := startMint(t)
+	for _, backend := range testdb.Backends {
+		t.Run(backend, func(t *testing.T) { testClientTokenBinding(t, startMintOn(t, testdb.New(t, backend))) })
+	}
+}
+
+func testClientTokenBinding(t *testing.T, m *testMint) {
 	id, _ := m.newClient(t, "ci deployer")
 	u := newUser(t, m)
 	u.mustSignIn()

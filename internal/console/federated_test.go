@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mintauth/mint/internal/testdb"
 )
 
 // newClient creates a client through the admin API and returns its id and
@@ -57,7 +59,12 @@ func ruleForm(csrf string, kv ...string) url.Values {
 // TestTrustRuleAddAndDelete: a rule added on the client page is stored as
 // typed, listed on the page, and deleted once confirmed.
 func TestTrustRuleAddAndDelete(t *testing.T) {
-	m := startMint(t)
+	for _, backend := range testdb.Backends {
+		t.Run(backend, func(t *testing.T) { testTrustRuleAddAndDelete(t, startMintOn(t, testdb.New(t, backend))) })
+	}
+}
+
+func testTrustRuleAddAndDelete(t *testing.T, m *testMint) {
 	id, _ := m.newClient(t, "ci deployer")
 	u := newUser(t, m)
 	u.mustSignIn()
