@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -288,5 +289,44 @@ func TestTrustRulePrivilege(t *testing.T) {
 	}
 	if rules := m.rules(t, adminID); len(rules) != 0 {
 		t.Errorf("the bootstrap admin has %d trust rules: an operator with fewer scopes added one", len(rules))
+	}
+}
+
+// TestTrustRuleKeyLocationAndLimit: a form with only a key set URL makes
+// the client's own key location, shown as such; past the admin API's
+// limit of rules a client holds, the form says so and nothing is added.
+func TestTrustRuleKeyLocationAndLimit(t *testing.T) {
+	m := startMint(t)
+	id, _ := m.newClient(t, "partner")
+	u := newUser(t, m)
+	u.mustSignIn()
+	page := "/console/clients/" + id
+	u.get(page)
+	only := url.Values{"csrf": {u.csrf}, "issuer": {""}, "subject": {""}, "audience": {""}, "claims": {""},
+		"max_age": {""}, "jwks_uri": {"https://keys.partner.example/jwks.json"}}
+	if p := u.post(page+"/trust-rules", only); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("key location: %d\n%s", p.StatusCode, p.Body)
+	}
+	rules := m.rules(t, id)
+	if len(rules) != 1 || rules[0].Issuer != id || rules[0].JWKSURI != "https://keys.partner.example/jwks.json" {
+		t.Fatalf("rules = %+v, want the client's key location", rules)
+	}
+	row := between(u.get(page).Body, `<tr id="rule-`+rules[0].ID+`">`, "</tr>")
+	if !strings.Contains(row, "The client's own keys") || !strings.Contains(row, "Delete the key set URL https://keys.partner.example/jwks.json?") {
+		t.Errorf("key location row:\n%s", row)
+	}
+	for i := 1; i < 20; i++ {
+		m.admin(t, "POST", "/admin/v1/clients/"+id+"/federated-credentials", map[string]any{
+			"issuer": "https://issuer.example", "subject": fmt.Sprint("s", i), "audience": "https://mint.example"}, nil)
+	}
+	if n := len(m.rules(t, id)); n != 20 {
+		t.Fatalf("rules: %d, want 20", n)
+	}
+	p := u.post(page+"/trust-rules", ruleForm(u.csrf))
+	if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.Body, "at most 20") {
+		t.Errorf("21st rule: %d\n%s", p.StatusCode, between(p.Body, `id="add-rule-heading"`, "</form>"))
+	}
+	if n := len(m.rules(t, id)); n != 20 {
+		t.Errorf("rules: %d, want 20", n)
 	}
 }
