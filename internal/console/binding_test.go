@@ -71,6 +71,37 @@ func TestAPITokenBinding(t *testing.T) {
 	}
 }
 
+// TestAdminAPIBindingNotOffered: the built-in admin API's page shows its
+// binding but offers no field to change it, and saving its form leaves the
+// binding as it is: the admin API takes bearer tokens only.
+func TestAdminAPIBindingNotOffered(t *testing.T) {
+	m := startMint(t)
+	var apis []struct{ ID, Audience string }
+	m.admin(t, "GET", "/admin/v1/apis", nil, &apis)
+	var adminAPI string
+	for _, a := range apis {
+		if a.Audience == "urn:mint:admin" {
+			adminAPI = a.ID
+		}
+	}
+	u := newUser(t, m)
+	u.mustSignIn()
+	p := u.get("/console/apis/" + adminAPI)
+	if p.StatusCode != http.StatusOK || strings.Contains(p.Body, `name="token_binding"`) || !strings.Contains(p.Body, `id="api-binding-value"`) {
+		t.Fatalf("admin API page: %d; a token_binding field offered, or the binding not shown", p.StatusCode)
+	}
+	var before struct{ Name string }
+	m.admin(t, "GET", "/admin/v1/apis/"+adminAPI, nil, &before)
+	f := url.Values{"csrf": {u.csrf}, "name": {before.Name}, "scopes": {between(p.Body, `id="edit-scopes" name="scopes" value="`, `"`)},
+		"token_lifetime": {"3600"}, "signing_alg": {"RS256"}, "policy": {""}}
+	if p := u.post("/console/apis/"+adminAPI, f); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the admin API's form: %d\n%s", p.StatusCode, p.Body)
+	}
+	if tok, status := m.token(t, adminID, adminSecret, "urn:mint:admin"); status != http.StatusOK || tok == "" {
+		t.Errorf("a bearer admin token after saving the admin API's form: %d", status)
+	}
+}
+
 // TestClientTokenBinding: the client page's binding form saves each
 // choice, and refuses others beside the field.
 func TestClientTokenBinding(t *testing.T) {
