@@ -20,6 +20,8 @@ type apiData struct {
 	Form    *formState
 	Algs    []string
 	BuiltIn bool // the admin API: its scopes are fixed and it cannot go
+	// Bindings are the token_binding choices.
+	Bindings []tokenBindingChoice
 }
 
 var apiFields = []string{"name", "audience", "scopes", "token_lifetime", "signing_alg"}
@@ -66,21 +68,26 @@ func (c *Console) showAPI(w http.ResponseWriter, r *http.Request, sess *session)
 		return err
 	}
 	form := &formState{Values: map[string]string{"name": api.Name, "scopes": strings.Join(api.Scopes, " "),
-		"token_lifetime": itoa(api.TokenLifetime), "signing_alg": api.SigningAlg, "policy": api.Policy}}
+		"token_lifetime": itoa(api.TokenLifetime), "signing_alg": api.SigningAlg, "policy": api.Policy,
+		"token_binding": api.TokenBinding}}
 	return c.apiPage(w, r, sess, http.StatusOK, api, form)
 }
 
 func (c *Console) apiPage(w http.ResponseWriter, r *http.Request, sess *session, status int, api apiView, form *formState) error {
 	c.renderPage(w, r, sess, status, "api", "apis", "API "+api.Name, apiData{API: api, Form: form,
-		Algs: mint.SigningAlgorithms, BuiltIn: api.Audience == mint.AdminAudience})
+		Algs: mint.SigningAlgorithms, BuiltIn: api.Audience == mint.AdminAudience, Bindings: tokenBindingChoices})
 	return nil
 }
 
 func (c *Console) updateAPI(w http.ResponseWriter, r *http.Request, sess *session) error {
 	id := r.PathValue("id")
-	form := submitted(r, "name", "scopes", "token_lifetime", "signing_alg", "policy")
+	form := submitted(r, "name", "scopes", "token_lifetime", "signing_alg", "policy", "token_binding")
 	body := map[string]any{"name": form.Value("name"), "scopes": words(form.Value("scopes")),
 		"signing_alg": form.Value("signing_alg"), "policy": strings.TrimSpace(form.Value("policy"))}
+	if _, sent := r.PostForm["token_binding"]; sent {
+		// A form from before the field leaves the binding as it is.
+		body["token_binding"] = form.Value("token_binding")
+	}
 	if n, ok := form.seconds("token_lifetime"); ok {
 		body["token_lifetime"] = n
 	}

@@ -405,3 +405,56 @@ func TestBrowserAuditFitsALaptop(t *testing.T) {
 		t.Errorf("the older page starts at %v, want the record before %v", older, seqs[len(seqs)-1:])
 	}
 }
+
+// TestBrowserTrustRule adds a trust rule to a client on its page, sees a
+// refused field explained beside it, and deletes the rule in the dialog.
+func TestBrowserTrustRule(t *testing.T) {
+	m := startMint(t)
+	id, _ := m.newClient(t, "ci deployer")
+	ctx := newBrowser(t, time.Minute)
+	run(t, ctx, "sign in", chromedp.Navigate(m.URL+"/console/sign-in"))
+	signInWithKeyboard(t, ctx)
+
+	run(t, ctx, "a rule whose subject is its issuer is refused beside the subject",
+		chromedp.Navigate(m.URL+"/console/clients/"+id),
+		chromedp.SendKeys(chromedp.CSS("#rule-issuer"), "https://token.actions.example"),
+		chromedp.SendKeys(chromedp.CSS("#rule-subject"), "https://token.actions.example"),
+		chromedp.SendKeys(chromedp.CSS("#rule-audience"), "https://mint.example"),
+		chromedp.Click(chromedp.CSS("#add-rule")),
+		waitText("#rule-subject-error", "subject must differ from issuer"),
+		waitFor(`document.querySelector("#rule-subject").getAttribute("aria-invalid") === "true"`),
+		waitFor(`document.querySelector("#rule-issuer").value === "https://token.actions.example"`))
+
+	run(t, ctx, "add a rule",
+		chromedp.SetValue(chromedp.CSS("#rule-subject"), "repo:acme/cargo:ref:refs/heads/main"),
+		chromedp.SendKeys(chromedp.CSS("#rule-claims"), "environment=prod"),
+		chromedp.SendKeys(chromedp.CSS("#rule-max_age"), "600"),
+		chromedp.Click(chromedp.CSS("#add-rule")),
+		waitText("#notice", "Trust rule added."),
+		waitText("#trust-rules", "repo:acme/cargo:ref:refs/heads/main"),
+		waitText("#trust-rules", "environment=prod"))
+	rules := m.rules(t, id)
+	if len(rules) != 1 || rules[0].Subject != "repo:acme/cargo:ref:refs/heads/main" || rules[0].MaxAge != 600 {
+		t.Fatalf("rules after adding one in the browser: %+v", rules)
+	}
+	// A rule with long URLs, as an EKS cluster's are: the table still fits
+	// a laptop's window, without scrolling sideways.
+	eks := "https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+	m.admin(t, "POST", "/admin/v1/clients/"+id+"/federated-credentials", map[string]any{"issuer": eks,
+		"subject": "system:serviceaccount:cargo:deployer", "audience": "https://mint.example", "jwks_uri": eks + "/keys"}, nil)
+	run(t, ctx, "reload", chromedp.Reload(), waitText("#trust-rules", "system:serviceaccount:cargo:deployer"))
+	if fits := value(t, ctx, "table width", chromedp.Evaluate[bool](
+		`(w => w.scrollWidth <= w.clientWidth)(document.querySelector("#trust-rules").parentElement)`)); !fits {
+		t.Error("the trust rules table scrolls sideways at laptop width")
+	}
+
+	run(t, ctx, "delete it, confirmed in the dialog",
+		chromedp.Click(chromedp.CSS("#delete-rule-"+rules[0].ID)),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-yes")),
+		chromedp.Click(chromedp.CSS("#confirm-yes")),
+		waitText("#notice", "Trust rule deleted."),
+		waitFor(`!document.querySelector("#trust-rules").textContent.includes("repo:acme/cargo")`))
+	if rules := m.rules(t, id); len(rules) != 1 || rules[0].Issuer != eks {
+		t.Errorf("rules after deleting one in the browser: %+v, want the EKS rule left", rules)
+	}
+}

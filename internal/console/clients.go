@@ -66,6 +66,9 @@ type clientData struct {
 	Ungranted []apiView
 	Forms     map[string]*formState
 	TTLs      []ttlChoice
+	// TrustRules are the client's trust rules (docs/federation.md).
+	TrustRules []trustRuleView
+	Bindings   []tokenBindingChoice
 }
 
 // grantRow is a grant with its API's scopes, to tick.
@@ -167,6 +170,10 @@ func (c *Console) clientPage(w http.ResponseWriter, r *http.Request, sess *sessi
 	if err := c.backend.call(r.Context(), r, "GET", apisForFormsPath, sess.Token, nil, &apis); err != nil {
 		return err
 	}
+	rules, err := c.trustRules(r, sess, id)
+	if err != nil {
+		return err
+	}
 	if forms == nil {
 		forms = map[string]*formState{}
 	}
@@ -176,7 +183,11 @@ func (c *Console) clientPage(w http.ResponseWriter, r *http.Request, sess *sessi
 	if forms["policy"] == nil {
 		forms["policy"] = &formState{Values: map[string]string{"metadata": metadataText(cl.Metadata), "policy": cl.Policy}}
 	}
-	data := clientData{Client: cl, Grants: grantRows(grants, apis), Ungranted: ungranted(grants, apis), Forms: forms, TTLs: ttlChoices}
+	if forms["binding"] == nil {
+		forms["binding"] = &formState{Values: map[string]string{"token_binding": cl.TokenBinding}}
+	}
+	data := clientData{Client: cl, Grants: grantRows(grants, apis), Ungranted: ungranted(grants, apis), Forms: forms,
+		TTLs: ttlChoices, TrustRules: rules, Bindings: tokenBindingChoices}
 	fl := c.takeFlash(w, r, sess)
 	if fl != nil && fl.SecretClient == cl.ClientID {
 		data.Secret = fl.Secret

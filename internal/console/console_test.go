@@ -36,7 +36,8 @@ func TestUnsignedPostRefused(t *testing.T) {
 	u := newUser(t, m)
 	before := m.apiCount(t)
 	for _, path := range []string{"/console/apis", "/console/sign-out", "/console/clients", "/console/clients/x/delete",
-		"/console/keys/rotate", "/console/apis/x/delete"} {
+		"/console/keys/rotate", "/console/apis/x/delete", "/console/clients/x/trust-rules",
+		"/console/clients/x/trust-rules/y/delete", "/console/clients/x/binding"} {
 		t.Run(path, func(t *testing.T) {
 			p := u.post(path, url.Values{"csrf": {"whatever"}, "name": {"x"}, "audience": {"https://unsigned"},
 				"token_lifetime": {"3600"}, "confirmed": {"yes"}})

@@ -32,3 +32,6 @@ func Snippets(tokenURL, clientID, audience string) map[string]string {
 
 // PageSize is how many rows a console list page shows.
 const PageSize = consolePageSize
+
+// ParseClaimsText reads the trust rule form's claims text area.
+var ParseClaimsText = parseClaimsText

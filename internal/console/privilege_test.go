@@ -8,6 +8,7 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -69,6 +70,9 @@ type credential struct {
 	clientID, secret string
 	key              ed25519.PrivateKey
 	via              string
+	// issuer and subject: key signs tokens of that issuer, which a trust
+	// rule on the client accepts (docs/federation.md).
+	issuer, subject string
 }
 
 // attack is one subset's run: a fresh mint, the ids of everything in it
@@ -267,6 +271,7 @@ func (a *attack) throughConsole() {
 		}
 		post("/console/clients/"+id, url.Values{"name": {"renamed"}})
 	}
+	a.trustThroughConsole(post)
 	post("/console/clients/"+a.victim+"/grants/"+a.victimGrant+"/delete", url.Values{})
 	post("/console/apis/"+a.adminAPI, url.Values{"name": {"mine"}, "scopes": {strings.Join(mint.AdminScopes, " ")},
 		"token_lifetime": {"31536000"}, "signing_alg": {mint.AlgRS256}})
@@ -276,6 +281,27 @@ func (a *attack) throughConsole() {
 	// Last, its own secret: the session's token stays valid.
 	if p := post("/console/clients/"+self.clientID+"/rotate", url.Values{"old_secret_ttl": {"0"}}); p.StatusCode == http.StatusSeeOther {
 		a.learnConsoleSecret(u, self.clientID, p.Header.Get("Location"))
+	}
+}
+
+// trustThroughConsole adds, on every client that could raise admin power,
+// a trust rule for an issuer the attacker runs on loopback (plain http is
+// allowed there), so that tokens it signs authenticate as that client.
+func (a *attack) trustThroughConsole(post func(string, url.Values) page) {
+	key := newKey(a.t)
+	jwks, _ := json.Marshal(jwksOf(key))
+	issuer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(jwks)
+	}))
+	a.t.Cleanup(issuer.Close)
+	for _, id := range []string{a.victim, adminID, a.plain} {
+		sub := "attacker:" + id
+		p := post("/console/clients/"+id+"/trust-rules", url.Values{"issuer": {issuer.URL}, "subject": {sub},
+			"audience": {""}, "claims": {""}, "max_age": {"600"}, "jwks_uri": {issuer.URL + "/jwks"}})
+		if p.StatusCode == http.StatusSeeOther {
+			a.learnt = append(a.learnt, credential{clientID: id, key: key, issuer: issuer.URL, subject: sub, via: "console trust rule"})
+		}
 	}
 }
 
@@ -311,7 +337,7 @@ func (a *attack) check() {
 	if len(a.held) == len(mint.AdminScopes) {
 		// Holding everything, every way of taking over a client works,
 		// so the refusals seen with less are the rule's, not the test's.
-		for _, via := range []string{"api secret", "api key", "console secret"} {
+		for _, via := range []string{"api secret", "api key", "console secret", "console trust rule"} {
 			if a.worked[via] < 3 {
 				a.t.Errorf("holding every scope, only %d credentials learnt by %s got a token", a.worked[via], via)
 			}
@@ -343,10 +369,17 @@ func (a *attack) scopes(c credential) []string {
 
 func (a *attack) tokenAnswer(c credential) (token, scope string) {
 	form := url.Values{"grant_type": {"client_credentials"}, "audience": {mint.AdminAudience}}
-	if c.key != nil {
+	switch {
+	case c.issuer != "":
+		// A token of the attacker's issuer, for the rule's audience: the
+		// server's issuer URL, as the form left it empty.
+		form.Set("client_id", c.clientID)
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", signedJWT(a.t, c.issuer, c.subject, a.m.URL, c.key))
+	case c.key != nil:
 		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
 		form.Set("client_assertion", assertion(a.t, c.clientID, a.m.URL+"/oauth/token", c.key))
-	} else {
+	default:
 		form.Set("client_id", c.clientID)
 		form.Set("client_secret", c.secret)
 	}
@@ -385,13 +418,19 @@ func jwksOf(key ed25519.PrivateKey) jose.JSONWebKeySet {
 
 // assertion is a private_key_jwt client assertion (RFC 7523 §3).
 func assertion(t *testing.T, clientID, aud string, key ed25519.PrivateKey) string {
+	return signedJWT(t, clientID, clientID, aud, key)
+}
+
+// signedJWT is a JWT of iss and sub for aud, living a minute, signed with
+// key under the kid "attacker".
+func signedJWT(t *testing.T, iss, sub, aud string, key ed25519.PrivateKey) string {
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: key},
 		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "attacker"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	payload, _ := json.Marshal(map[string]any{"iss": clientID, "sub": clientID, "aud": aud,
+	payload, _ := json.Marshal(map[string]any{"iss": iss, "sub": sub, "aud": aud,
 		"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "jti": mint.NewID("jti")})
 	jws, err := signer.Sign(payload)
 	if err != nil {

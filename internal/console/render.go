@@ -90,6 +90,27 @@ var funcs = template.FuncMap{
 	"lifetimeAlg": func(f *formState, algs []string, prefix string) lifetimeAlgArgs {
 		return lifetimeAlgArgs{Form: f, Algs: algs, Prefix: prefix}
 	},
+	"bindingField": func(f *formState, choices []tokenBindingChoice, prefix, whose string) bindingFieldArgs {
+		return bindingFieldArgs{Form: f, Choices: choices, Prefix: prefix, Whose: whose}
+	},
+	"ruleField": func(f *formState, name, label, hint, kind string) ruleFieldArgs {
+		return ruleFieldArgs{Form: f, Name: name, Label: label, Hint: hint, Kind: kind}
+	},
+}
+
+// ruleFieldArgs feeds the "rule-field" template: one input of the add-a-
+// trust-rule form; Kind is "number" or a text kind.
+type ruleFieldArgs struct {
+	Form                    *formState
+	Name, Label, Hint, Kind string
+}
+
+// bindingFieldArgs feeds the "binding-field" template, on the API and
+// client pages.
+type bindingFieldArgs struct {
+	Form          *formState
+	Choices       []tokenBindingChoice
+	Prefix, Whose string
 }
 
 // lifetimeAlgArgs feeds the "lifetime-alg" template, which both API forms

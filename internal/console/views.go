@@ -5,15 +5,17 @@ import "time"
 // These are the admin API's resources as it writes them (docs/admin.md).
 
 type apiView struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	Audience      string    `json:"audience"`
-	Scopes        []string  `json:"scopes"`
-	TokenLifetime int64     `json:"token_lifetime"`
-	SigningAlg    string    `json:"signing_alg"`
-	Policy        string    `json:"policy"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Audience      string   `json:"audience"`
+	Scopes        []string `json:"scopes"`
+	TokenLifetime int64    `json:"token_lifetime"`
+	SigningAlg    string   `json:"signing_alg"`
+	Policy        string   `json:"policy"`
+	// TokenBinding: "" (any), "dpop" or "mtls" (docs/sender-constrained.md).
+	TokenBinding string    `json:"token_binding"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 type secretView struct {
@@ -28,11 +30,13 @@ type clientView struct {
 	Name         string `json:"name"`
 	ClientSecret string `json:"client_secret"`
 	// Metadata and Policy feed the issuance policies (docs/policies.md).
-	Metadata  map[string]string `json:"metadata"`
-	Policy    string            `json:"policy"`
-	Secrets   []secretView      `json:"secrets"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	Metadata map[string]string `json:"metadata"`
+	Policy   string            `json:"policy"`
+	// TokenBinding: "" (any), "dpop" or "mtls" (docs/sender-constrained.md).
+	TokenBinding string       `json:"token_binding"`
+	Secrets      []secretView `json:"secrets"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
 }
 
 // LastUsed is the latest use of any of the client's secrets; nil if none
