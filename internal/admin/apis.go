@@ -104,7 +104,7 @@ type patchAPIRequest struct {
 	// SigningAlg changes the algorithm of new tokens; tokens signed
 	// before keep verifying, the JWKS carrying both key rings.
 	SigningAlg *string `json:"signing_alg"`
-	// TokenBinding: "" or "dpop", as on create.
+	// TokenBinding: "", "dpop" or "mtls", as on create.
 	TokenBinding *string `json:"token_binding"`
 	// AuditIssuance: "all", "sample:N" or "off".
 	AuditIssuance *string `json:"audit_issuance"`
@@ -181,6 +181,9 @@ func (req *patchAPIRequest) apply(api mint.API, now time.Time) (mint.API, error)
 		api.Policy = *req.Policy
 	}
 	if req.TokenBinding != nil {
+		if api.Audience == mint.AdminAudience && *req.TokenBinding != "" {
+			return api, errAdminBinding
+		}
 		api.TokenBinding = *req.TokenBinding
 	}
 	api.UpdatedAt = now

@@ -71,3 +71,22 @@ func TestBoundTokenRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAPITakesNoBinding: the admin API takes bearer tokens only, so
+// binding its tokens would lock every admin out; unbinding stays allowed.
+func TestAdminAPITakesNoBinding(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, binding := range []string{"dpop", "mtls"} {
+		a := h.json("PATCH", "/admin/v1/apis/"+h.admin.ID, `{"token_binding":"`+binding+`"}`, 409, nil)
+		if !strings.Contains(string(a.body), "lock every admin out") || !strings.Contains(string(a.body), "token_binding") {
+			t.Errorf("binding %s: %s", binding, a.body)
+		}
+	}
+	h.json("PATCH", "/admin/v1/apis/"+h.admin.ID, `{"token_binding":""}`, 200, nil)
+	var got apiView
+	h.json("GET", "/admin/v1/apis/"+h.admin.ID, nil, 200, &got)
+	if got.TokenBinding != "" {
+		t.Fatalf("the admin API's binding is %q after refusals", got.TokenBinding)
+	}
+}

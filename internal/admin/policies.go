@@ -26,6 +26,11 @@ func validPolicy(src string) error {
 var errAdminPolicy = oauth.ErrConflict.Describe("the built-in admin API takes no issuance policy: one that refused would lock every admin out").
 	WithField("policy")
 
+// errAdminBinding refuses a token binding on the built-in admin API: the
+// admin API takes bearer tokens only, so every admin would be locked out.
+var errAdminBinding = oauth.ErrConflict.Describe("the built-in admin API takes bearer tokens only: binding its tokens would lock every admin out").
+	WithField("token_binding")
+
 // validMetadata checks a client's metadata against the bounds of package
 // policy.
 func validMetadata(m map[string]string) error {
