@@ -65,6 +65,9 @@ type Endpoint struct {
 	// those addresses (mtls.go). Empty: only the connection's own.
 	ClientCertHeader string
 	CertProxies      []netip.Prefix
+	// PeerAddr, when set, returns the address of the request's TCP peer,
+	// which the proxies must include; nil: r.RemoteAddr.
+	PeerAddr func(*http.Request) string
 }
 
 // Outcome is what became of one token request.

@@ -20,7 +20,12 @@ func (e *Endpoint) clientChain(r *http.Request) []*x509.Certificate {
 	if e.ClientCertHeader == "" {
 		return nil
 	}
-	if cert := bearer.ProxiedClientCert(r, e.ClientCertHeader, e.CertProxies); cert != nil {
+	peer := r
+	if e.PeerAddr != nil {
+		// Only the two fields ProxiedClientCert reads.
+		peer = &http.Request{RemoteAddr: e.PeerAddr(r), Header: r.Header}
+	}
+	if cert := bearer.ProxiedClientCert(peer, e.ClientCertHeader, e.CertProxies); cert != nil {
 		return []*x509.Certificate{cert}
 	}
 	return nil
