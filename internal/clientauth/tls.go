@@ -1,6 +1,7 @@
 package clientauth
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -135,11 +136,16 @@ func keyRegistered(cert *x509.Certificate, jwks []byte) bool {
 	if err != nil {
 		return false
 	}
-	pub, ok := cert.PublicKey.(interface{ Equal(any) bool })
-	if !ok {
+	// Compared as SubjectPublicKeyInfo DER: the key types' Equal methods
+	// told a go-jose EC key from the same key parsed from a certificate.
+	pub, err := x509.MarshalPKIXPublicKey(cert.PublicKey)
+	if err != nil {
 		return false
 	}
-	return slices.ContainsFunc(set.Keys, func(k jose.JSONWebKey) bool { return pub.Equal(k.Key) })
+	return slices.ContainsFunc(set.Keys, func(k jose.JSONWebKey) bool {
+		der, err := x509.MarshalPKIXPublicKey(k.Key)
+		return err == nil && bytes.Equal(der, pub)
+	})
 }
 
 // CheckTLSAuth checks a registration before it is stored: a known kind,
