@@ -298,7 +298,6 @@ func testTLSClientAuth(t *testing.T, backend string) {
 	}
 }
 
-
 // TestTLSClientAuthBehindProxy: mint on plain HTTP behind a TLS-terminating
 // proxy takes the client certificate from the configured header when the
 // TCP peer is a trusted proxy, and ignores the header from any other
