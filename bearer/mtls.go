@@ -39,6 +39,15 @@ func (s certSource) clientCert(r *http.Request) *x509.Certificate {
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		return r.TLS.PeerCertificates[0]
 	}
+	return ProxiedClientCert(r, s.header, s.proxies)
+}
+
+// ProxiedClientCert returns the client certificate a TLS-terminating
+// proxy passed on in header, or nil: when the request came from one of
+// proxies, in the forms WithClientCertHeader takes. mint's token endpoint
+// reads it the same way.
+func ProxiedClientCert(r *http.Request, header string, proxies []netip.Prefix) *x509.Certificate {
+	s := certSource{header: header, proxies: proxies}
 	if s.header == "" || !s.fromProxy(r.RemoteAddr) {
 		return nil
 	}

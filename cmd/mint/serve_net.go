@@ -17,6 +17,8 @@ type netFlags struct {
 	terminated       bool
 	proxies          *listFlag
 	terminatedEnvBad error
+	clientCA         string
+	clientCertHeader string
 }
 
 func (n *netFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -27,6 +29,10 @@ func (n *netFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.BoolVar(&n.terminated, "tls-terminated-upstream", n.terminated,
 		"serve plain HTTP on a non-loopback --addr because a proxy or load balancer in front terminates TLS (env MINT_TLS_TERMINATED_UPSTREAM=true)")
+	fs.StringVar(&n.clientCA, "tls-client-ca", getenv("MINT_TLS_CLIENT_CA"),
+		"PEM file of the CAs whose client certificates tls_client_auth accepts (RFC 8705 §2.1); asks TLS clients for a certificate (env MINT_TLS_CLIENT_CA)")
+	fs.StringVar(&n.clientCertHeader, "client-cert-header", getenv("MINT_CLIENT_CERT_HEADER"),
+		"header in which a TLS-terminating proxy (--trusted-proxy) passes the client certificate, e.g. Client-Cert (RFC 9440); ignored from other peers (env MINT_CLIENT_CERT_HEADER)")
 	n.proxies = newListFlag(getenv("MINT_TRUSTED_PROXIES"))
 	fs.Var(n.proxies, "trusted-proxy", "IP or CIDR of a proxy whose X-Forwarded-For and X-Forwarded-Proto are honoured, repeatable (env MINT_TRUSTED_PROXIES, comma-separated)")
 }
@@ -52,6 +58,13 @@ func (n *netFlags) apply(cfg *server.Config, addr string) error {
 		cfg.HTTP.TrustedProxies = append(cfg.HTTP.TrustedProxies, p)
 	}
 	cfg.HTTP.TLSCertFile, cfg.HTTP.TLSKeyFile = n.cert, n.key
+	if n.clientCA != "" && n.cert == "" && n.clientCertHeader == "" {
+		return errors.New("--tls-client-ca needs --tls-cert and --tls-key, or --client-cert-header behind a proxy")
+	}
+	if n.clientCertHeader != "" && len(cfg.HTTP.TrustedProxies) == 0 {
+		return errors.New("--client-cert-header needs --trusted-proxy: the header is trusted from those addresses only")
+	}
+	cfg.HTTP.TLSClientCAFile, cfg.HTTP.ClientCertHeader = n.clientCA, n.clientCertHeader
 	return nil
 }
 

@@ -66,6 +66,10 @@ type clientAudit struct {
 	Policy   string            `json:"policy,omitempty"`
 	// TokenBinding, when set: a change of policy is a security change.
 	TokenBinding string `json:"token_binding,omitempty"`
+	// TLSAuth, when set: how the client may authenticate is a security
+	// change (neither a DN nor a SAN is a secret).
+	TLSAuthKind  string `json:"tls_auth,omitempty"`
+	TLSAuthValue string `json:"tls_auth_value,omitempty"`
 }
 
 func auditClient(c mint.Client) clientAudit {
@@ -75,7 +79,7 @@ func auditClient(c mint.Client) clientAudit {
 	_ = json.Unmarshal(c.JWKS, &set)
 	return clientAudit{ClientID: c.ID, Name: c.Name, JWKSKeys: len(set.Keys), IntrospectAll: c.IntrospectAll,
 		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Metadata: metadataView(c.Metadata), Policy: c.Policy,
-		TokenBinding: c.TokenBinding}
+		TokenBinding: c.TokenBinding, TLSAuthKind: c.TLSAuth.Kind, TLSAuthValue: c.TLSAuth.Value}
 }
 
 // secretAudit is a secret as an audit record shows it: its dates.

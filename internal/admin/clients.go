@@ -24,6 +24,8 @@ type clientView struct {
 	TokensRevokedBefore *time.Time      `json:"tokens_revoked_before,omitempty"`
 	// TokenBinding is shown when set (docs/sender-constrained.md).
 	TokenBinding string `json:"token_binding,omitempty"`
+	// The RFC 8705 §2 registration, when set (tlsauth.go).
+	tlsAuthFields
 	// TokensPerHour and TokensPerDay are shown when the client has its
 	// own (0: unlimited); absent, the server's defaults apply.
 	TokensPerHour *int64 `json:"tokens_per_hour,omitempty"`
@@ -65,8 +67,8 @@ func viewClient(c mint.Client, secrets []mint.Secret) clientView {
 		TokensRevokedBefore: optionalTime(c.TokensRevokedBefore), Secrets: []secretView{},
 		TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay,
 		Metadata: metadataView(c.Metadata), Policy: c.Policy,
-		TokenBinding: c.TokenBinding,
-		CreatedAt:    c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		TokenBinding: c.TokenBinding, tlsAuthFields: viewTLSAuth(c.TLSAuth),
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	for _, s := range secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, CreatedAt: s.CreatedAt.UTC(),
 			ExpiresAt: optionalTime(s.ExpiresAt), LastUsedAt: optionalTime(s.LastUsedAt)})
@@ -104,6 +106,8 @@ type clientRequest struct {
 	IntrospectAll bool            `json:"introspect_all"`
 	// TokenBinding: "" (default) or "dpop" (DPoP-bound tokens only).
 	TokenBinding string `json:"token_binding"`
+	// The RFC 8705 §2 registration: at most one (tlsauth.go).
+	tlsAuthFields
 	// TokensPerHour and TokensPerDay: absent or null, the server's
 	// defaults; 0, unlimited (docs/limits.md).
 	TokensPerHour quotaField `json:"tokens_per_hour"`
@@ -113,7 +117,8 @@ type clientRequest struct {
 	Metadata map[string]string `json:"metadata"`
 	Policy   string            `json:"policy"`
 
-	jwks []byte // JWKS as stored, once validated
+	jwks    []byte       // JWKS as stored, once validated
+	tlsAuth mint.TLSAuth // once validated
 }
 
 func (req *clientRequest) Validate() (err error) {
@@ -132,8 +137,13 @@ func (req *clientRequest) Validate() (err error) {
 	if err := validTokenBinding(&req.TokenBinding); err != nil {
 		return err
 	}
-	req.jwks, _, err = validJWKS(req.JWKS)
-	return err
+	if req.jwks, _, err = validJWKS(req.JWKS); err != nil {
+		return err
+	}
+	if req.tlsAuth, err = req.tlsAuthFields.registration(); err != nil {
+		return err
+	}
+	return needsKeys(req.tlsAuth, req.jwks)
 }
 
 // patchClientRequest is the body of PATCH /admin/v1/clients/{client_id};
@@ -144,6 +154,8 @@ type patchClientRequest struct {
 	IntrospectAll *bool           `json:"introspect_all"`
 	// TokenBinding: "" or "dpop", as on create.
 	TokenBinding *string `json:"token_binding"`
+	// The RFC 8705 §2 registration: any given replaces it (tlsauth.go).
+	tlsAuthFields
 	// TokensPerHour and TokensPerDay: null goes back to the server's
 	// default; absent stays unchanged.
 	TokensPerHour quotaField `json:"tokens_per_hour"`
@@ -153,8 +165,9 @@ type patchClientRequest struct {
 	Metadata *map[string]string `json:"metadata"`
 	Policy   *string            `json:"policy"`
 
-	jwks    []byte // JWKS as stored, once validated
-	setJWKS bool   // jwks was given
+	jwks    []byte       // JWKS as stored, once validated
+	setJWKS bool         // jwks was given
+	tlsAuth mint.TLSAuth // once validated, when given
 }
 
 func (req *patchClientRequest) Validate() (err error) {
@@ -179,7 +192,10 @@ func (req *patchClientRequest) Validate() (err error) {
 			return err
 		}
 	}
-	req.jwks, req.setJWKS, err = validJWKS(req.JWKS)
+	if req.jwks, req.setJWKS, err = validJWKS(req.JWKS); err != nil {
+		return err
+	}
+	req.tlsAuth, err = req.tlsAuthFields.registration()
 	return err
 }
 
@@ -211,7 +227,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, who *bearer.C
 	now := a.now()
 	c := mint.Client{ID: mint.NewClientID(), Name: req.Name, JWKS: req.jwks,
 		IntrospectAll: req.IntrospectAll, TokensPerHour: req.TokensPerHour.n, TokensPerDay: req.TokensPerDay.n,
-		Metadata: metadataView(req.Metadata), Policy: req.Policy, TokenBinding: req.TokenBinding, CreatedAt: now, UpdatedAt: now}
+		Metadata: metadataView(req.Metadata), Policy: req.Policy, TokenBinding: req.TokenBinding, TLSAuth: req.tlsAuth, CreatedAt: now, UpdatedAt: now}
 	plain, s := newSecret(c.ID, now)
 	ctx, ch := a.audited(r, who, "admin.clients.create", c.ID)
 	ch.clientID, ch.after = c.ID, auditClient(c)
@@ -316,6 +332,12 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, who *bearer.Cl
 		}
 		if req.TokenBinding != nil {
 			c.TokenBinding = *req.TokenBinding
+		}
+		if req.tlsAuthFields.given() {
+			c.TLSAuth = req.tlsAuth
+		}
+		if err := needsKeys(c.TLSAuth, c.JWKS); err != nil {
+			return c, err
 		}
 		c.UpdatedAt = now
 		ch.after = auditClient(c)

@@ -94,9 +94,9 @@ func jsonError(err error, req request) error {
 // jsonType names the JSON type of req's field with the given JSON name, the
 // way a JSON author thinks of it.
 func jsonType(req request, name string) string {
-	t := reflect.TypeOf(req).Elem()
-	for i := range t.NumField() {
-		f := t.Field(i)
+	// VisibleFields: also those of embedded structs, which encoding/json
+	// promotes.
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(req).Elem()) {
 		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == name {
 			return kindName(f.Type)
 		}
@@ -197,10 +197,8 @@ func checkName(name string, seen map[string]bool, topLevel bool, known []string)
 
 // fieldNames lists the JSON names of req's fields.
 func fieldNames(req request) []string {
-	t := reflect.TypeOf(req).Elem()
 	var names []string
-	for i := range t.NumField() {
-		f := t.Field(i)
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(req).Elem()) {
 		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && tag != "" && tag != "-" {
 			names = append(names, tag)
 		}

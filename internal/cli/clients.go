@@ -36,9 +36,10 @@ type clientView struct {
 	Metadata            map[string]string `json:"metadata"`
 	Policy              string            `json:"policy"`
 	TokenBinding        string            `json:"token_binding"`
-	Secrets             []secretView      `json:"secrets"`
-	CreatedAt           string            `json:"created_at"`
-	UpdatedAt           string            `json:"updated_at"`
+	tlsAuthView
+	Secrets   []secretView `json:"secrets"`
+	CreatedAt string       `json:"created_at"`
+	UpdatedAt string       `json:"updated_at"`
 }
 
 // secretView is what the admin API tells of one secret: never the secret.
@@ -57,6 +58,7 @@ type clientFlags struct {
 	metadata                    metadataFlag
 	policy                      policyFlags
 	binding                     string
+	tls                         tlsAuthFlags
 }
 
 func (f *clientFlags) register(fs *pflag.FlagSet) {
@@ -66,6 +68,7 @@ func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.binding, "token-binding", "any", tokenBindingFlag)
 	fs.StringVar(&f.tokensPerDay, "tokens-per-day", "", "tokens the client may get per UTC day: a `count`, 0 = unlimited, default = the server's default")
 	f.policy.register(fs, "client")
+	f.tls.register(fs)
 }
 
 // quota is a --tokens-per-hour or --tokens-per-day value for the admin
@@ -109,6 +112,7 @@ func (f *clientFlags) addTo(c *call, body map[string]any) error {
 		}
 		body["token_binding"] = b
 	}
+	f.tls.addTo(c, body)
 	for _, q := range []struct{ flag, field, value string }{
 		{"tokens-per-hour", "tokens_per_hour", f.tokensPerHour},
 		{"tokens-per-day", "tokens_per_day", f.tokensPerDay},
@@ -258,6 +262,7 @@ func clientDetail(w *tabwriter.Writer, cl clientView) {
 	if cl.TokenBinding != "" {
 		row(w, "token_binding", cl.TokenBinding)
 	}
+	cl.tlsAuthView.rows(w)
 	row(w, "created_at", formatTime(cl.CreatedAt))
 	row(w, "updated_at", formatTime(cl.UpdatedAt))
 	if len(cl.Secrets) == 0 {

@@ -3,6 +3,7 @@ package clientauth
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"strings"
@@ -44,6 +45,10 @@ type Authenticator struct {
 	// trust rules (issue 18): client assertions whose iss and sub differ,
 	// and the JWT bearer grant. Nil: neither is accepted.
 	Federation *federation.Verifier
+	// ClientCAs are the CAs whose certificates tls_client_auth accepts
+	// (RFC 8705 §2.1); nil: that method refuses every client (the
+	// self-signed one needs none).
+	ClientCAs *x509.CertPool
 	// LogLimit, when set, bounds the failure lines each source can make
 	// Log write (issue 13); nil: one line per failure.
 	LogLimit *loglimit.Limiter
@@ -76,6 +81,8 @@ func (a *Authenticator) authenticate(ctx context.Context, c Credentials) (mint.C
 			return a.federated(ctx, c, oauth.ErrInvalidClient)
 		}
 		return a.assertion(ctx, c)
+	case TLSClientAuth:
+		return a.tlsAuth(ctx, c)
 	case BearerGrant:
 		if a.Federation == nil {
 			return mint.Client{}, oauth.ErrInvalidGrant.Describe("this server has no trust rules for the jwt-bearer grant")

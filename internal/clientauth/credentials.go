@@ -1,6 +1,7 @@
 package clientauth
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"log/slog"
 	"net/url"
@@ -57,6 +58,9 @@ type Credentials struct {
 	ClientID  string
 	Secret    string
 	Assertion string
+	// Chain is the TLS client certificate chain, leaf first, for
+	// TLSClientAuth (tls.go); nil otherwise.
+	Chain []*x509.Certificate
 }
 
 // LogValue keeps the secret and the assertion out of logs.

@@ -96,6 +96,9 @@ type Client struct {
 	// TokenBinding is BindingAny (also when empty), BindingDPoP or BindingMTLS: whether
 	// the client's tokens must be sender-constrained (binding.go).
 	TokenBinding string
+	// TLSAuth lets the client authenticate with a TLS client certificate
+	// instead of a secret (RFC 8705 §2, tlsauth.go); zero: it may not.
+	TLSAuth TLSAuth
 	// TokensPerHour and TokensPerDay cap the tokens issued to the client in
 	// each clock hour and UTC day (docs/limits.md). nil: the server's
 	// default; 0: no cap for this client.

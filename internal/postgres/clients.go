@@ -12,7 +12,7 @@ import (
 )
 
 const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-	created_at, updated_at, policy, metadata, token_binding`
+	created_at, updated_at, policy, metadata, token_binding, tls_auth_kind, tls_auth_value`
 
 const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
@@ -23,7 +23,7 @@ func scanClient(row pgx.Row) (mint.Client, error) {
 		metadata      *string
 	)
 	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &c.TokensPerHour, &c.TokensPerDay,
-		&c.CreatedAt, &c.UpdatedAt, &c.Policy, &metadata, &c.TokenBinding)
+		&c.CreatedAt, &c.UpdatedAt, &c.Policy, &metadata, &c.TokenBinding, &c.TLSAuth.Kind, &c.TLSAuth.Value)
 	if err != nil {
 		return mint.Client{}, err
 	}
@@ -49,11 +49,11 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
 			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-			        created_at, updated_at, token_binding)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			        created_at, updated_at, token_binding, tls_auth_kind, tls_auth_value)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			client.ID, client.Name, nullBytes(client.JWKS), client.IntrospectAll,
 			nullMillis(client.TokensRevokedBefore), client.TokensPerHour, client.TokensPerDay,
-			millis(client.CreatedAt), millis(client.UpdatedAt), client.TokenBinding)
+			millis(client.CreatedAt), millis(client.UpdatedAt), client.TokenBinding, client.TLSAuth.Kind, client.TLSAuth.Value)
 		if hasCode(err, uniqueViolation) {
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
 		}
@@ -119,10 +119,11 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 		}
 		out, err = scanClient(tx.QueryRow(ctx,
 			`UPDATE clients SET name = $1, jwks = $2, introspect_all = $3, tokens_revoked_before = $4,
-			        tokens_per_hour = $5, tokens_per_day = $6, updated_at = $7, token_binding = $9
+			        tokens_per_hour = $5, tokens_per_day = $6, updated_at = $7, token_binding = $9,
+			        tls_auth_kind = $10, tls_auth_value = $11
 			  WHERE id = $8 RETURNING `+clientColumns,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
-			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), id, c.TokenBinding))
+			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), id, c.TokenBinding, c.TLSAuth.Kind, c.TLSAuth.Value))
 		if err != nil {
 			return failed("postgres: update client %q: %w", id, err)
 		}

@@ -38,6 +38,9 @@ type metadata struct {
 	// RFC 8705 §3.3: tokens are bound to the TLS client certificate
 	// (HTTPConfig.TLSClientCerts).
 	CertBoundTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	// RFC 8705 §5: where a client authenticating with its certificate
+	// sends token requests; the same endpoint (docs/sender-constrained.md).
+	MTLSAliases map[string]string `json:"mtls_endpoint_aliases,omitempty"`
 }
 
 // endpointURL joins the issuer and a path; Auth0-style issuers end in "/".
@@ -71,7 +74,11 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) error {
 	m.RevocationEndpoint = endpointURL(s.cfg.Issuer, tokenstate.RevocationPath)
 	m.RevocationAuthMethods, m.RevocationAuthSigningAlgs = clientauth.Methods, assertionAlgs()
 	m.DPoPSigningAlgs = dpopAlgs()
-	m.CertBoundTokens = s.certs != nil && s.cfg.HTTP.TLSClientCerts
+	m.CertBoundTokens = s.seesClientCerts()
+	if m.CertBoundTokens {
+		m.TokenEndpointAuthMethods = append(slices.Clip(clientauth.Methods), clientauth.TLSMethods...)
+		m.MTLSAliases = map[string]string{"token_endpoint": m.TokenEndpoint}
+	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	oauth.WriteJSONCached(w, http.StatusOK, m)
 	return nil

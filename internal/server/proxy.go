@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -22,7 +23,7 @@ import (
 func withClientAddr(trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if addr, ok := forwardedFor(r, trusted); ok {
-			r = r.Clone(r.Context())
+			r = r.Clone(context.WithValue(r.Context(), peerKey{}, r.RemoteAddr))
 			r.RemoteAddr = addr
 		} else {
 			dropForwarded(r.Header)

@@ -40,6 +40,14 @@ type HTTPConfig struct {
 	// it holds); a token request that presents one gets a token bound to
 	// it (cnf.x5t#S256). Off by default: browsers would offer theirs.
 	TLSClientCerts bool
+	// TLSClientCAFile, when set, is a PEM file of the CAs whose client
+	// certificates tls_client_auth accepts (RFC 8705 §2.1); it implies
+	// TLSClientCerts.
+	TLSClientCAFile string
+	// ClientCertHeader, when set, is the header a TLS-terminating proxy
+	// in TrustedProxies passes the client certificate in (RFC 9440 form
+	// or base64 DER); from any other peer it is ignored.
+	ClientCertHeader string
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are honoured; from anyone else they are removed.
 	TrustedProxies []netip.Prefix
@@ -86,7 +94,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	if s.certs != nil {
 		hs.TLSConfig = s.certs.tlsConfig()
-		if s.cfg.HTTP.TLSClientCerts {
+		if s.cfg.HTTP.TLSClientCerts || s.cfg.HTTP.TLSClientCAFile != "" {
 			hs.TLSConfig.ClientAuth = tls.RequestClientCert
 		}
 		go func() { errc <- hs.ServeTLS(ln, "", "") }()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -112,6 +113,8 @@ type Server struct {
 	audit auditTrail
 	// certs is the TLS certificate, nil without TLS (internal/server/tls.go).
 	certs *certificate
+	// clientCAs are tls_client_auth's CAs, nil without (internal/server/mtls.go).
+	clientCAs *x509.CertPool
 	// limits are the per-client limits and token reuse (internal/server/limits.go).
 	limits limits
 	// dash feeds the console dashboard (internal/server/dashboard.go).
@@ -136,6 +139,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) init(ctx context.Context) (err error) {
 	if s.certs, err = loadCertificate(s.cfg.HTTP.TLSCertFile, s.cfg.HTTP.TLSKeyFile, s.cfg.Log); err != nil {
 		return err
+	}
+	if s.clientCAs, err = loadClientCAs(s.cfg.HTTP.TLSClientCAFile); err != nil {
+		return fmt.Errorf("client CAs: %w", err)
 	}
 	if s.keys, err = s.openKeys(ctx); err != nil {
 		return err
@@ -213,6 +219,7 @@ func (s *Server) routes() http.Handler {
 		log.Warn("issuance policies not compiled ahead", "error", err)
 	}
 	endpoint.DPoP = s.dpopChecker()
+	s.tlsClientAuth(auth, endpoint)
 	s.limitEndpoint(endpoint)
 	s.traceEndpoint(endpoint)
 	for _, p := range s.cfg.TokenPaths {

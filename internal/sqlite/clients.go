@@ -10,7 +10,7 @@ import (
 )
 
 const clientColumns = `id, name, jwks, introspect_all, tokens_revoked_before,
-	tokens_per_hour, tokens_per_day, created_at, updated_at, policy, metadata, token_binding`
+	tokens_per_hour, tokens_per_day, created_at, updated_at, policy, metadata, token_binding, tls_auth_kind, tls_auth_value`
 
 const selectClient = `SELECT ` + clientColumns + ` FROM clients`
 
@@ -23,7 +23,7 @@ func scanClient(row rowScanner) (mint.Client, error) {
 		metadata             sql.NullString
 	)
 	err := row.Scan(&c.ID, &c.Name, &c.JWKS, &c.IntrospectAll, &revokedBefore, &perHour, &perDay, &createdAt, &updatedAt,
-		&c.Policy, &metadata, &c.TokenBinding)
+		&c.Policy, &metadata, &c.TokenBinding, &c.TLSAuth.Kind, &c.TLSAuth.Value)
 	if err != nil {
 		return mint.Client{}, err
 	}
@@ -61,11 +61,11 @@ func (s *Store) CreateClient(ctx context.Context, client mint.Client, secret min
 		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-			        created_at, updated_at, token_binding)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			        created_at, updated_at, token_binding, tls_auth_kind, tls_auth_value)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			client.ID, client.Name, nullBytes(client.JWKS), client.IntrospectAll,
 			nullMillis(client.TokensRevokedBefore), nullInt(client.TokensPerHour), nullInt(client.TokensPerDay),
-			millis(client.CreatedAt), millis(client.UpdatedAt), client.TokenBinding)
+			millis(client.CreatedAt), millis(client.UpdatedAt), client.TokenBinding, client.TLSAuth.Kind, client.TLSAuth.Value)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("client %q: %w", client.ID, mint.ErrConflict)
 		}
@@ -109,10 +109,11 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 		}
 		_, err = tx.ExecContext(ctx,
 			`UPDATE clients SET name = ?, jwks = ?, introspect_all = ?, tokens_revoked_before = ?,
-			        tokens_per_hour = ?, tokens_per_day = ?, updated_at = ?, token_binding = ?
+			        tokens_per_hour = ?, tokens_per_day = ?, updated_at = ?, token_binding = ?,
+			        tls_auth_kind = ?, tls_auth_value = ?
 			  WHERE id = ?`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
-			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), c.TokenBinding, id)
+			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), c.TokenBinding, c.TLSAuth.Kind, c.TLSAuth.Value, id)
 		if err == nil {
 			c.ID = id
 			err = setClientPolicy(ctx, tx, c, false)

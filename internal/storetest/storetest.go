@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) mint.Store) {
 	t.Run("Apply", func(t *testing.T) { runApplyCases(t, open) })
 	t.Run("Pages", func(t *testing.T) { runCases(t, open, pageCases) })
 	t.Run("TokenBinding", func(t *testing.T) { runCases(t, open, bindingCases) })
+	t.Run("TLSAuth", func(t *testing.T) { runCases(t, open, tlsAuthCases) })
 	t.Run("Import", func(t *testing.T) { runImportCases(t, open) })
 	t.Run("Policies", func(t *testing.T) { runCases(t, open, policyCases) })
 	t.Run("Federated", func(t *testing.T) { runCases(t, open, federatedCases) })

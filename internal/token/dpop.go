@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint/bearer/dpop"
+	"github.com/mintauth/mint/internal/clientauth"
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/oauth"
 )
@@ -59,6 +60,9 @@ type binding struct{ jkt, x5t string }
 // request presented (RFC 8705 §3); else nothing. An API or client that
 // requires DPoP gets no other token.
 func (e *Endpoint) bind(ctx context.Context, req *Request, client mint.Client, api mint.API) (binding, error) {
+	if req.Credentials.Method == clientauth.TLSClientAuth {
+		return tlsAuthBinding(req, client, api)
+	}
 	if len(req.DPoP) == 0 || e.DPoP == nil {
 		switch {
 		case mint.RequiresDPoP(client, api):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -59,6 +60,14 @@ type Endpoint struct {
 	// and binds its token to the proof's key (RFC 9449 §5, dpop.go); nil
 	// ignores the DPoP header and issues bearer tokens.
 	DPoP *dpop.Checker
+	// ClientCertHeader and CertProxies: behind a TLS-terminating proxy,
+	// the header it passes the client certificate in, trusted only from
+	// those addresses (mtls.go). Empty: only the connection's own.
+	ClientCertHeader string
+	CertProxies      []netip.Prefix
+	// PeerAddr, when set, returns the address of the request's TCP peer,
+	// which the proxies must include; nil: r.RemoteAddr.
+	PeerAddr func(*http.Request) string
 }
 
 // Outcome is what became of one token request.
@@ -115,14 +124,15 @@ func (e *Endpoint) answer(w http.ResponseWriter, r *http.Request, o *Outcome) er
 		return errMethod
 	}
 	var req Request
+	req.chain = e.clientChain(r)
 	if err := req.parse(r); err != nil {
 		return err
 	}
 	if req.DPoP != nil {
 		req.ProofURL = e.proofURL(r)
 	}
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		req.CertThumbprint = certThumbprint(r.TLS.PeerCertificates[0])
+	if len(req.chain) > 0 {
+		req.CertThumbprint = certThumbprint(req.chain[0])
 	}
 	resp, err := e.issue(r.Context(), &req, o)
 	if err != nil {

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/x509"
 	"log/slog"
 	"net/http"
 
@@ -77,6 +78,10 @@ type Request struct {
 	// CertThumbprint is the x5t#S256 of the TLS client certificate the
 	// request came with (RFC 8705 §3.1); empty without one.
 	CertThumbprint string
+	// chain is the TLS client certificate chain, leaf first, that
+	// authenticates the client (RFC 8705 §2) when the body names a
+	// client_id and no other credentials; nil without one.
+	chain []*x509.Certificate
 }
 
 // LogValue keeps the client secret out of logs.
@@ -116,7 +121,7 @@ func (req *Request) parse(r *http.Request) error {
 	if req.GrantType == clientauth.BearerGrantType { // RFC 7523 §2.1 (issue 18)
 		req.Credentials, err = clientauth.ParseBearerGrant(r.Header["Authorization"], p)
 	} else {
-		req.Credentials, err = clientauth.Parse(r.Header["Authorization"], p)
+		req.Credentials, err = clientauth.ParseWithCert(r.Header["Authorization"], p, req.chain)
 	}
 	if err != nil {
 		return err
