@@ -109,7 +109,7 @@ func (f *KeyFetcher) set(rule mint.FederatedCredential) (*bearer.JWKS, error) {
 		issuer = "" // a client id: the keys are at JWKSURI, nothing to discover
 	}
 	jwks, err := bearer.NewJWKS(done, bearer.JWKSConfig{
-		URL: rule.JWKSURI, Issuer: issuer, HTTPClient: f.client(),
+		URL: rule.JWKSURI, Issuer: issuer, HTTPClient: f.client(rule),
 		MinRefreshInterval: orDefault(f.MinRefresh, DefaultMinRefresh),
 		FetchTimeout:       orDefault(f.FetchTimeout, DefaultFetchTimeout),
 		LookupWait:         orDefault(f.LookupWait, DefaultLookupWait),
@@ -210,8 +210,9 @@ func isLoopback(host string) bool {
 
 // client is the HTTP client with a transport that refuses what CheckURLs
 // would, for every request it makes: discovered key set URLs and
-// redirects included.
-func (f *KeyFetcher) client() *http.Client {
+// redirects included; and that fetches from hosts rule does not name only
+// from public addresses (egress.go).
+func (f *KeyFetcher) client(rule mint.FederatedCredential) *http.Client {
 	c := &http.Client{Timeout: 10 * time.Second}
 	if f.HTTPClient != nil {
 		cp := *f.HTTPClient
@@ -221,6 +222,7 @@ func (f *KeyFetcher) client() *http.Client {
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	next = guardTransport(next, urlsOfRule{rule.Issuer, rule.JWKSURI})
 	c.Transport = schemeGuard{next: next, allowHTTP: f.AllowHTTP}
 	return c
 }
