@@ -18,9 +18,9 @@ import (
 // parsing the header: this test keeps it so if that bound is raised).
 func TestHugeRSAKeyRefusedBeforeVerifying(t *testing.T) {
 	tests := []struct {
-		name string
-		bits int
-		e    int64
+		name     string
+		bits     int
+		e        int64
 		verified bool // the signature check was reached
 	}{
 		{"4096 bits: checked, signature bad", 4096, 65537, true},
