@@ -35,6 +35,16 @@ const (
 // maxDocumentSize bounds the JWKS and metadata documents read.
 const maxDocumentSize = 1 << 20
 
+// MaxKeySetKeys bounds the keys of a set: issuers publish a handful (the
+// current key, the next, the last; Microsoft Entra about ten), and each
+// RSA key costs keycheck milliseconds of CPU (a 4096-bit modulus without
+// small factors: tens of ms) on every fetch, which a token naming an
+// unknown kid triggers. 1 MB held 1,400 such keys: a minute and more of
+// CPU per fetch, chosen by whoever serves the set (a federated issuer, a
+// client's key URL). A larger set is refused whole, before any key is
+// checked; the keys held stay in use.
+const MaxKeySetKeys = 32
+
 // JWKSConfig says where a JWKS finds the issuer's keys.
 type JWKSConfig struct {
 	// URL is the JWK Set URL. When empty, it is discovered from Issuer.
@@ -262,6 +272,9 @@ func parseKeySet(body []byte) (map[string]jose.JSONWebKey, error) {
 	}
 	if raw.Keys == nil {
 		return nil, errors.New(`no "keys" member`)
+	}
+	if len(raw.Keys) > MaxKeySetKeys {
+		return nil, fmt.Errorf("%d keys, more than %d", len(raw.Keys), MaxKeySetKeys)
 	}
 	keys := make(map[string]jose.JSONWebKey, len(raw.Keys))
 	for _, r := range raw.Keys {
