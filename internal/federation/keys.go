@@ -32,6 +32,11 @@ const (
 	// maxIssuers bounds the key sets kept; past it the least recently
 	// used is dropped. Only rules an admin made add to it.
 	maxIssuers = 1000
+	// MaxKeys bounds a partner's key set (bearer.JWKSConfig.MaxKeys): a
+	// partner, or a client at its key URL, chooses what mint checks on
+	// every fetch a made-up kid triggers, milliseconds of CPU per RSA
+	// key. GitHub, Google, Kubernetes publish two to four.
+	MaxKeys = 32
 )
 
 // KeyFetcher finds the keys of the issuers trust rules name, with bearer.JWKS
@@ -113,7 +118,7 @@ func (f *KeyFetcher) set(rule mint.FederatedCredential) (*bearer.JWKS, error) {
 		MinRefreshInterval: orDefault(f.MinRefresh, DefaultMinRefresh),
 		FetchTimeout:       orDefault(f.FetchTimeout, DefaultFetchTimeout),
 		LookupWait:         orDefault(f.LookupWait, DefaultLookupWait),
-		Now:                f.Now, Log: f.Log,
+		Now:                f.Now, Log: f.Log, MaxKeys: MaxKeys,
 	})
 	if err != nil {
 		return nil, err
