@@ -35,6 +35,15 @@ const (
 // maxDocumentSize bounds the JWKS and metadata documents read.
 const maxDocumentSize = 1 << 20
 
+// DefaultMaxKeys bounds the keys of a set (JWKSConfig.MaxKeys): each RSA
+// key costs keycheck milliseconds of CPU (a 4096-bit modulus without small
+// factors: tens of ms) on every fetch, which a token naming an unknown kid
+// triggers; 1 MB held 1,400 such keys, a minute and more of CPU per fetch.
+// Issuers publish a handful (the current key, the next, the retired ones;
+// Microsoft Entra about ten); mint publishes one next, active and retired
+// key per algorithm and rotation still in its retention.
+const DefaultMaxKeys = 256
+
 // JWKSConfig says where a JWKS finds the issuer's keys.
 type JWKSConfig struct {
 	// URL is the JWK Set URL. When empty, it is discovered from Issuer.
@@ -61,6 +70,10 @@ type JWKSConfig struct {
 	Now func() time.Time
 	// Log gets failed fetches at warn level; default nothing is logged.
 	Log *slog.Logger
+	// MaxKeys bounds the keys of the set: a larger set is refused whole,
+	// before any key is checked, and the keys held stay in use. Default
+	// DefaultMaxKeys.
+	MaxKeys int
 }
 
 // JWKS is a KeySource that fetches the issuer's JWK Set (RFC 7517 §5) and
@@ -239,7 +252,7 @@ func (j *JWKS) fetchSet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := parseKeySet(body)
+	keys, err := parseKeySet(body, j.cfg.MaxKeys)
 	if err != nil {
 		return fmt.Errorf("key set %s: %w", url, err)
 	}
@@ -253,7 +266,10 @@ func (j *JWKS) fetchSet(ctx context.Context) error {
 // parseKeySet keeps the public signing keys with a kid, skipping keys it
 // cannot use (other key types, encryption keys, symmetric keys) rather
 // than failing the whole set over one of them.
-func parseKeySet(body []byte) (map[string]jose.JSONWebKey, error) {
+func parseKeySet(body []byte, maxKeys int) (map[string]jose.JSONWebKey, error) {
+	if maxKeys <= 0 {
+		maxKeys = DefaultMaxKeys
+	}
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
@@ -262,6 +278,9 @@ func parseKeySet(body []byte) (map[string]jose.JSONWebKey, error) {
 	}
 	if raw.Keys == nil {
 		return nil, errors.New(`no "keys" member`)
+	}
+	if len(raw.Keys) > maxKeys {
+		return nil, fmt.Errorf("%d keys, more than %d", len(raw.Keys), maxKeys)
 	}
 	keys := make(map[string]jose.JSONWebKey, len(raw.Keys))
 	for _, r := range raw.Keys {

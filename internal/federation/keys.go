@@ -33,6 +33,11 @@ const (
 	// maxIssuers bounds the key sets kept; past it the least recently
 	// used is dropped. Only rules an admin made add to it.
 	maxIssuers = 1000
+	// MaxKeys bounds a partner's key set (bearer.JWKSConfig.MaxKeys): a
+	// partner, or a client at its key URL, chooses what mint checks on
+	// every fetch a made-up kid triggers, milliseconds of CPU per RSA
+	// key. GitHub, Google, Kubernetes publish two to four.
+	MaxKeys = 32
 )
 
 // KeyFetcher finds the keys of the issuers trust rules name, with bearer.JWKS
@@ -110,11 +115,11 @@ func (f *KeyFetcher) set(rule mint.FederatedCredential) (*bearer.JWKS, error) {
 		issuer = "" // a client id: the keys are at JWKSURI, nothing to discover
 	}
 	jwks, err := bearer.NewJWKS(done, bearer.JWKSConfig{
-		URL: rule.JWKSURI, Issuer: issuer, HTTPClient: f.client(),
+		URL: rule.JWKSURI, Issuer: issuer, HTTPClient: f.client(rule),
 		MinRefreshInterval: orDefault(f.MinRefresh, DefaultMinRefresh),
 		FetchTimeout:       orDefault(f.FetchTimeout, DefaultFetchTimeout),
 		LookupWait:         orDefault(f.LookupWait, DefaultLookupWait),
-		Now:                f.Now, Log: f.Log,
+		Now:                f.Now, Log: f.Log, MaxKeys: MaxKeys,
 	})
 	if err != nil {
 		return nil, err
@@ -242,8 +247,9 @@ func isLoopback(host string) bool {
 
 // client is the HTTP client with a transport that refuses what CheckURLs
 // would, for every request it makes: discovered key set URLs and
-// redirects included.
-func (f *KeyFetcher) client() *http.Client {
+// redirects included; and that fetches from hosts rule does not name only
+// from public addresses (egress.go).
+func (f *KeyFetcher) client(rule mint.FederatedCredential) *http.Client {
 	c := &http.Client{Timeout: 10 * time.Second}
 	if f.HTTPClient != nil {
 		cp := *f.HTTPClient
@@ -253,6 +259,7 @@ func (f *KeyFetcher) client() *http.Client {
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	next = guardTransport(next, urlsOfRule{rule.Issuer, rule.JWKSURI})
 	c.Transport = schemeGuard{next: next, allowHTTP: f.AllowHTTP}
 	return c
 }
