@@ -61,6 +61,10 @@ type JWKSConfig struct {
 	Now func() time.Time
 	// Log gets failed fetches at warn level; default nothing is logged.
 	Log *slog.Logger
+	// KeyUse is the "use" a key must have, when it has one; default
+	// "sig". A SPIFFE bundle (SPIFFE Trust Domain and Bundle §4.2.1) marks
+	// the keys that sign JWT-SVIDs "jwt-svid", and only those are wanted.
+	KeyUse string
 }
 
 // JWKS is a KeySource that fetches the issuer's JWK Set (RFC 7517 §5) and
@@ -239,7 +243,7 @@ func (j *JWKS) fetchSet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := parseKeySet(body)
+	keys, err := parseKeySet(body, j.cfg.KeyUse)
 	if err != nil {
 		return fmt.Errorf("key set %s: %w", url, err)
 	}
@@ -253,7 +257,10 @@ func (j *JWKS) fetchSet(ctx context.Context) error {
 // parseKeySet keeps the public signing keys with a kid, skipping keys it
 // cannot use (other key types, encryption keys, symmetric keys) rather
 // than failing the whole set over one of them.
-func parseKeySet(body []byte) (map[string]jose.JSONWebKey, error) {
+func parseKeySet(body []byte, use string) (map[string]jose.JSONWebKey, error) {
+	if use == "" {
+		use = "sig"
+	}
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
@@ -266,7 +273,7 @@ func parseKeySet(body []byte) (map[string]jose.JSONWebKey, error) {
 	keys := make(map[string]jose.JSONWebKey, len(raw.Keys))
 	for _, r := range raw.Keys {
 		var k jose.JSONWebKey
-		if json.Unmarshal(r, &k) != nil || k.KeyID == "" || (k.Use != "" && k.Use != "sig") {
+		if json.Unmarshal(r, &k) != nil || k.KeyID == "" || (k.Use != "" && k.Use != use) {
 			continue
 		}
 		if _, symmetric := k.Key.([]byte); symmetric {

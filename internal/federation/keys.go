@@ -104,16 +104,19 @@ func (f *KeyFetcher) set(rule mint.FederatedCredential) (*bearer.JWKS, error) {
 	}
 	done, cancel := context.WithCancel(context.Background())
 	cancel() // NewJWKS starts the first fetch without waiting for it
-	issuer := rule.Issuer
+	issuer, use := rule.Issuer, ""
 	if IsKeyLocation(rule) {
 		issuer = "" // a client id: the keys are at JWKSURI, nothing to discover
+	}
+	if IsSPIFFE(rule.Issuer) {
+		issuer, use = "", "jwt-svid" // a trust domain: JWKSURI is its bundle endpoint
 	}
 	jwks, err := bearer.NewJWKS(done, bearer.JWKSConfig{
 		URL: rule.JWKSURI, Issuer: issuer, HTTPClient: f.client(),
 		MinRefreshInterval: orDefault(f.MinRefresh, DefaultMinRefresh),
 		FetchTimeout:       orDefault(f.FetchTimeout, DefaultFetchTimeout),
 		LookupWait:         orDefault(f.LookupWait, DefaultLookupWait),
-		Now:                f.Now, Log: f.Log,
+		Now:                f.Now, Log: f.Log, KeyUse: use,
 	})
 	if err != nil {
 		return nil, err
@@ -149,7 +152,7 @@ func IsKeyLocation(rule mint.FederatedCredential) bool {
 // checkRule checks the addresses of rule as CheckURLs does; a key
 // location has only its JWKSURI.
 func (f *KeyFetcher) checkRule(rule mint.FederatedCredential) error {
-	if IsKeyLocation(rule) {
+	if IsKeyLocation(rule) || IsSPIFFE(rule.Issuer) {
 		return checkURL("jwks_uri", rule.JWKSURI, f.AllowHTTP)
 	}
 	return f.CheckURLs(rule.Issuer, rule.JWKSURI)
