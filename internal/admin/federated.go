@@ -47,6 +47,7 @@ type federatedView struct {
 }
 
 func viewFederated(fc mint.FederatedCredential) federatedView {
+	fc = spiffeView(fc)
 	claims := fc.Claims
 	if claims == nil {
 		claims = map[string]string{}
@@ -89,6 +90,12 @@ func (req *federatedRequest) Validate() error {
 	if len(req.Issuer) > maxRuleURL || req.Issuer == "" {
 		return invalid("issuer", "issuer is required, at most %d bytes", maxRuleURL)
 	}
+	if federation.IsSPIFFE(req.Issuer) {
+		if err := req.validateSPIFFE(); err != nil {
+			return err
+		}
+		return req.validateConditions()
+	}
 	if len(req.JWKSURI) > maxRuleURL {
 		return invalid("jwks_uri", "jwks_uri must be at most %d bytes", maxRuleURL)
 	}
@@ -105,6 +112,12 @@ func (req *federatedRequest) Validate() error {
 	if req.Subject == req.Issuer {
 		return invalid("subject", "subject must differ from issuer: an assertion whose iss and sub are equal is a client's own private_key_jwt assertion")
 	}
+	return req.validateConditions()
+}
+
+// validateConditions checks what every kind of rule may set beyond
+// issuer, subject and jwks_uri.
+func (req *federatedRequest) validateConditions() error {
 	if req.Audience != "" {
 		if err := validRuleText("audience", req.Audience, maxRuleURL); err != nil {
 			return err
@@ -204,8 +217,12 @@ func (a *API) newFederated(ctx context.Context, clientID string, req federatedRe
 	if req.MaxAge != nil {
 		maxAge = time.Duration(*req.MaxAge) * time.Second
 	}
+	subject, claims := req.Subject, req.Claims
+	if federation.IsSPIFFE(req.Issuer) {
+		subject, claims = spiffeStored(subject, claims)
+	}
 	return mint.FederatedCredential{ID: mint.NewID("fed"), ClientID: clientID, Issuer: req.Issuer,
-		Subject: req.Subject, Audience: aud, Claims: req.Claims, MaxAge: maxAge, JWKSURI: req.JWKSURI,
+		Subject: subject, Audience: aud, Claims: claims, MaxAge: maxAge, JWKSURI: req.JWKSURI,
 		CreatedAt: a.now()}, nil
 }
 

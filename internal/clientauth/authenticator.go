@@ -76,6 +76,11 @@ func (a *Authenticator) authenticate(ctx context.Context, c Credentials) (mint.C
 			return a.federated(ctx, c, oauth.ErrInvalidClient)
 		}
 		return a.assertion(ctx, c)
+	case SPIFFEJWT:
+		if a.Federation == nil {
+			return mint.Client{}, oauth.ErrInvalidClient.Describe("this server has no SPIFFE trust rules")
+		}
+		return a.federated(ctx, c, oauth.ErrInvalidClient)
 	case BearerGrant:
 		if a.Federation == nil {
 			return mint.Client{}, oauth.ErrInvalidGrant.Describe("this server has no trust rules for the jwt-bearer grant")
