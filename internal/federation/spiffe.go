@@ -39,7 +39,14 @@ func (v *Verifier) VerifySPIFFE(ctx context.Context, token, clientID string) (Ac
 		if err != nil {
 			return Accepted{}, err
 		}
-		rules = append(rules, found...)
+		for _, r := range found {
+			// A pattern rule is one the SVID's sub may not match: like an
+			// exact subject, that depends on the sub alone, so it is
+			// the same refusal as no rule at all.
+			if r.Subject != SPIFFEAnySubject || Match(r.Claims["sub"], c.Subject) {
+				rules = append(rules, r)
+			}
+		}
 	}
 	if len(rules) == 0 {
 		return Accepted{}, refuse(noRule, "no SPIFFE rule for the SVID's sub")
