@@ -38,6 +38,14 @@ func TestFederatedCommands(t *testing.T) {
 	if keys.Issuer != c.ClientID || keys.Subject != c.ClientID {
 		t.Errorf("key location added as %+v", keys)
 	}
+	var svid federatedView
+	h.mustJSON(t, &svid, "federated", "add", c.ClientID, "--trust-domain", "example.org",
+		"--bundle-endpoint", "https://spire.example.org/bundle", "--subject", "spiffe://example.org/ns/prod/sa/*")
+	if svid.Issuer != "spiffe://example.org" || svid.JWKSURI != "https://spire.example.org/bundle" || svid.Subject != "spiffe://example.org/ns/prod/sa/*" {
+		t.Errorf("SPIFFE rule added as %+v", svid)
+	}
+	h.run("federated", "add", c.ClientID, "--trust-domain", "example.org", "--issuer", "spiffe://example.org",
+		"--bundle-endpoint", "https://spire.example.org/bundle", "--subject", "spiffe://example.org/a").wantCode(t, exitUsage)
 	h.run("federated", "delete", c.ClientID, fc.ID).wantCode(t, exitOK)
 	h.run("federated", "get", c.ClientID, fc.ID).wantCode(t, exitRefused)
 }
