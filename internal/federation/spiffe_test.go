@@ -240,4 +240,3 @@ func TestSPIFFEKeyRotation(t *testing.T) {
 	wantToken(t, post(t, f.a, spiffeAssertion(b.sign(f.svid(billingID)))), "after rotation")
 	wantRefused(t, post(t, f.a, spiffeAssertion(old)), 401, "invalid_client", "no trust rule")
 }
-
