@@ -254,6 +254,13 @@ func (j *JWKS) fetchSet(ctx context.Context) error {
 	return nil
 }
 
+// ParseKeySet is how a fetched JWK Set is read, for a set that is not
+// fetched (a SPIFFE rule's static bundle): the public keys with a kid
+// whose use, when they have one, is use (default "sig").
+func ParseKeySet(body []byte, use string) (map[string]jose.JSONWebKey, error) {
+	return parseKeySet(body, use)
+}
+
 // parseKeySet keeps the public signing keys with a kid, skipping keys it
 // cannot use (other key types, encryption keys, symmetric keys) rather
 // than failing the whole set over one of them.

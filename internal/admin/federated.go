@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -41,9 +42,11 @@ type federatedView struct {
 	Audience string            `json:"audience"`
 	Claims   map[string]string `json:"claims"`
 	// MaxAge is in seconds.
-	MaxAge    int64     `json:"max_age"`
-	JWKSURI   string    `json:"jwks_uri,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	MaxAge  int64  `json:"max_age"`
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// Bundle is a SPIFFE rule's static bundle, a JWK Set.
+	Bundle    json.RawMessage `json:"bundle,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 func viewFederated(fc mint.FederatedCredential) federatedView {
@@ -54,7 +57,7 @@ func viewFederated(fc mint.FederatedCredential) federatedView {
 	}
 	return federatedView{ID: fc.ID, ClientID: fc.ClientID, Issuer: fc.Issuer, Subject: fc.Subject,
 		Audience: fc.Audience, Claims: claims, MaxAge: int64(fc.MaxAge / time.Second),
-		JWKSURI: fc.JWKSURI, CreatedAt: fc.CreatedAt.UTC()}
+		JWKSURI: fc.JWKSURI, Bundle: bundleView(fc.Bundle), CreatedAt: fc.CreatedAt.UTC()}
 }
 
 // federatedRequest is the body of POST …/federated-credentials.
@@ -66,6 +69,8 @@ type federatedRequest struct {
 	// MaxAge in seconds; absent: one hour.
 	MaxAge  *int64 `json:"max_age"`
 	JWKSURI string `json:"jwks_uri"`
+	// Bundle: a SPIFFE rule's static bundle instead of a jwks_uri.
+	Bundle json.RawMessage `json:"bundle"`
 
 	allowHTTP bool // API.FederationAllowHTTP
 }
@@ -74,10 +79,13 @@ type federatedRequest struct {
 // private_key_jwt keys are: a jwks_uri and nothing else.
 func (req *federatedRequest) keyLocation() bool {
 	return req.Issuer == "" && req.Subject == "" && req.Audience == "" && len(req.Claims) == 0 &&
-		req.MaxAge == nil && req.JWKSURI != ""
+		req.MaxAge == nil && req.JWKSURI != "" && len(req.Bundle) == 0
 }
 
 func (req *federatedRequest) Validate() error {
+	if string(req.Bundle) == "null" {
+		req.Bundle = nil
+	}
 	if req.keyLocation() {
 		if len(req.JWKSURI) > maxRuleURL {
 			return invalid("jwks_uri", "jwks_uri must be at most %d bytes", maxRuleURL)
@@ -95,6 +103,9 @@ func (req *federatedRequest) Validate() error {
 			return err
 		}
 		return req.validateConditions()
+	}
+	if len(req.Bundle) != 0 {
+		return invalid("bundle", "bundle is for SPIFFE rules only, whose issuer is spiffe://TRUST-DOMAIN")
 	}
 	if len(req.JWKSURI) > maxRuleURL {
 		return invalid("jwks_uri", "jwks_uri must be at most %d bytes", maxRuleURL)
@@ -222,7 +233,7 @@ func (a *API) newFederated(ctx context.Context, clientID string, req federatedRe
 		subject, claims = spiffeStored(subject, claims)
 	}
 	return mint.FederatedCredential{ID: mint.NewID("fed"), ClientID: clientID, Issuer: req.Issuer,
-		Subject: subject, Audience: aud, Claims: claims, MaxAge: maxAge, JWKSURI: req.JWKSURI,
+		Subject: subject, Audience: aud, Claims: claims, MaxAge: maxAge, JWKSURI: req.JWKSURI, Bundle: compactBundle(req.Bundle),
 		CreatedAt: a.now()}, nil
 }
 

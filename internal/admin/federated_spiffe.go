@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"bytes"
+	"encoding/json"
 	"maps"
 	"strings"
 
@@ -23,11 +25,8 @@ func (req *federatedRequest) validateSPIFFE() error {
 	if err != nil {
 		return invalid("issuer", "a SPIFFE rule's issuer is the trust domain's ID, spiffe://TRUST-DOMAIN: %v", err)
 	}
-	if req.JWKSURI == "" || len(req.JWKSURI) > maxRuleURL {
-		return invalid("jwks_uri", "a SPIFFE rule needs jwks_uri, the trust domain's bundle endpoint, at most %d bytes", maxRuleURL)
-	}
-	if err := federation.CheckKeyURL(req.JWKSURI, req.allowHTTP); err != nil {
-		return invalid("jwks_uri", "%v", err)
+	if err := req.validateBundle(); err != nil {
+		return err
 	}
 	if err := validRuleText("subject", req.Subject, maxRuleSubject); err != nil {
 		return err
@@ -69,4 +68,44 @@ func spiffeView(fc mint.FederatedCredential) mint.FederatedCredential {
 	fc.Claims = maps.Clone(fc.Claims)
 	delete(fc.Claims, "sub")
 	return fc
+}
+
+// validateBundle checks where a SPIFFE rule's keys are: its bundle
+// endpoint (jwks_uri) or a static bundle, exactly one.
+func (req *federatedRequest) validateBundle() error {
+	switch {
+	case req.JWKSURI != "" && len(req.Bundle) != 0:
+		return invalid("bundle", "a SPIFFE rule has its bundle endpoint (jwks_uri) or a static bundle, not both")
+	case len(req.Bundle) != 0:
+		if _, err := federation.ParseBundle(compactBundle(req.Bundle)); err != nil {
+			return invalid("bundle", "bundle must be the trust domain's SPIFFE bundle, a JWK Set: %v", err)
+		}
+		return nil
+	case req.JWKSURI == "" || len(req.JWKSURI) > maxRuleURL:
+		return invalid("jwks_uri", "a SPIFFE rule needs jwks_uri, the trust domain's bundle endpoint (at most %d bytes), or a static bundle", maxRuleURL)
+	}
+	if err := federation.CheckKeyURL(req.JWKSURI, req.allowHTTP); err != nil {
+		return invalid("jwks_uri", "%v", err)
+	}
+	return nil
+}
+
+// compactBundle is a bundle as stored: compact JSON text, or "" for none.
+func compactBundle(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+// bundleView is a stored bundle as the API shows it.
+func bundleView(bundle string) json.RawMessage {
+	if bundle == "" {
+		return nil
+	}
+	return json.RawMessage(bundle)
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mintauth/mint/internal/federation"
@@ -64,5 +65,38 @@ func TestSPIFFERuleRefusals(t *testing.T) {
 				t.Fatalf("answer %s, want invalid_request on %q", a.body, c.field)
 			}
 		})
+	}
+}
+
+// TestSPIFFEStaticBundle: a SPIFFE rule may hold its bundle instead of a
+// bundle endpoint; the bundle must hold a jwt-svid key, and is shown back.
+func TestSPIFFEStaticBundle(t *testing.T) {
+	h := newHarness(t)
+	h.seedClient("partner", nil)
+	base := "/admin/v1/clients/partner/federated-credentials"
+	const key = `{"kty":"EC","crv":"P-256","kid":"k1","use":"jwt-svid","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`
+	bundle := `{"keys":[` + key + `],"spiffe_sequence":3}`
+	var made federatedView
+	h.json("POST", base, `{"issuer":"spiffe://example.org","subject":"spiffe://example.org/a","bundle":`+bundle+`}`, 201, &made)
+	if string(made.Bundle) != bundle || made.JWKSURI != "" {
+		t.Fatalf("created %+v", made)
+	}
+	stored, err := h.store.GetFederatedCredential(t.Context(), "partner", made.ID)
+	if err != nil || stored.Bundle != bundle {
+		t.Fatalf("stored %q, %v", stored.Bundle, err)
+	}
+	x509Only := `{"keys":[` + strings.Replace(key, "jwt-svid", "x509-svid", 1) + `]}`
+	for name, body := range map[string]string{
+		"both":              `{"issuer":"spiffe://example.org","subject":"spiffe://example.org/a","jwks_uri":"https://b.example","bundle":` + bundle + `}`,
+		"no jwt-svid key":   `{"issuer":"spiffe://example.org","subject":"spiffe://example.org/a","bundle":` + x509Only + `}`,
+		"not a JWK Set":     `{"issuer":"spiffe://example.org","subject":"spiffe://example.org/a","bundle":{"k":1}}`,
+		"too large":         `{"issuer":"spiffe://example.org","subject":"spiffe://example.org/a","bundle":{"keys":[` + key + `],"pad":"` + strings.Repeat("x", 17<<10) + `"}}`,
+		"not a SPIFFE rule": `{"issuer":"https://issuer.example","subject":"s","bundle":` + bundle + `}`,
+	} {
+		a := h.json("POST", base, body, 400, nil)
+		var e struct{ Error, Field string }
+		if err := json.Unmarshal(a.body, &e); err != nil || e.Field != "bundle" {
+			t.Errorf("%s: answer %s, want invalid_request on bundle", name, a.body)
+		}
 	}
 }

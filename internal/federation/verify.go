@@ -192,7 +192,7 @@ type verifiedToken struct {
 }
 
 func (v *Verifier) verifyOnce(ctx context.Context, tok *jwt.JSONWebToken, r *mint.FederatedCredential, done map[setKey]*verifiedToken) *verifiedToken {
-	k := setKey{r.Issuer, r.JWKSURI}
+	k := setKey{issuer: r.Issuer, jwksURI: r.JWKSURI, bundle: r.Bundle} // two static bundles of one trust domain are two key sets
 	if vt, ok := done[k]; ok {
 		return vt
 	}
