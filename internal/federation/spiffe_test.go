@@ -240,3 +240,40 @@ func TestSPIFFEKeyRotation(t *testing.T) {
 	wantToken(t, post(t, f.a, spiffeAssertion(b.sign(f.svid(billingID)))), "after rotation")
 	wantRefused(t, post(t, f.a, spiffeAssertion(old)), 401, "invalid_client", "no trust rule")
 }
+
+// bundleText is the bundle b serves now, as an admin would paste it.
+func (b *bundleEndpoint) bundleText() string {
+	resp, err := http.Get(b.URL())
+	must(b.t, err)
+	defer resp.Body.Close()
+	var raw json.RawMessage
+	must(b.t, json.NewDecoder(resp.Body).Decode(&raw))
+	return string(raw)
+}
+
+// TestSPIFFEStaticBundle: a rule holding the bundle itself verifies SVIDs
+// without fetching anything, on both backends; the bundle's X.509 key and
+// keys it does not hold are refused, and a second static rule of the same
+// trust domain with other keys is checked with its own keys.
+func TestSPIFFEStaticBundle(t *testing.T) {
+	for _, backend := range testdb.Backends {
+		t.Run(backend, func(t *testing.T) {
+			f := newFixture(t, backend)
+			b := newBundleEndpoint(t)
+			other := newBundleEndpoint(t)
+			now := f.clock.now()
+			f.addRule(mint.FederatedCredential{ID: "fed_static_other", ClientID: "partner", Issuer: trustDomain, Subject: billingID,
+				Audience: mintIssuer, MaxAge: time.Hour, Bundle: other.bundleText(), CreatedAt: now})
+			f.addRule(mint.FederatedCredential{ID: "fed_static", ClientID: "partner", Issuer: trustDomain, Subject: billingID,
+				Audience: mintIssuer, MaxAge: time.Hour, Bundle: b.bundleText(), CreatedAt: now.Add(time.Second)})
+			f.settle()
+			b.srv.Close() // nothing is fetched
+			wantToken(t, post(t, f.a, spiffeAssertion(b.sign(f.svid(billingID)))), "static bundle")
+			wantToken(t, post(t, f.a, spiffeAssertion(other.sign(f.svid(billingID)))), "the other static bundle")
+			wantRefused(t, post(t, f.a, spiffeAssertion(signWith(t, jose.ES256, b.x509.kid, b.x509.priv, f.svid(billingID)))),
+				401, "invalid_client", "no trust rule")
+			b.rotate()
+			wantRefused(t, post(t, f.a, spiffeAssertion(b.sign(f.svid(billingID)))), 401, "invalid_client", "no trust rule")
+		})
+	}
+}
