@@ -123,6 +123,8 @@ func TestSPIFFETokens(t *testing.T) {
 			wantToken(t, post(t, f.a, spiffeAssertion(svid, "client_id", "partner")), "exact, client_id")
 			// No jti: SPIFFE means the SVID to be reused until it expires.
 			wantToken(t, post(t, f.b, spiffeAssertion(svid)), "the same SVID again, no client_id, other replica")
+			wantToken(t, postJSON(t, f.a, map[string]string{"grant_type": "client_credentials", "client_assertion_type": spiffeType,
+				"client_assertion": b.sign(f.svid(billingID)), "client_id": "partner", "audience": cargo}), "JSON body")
 			batch := post(t, f.a, spiffeAssertion(b.sign(f.svid(trustDomain+"/ns/batch/sa/nightly"))))
 			if batch.status != 200 || payload(t, batch.str("access_token"))["client_id"] != "other" {
 				t.Fatalf("pattern rule: %d %v, want other's token", batch.status, batch.body)
