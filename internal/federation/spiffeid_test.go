@@ -106,3 +106,25 @@ func FuzzParseSPIFFEID(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSVID: whatever a stranger sends as a jwt-spiffe assertion,
+// parseSVID answers a *Refusal or an SVID whose sub is a workload's
+// SPIFFE ID with aud and exp, never a panic.
+func FuzzParseSVID(f *testing.F) {
+	f.Add("eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJzcGlmZmU6Ly9leGFtcGxlLm9yZy9hIiwiYXVkIjoieCIsImV4cCI6MX0.c2ln")
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add("a.b.c")
+	v := &Verifier{OwnIssuer: "https://mint.example"}
+	f.Fuzz(func(t *testing.T, token string) {
+		_, c, id, err := v.parseSVID(token)
+		if err != nil {
+			if _, ok := err.(*Refusal); !ok {
+				t.Fatalf("%T: %v", err, err)
+			}
+			return
+		}
+		if id.Path == "" || id.String() != c.Subject || len(c.Audience) == 0 || c.Expiry == nil {
+			t.Fatalf("accepted %+v as %+v", c, id)
+		}
+	})
+}
