@@ -74,6 +74,10 @@ type JWKSConfig struct {
 	// before any key is checked, and the keys held stay in use. Default
 	// DefaultMaxKeys.
 	MaxKeys int
+	// KeyUse is the "use" a key must have, when it has one; default
+	// "sig". A SPIFFE bundle (SPIFFE Trust Domain and Bundle §4.2.1) marks
+	// the keys that sign JWT-SVIDs "jwt-svid", and only those are wanted.
+	KeyUse string
 }
 
 // JWKS is a KeySource that fetches the issuer's JWK Set (RFC 7517 §5) and
@@ -252,7 +256,7 @@ func (j *JWKS) fetchSet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := parseKeySet(body, j.cfg.MaxKeys)
+	keys, err := parseKeySet(body, j.cfg.KeyUse, j.cfg.MaxKeys)
 	if err != nil {
 		return fmt.Errorf("key set %s: %w", url, err)
 	}
@@ -263,10 +267,20 @@ func (j *JWKS) fetchSet(ctx context.Context) error {
 	return nil
 }
 
+// ParseKeySet is how a fetched JWK Set is read, for a set that is not
+// fetched (a SPIFFE rule's static bundle): the public keys with a kid
+// whose use, when they have one, is use (default "sig").
+func ParseKeySet(body []byte, use string) (map[string]jose.JSONWebKey, error) {
+	return parseKeySet(body, use, 0)
+}
+
 // parseKeySet keeps the public signing keys with a kid, skipping keys it
 // cannot use (other key types, encryption keys, symmetric keys) rather
 // than failing the whole set over one of them.
-func parseKeySet(body []byte, maxKeys int) (map[string]jose.JSONWebKey, error) {
+func parseKeySet(body []byte, use string, maxKeys int) (map[string]jose.JSONWebKey, error) {
+	if use == "" {
+		use = "sig"
+	}
 	if maxKeys <= 0 {
 		maxKeys = DefaultMaxKeys
 	}
@@ -285,7 +299,7 @@ func parseKeySet(body []byte, maxKeys int) (map[string]jose.JSONWebKey, error) {
 	keys := make(map[string]jose.JSONWebKey, len(raw.Keys))
 	for _, r := range raw.Keys {
 		var k jose.JSONWebKey
-		if json.Unmarshal(r, &k) != nil || k.KeyID == "" || (k.Use != "" && k.Use != "sig") {
+		if json.Unmarshal(r, &k) != nil || k.KeyID == "" || (k.Use != "" && k.Use != use) {
 			continue
 		}
 		if _, symmetric := k.Key.([]byte); symmetric {

@@ -24,7 +24,7 @@ func TestParseKeySetSkipsWeakKeys(t *testing.T) {
 		jwk("factor3", new(big.Int).Mul(good.N, big.NewInt(3)), 65537) + "," +
 		jwk("e3", good.N, 3) + "," +
 		`{"kty":"OKP","crv":"Ed25519","kid":"identity","x":"` + b64(append([]byte{1}, make([]byte, 31)...)) + `"}` + "]}"
-	keys, err := parseKeySet([]byte(set), 0)
+	keys, err := parseKeySet([]byte(set), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

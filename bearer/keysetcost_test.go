@@ -68,7 +68,7 @@ func TestKeySetOfManyKeysRefused(t *testing.T) {
 		{"default bound, two keys", 0, 2, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			keys, err := parseKeySet(keySetOf(moduli[:tt.n]), tt.max)
+			keys, err := parseKeySet(keySetOf(moduli[:tt.n]), "", tt.max)
 			switch {
 			case tt.refused && err == nil:
 				t.Fatalf("a set of %d keys was accepted", tt.n)
@@ -86,6 +86,6 @@ func BenchmarkParseKeySetHostile(b *testing.B) {
 	set := keySetOf(hardModuli(b, 1400))
 	b.SetBytes(int64(len(set)))
 	for b.Loop() {
-		parseKeySet(set, 0)
+		parseKeySet(set, "", 0)
 	}
 }

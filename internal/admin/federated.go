@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -41,19 +42,22 @@ type federatedView struct {
 	Audience string            `json:"audience"`
 	Claims   map[string]string `json:"claims"`
 	// MaxAge is in seconds.
-	MaxAge    int64     `json:"max_age"`
-	JWKSURI   string    `json:"jwks_uri,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	MaxAge  int64  `json:"max_age"`
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// Bundle is a SPIFFE rule's static bundle, a JWK Set.
+	Bundle    json.RawMessage `json:"bundle,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 func viewFederated(fc mint.FederatedCredential) federatedView {
+	fc = spiffeView(fc)
 	claims := fc.Claims
 	if claims == nil {
 		claims = map[string]string{}
 	}
 	return federatedView{ID: fc.ID, ClientID: fc.ClientID, Issuer: fc.Issuer, Subject: fc.Subject,
 		Audience: fc.Audience, Claims: claims, MaxAge: int64(fc.MaxAge / time.Second),
-		JWKSURI: fc.JWKSURI, CreatedAt: fc.CreatedAt.UTC()}
+		JWKSURI: fc.JWKSURI, Bundle: bundleView(fc.Bundle), CreatedAt: fc.CreatedAt.UTC()}
 }
 
 // federatedRequest is the body of POST …/federated-credentials.
@@ -65,6 +69,8 @@ type federatedRequest struct {
 	// MaxAge in seconds; absent: one hour.
 	MaxAge  *int64 `json:"max_age"`
 	JWKSURI string `json:"jwks_uri"`
+	// Bundle: a SPIFFE rule's static bundle instead of a jwks_uri.
+	Bundle json.RawMessage `json:"bundle"`
 
 	allowHTTP bool // API.FederationAllowHTTP
 }
@@ -73,10 +79,13 @@ type federatedRequest struct {
 // private_key_jwt keys are: a jwks_uri and nothing else.
 func (req *federatedRequest) keyLocation() bool {
 	return req.Issuer == "" && req.Subject == "" && req.Audience == "" && len(req.Claims) == 0 &&
-		req.MaxAge == nil && req.JWKSURI != ""
+		req.MaxAge == nil && req.JWKSURI != "" && len(req.Bundle) == 0
 }
 
 func (req *federatedRequest) Validate() error {
+	if string(req.Bundle) == "null" {
+		req.Bundle = nil
+	}
 	if req.keyLocation() {
 		if len(req.JWKSURI) > maxRuleURL {
 			return invalid("jwks_uri", "jwks_uri must be at most %d bytes", maxRuleURL)
@@ -88,6 +97,15 @@ func (req *federatedRequest) Validate() error {
 	}
 	if len(req.Issuer) > maxRuleURL || req.Issuer == "" {
 		return invalid("issuer", "issuer is required, at most %d bytes", maxRuleURL)
+	}
+	if federation.IsSPIFFE(req.Issuer) {
+		if err := req.validateSPIFFE(); err != nil {
+			return err
+		}
+		return req.validateConditions()
+	}
+	if len(req.Bundle) != 0 {
+		return invalid("bundle", "bundle is for SPIFFE rules only, whose issuer is spiffe://TRUST-DOMAIN")
 	}
 	if len(req.JWKSURI) > maxRuleURL {
 		return invalid("jwks_uri", "jwks_uri must be at most %d bytes", maxRuleURL)
@@ -105,6 +123,12 @@ func (req *federatedRequest) Validate() error {
 	if req.Subject == req.Issuer {
 		return invalid("subject", "subject must differ from issuer: an assertion whose iss and sub are equal is a client's own private_key_jwt assertion")
 	}
+	return req.validateConditions()
+}
+
+// validateConditions checks what every kind of rule may set beyond
+// issuer, subject and jwks_uri.
+func (req *federatedRequest) validateConditions() error {
 	if req.Audience != "" {
 		if err := validRuleText("audience", req.Audience, maxRuleURL); err != nil {
 			return err
@@ -204,8 +228,12 @@ func (a *API) newFederated(ctx context.Context, clientID string, req federatedRe
 	if req.MaxAge != nil {
 		maxAge = time.Duration(*req.MaxAge) * time.Second
 	}
+	subject, claims := req.Subject, req.Claims
+	if federation.IsSPIFFE(req.Issuer) {
+		subject, claims = spiffeStored(subject, claims)
+	}
 	return mint.FederatedCredential{ID: mint.NewID("fed"), ClientID: clientID, Issuer: req.Issuer,
-		Subject: req.Subject, Audience: aud, Claims: req.Claims, MaxAge: maxAge, JWKSURI: req.JWKSURI,
+		Subject: subject, Audience: aud, Claims: claims, MaxAge: maxAge, JWKSURI: req.JWKSURI, Bundle: compactBundle(req.Bundle),
 		CreatedAt: a.now()}, nil
 }
 

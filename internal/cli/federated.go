@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,7 +15,7 @@ import (
 // federatedGroup is `mint federated`: a client's trust rules (issue 18),
 // the admin API's /clients/{id}/federated-credentials.
 var federatedGroup = group{name: "federated", summary: "trust rules: other issuers' tokens in place of a client's secret", commands: []command{
-	{"add CLIENT --issuer URL --subject SUB [--audience AUD] [--claim NAME=VALUE]... [--max-age SECONDS] [--jwks-uri URL]", 1, "trust tokens of an issuer with this subject (and claims; '*' matches within one ':' or '/' segment) for a client; --jwks-uri alone: where the client's own private_key_jwt keys are", federatedAdd, argClient, false},
+	{"add CLIENT --issuer URL --subject SUB [--audience AUD] [--claim NAME=VALUE]... [--max-age SECONDS] [--jwks-uri URL | --bundle-file FILE]", 1, "trust tokens of an issuer with this subject (and claims; '*' matches within one ':' or '/' segment) for a client; --jwks-uri alone: where the client's own private_key_jwt keys are; --trust-domain with --bundle-endpoint or --bundle-file: a SPIFFE rule, --subject a SPIFFE ID or a pattern of one", federatedAdd, argClient, false},
 	{"list CLIENT", 1, "list a client's trust rules", federatedList, argClient, false},
 	{"get CLIENT ID", 2, "show one trust rule", federatedGet, argClient, false},
 	{"delete CLIENT ID", 2, "delete a trust rule", federatedDelete, argClient, false},
@@ -29,6 +31,7 @@ type federatedView struct {
 	Claims    map[string]string `json:"claims"`
 	MaxAge    int64             `json:"max_age"`
 	JWKSURI   string            `json:"jwks_uri"`
+	Bundle    json.RawMessage   `json:"bundle"`
 	CreatedAt string            `json:"created_at"`
 }
 
@@ -43,7 +46,13 @@ func federatedAdd(c *call) runFunc {
 	claims := c.fs.StringArray("claim", nil, "a condition `NAME=VALUE` on a string claim; '*' in VALUE matches within one segment (repeatable)")
 	maxAge := c.fs.Int64("max-age", 0, "refuse tokens issued more than `SECONDS` ago (default 3600)")
 	jwksURI := c.fs.String("jwks-uri", "", "fetch the issuer's keys from this `URL` instead of discovering them")
+	trustDomain := c.fs.String("trust-domain", "", "a SPIFFE rule: the `TRUST-DOMAIN` (example.org or spiffe://example.org) of the JWT-SVIDs; the same as --issuer spiffe://TRUST-DOMAIN")
+	bundle := c.fs.String("bundle-endpoint", "", "a SPIFFE rule: the trust domain's bundle endpoint `URL`; the same as --jwks-uri")
+	bundleFile := c.fs.String("bundle-file", "", "a SPIFFE rule: the trust domain's bundle, a JWK Set read from `FILE`, instead of a bundle endpoint")
 	return func(ctx context.Context, pos []string) error {
+		if err := spiffeFlags(c, issuer, jwksURI, *trustDomain, *bundle); err != nil {
+			return err
+		}
 		keysOnly := *issuer == "" && *subject == "" && *jwksURI != "" // the client's own private_key_jwt keys
 		if err := required(c, "issuer", *issuer, "subject", *subject); err != nil && !keysOnly {
 			return err
@@ -60,6 +69,16 @@ func federatedAdd(c *call) runFunc {
 		}
 		if c.fs.Changed("max-age") {
 			body["max_age"] = *maxAge
+		}
+		if *bundleFile != "" {
+			data, err := os.ReadFile(*bundleFile)
+			if err != nil {
+				return usagef(c.cmd, "--bundle-file: %v", err)
+			}
+			if !json.Valid(data) {
+				return usagef(c.cmd, "--bundle-file: %s is not JSON", *bundleFile)
+			}
+			body["bundle"] = json.RawMessage(data)
 		}
 		conditions := map[string]string{}
 		for _, cl := range *claims {
@@ -122,5 +141,26 @@ func federatedDetail(w *tabwriter.Writer, fc federatedView) {
 	if fc.JWKSURI != "" {
 		row(w, "jwks_uri", fc.JWKSURI)
 	}
+	if len(fc.Bundle) != 0 {
+		row(w, "bundle", "static, "+strconv.Itoa(len(fc.Bundle))+" bytes (--json shows it)")
+	}
 	row(w, "created_at", formatTime(fc.CreatedAt))
+}
+
+// spiffeFlags turns --trust-domain and --bundle-endpoint into the issuer
+// and jwks_uri of a SPIFFE rule, as the admin API takes it.
+func spiffeFlags(c *call, issuer, jwksURI *string, trustDomain, bundle string) error {
+	if trustDomain != "" {
+		if *issuer != "" {
+			return usagef(c.cmd, "--trust-domain and --issuer name the same thing: give one")
+		}
+		*issuer = "spiffe://" + strings.TrimPrefix(trustDomain, "spiffe://")
+	}
+	if bundle != "" {
+		if *jwksURI != "" {
+			return usagef(c.cmd, "--bundle-endpoint and --jwks-uri name the same thing: give one")
+		}
+		*jwksURI = bundle
+	}
+	return nil
 }

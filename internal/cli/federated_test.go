@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -38,6 +40,25 @@ func TestFederatedCommands(t *testing.T) {
 	if keys.Issuer != c.ClientID || keys.Subject != c.ClientID {
 		t.Errorf("key location added as %+v", keys)
 	}
+	var svid federatedView
+	h.mustJSON(t, &svid, "federated", "add", c.ClientID, "--trust-domain", "example.org",
+		"--bundle-endpoint", "https://spire.example.org/bundle", "--subject", "spiffe://example.org/ns/prod/sa/*")
+	if svid.Issuer != "spiffe://example.org" || svid.JWKSURI != "https://spire.example.org/bundle" || svid.Subject != "spiffe://example.org/ns/prod/sa/*" {
+		t.Errorf("SPIFFE rule added as %+v", svid)
+	}
+	bundle := filepath.Join(t.TempDir(), "bundle.json")
+	if err := os.WriteFile(bundle, []byte(`{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"jwt-svid",`+
+		`"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var static federatedView
+	h.mustJSON(t, &static, "federated", "add", c.ClientID, "--trust-domain", "example.org",
+		"--bundle-file", bundle, "--subject", "spiffe://example.org/a")
+	if static.Issuer != "spiffe://example.org" || static.JWKSURI != "" {
+		t.Errorf("static SPIFFE rule added as %+v", static)
+	}
+	h.run("federated", "add", c.ClientID, "--trust-domain", "example.org", "--issuer", "spiffe://example.org",
+		"--bundle-endpoint", "https://spire.example.org/bundle", "--subject", "spiffe://example.org/a").wantCode(t, exitUsage)
 	h.run("federated", "delete", c.ClientID, fc.ID).wantCode(t, exitOK)
 	h.run("federated", "get", c.ClientID, fc.ID).wantCode(t, exitRefused)
 }

@@ -83,6 +83,11 @@ func (a *Authenticator) authenticate(ctx context.Context, c Credentials) (mint.C
 		return a.assertion(ctx, c)
 	case TLSClientAuth:
 		return a.tlsAuth(ctx, c)
+	case SPIFFEJWT:
+		if a.Federation == nil {
+			return mint.Client{}, oauth.ErrInvalidClient.Describe("this server has no SPIFFE trust rules")
+		}
+		return a.federated(ctx, c, oauth.ErrInvalidClient)
 	case BearerGrant:
 		if a.Federation == nil {
 			return mint.Client{}, oauth.ErrInvalidGrant.Describe("this server has no trust rules for the jwt-bearer grant")

@@ -82,7 +82,7 @@ var (
 	errAssertionAndOther = oauth.ErrInvalidRequest.WithField(ParamAssertion).Describe(
 		"use one client authentication method: client_assertion, HTTP Basic or client_secret, not more than one")
 	errAssertionType = oauth.ErrInvalidRequest.WithField(ParamAssertionType).Describe(
-		"client_assertion_type must be %s, with the JWT in client_assertion", AssertionType)
+		"client_assertion_type must be %s (or %s for a JWT-SVID), with the JWT in client_assertion", AssertionType, SPIFFEAssertionType)
 	errNoAssertion = oauth.ErrInvalidRequest.WithField(ParamAssertion).Describe(
 		"client_assertion is required with client_assertion_type")
 	errClientIDMismatch = oauth.ErrInvalidRequest.WithField(ParamClientID).Describe(
@@ -143,12 +143,12 @@ func parseAssertion(authorization []string, body map[string]string) (Credentials
 	switch {
 	case len(authorization) > 0 || body[ParamClientSecret] != "":
 		return Credentials{}, errAssertionAndOther
-	case body[ParamAssertionType] != AssertionType:
+	case assertionMethod(body[ParamAssertionType]) == "":
 		return Credentials{}, errAssertionType
 	case body[ParamAssertion] == "":
 		return Credentials{}, errNoAssertion
 	}
-	return Credentials{Method: PrivateKeyJWT, ClientID: body[ParamClientID], Assertion: body[ParamAssertion]}, nil
+	return Credentials{Method: assertionMethod(body[ParamAssertionType]), ClientID: body[ParamClientID], Assertion: body[ParamAssertion]}, nil
 }
 
 // parseBasic decodes HTTP Basic credentials (RFC 7617) whose two halves are

@@ -20,7 +20,8 @@
 //     invalid_client (401) with WWW-Authenticate: Basic realm="mint". Two
 //     methods at once (Basic and client_secret, or an assertion with
 //     either) are invalid_request, as is an assertion type other than
-//     jwt-bearer or a type without an assertion. A body client_id that
+//     jwt-bearer or jwt-spiffe (a JWT-SVID, checked by package federation's
+//     SPIFFE rules), or a type without an assertion. A body client_id that
 //     differs from Basic's is invalid_request.
 //   - Secrets: an unknown client, a wrong secret and an expired secret are
 //     the same invalid_client "client authentication failed", with the

@@ -78,7 +78,11 @@ func (a *Authenticator) federated(ctx context.Context, c Credentials, code *oaut
 }
 
 func (a *Authenticator) verifyFederated(ctx context.Context, c Credentials) (mint.Client, error) {
-	acc, err := a.Federation.Verify(ctx, c.Assertion, c.ClientID)
+	verify := a.Federation.Verify
+	if c.Method == SPIFFEJWT {
+		verify = a.Federation.VerifySPIFFE
+	}
+	acc, err := verify(ctx, c.Assertion, c.ClientID)
 	if err != nil {
 		return mint.Client{}, err
 	}
@@ -92,6 +96,9 @@ func (a *Authenticator) verifyFederated(ctx context.Context, c Credentials) (min
 		// A rule older than its client was a deleted client's, whose ID
 		// was used again, kept by a cache that has not heard of it yet.
 		return client, &federation.Refusal{Public: errRuleGone, Reason: "the rule belonged to a deleted client of the same id"}
+	}
+	if acc.ReplayID == "" {
+		return client, nil // a JWT-SVID without jti: reusable until exp, as SPIFFE means it
 	}
 	// Recorded under no client (no client has the empty id): a token is
 	// accepted once, whichever client's rule accepts it.

@@ -18,6 +18,13 @@
 // caller, in the store every replica shares (Store.UseAssertion), so a
 // token is accepted once.
 //
+// SPIFFE rules (spiffe.go) take JWT-SVIDs, sent with the jwt-spiffe
+// client assertion type of draft-ietf-oauth-spiffe-client-auth-00 §4:
+// the SVID's sub, a SPIFFE ID parsed strictly (SPIFFE-ID §2, spiffeid.go),
+// picks the rules by its trust domain, and its signature is checked with
+// the keys of the trust domain's bundle (SPIFFE Trust Domain and Bundle
+// §4) whose use is jwt-svid (JWT-SVID §3 and §7 for the claims).
+//
 // Refusals (*Refusal) carry a public description that says what is wrong
 // with the token, never which rule almost matched: before the signature
 // is verified every refusal that depends on the rules is the same.

@@ -63,11 +63,12 @@ type KeyFetcher struct {
 	Now          func() time.Time
 	Log          *slog.Logger
 
-	mu   sync.Mutex
-	sets map[setKey]*keySet
+	mu     sync.Mutex
+	sets   map[setKey]*keySet
+	static map[string]map[string]jose.JSONWebKey // by bundle text
 }
 
-type setKey struct{ issuer, jwksURI string }
+type setKey struct{ issuer, jwksURI, bundle string }
 
 type keySet struct {
 	jwks *bearer.JWKS
@@ -79,6 +80,9 @@ var errNoKey = errors.New("the issuer publishes no key with this kid")
 
 // Key returns the key of rule's issuer that kid names.
 func (f *KeyFetcher) Key(ctx context.Context, rule mint.FederatedCredential, kid string) (jose.JSONWebKey, error) {
+	if rule.Bundle != "" {
+		return f.staticKey(rule.Bundle, kid)
+	}
 	jwks, err := f.set(rule)
 	if err != nil {
 		return jose.JSONWebKey{}, err
@@ -97,7 +101,7 @@ func (f *KeyFetcher) Key(ctx context.Context, rule mint.FederatedCredential, kid
 // first fetch starts in the background; Key waits for it at most
 // LookupWait.
 func (f *KeyFetcher) set(rule mint.FederatedCredential) (*bearer.JWKS, error) {
-	k := setKey{rule.Issuer, rule.JWKSURI}
+	k := setKey{issuer: rule.Issuer, jwksURI: rule.JWKSURI}
 	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -110,16 +114,19 @@ func (f *KeyFetcher) set(rule mint.FederatedCredential) (*bearer.JWKS, error) {
 	}
 	done, cancel := context.WithCancel(context.Background())
 	cancel() // NewJWKS starts the first fetch without waiting for it
-	issuer := rule.Issuer
+	issuer, use := rule.Issuer, ""
 	if IsKeyLocation(rule) {
 		issuer = "" // a client id: the keys are at JWKSURI, nothing to discover
+	}
+	if IsSPIFFE(rule.Issuer) {
+		issuer, use = "", "jwt-svid" // a trust domain: JWKSURI is its bundle endpoint
 	}
 	jwks, err := bearer.NewJWKS(done, bearer.JWKSConfig{
 		URL: rule.JWKSURI, Issuer: issuer, HTTPClient: f.client(rule),
 		MinRefreshInterval: orDefault(f.MinRefresh, DefaultMinRefresh),
 		FetchTimeout:       orDefault(f.FetchTimeout, DefaultFetchTimeout),
 		LookupWait:         orDefault(f.LookupWait, DefaultLookupWait),
-		Now:                f.Now, Log: f.Log, MaxKeys: MaxKeys,
+		Now:                f.Now, Log: f.Log, MaxKeys: MaxKeys, KeyUse: use,
 	})
 	if err != nil {
 		return nil, err
@@ -155,7 +162,7 @@ func IsKeyLocation(rule mint.FederatedCredential) bool {
 // checkRule checks the addresses of rule as CheckURLs does; a key
 // location has only its JWKSURI.
 func (f *KeyFetcher) checkRule(rule mint.FederatedCredential) error {
-	if IsKeyLocation(rule) {
+	if IsKeyLocation(rule) || IsSPIFFE(rule.Issuer) {
 		return checkURL("jwks_uri", rule.JWKSURI, f.AllowHTTP)
 	}
 	return f.CheckURLs(rule.Issuer, rule.JWKSURI)
@@ -288,4 +295,49 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// MaxBundleBytes bounds a SPIFFE rule's static bundle, as the fetched
+// sets are bounded.
+const MaxBundleBytes = 16 << 10
+
+// ParseBundle reads a SPIFFE bundle (SPIFFE Trust Domain and Bundle §4):
+// the keys that sign JWT-SVIDs, those with "use":"jwt-svid".
+func ParseBundle(bundle string) (map[string]jose.JSONWebKey, error) {
+	if len(bundle) > MaxBundleBytes {
+		return nil, fmt.Errorf("a bundle is at most %d bytes", MaxBundleBytes)
+	}
+	keys, err := bearer.ParseKeySet([]byte(bundle), "jwt-svid")
+	if err != nil {
+		return nil, fmt.Errorf("not a JWK Set: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New(`the bundle has no usable key with "use":"jwt-svid" and a kid`)
+	}
+	return keys, nil
+}
+
+// staticKey looks kid up in a static bundle, parsed once and kept while
+// rules name it (bounded like the fetched sets).
+func (f *KeyFetcher) staticKey(bundle, kid string) (jose.JSONWebKey, error) {
+	f.mu.Lock()
+	keys, ok := f.static[bundle]
+	f.mu.Unlock()
+	if !ok {
+		var err error
+		if keys, err = ParseBundle(bundle); err != nil {
+			return jose.JSONWebKey{}, fmt.Errorf("static bundle: %w", err)
+		}
+		f.mu.Lock()
+		if f.static == nil || len(f.static) >= maxIssuers {
+			f.static = map[string]map[string]jose.JSONWebKey{}
+		}
+		f.static[bundle] = keys
+		f.mu.Unlock()
+	}
+	key, found := keys[kid]
+	if !found {
+		return jose.JSONWebKey{}, errNoKey
+	}
+	return key, nil
 }

@@ -109,6 +109,10 @@ func (v *Verifier) parse(token string) (*jwt.JSONWebToken, jwt.Claims, error) {
 		return nil, c, refuse("the token's header has no kid", "no kid")
 	case c.Issuer == "" || c.Subject == "" || len(c.Issuer) > maxClaim || len(c.Subject) > maxClaim:
 		return nil, c, refuse("the token needs iss and sub", "iss or sub missing or too long")
+	case IsSPIFFE(c.Issuer):
+		// SPIFFE rules take JWT-SVIDs only through VerifySPIFFE, which
+		// parses sub strictly and picks rules by its trust domain.
+		return nil, c, refuse("a JWT-SVID is sent with client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-spiffe", "spiffe iss on the jwt-bearer path")
 	case c.Issuer == v.OwnIssuer:
 		return nil, c, refuse("this server's own tokens are not accepted as assertions", "own token")
 	case c.Audience.Contains(mint.AdminAudience):
@@ -188,7 +192,7 @@ type verifiedToken struct {
 }
 
 func (v *Verifier) verifyOnce(ctx context.Context, tok *jwt.JSONWebToken, r *mint.FederatedCredential, done map[setKey]*verifiedToken) *verifiedToken {
-	k := setKey{r.Issuer, r.JWKSURI}
+	k := setKey{issuer: r.Issuer, jwksURI: r.JWKSURI, bundle: r.Bundle} // two static bundles of one trust domain are two key sets
 	if vt, ok := done[k]; ok {
 		return vt
 	}

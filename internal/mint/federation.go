@@ -29,7 +29,11 @@ type FederatedCredential struct {
 	MaxAge time.Duration
 	// JWKSURI, when set, is where Issuer's keys are fetched; empty: from
 	// Issuer's OpenID discovery document.
-	JWKSURI   string
+	JWKSURI string
+	// Bundle, on a SPIFFE rule, is its trust domain's bundle, a JWK Set
+	// (SPIFFE Trust Domain and Bundle §4) used instead of fetching one
+	// from JWKSURI. Empty for every other rule.
+	Bundle    string
 	CreatedAt time.Time
 }
 

@@ -14,14 +14,14 @@ import (
 var _ mint.FederatedStore = (*Store)(nil)
 
 const selectFederated = `SELECT id, client_id, issuer, subject, audience, claims, max_age_ms,
-	jwks_uri, created_at FROM federated_credentials`
+	jwks_uri, bundle, created_at FROM federated_credentials`
 
 func scanFederated(row pgx.Row) (mint.FederatedCredential, error) {
 	var (
 		fc     mint.FederatedCredential
 		maxAge int64
 	)
-	err := row.Scan(&fc.ID, &fc.ClientID, &fc.Issuer, &fc.Subject, &fc.Audience, &fc.Claims, &maxAge, &fc.JWKSURI, &fc.CreatedAt)
+	err := row.Scan(&fc.ID, &fc.ClientID, &fc.Issuer, &fc.Subject, &fc.Audience, &fc.Claims, &maxAge, &fc.JWKSURI, &fc.Bundle, &fc.CreatedAt)
 	if err != nil {
 		return mint.FederatedCredential{}, err
 	}
@@ -58,9 +58,9 @@ func (s *Store) CreateFederatedCredential(ctx context.Context, fc mint.Federated
 			return fmt.Errorf("client %q holds %d federated credentials: %w", fc.ClientID, n, mint.ErrConflict)
 		}
 		_, err := tx.Exec(ctx,
-			`INSERT INTO federated_credentials (id, client_id, issuer, subject, audience, claims, max_age_ms, jwks_uri, created_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			fc.ID, fc.ClientID, fc.Issuer, fc.Subject, fc.Audience, claimsArg(fc.Claims), fc.MaxAge.Milliseconds(), fc.JWKSURI, millis(fc.CreatedAt))
+			`INSERT INTO federated_credentials (id, client_id, issuer, subject, audience, claims, max_age_ms, jwks_uri, bundle, created_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			fc.ID, fc.ClientID, fc.Issuer, fc.Subject, fc.Audience, claimsArg(fc.Claims), fc.MaxAge.Milliseconds(), fc.JWKSURI, fc.Bundle, millis(fc.CreatedAt))
 		switch {
 		case hasCode(err, uniqueViolation):
 			return fmt.Errorf("federated credential %q: %w", fc.ID, mint.ErrConflict)

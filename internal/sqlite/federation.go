@@ -18,7 +18,7 @@ const tableFederated = "federated_credentials"
 var _ mint.FederatedStore = (*Store)(nil)
 
 const selectFederated = `SELECT id, client_id, issuer, subject, audience, claims, max_age_ms,
-	jwks_uri, created_at FROM federated_credentials`
+	jwks_uri, bundle, created_at FROM federated_credentials`
 
 func scanFederated(row rowScanner) (mint.FederatedCredential, error) {
 	var (
@@ -26,7 +26,7 @@ func scanFederated(row rowScanner) (mint.FederatedCredential, error) {
 		claims          string
 		maxAge, created int64
 	)
-	err := row.Scan(&fc.ID, &fc.ClientID, &fc.Issuer, &fc.Subject, &fc.Audience, &claims, &maxAge, &fc.JWKSURI, &created)
+	err := row.Scan(&fc.ID, &fc.ClientID, &fc.Issuer, &fc.Subject, &fc.Audience, &claims, &maxAge, &fc.JWKSURI, &fc.Bundle, &created)
 	if err != nil {
 		return mint.FederatedCredential{}, err
 	}
@@ -85,9 +85,9 @@ func (s *Store) CreateFederatedCredential(ctx context.Context, fc mint.Federated
 			return fmt.Errorf("client %q holds %d federated credentials: %w", fc.ClientID, n, mint.ErrConflict)
 		}
 		_, err = tx.ExecContext(ctx,
-			`INSERT INTO federated_credentials (id, client_id, issuer, subject, audience, claims, max_age_ms, jwks_uri, created_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			fc.ID, fc.ClientID, fc.Issuer, fc.Subject, fc.Audience, claims, fc.MaxAge.Milliseconds(), fc.JWKSURI, millis(fc.CreatedAt))
+			`INSERT INTO federated_credentials (id, client_id, issuer, subject, audience, claims, max_age_ms, jwks_uri, bundle, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			fc.ID, fc.ClientID, fc.Issuer, fc.Subject, fc.Audience, claims, fc.MaxAge.Milliseconds(), fc.JWKSURI, fc.Bundle, millis(fc.CreatedAt))
 		if isUniqueViolation(err) {
 			return fmt.Errorf("federated credential %q: %w", fc.ID, mint.ErrConflict)
 		}

@@ -44,6 +44,7 @@ func checkFederated(t *testing.T, got, want mint.FederatedCredential) {
 	d.str("Subject", got.Subject, want.Subject)
 	d.str("Audience", got.Audience, want.Audience)
 	d.str("JWKSURI", got.JWKSURI, want.JWKSURI)
+	d.str("Bundle", got.Bundle, want.Bundle)
 	if !maps.Equal(got.Claims, want.Claims) {
 		d = append(d, fmt.Sprintf("Claims = %q, want %q", got.Claims, want.Claims))
 	}
@@ -65,6 +66,26 @@ var federatedCases = []testCase{
 	{"DeleteOnlyOfItsClient", testFederatedDelete},
 	{"GoWithTheirClient", testFederatedCascade},
 	{"Audited", testFederatedAudited},
+	{"SPIFFEBundle", testFederatedSPIFFEBundle},
+}
+
+// testFederatedSPIFFEBundle: a SPIFFE rule keeps its static bundle, and
+// a pattern rule is found under its stored subject "*".
+func testFederatedSPIFFEBundle(t *testing.T, ctx context.Context, s mint.Store) {
+	fs := federated(t, s)
+	c := newClient(1)
+	createClients(t, ctx, s, c)
+	r := newFederated(1, c.ID)
+	r.Issuer, r.Subject, r.Claims = "spiffe://example.org", "*", map[string]string{"sub": "spiffe://example.org/ns/*"}
+	r.Bundle = `{"keys":[{"kty":"EC","crv":"P-256","use":"jwt-svid","kid":"k1","x":"…","y":"…"}],"spiffe_sequence":7}`
+	must(t, "CreateFederatedCredential", fs.CreateFederatedCredential(ctx, r))
+	got, err := fs.GetFederatedCredential(ctx, c.ID, r.ID)
+	must(t, "GetFederatedCredential", err)
+	checkFederated(t, got, r)
+	found, err := fs.FindFederatedCredentials(ctx, r.Issuer, "*")
+	must(t, "FindFederatedCredentials", err)
+	wantIDs(t, "FindFederatedCredentials of the pattern rule", ids(found, federatedID), []string{r.ID})
+	checkFederated(t, found[0], r)
 }
 
 func testFederatedRoundTrip(t *testing.T, ctx context.Context, s mint.Store) {
