@@ -104,3 +104,65 @@ func TestInternerSharesAndIsBounded(t *testing.T) {
 		t.Errorf("interner holds %d lists and %d strings; bound %d", len(in.scopes), len(in.strs), maxInterned)
 	}
 }
+
+// TestCompactKeepsEveryField: a client or grant with any one field set
+// (every field of the struct, found by reflection, so a field added later
+// is covered) comes back from the cache as it went in. A field the compact
+// form drops would be lost on every cached read.
+func TestCompactKeepsEveryField(t *testing.T) {
+	check := func(t *testing.T, typ reflect.Type, roundTrip func(v reflect.Value) any) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			t.Run(typ.Name()+"."+f.Name, func(t *testing.T) {
+				v := reflect.New(typ).Elem()
+				setNonZero(t, v.Field(i))
+				if got := roundTrip(v); !reflect.DeepEqual(got, v.Interface()) {
+					t.Errorf("back from the cache:\n got %#v\nwant %#v", got, v.Interface())
+				}
+			})
+		}
+	}
+	check(t, reflect.TypeFor[mint.Client](), func(v reflect.Value) any {
+		k := compactClientOf(v.Interface().(mint.Client))
+		return k.client()
+	})
+	check(t, reflect.TypeFor[mint.Grant](), func(v reflect.Value) any {
+		k := compactGrantOf(v.Interface().(mint.Grant))
+		return k.grant()
+	})
+}
+
+// setNonZero gives v a value other than its zero value.
+func setNonZero(t *testing.T, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Uint8:
+		v.SetUint(7)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		setNonZero(t, v.Index(0))
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		setNonZero(t, k)
+		setNonZero(t, e)
+		m.SetMapIndex(k, e)
+		v.Set(m)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		setNonZero(t, v.Elem())
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.UnixMilli(1_780_000_000_123).UTC()))
+			return
+		}
+		setNonZero(t, v.Field(0))
+	default:
+		t.Fatalf("setNonZero: no value for a %s", v.Type())
+	}
+}
