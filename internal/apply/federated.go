@@ -52,7 +52,11 @@ func checkRules(c at[Client], problems *Problems) {
 	for i, r := range c.V.FederatedCredentials {
 		path := fmt.Sprintf("federated_credentials[%d]", i)
 		if err := admin.CheckFederated(r.admin()); err != nil {
-			report(problems, c.problem(join(path, fieldOf(err)), "%s", describe(err)))
+			field := path
+			if f := fieldOf(err); f != "" {
+				field = join(path, f)
+			}
+			report(problems, c.problem(field, "%s", describe(err)))
 			continue
 		}
 		fc := admin.StoredFederated(c.V.ID, r.admin())

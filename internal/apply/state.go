@@ -39,10 +39,14 @@ func ReadState(ctx context.Context, s mint.Store) (State, error) {
 	return State{APIs: apis, Clients: clients, Grants: grants, Rules: rules}, nil
 }
 
-// everyRule reads the rules of every client, one bounded list each
+// everyRule reads the rules of every client: in one read when the store
+// has one (mint.RuleReader), else one bounded list a client
 // (mint.MaxFederatedCredentials). A client deleted meanwhile has none; the
 // plan's fingerprint check refuses a state that moved under it.
 func everyRule(ctx context.Context, s mint.Store, clients []mint.Client) ([]mint.FederatedCredential, error) {
+	if rr, ok := s.(mint.RuleReader); ok {
+		return rr.EveryFederatedCredential(ctx)
+	}
 	fs, ok := s.(mint.FederatedStore)
 	if !ok {
 		return nil, nil

@@ -65,6 +65,15 @@ type Applier interface {
 	ApplyPlan(ctx context.Context, expected string, changes []Change) error
 }
 
+// RuleReader is an optional method of an Applier: every client's trust
+// rules in one read, for the state `mint apply` plans from (the
+// alternative is a ListFederatedCredentials a client). It is as unbounded
+// as the fingerprint's own read inside ApplyPlan, at most
+// MaxFederatedCredentials a client.
+type RuleReader interface {
+	EveryFederatedCredential(ctx context.Context) ([]FederatedCredential, error)
+}
+
 // StateFingerprint is a digest of every field of the APIs, clients,
 // grants and federated credentials (trust rules) given, whatever their order: two reads of the state give the same
 // fingerprint exactly when nothing in them differs (an admin change moves at

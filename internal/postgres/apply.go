@@ -85,6 +85,17 @@ func applyPlanTx(ctx context.Context, tx pgx.Tx, expected string, changes []mint
 	return appendAudit(ctx, tx, records...)
 }
 
+var _ mint.RuleReader = (*Store)(nil)
+
+// EveryFederatedCredential reads every trust rule (see mint.RuleReader).
+func (s *Store) EveryFederatedCredential(ctx context.Context) ([]mint.FederatedCredential, error) {
+	rules, err := list(ctx, s.pool, scanFederated, selectFederated+` ORDER BY client_id, created_at, seq`)
+	if err != nil {
+		return nil, failed("postgres: list every federated credential: %w", err)
+	}
+	return rules, nil
+}
+
 func fingerprintTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	apis, err := list(ctx, tx, scanAPI, selectAPI)
 	if err != nil {

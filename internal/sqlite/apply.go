@@ -41,6 +41,13 @@ func (s *Store) ApplyPlan(ctx context.Context, expected string, changes []mint.C
 	})
 }
 
+var _ mint.RuleReader = (*Store)(nil)
+
+// EveryFederatedCredential reads every trust rule (see mint.RuleReader).
+func (s *Store) EveryFederatedCredential(ctx context.Context) ([]mint.FederatedCredential, error) {
+	return queryFederated(ctx, s.read, selectFederated+` ORDER BY client_id, created_at, rowid`)
+}
+
 // fingerprintTx reads the state inside tx and returns its fingerprint.
 func fingerprintTx(ctx context.Context, tx *sql.Tx) (string, error) {
 	apis, err := listTx(ctx, tx, scanAPI, selectAPI)

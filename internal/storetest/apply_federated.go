@@ -46,6 +46,16 @@ func testApplyRules(t *testing.T, ctx context.Context, s mint.Store) {
 		want = append(want, ch.Audit.Kind+" "+ch.Audit.Subject)
 	}
 	wantIDs(t, "audit records", auditKinds(t, ctx, s), want)
+	if rr, ok := s.(mint.RuleReader); ok {
+		every, err := rr.EveryFederatedCredential(ctx)
+		must(t, "EveryFederatedCredential", err)
+		wantIDs(t, "every rule", ids(every, federatedID), []string{r3.ID, r2.ID})
+		for _, fc := range every {
+			if fc.ID == r2.ID {
+				checkFederated(t, fc, r2)
+			}
+		}
+	}
 
 	// A missing rule to delete, a rule of a missing client: nothing is
 	// applied.
