@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"time"
+
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/oauth"
 )
@@ -72,3 +74,49 @@ func CheckPolicy(src string) error { return validPolicy(src) }
 
 // CheckMetadata applies the rules of a client's metadata field.
 func CheckMetadata(m map[string]string) error { return validMetadata(m) }
+
+// FederatedRule is a trust rule as a file declares it: the fields of POST
+// /admin/v1/clients/{id}/federated-credentials (MaxAge in seconds, nil: the
+// default).
+type FederatedRule struct {
+	Issuer, Subject, Audience string
+	Claims                    map[string]string
+	MaxAge                    *int64
+	JWKSURI                   string
+}
+
+// CheckFederated applies the rules of POST …/federated-credentials to r,
+// with plain http refused as the server refuses it by default. The checks
+// that need the server (issuer not this server, audience not one of its
+// APIs) are the caller's.
+func CheckFederated(r FederatedRule) error {
+	req := federatedRequest{Issuer: r.Issuer, Subject: r.Subject, Audience: r.Audience, Claims: r.Claims,
+		MaxAge: r.MaxAge, JWKSURI: r.JWKSURI}
+	return req.Validate()
+}
+
+// StoredFederated is the rule r of client clientID as the admin API stores
+// it, without ID and CreatedAt: a jwks_uri alone is the client's own key
+// location, an absent max_age the default. audience must be set (the admin
+// API defaults it to the server's issuer, which a file cannot know).
+func StoredFederated(clientID string, r FederatedRule) mint.FederatedCredential {
+	req := federatedRequest{Issuer: r.Issuer, Subject: r.Subject, Audience: r.Audience, Claims: r.Claims,
+		MaxAge: r.MaxAge, JWKSURI: r.JWKSURI}
+	if req.keyLocation() {
+		return mint.FederatedCredential{ClientID: clientID, Issuer: clientID, Subject: clientID,
+			MaxAge: maxKeyAssertionAge, JWKSURI: r.JWKSURI}
+	}
+	maxAge := defaultMaxAge
+	if r.MaxAge != nil {
+		maxAge = time.Duration(*r.MaxAge) * time.Second
+	}
+	claims := r.Claims
+	if len(claims) == 0 {
+		claims = nil
+	}
+	return mint.FederatedCredential{ClientID: clientID, Issuer: r.Issuer, Subject: r.Subject, Audience: r.Audience,
+		Claims: claims, MaxAge: maxAge, JWKSURI: r.JWKSURI}
+}
+
+// CheckTokenBinding applies the admin API's rule to a token_binding value.
+func CheckTokenBinding(v string) error { return validTokenBinding(&v) }

@@ -1,6 +1,7 @@
 // Package apply is mint's configuration as code: a YAML file (or a
-// directory of them) that declares the APIs, clients and grants a
-// deployment should have, and the machinery behind `mint apply`, `mint
+// directory of them) that declares the APIs, clients (with their trust
+// rules: RFC 7523 assertions from other issuers, docs/federation.md) and
+// grants a deployment should have, and the machinery behind `mint apply`, `mint
 // diff` and `mint export`.
 //
 //   - Load reads and checks the files strictly: an unknown field, a value
@@ -17,8 +18,9 @@
 //
 // Secrets never appear in a file: a client created by Apply gets a fresh
 // secret, handed to a SecretSink once. The format is versioned (version:
-// 1) and refuses what it does not know, so a section added later
-// (federated credentials) is refused by an older mint rather than ignored.
+// 1) and refuses what it does not know, so a field added later (as
+// federated_credentials and token_binding were) is refused by an older
+// mint rather than ignored.
 // docs/config-as-code.md describes it for operators; its JSON Schema is
 // docs/mint-config.schema.json.
 package apply

@@ -27,11 +27,13 @@ func Export(state State) ([]byte, error) {
 		lifetime := int64(a.TokenLifetime / time.Second)
 		doc.APIs = append(doc.APIs, API{Audience: a.Audience, Name: a.Name, Scopes: nonNil(a.Scopes),
 			TokenLifetime: &lifetime, SigningAlg: a.Alg(), AuditIssuance: auditIssuance(a), TokenReuse: a.TokenReuse,
-			Policy: a.Policy})
+			Policy: a.Policy, TokenBinding: a.TokenBinding})
 	}
+	rules := rulesOf(state.Rules)
 	for _, c := range sorted(state.Clients, func(a, b mint.Client) int { return strings.Compare(a.ID, b.ID) }) {
 		v := Client{ID: c.ID, Name: c.Name, IntrospectAll: c.IntrospectAll,
-			TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay, Metadata: metadataOf(c.Metadata), Policy: c.Policy}
+			TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay, Metadata: metadataOf(c.Metadata), Policy: c.Policy,
+			TokenBinding: c.TokenBinding, FederatedCredentials: exportRules(rules[c.ID])}
 		if len(c.JWKS) > 0 {
 			if err := json.Unmarshal(c.JWKS, &v.JWKS); err != nil {
 				return nil, err

@@ -41,19 +41,23 @@ func randomState(t *testing.T, ctx context.Context, s mint.Store, r *mrand.Rand)
 		api := mint.API{ID: fmt.Sprintf("api_%d", i), Name: pick(trickyNames), Audience: fmt.Sprintf("%s%d", pick(trickyAudiences), i),
 			Scopes: scopes, TokenLifetime: time.Duration(60+r.IntN(400000)) * time.Second,
 			SigningAlg: pick(append([]string{""}, mint.SigningAlgorithms...)), AuditIssuance: pick([]string{"", "all", "off", "sample:7"}),
-			TokenReuse: r.IntN(2) == 0, CreatedAt: now, UpdatedAt: now}
+			TokenReuse: r.IntN(2) == 0, TokenBinding: pick(mint.TokenBindings), CreatedAt: now, UpdatedAt: now}
 		must(t, s.CreateAPI(ctx, api))
 		apis = append(apis, api)
 	}
 	var clients []mint.Client
 	for i := range r.IntN(6) {
 		c := mint.Client{ID: fmt.Sprintf("%s%d", pick(trickyIDs), i), Name: pick(trickyNames), IntrospectAll: r.IntN(2) == 0,
-			TokensPerHour: randomQuota(r), TokensPerDay: randomQuota(r), CreatedAt: now, UpdatedAt: now}
+			TokensPerHour: randomQuota(r), TokensPerDay: randomQuota(r), TokenBinding: pick(mint.TokenBindings),
+			CreatedAt: now, UpdatedAt: now}
 		if r.IntN(3) == 0 {
 			c.JWKS = randomJWKS(t)
 		}
 		must(t, s.CreateClient(ctx, c, mint.Secret{ID: "sec_" + c.ID, ClientID: c.ID, Digest: []byte("d"), CreatedAt: now}))
 		clients = append(clients, c)
+		for j := range r.IntN(3) {
+			must(t, s.(mint.FederatedStore).CreateFederatedCredential(ctx, randomRule(r, c.ID, fmt.Sprintf("fed_%d_%d", i, j), now)))
+		}
 	}
 	for i, c := range clients {
 		for j, api := range apis {
@@ -71,6 +75,26 @@ func randomState(t *testing.T, ctx context.Context, s mint.Store, r *mrand.Rand)
 	state, err := ReadState(ctx, s)
 	must(t, err)
 	return state
+}
+
+// randomRule is a trust rule the admin API accepts: a key location, or a
+// rule with YAML-troubling subjects and claims.
+func randomRule(r *mrand.Rand, clientID, id string, now time.Time) mint.FederatedCredential {
+	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
+	if r.IntN(4) == 0 {
+		return mint.FederatedCredential{ID: id, ClientID: clientID, Issuer: clientID, Subject: clientID,
+			MaxAge: 10 * time.Minute, JWKSURI: "https://keys.example.com/" + id, CreatedAt: now}
+	}
+	fc := mint.FederatedCredential{ID: id, ClientID: clientID, Issuer: "https://idp.example.com/" + pick(trickyIDs),
+		Subject: pick(trickyNames) + id, Audience: "https://mint.example.com/" + pick(trickyIDs),
+		MaxAge: time.Duration(1+r.IntN(86400)) * time.Second, CreatedAt: now}
+	if r.IntN(2) == 0 {
+		fc.Claims = map[string]string{"repository": pick(trickyIDs), pick([]string{"ref", "null", "true", "123"}): "refs/heads/*"}
+	}
+	if r.IntN(3) == 0 {
+		fc.JWKSURI = "https://idp.example.com/jwks"
+	}
+	return fc
 }
 
 func randomQuota(r *mrand.Rand) *int64 {

@@ -15,9 +15,6 @@ type Document struct {
 	APIs    []API    `yaml:"apis,omitempty"`
 	Clients []Client `yaml:"clients,omitempty"`
 	Grants  []Grant  `yaml:"grants,omitempty"`
-	// Federated credentials will be a section of their own
-	// (federated_credentials) once mint has them; until then the key is
-	// refused as unknown.
 }
 
 // API is an API (a resource server), named by its audience.
@@ -34,6 +31,9 @@ type API struct {
 	TokenReuse    bool   `yaml:"token_reuse,omitempty"`
 	// Policy is the API's issuance policy in CEL (docs/policies.md).
 	Policy string `yaml:"policy,omitempty"`
+	// TokenBinding: "" (absent), "dpop" or "mtls"
+	// (docs/sender-constrained.md).
+	TokenBinding string `yaml:"token_binding,omitempty"`
 }
 
 // Client is a client, named by its ID. It has no secret field: see
@@ -53,6 +53,26 @@ type Client struct {
 	// client's own issuance policy (docs/policies.md).
 	Metadata map[string]string `yaml:"metadata,omitempty"`
 	Policy   string            `yaml:"policy,omitempty"`
+	// TokenBinding: "" (absent), "dpop" or "mtls".
+	TokenBinding string `yaml:"token_binding,omitempty"`
+	// FederatedCredentials are the client's trust rules
+	// (docs/federation.md), each named by its content: a file declares
+	// what rules exist, never edits one.
+	FederatedCredentials []FederatedCredential `yaml:"federated_credentials,omitempty"`
+}
+
+// FederatedCredential is a trust rule of a client, in the admin API's
+// fields. A jwks_uri alone is where the client's own private_key_jwt keys
+// are. Unlike the admin API, audience is required (a file cannot know the
+// server's issuer URL the admin API defaults it to).
+type FederatedCredential struct {
+	Issuer   string            `yaml:"issuer,omitempty"`
+	Subject  string            `yaml:"subject,omitempty"`
+	Audience string            `yaml:"audience,omitempty"`
+	Claims   map[string]string `yaml:"claims,omitempty"`
+	// MaxAge in seconds; absent: 3600.
+	MaxAge  *int64 `yaml:"max_age,omitempty"`
+	JWKSURI string `yaml:"jwks_uri,omitempty"`
 }
 
 // Grant lets a client get tokens for an API, with at most Scopes.

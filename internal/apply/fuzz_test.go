@@ -21,7 +21,8 @@ func FuzzLoad(f *testing.F) {
 	}
 	for _, s := range []string{okAPI, "version: 1\nclients:\n  - {id: c, name: C, jwks: {keys: []}}\n",
 		"version: 1\napis: [{audience: a, name: A, scopes: [r]}]\nclients: [{id: c, name: C}]\ngrants: [{client: c, audience: a, scopes: [r]}]\n",
-		"a: &a [*a, *a]\n", "version: !!binary AQ==\n", "version: 1\n---\n", "\xff\xfe"} {
+		"a: &a [*a, *a]\n",
+		"version: 1\nclients:\n  - {id: c, name: C, federated_credentials: [{jwks_uri: 'https://k/j'}, {issuer: 'https://i', subject: s, audience: a, claims: {x: 'y*'}}]}\n", "version: !!binary AQ==\n", "version: 1\n---\n", "\xff\xfe"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -44,9 +45,12 @@ func FuzzLoad(f *testing.F) {
 				continue
 			}
 			p.Render(io.Discard)
-			if c, u, d := p.Counts(); u != 0 || d != 0 || c != len(cfg.APIs)+len(cfg.Clients)+len(cfg.Grants) {
-				t.Fatalf("against an empty state the plan has %d/%d/%d steps, want %d creates", c, u, d,
-					len(cfg.APIs)+len(cfg.Clients)+len(cfg.Grants))
+			want := len(cfg.APIs) + len(cfg.Clients) + len(cfg.Grants)
+			for _, c := range cfg.Clients {
+				want += len(c.V.FederatedCredentials)
+			}
+			if c, u, d := p.Counts(); u != 0 || d != 0 || c != want {
+				t.Fatalf("against an empty state the plan has %d/%d/%d steps, want %d creates", c, u, d, want)
 			}
 		}
 	})

@@ -153,6 +153,9 @@ func (cfg *Config) check(problems *Problems) {
 		if err := admin.CheckPolicy(v.Policy); err != nil {
 			report(problems, a.problem("policy", "%s", describe(err)))
 		}
+		if err := admin.CheckTokenBinding(v.TokenBinding); err != nil {
+			report(problems, a.problem("token_binding", "%s", describe(err)))
+		}
 		if first, ok := apis[v.Audience]; ok {
 			report(problems, a.problem("audience", "the API %q is declared twice (first at %s)", v.Audience, first.where()))
 			continue
@@ -203,6 +206,10 @@ func (cfg *Config) checkClient(c at[Client], problems *Problems) {
 	if err := admin.CheckPolicy(v.Policy); err != nil {
 		report(problems, c.problem("policy", "%s", describe(err)))
 	}
+	if err := admin.CheckTokenBinding(v.TokenBinding); err != nil {
+		report(problems, c.problem("token_binding", "%s", describe(err)))
+	}
+	checkRules(c, problems)
 	if v.JWKS == nil {
 		return
 	}
@@ -224,7 +231,7 @@ func (cfg *Config) checkClient(c at[Client], problems *Problems) {
 func desiredAPI(v API) mint.API {
 	api := mint.API{Name: v.Name, Audience: v.Audience, Scopes: nonNil(v.Scopes),
 		TokenLifetime: mint.DefaultTokenLifetime, SigningAlg: v.SigningAlg, AuditIssuance: v.AuditIssuance,
-		TokenReuse: v.TokenReuse, Policy: v.Policy}
+		TokenReuse: v.TokenReuse, Policy: v.Policy, TokenBinding: v.TokenBinding}
 	if v.TokenLifetime != nil {
 		api.TokenLifetime = time.Duration(*v.TokenLifetime) * time.Second
 	}

@@ -24,10 +24,11 @@ type Plan struct {
 // Step is one change of a plan.
 type Step struct {
 	Op mint.ChangeOp
-	// Kind is "api", "client" or "grant".
+	// Kind is "api", "client", "grant" or "federated credential".
 	Kind string
 	// Name is how the files name the resource: an audience, a client ID,
-	// or "client → audience" for a grant.
+	// "client → audience" for a grant, "client ← issuer sub …" for a
+	// trust rule.
 	Name string
 	// Fields are the fields a create sets and an update changes.
 	Fields []FieldChange
@@ -37,6 +38,7 @@ type Step struct {
 	api    *mint.API
 	client *mint.Client
 	grant  *mint.Grant
+	rule   *mint.FederatedCredential
 	// before is an update's or delete's resource as stored, as the audit
 	// record shows it.
 	before any
@@ -78,6 +80,12 @@ func MakePlan(cfg *Config, state State, prune bool) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, cfg.deletions(state)...)
 	}
+	// The rules a client's declaration drops are deleted before anything
+	// is created, so that the client's bound on rules holds in between.
+	for _, c := range cfg.Clients {
+		deletes, _ := planRules(c.V, ix, prune)
+		p.Steps = append(p.Steps, deletes...)
+	}
 	for _, a := range cfg.APIs {
 		if s, ok := planAPI(a.V, ix); ok {
 			p.Steps = append(p.Steps, s)
@@ -87,6 +95,8 @@ func MakePlan(cfg *Config, state State, prune bool) (*Plan, error) {
 		if s, ok := planClient(c.V, cfg.jwks[c.V.ID], ix); ok {
 			p.Steps = append(p.Steps, s)
 		}
+		_, creates := planRules(c.V, ix, prune)
+		p.Steps = append(p.Steps, creates...)
 	}
 	for _, g := range cfg.Grants {
 		if s, ok := planGrant(g.V, ix); ok {
@@ -143,6 +153,7 @@ func (cfg *Config) checkReferences(ix index, prune bool) error {
 			report(&problems, g.problem("scopes", "%s", describe(err)))
 		}
 	}
+	cfg.checkRuleAudiences(apis, ix, prune, &problems)
 	if len(problems) > 0 {
 		return problems
 	}
@@ -192,6 +203,15 @@ func (cfg *Config) deletions(state State) []Step {
 			steps = append(steps, Step{Op: mint.OpDelete, Kind: "grant", Name: grantName(g.ClientID, g.Audience), grant: &g, before: auditGrant(&g)})
 		}
 	}
+	for _, fc := range sorted(state.Rules, func(a, b mint.FederatedCredential) int {
+		return cmp.Or(strings.Compare(a.ClientID, b.ClientID), a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	}) {
+		// The rules of a client deleted go first, with audit records of
+		// their own; those of a client kept, with the client's plan.
+		if !clients[fc.ClientID] {
+			steps = append(steps, deleteRule(fc))
+		}
+	}
 	for _, c := range sorted(state.Clients, func(a, b mint.Client) int { return strings.Compare(a.ID, b.ID) }) {
 		if !clients[c.ID] {
 			steps = append(steps, Step{Op: mint.OpDelete, Kind: "client", Name: c.ID, client: &c, before: auditClient(&c)})
@@ -220,8 +240,8 @@ func planAPI(v API, ix index) (Step, bool) {
 		return Step{Op: mint.OpCreate, Kind: "api", Name: v.Audience, Fields: apiFields(mint.API{}, want, true), api: &want}, true
 	}
 	next := old
-	next.Name, next.TokenLifetime, next.SigningAlg, next.AuditIssuance, next.TokenReuse, next.Policy =
-		want.Name, want.TokenLifetime, want.SigningAlg, want.AuditIssuance, want.TokenReuse, want.Policy
+	next.Name, next.TokenLifetime, next.SigningAlg, next.AuditIssuance, next.TokenReuse, next.Policy, next.TokenBinding =
+		want.Name, want.TokenLifetime, want.SigningAlg, want.AuditIssuance, want.TokenReuse, want.Policy, want.TokenBinding
 	if !slices.Equal(old.Scopes, want.Scopes) && !(old.Audience == mint.AdminAudience && sameSet(old.Scopes, want.Scopes)) {
 		next.Scopes = want.Scopes
 	}
@@ -244,6 +264,7 @@ func apiFields(old, next mint.API, create bool) []FieldChange {
 	f.add("audit_issuance", auditIssuance(old), auditIssuance(next))
 	f.add("token_reuse", strconv.FormatBool(old.TokenReuse), strconv.FormatBool(next.TokenReuse))
 	f.policy(old.Policy, next.Policy)
+	f.binding(old.TokenBinding, next.TokenBinding)
 	return f.fields
 }
 
@@ -255,7 +276,7 @@ func planClient(v Client, jwks []byte, ix index) (Step, bool) {
 	}
 	next.Name, next.IntrospectAll = v.Name, v.IntrospectAll
 	next.TokensPerHour, next.TokensPerDay = v.TokensPerHour, v.TokensPerDay
-	next.Metadata, next.Policy = metadataOf(v.Metadata), v.Policy
+	next.Metadata, next.Policy, next.TokenBinding = metadataOf(v.Metadata), v.Policy, v.TokenBinding
 	if !bytes.Equal(canonicalJWKS(old.JWKS), jwks) {
 		next.JWKS = jwks
 	}
@@ -281,6 +302,7 @@ func clientFields(old, next mint.Client, create bool) []FieldChange {
 	}
 	f.metadata(old.Metadata, next.Metadata)
 	f.policy(old.Policy, next.Policy)
+	f.binding(old.TokenBinding, next.TokenBinding)
 	return f.fields
 }
 
@@ -314,6 +336,14 @@ func (f *fieldDiff) add(field, from, to string) {
 	} else if from != to {
 		f.fields = append(f.fields, FieldChange{Field: field, From: from, To: to})
 	}
+}
+
+// binding shows a token_binding; a create without one shows nothing.
+func (f *fieldDiff) binding(old, next string) {
+	if f.create && next == mint.BindingAny {
+		return
+	}
+	f.str("token_binding", old, next)
 }
 
 func (f *fieldDiff) str(field, from, to string) { f.add(field, strconv.Quote(from), strconv.Quote(to)) }

@@ -46,6 +46,7 @@ func TestSchemaMatchesDecoder(t *testing.T) {
 		{reflect.TypeFor[API](), defs["api"].(map[string]any)},
 		{reflect.TypeFor[Client](), defs["client"].(map[string]any)},
 		{reflect.TypeFor[Grant](), defs["grant"].(map[string]any)},
+		{reflect.TypeFor[FederatedCredential](), defs["federatedCredential"].(map[string]any)},
 	} {
 		props, _ := tc.schema["properties"].(map[string]any)
 		inSchema := slices.Sorted(mapsKeys(props))
@@ -60,6 +61,9 @@ func TestSchemaMatchesDecoder(t *testing.T) {
 	algs := defs["api"].(map[string]any)["properties"].(map[string]any)["signing_alg"].(map[string]any)["enum"]
 	if fmt.Sprint(algs) != fmt.Sprint(mint.SigningAlgorithms) {
 		t.Errorf("schema signing_alg enum %v, mint.SigningAlgorithms %v", algs, mint.SigningAlgorithms)
+	}
+	if bindings := defs["tokenBinding"].(map[string]any)["enum"]; fmt.Sprint(bindings) != fmt.Sprint(mint.TokenBindings) {
+		t.Errorf("schema token_binding enum %v, mint.TokenBindings %v", bindings, mint.TokenBindings)
 	}
 }
 
@@ -180,6 +184,10 @@ func (v validator) validate(s map[string]any, x any, path string) []string {
 		case "maxProperties":
 			if m, ok := x.(map[string]any); ok && float64(len(m)) > want.(float64) {
 				fail("%d properties, at most %v", len(m), want)
+			}
+		case "maxItems":
+			if a, ok := x.([]any); ok && float64(len(a)) > want.(float64) {
+				fail("%d items, at most %v", len(a), want)
 			}
 		case "propertyNames":
 			m, _ := x.(map[string]any)

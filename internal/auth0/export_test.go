@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +22,8 @@ func TestReadExport(t *testing.T) {
 				{Name: "Dataloy dev", Identifier: "https://dataloy.dev", TokenLifetime: 86400, SigningAlg: "RS256", Scopes: []Scope{}},
 			},
 			Clients: []Client{
-				{Name: "Shipping Partner", AppType: "non_interactive", GrantTypes: []string{"client_credentials"}},
+				{Name: "Shipping Partner", AppType: "non_interactive", GrantTypes: []string{"client_credentials"},
+					ClientMetadata: map[string]any{"tier": "gold", "partner_region": "eu-west"}},
 				{Name: "Dataloy Web", AppType: "spa", GrantTypes: []string{"authorization_code", "implicit", "refresh_token"}},
 			},
 			ClientGrants: []ClientGrant{{ClientID: "Shipping Partner", Audience: "https://dataloy", Scope: []string{"read:voyages"}}},
@@ -34,7 +36,8 @@ func TestReadExport(t *testing.T) {
 			},
 			Clients: []Client{
 				{Name: "Dataloy Mobile", AppType: "native", GrantTypes: []string{"authorization_code", "refresh_token"}},
-				{Name: "Shipping Partner", ClientID: "G99j845dM4MtckQlKt8E6oAbCdEfGhIj", AppType: "non_interactive", GrantTypes: []string{"client_credentials"}},
+				{Name: "Shipping Partner", ClientID: "G99j845dM4MtckQlKt8E6oAbCdEfGhIj", AppType: "non_interactive", GrantTypes: []string{"client_credentials"},
+					ClientMetadata: map[string]any{"tier": "gold", "partner_region": "eu-west", "1st_contact": "ops@partner.example"}},
 			},
 			ClientGrants: []ClientGrant{
 				{ClientID: "Shipping Partner", Audience: "https://dataloy", Scope: []string{"read:voyages", "write:voyages"}},
@@ -60,7 +63,8 @@ func sameTenant(a, b Tenant) bool {
 			x.SigningAlg == y.SigningAlg && x.IsSystem == y.IsSystem && slices.Equal(x.Scopes, y.Scopes)
 	}) && slices.EqualFunc(a.Clients, b.Clients, func(x, y Client) bool {
 		return x.Name == y.Name && x.ClientID == y.ClientID && x.ClientSecret == y.ClientSecret &&
-			x.AppType == y.AppType && slices.Equal(x.GrantTypes, y.GrantTypes) && x.Global == y.Global
+			x.AppType == y.AppType && slices.Equal(x.GrantTypes, y.GrantTypes) && x.Global == y.Global &&
+			reflect.DeepEqual(x.ClientMetadata, y.ClientMetadata)
 	}) && slices.EqualFunc(a.ClientGrants, b.ClientGrants, func(x, y ClientGrant) bool {
 		return x.ClientID == y.ClientID && x.Audience == y.Audience && slices.Equal(x.Scope, y.Scope)
 	})

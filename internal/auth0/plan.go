@@ -2,12 +2,14 @@ package auth0
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/policy"
 )
 
 // Plan is what `mint import auth0` creates in mint, and what it leaves
@@ -34,6 +36,9 @@ type PlannedClient struct {
 	ClientID, Name, Secret string
 	SecretMissing          bool
 	Grants                 []PlannedGrant
+	// Metadata are the entries of the application's client_metadata that
+	// mint's limits accept; nil: none.
+	Metadata map[string]string
 }
 
 // PlannedGrant is a client grant: an audience and its scopes.
@@ -44,8 +49,8 @@ type PlannedGrant struct {
 
 // Skipped is something of the tenant not moved to mint.
 type Skipped struct {
-	Kind   string // "API", "application" or "grant"
-	Name   string // its name, identifier or "client → audience"
+	Kind   string // "API", "application", "grant" or "metadata"
+	Name   string // its name, identifier, "client → audience" or "client_id: key"
 	Reason string
 }
 
@@ -81,6 +86,7 @@ func MakePlan(t Tenant, managementAudience string) Plan {
 		p.APIs = append(p.APIs, api)
 	}
 	byKey := map[string]int{} // client_id, and name for export grants → index in p.Clients
+	var skipped []Skipped
 	for _, c := range t.Clients {
 		pc, why := planClient(c)
 		if _, taken := byKey[pc.ClientID]; why == "" && taken {
@@ -90,6 +96,8 @@ func MakePlan(t Tenant, managementAudience string) Plan {
 			p.Skipped = append(p.Skipped, Skipped{"application", c.Name, why})
 			continue
 		}
+		pc.Metadata, skipped = planMetadata(pc.ClientID, c.ClientMetadata)
+		p.Skipped = append(p.Skipped, skipped...)
 		byKey[pc.ClientID] = len(p.Clients)
 		if _, taken := byKey[c.Name]; !taken && c.Name != "" {
 			byKey[c.Name] = len(p.Clients)
@@ -159,6 +167,45 @@ func planClient(c Client) (PlannedClient, string) {
 		pc.Secret, pc.SecretMissing = "", true
 	}
 	return pc, ""
+}
+
+// planMetadata keeps the entries of an application's client_metadata that
+// mint's limits on a client's metadata (policy.CheckMetadata) accept, and
+// skips the others, each with its reason, so that one entry mint cannot
+// keep never stops the move. Keys are taken in sorted order, so that which
+// entries pass the bound on their number does not depend on the tenant's
+// order.
+func planMetadata(clientID string, raw any) (map[string]string, []Skipped) {
+	if raw == nil {
+		return nil, nil
+	}
+	entries, ok := raw.(map[string]any)
+	if !ok {
+		return nil, []Skipped{{"metadata", clientID, "client_metadata is not an object of strings"}}
+	}
+	var kept map[string]string
+	var skipped []Skipped
+	for _, k := range slices.Sorted(maps.Keys(entries)) {
+		skip := func(why string) { skipped = append(skipped, Skipped{"metadata", clientID + ": " + k, why}) }
+		v, isText := entries[k].(string)
+		if !isText {
+			skip("the value is not a string")
+			continue
+		}
+		if err := policy.CheckMetadata(map[string]string{k: v}); err != nil {
+			skip(strings.TrimPrefix(err.Error(), policy.ErrMetadata.Error()+": "))
+			continue
+		}
+		if len(kept) == policy.MaxMetadataKeys {
+			skip(fmt.Sprintf("mint keeps at most %d entries of a client's metadata", policy.MaxMetadataKeys))
+			continue
+		}
+		if kept == nil {
+			kept = map[string]string{}
+		}
+		kept[k] = v
+	}
+	return kept, skipped
 }
 
 // IsMachineToMachine: app_type non_interactive, or the client credentials

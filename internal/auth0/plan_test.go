@@ -1,6 +1,8 @@
 package auth0
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -93,5 +95,71 @@ func TestSkippedQuotesControlCharacters(t *testing.T) {
 	s := Skipped{"application", "evil\x1b[2Jname", "not machine-to-machine"}.String()
 	if strings.ContainsRune(s, 0x1b) {
 		t.Errorf("String() = %q keeps an escape character", s)
+	}
+}
+
+// TestPlanMetadata: the entries of client_metadata mint's limits accept
+// are kept; every other is skipped with its reason, and never stops the
+// move of its application.
+func TestPlanMetadata(t *testing.T) {
+	many := map[string]any{}
+	for i := range 40 {
+		many[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	for _, tt := range []struct {
+		name     string
+		metadata any
+		keep     map[string]string
+		skipped  []string
+	}{
+		{"Absent", nil, nil, nil},
+		{"Empty", map[string]any{}, nil, nil},
+		{"Strings", map[string]any{"tier": "gold", "region": "eu"}, map[string]string{"tier": "gold", "region": "eu"}, nil},
+		{"BadKeys", map[string]any{"tier": "gold", "1st": "x", "with space": "y", "": "z", strings.Repeat("k", 65): "w"},
+			map[string]string{"tier": "gold"}, []string{
+				`metadata m2m: : a key must have 1 to 64 characters`,
+				`metadata m2m: 1st: key "1st" must start with an ASCII letter`,
+				`metadata m2m: kkkk`,
+				`metadata m2m: with space: key "with space" may hold only ASCII letters, digits and _.-`,
+			}},
+		{"BadValues", map[string]any{"long": strings.Repeat("é", 200), "ctl": "a\x1bb", "num": 3.0, "obj": map[string]any{}, "ok": ""},
+			map[string]string{"ok": ""}, []string{
+				`metadata m2m: ctl: the value of "ctl" holds a control character`,
+				`metadata m2m: long: the value of "long" has 400 bytes, at most 256`,
+				`metadata m2m: num: the value is not a string`,
+				`metadata m2m: obj: the value is not a string`,
+			}},
+		{"NotAnObject", "tier=gold", nil, []string{"metadata m2m: client_metadata is not an object of strings"}},
+		{"TooMany", many, nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := MakePlan(Tenant{Clients: []Client{{ClientID: "m2m", ClientSecret: goodSecret, Name: "M", AppType: "non_interactive",
+				ClientMetadata: tt.metadata}}}, "")
+			if len(p.Clients) != 1 {
+				t.Fatalf("the application was not moved: %v", p.Skipped)
+			}
+			var skipped []string
+			for _, s := range p.Skipped {
+				skipped = append(skipped, s.String())
+			}
+			if tt.name == "TooMany" {
+				if len(p.Clients[0].Metadata) != 32 || len(skipped) != 8 || p.Clients[0].Metadata["k31"] != "v" ||
+					!strings.Contains(skipped[0], "k32: mint keeps at most 32 entries") {
+					t.Fatalf("kept %d, skipped %v", len(p.Clients[0].Metadata), skipped)
+				}
+				return
+			}
+			if !maps.Equal(p.Clients[0].Metadata, tt.keep) {
+				t.Errorf("kept %v, want %v", p.Clients[0].Metadata, tt.keep)
+			}
+			if len(skipped) != len(tt.skipped) {
+				t.Fatalf("skipped %q, want %q", skipped, tt.skipped)
+			}
+			for i := range skipped {
+				if !strings.HasPrefix(skipped[i], tt.skipped[i]) {
+					t.Errorf("skipped[%d] = %q, want %q", i, skipped[i], tt.skipped[i])
+				}
+			}
+		})
 	}
 }

@@ -40,6 +40,10 @@ type Client struct {
 	GrantTypes   []string `json:"grant_types" yaml:"grant_types"`
 	// Global marks the tenant's "All Applications" pseudo-client.
 	Global bool `json:"global" yaml:"global"`
+	// ClientMetadata is an object of string values in Auth0's
+	// documentation; read as anything, so that a tenant holding otherwise
+	// loses only the entries mint cannot keep (see planMetadata).
+	ClientMetadata any `json:"client_metadata" yaml:"client_metadata"`
 }
 
 // ClientGrant lets a client take tokens for an audience. In a Deploy CLI

@@ -38,6 +38,9 @@ type importLine struct {
 	Name     string        `json:"name"`
 	Secret   string        `json:"secret"`
 	Grants   []importGrant `json:"grants"`
+	// Metadata are the client's string key/values (docs/policies.md);
+	// absent: none.
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 type importGrant struct {
@@ -56,6 +59,9 @@ func (l *importLine) Validate() error {
 	}
 	if err := mint.CheckImportedSecret(l.Secret); err != nil {
 		return oauth.ErrInvalidRequest.Describe("%v", err).WithField("secret")
+	}
+	if err := admin.CheckMetadata(l.Metadata); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, g := range l.Grants {
@@ -266,7 +272,7 @@ func (r *importRun) each(path string, fn func(n int, l importLine) error) (int, 
 func (r *importRun) add(ctx context.Context, n int, l importLine) error {
 	now := time.Now().UTC()
 	ic := mint.ImportedClient{
-		Client: mint.Client{ID: l.ClientID, Name: l.Name, CreatedAt: now, UpdatedAt: now},
+		Client: mint.Client{ID: l.ClientID, Name: l.Name, Metadata: l.Metadata, CreatedAt: now, UpdatedAt: now},
 		Secret: mint.Secret{ID: mint.NewID("sec"), ClientID: l.ClientID, Digest: secret.Digest(l.Secret), CreatedAt: now},
 	}
 	for _, g := range l.Grants {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -198,6 +199,9 @@ func clientDiffers(ctx context.Context, store mint.Store, c auth0.PlannedClient)
 	if have.Name != c.Name {
 		d = append(d, "name")
 	}
+	if !maps.Equal(have.Metadata, c.Metadata) {
+		d = append(d, "metadata")
+	}
 	grants, err := store.ListGrants(ctx, c.ClientID)
 	if err != nil {
 		return "", err
@@ -273,7 +277,7 @@ func auth0Line(c auth0.PlannedClient, plain string) importLine {
 	if plain == "" {
 		plain = c.Secret
 	}
-	l := importLine{ClientID: c.ClientID, Name: c.Name, Secret: plain}
+	l := importLine{ClientID: c.ClientID, Name: c.Name, Secret: plain, Metadata: c.Metadata}
 	for _, g := range c.Grants {
 		l.Grants = append(l.Grants, importGrant{Audience: g.Audience, Scopes: g.Scopes})
 	}
@@ -303,6 +307,9 @@ func (w *auth0Work) print(out io.Writer, source string) {
 			secretNote = "NO SECRET in the source"
 		}
 		fmt.Fprintf(out, "  create client %s (%s), %s, %d grants\n", c.ClientID, c.Name, secretNote, len(c.Grants))
+		for _, k := range slices.Sorted(maps.Keys(c.Metadata)) {
+			fmt.Fprintf(out, "    metadata %s\n", k)
+		}
 		for _, g := range c.Grants {
 			fmt.Fprintf(out, "    grant %s [%s]\n", g.Audience, strings.Join(g.Scopes, " "))
 		}

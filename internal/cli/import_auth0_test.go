@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -158,11 +159,20 @@ func TestImportAuth0FromManagementAPI(t *testing.T) {
 		`skipped application Dataloy Web: not machine-to-machine (app_type "spa")`,
 		"skipped application All Applications: the tenant's global client",
 		"skipped grant " + auth0ClientID + " → " + f.URL + "/api/v2/: its API is not moved",
-		"created 1 APIs, 1 clients and 1 grants; 0 identical left alone, 0 different left alone, 4 skipped",
+		"    metadata partner_region\n    metadata tier\n",
+		"skipped metadata " + auth0ClientID + `: 1st_contact: key "1st_contact" must start with an ASCII letter`,
+		"skipped metadata " + auth0ClientID + `: notes: the value of "notes" has 400 bytes, at most 256`,
+		"created 1 APIs, 1 clients and 1 grants; 0 identical left alone, 0 different left alone, 6 skipped",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
+	}
+
+	// client_metadata within mint's limits is the client's metadata.
+	if clients := storedClients(t, db); len(clients) != 1 ||
+		!maps.Equal(clients[0].Metadata, map[string]string{"tier": "gold", "partner_region": "eu-west"}) {
+		t.Fatalf("stored clients %+v, want Shipping Partner with its tier and partner_region", clients)
 	}
 
 	// Run again: everything is there already, identical.

@@ -128,6 +128,8 @@ func TestImportClientsRefusesBadLines(t *testing.T) {
 		{"SecretNotString", `{"client_id":"a","name":"A","secret":12}`, "secret must be a string"},
 		{"UnknownAudience", `{"client_id":"a","name":"A","secret":"` + importSecret + `","grants":[{"audience":"https://nope"}]}`, `no API has the audience "https://nope"`},
 		{"ScopeNotOfAPI", `{"client_id":"a","name":"A","secret":"` + importSecret + `","grants":[{"audience":"` + importAudience + `","scopes":["admin"]}]}`, `scope "admin" is not a scope`},
+		{"MetadataBadKey", `{"client_id":"a","name":"A","secret":"` + importSecret + `","metadata":{"1st":"x"}}`, `must start with an ASCII letter`},
+		{"MetadataNotText", `{"client_id":"a","name":"A","secret":"` + importSecret + `","metadata":{"tier":1}}`, `metadata`},
 		{"AudienceTwice", `{"client_id":"a","name":"A","secret":"` + importSecret + `","grants":[{"audience":"` + importAudience + `"},{"audience":"` + importAudience + `"}]}`, "two grants"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,7 +29,7 @@ const (
 )
 
 // Change is one step of a plan `mint apply` makes: exactly one of API,
-// Client and Grant is set. An update stores every mutable field of the value
+// Client, Grant and Federated is set. An update stores every mutable field of the value
 // given (identifier fields and CreatedAt are kept, as the Update methods
 // do); a delete needs only the ID, and cascades as the Delete methods do.
 type Change struct {
@@ -39,6 +39,9 @@ type Change struct {
 	// Secret is the first secret of a client created.
 	Secret *Secret
 	Grant  *Grant
+	// Federated is a client's trust rule, created or deleted (rules are
+	// never updated: a changed rule is another rule).
+	Federated *FederatedCredential
 	// Audit is the change's audit record, appended in the same
 	// transaction; the store sets Seq, PrevHash and Hash.
 	Audit AuditRecord
@@ -53,7 +56,7 @@ type Applier interface {
 	// or none. First, inside that transaction and holding off every other
 	// writer of APIs, clients and grants (from any process) until it
 	// commits, it computes StateFingerprint of the stored
-	// APIs, clients and grants; if that is not expected (the state the
+	// APIs, clients, grants and federated credentials; if that is not expected (the state the
 	// plan was made from), it returns ErrStateChanged and changes nothing.
 	// Each change's Audit record is appended in the same transaction.
 	// ErrConflict and ErrNotFound as the single-resource methods return
@@ -62,19 +65,28 @@ type Applier interface {
 	ApplyPlan(ctx context.Context, expected string, changes []Change) error
 }
 
-// StateFingerprint is a digest of every field of the APIs, clients and
-// grants given, whatever their order: two reads of the state give the same
+// RuleReader is an optional method of an Applier: every client's trust
+// rules in one read, for the state `mint apply` plans from (the
+// alternative is a ListFederatedCredentials a client). It is as unbounded
+// as the fingerprint's own read inside ApplyPlan, at most
+// MaxFederatedCredentials a client.
+type RuleReader interface {
+	EveryFederatedCredential(ctx context.Context) ([]FederatedCredential, error)
+}
+
+// StateFingerprint is a digest of every field of the APIs, clients,
+// grants and federated credentials (trust rules) given, whatever their order: two reads of the state give the same
 // fingerprint exactly when nothing in them differs (an admin change moves at
 // least UpdatedAt). Secrets and signing keys are not in it: a plan neither
 // reads nor writes them, so rotating a secret does not invalidate a plan.
-func StateFingerprint(apis []API, clients []Client, grants []Grant) string {
+func StateFingerprint(apis []API, clients []Client, grants []Grant, rules []FederatedCredential) string {
 	h := sha256.New()
 	f := fingerprinter{h: h}
 	for _, a := range sortedBy(apis, func(a API) string { return a.ID }) {
 		f.str("api", a.ID, a.Name, a.Audience, a.SigningAlg, a.AuditIssuance)
 		f.strs(a.Scopes)
 		f.num(int64(a.TokenLifetime), boolNum(a.TokenReuse))
-		f.str(a.Policy)
+		f.str(a.Policy, a.TokenBinding)
 		f.times(a.CreatedAt, a.UpdatedAt)
 	}
 	for _, c := range sortedBy(clients, func(c Client) string { return c.ID }) {
@@ -83,13 +95,19 @@ func StateFingerprint(apis []API, clients []Client, grants []Grant) string {
 		f.count(c.TokensPerHour)
 		f.count(c.TokensPerDay)
 		f.times(c.TokensRevokedBefore, c.CreatedAt, c.UpdatedAt)
-		f.str(c.Policy)
+		f.str(c.Policy, c.TokenBinding)
 		f.metadata(c.Metadata)
 	}
 	for _, g := range sortedBy(grants, func(g Grant) string { return g.ID }) {
 		f.str("grant", g.ID, g.ClientID, g.Audience)
 		f.strs(g.Scopes)
 		f.times(g.CreatedAt, g.UpdatedAt)
+	}
+	for _, r := range sortedBy(rules, func(r FederatedCredential) string { return r.ID }) {
+		f.str("federated", r.ID, r.ClientID, r.Issuer, r.Subject, r.Audience, r.JWKSURI)
+		f.metadata(r.Claims)
+		f.num(r.MaxAge.Milliseconds())
+		f.times(r.CreatedAt)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// ImportedClient is one client of a bulk import: the client, its one
-// secret (already a digest) and its grants. The IDs are kept as given, so
+// ImportedClient is one client of a bulk import: the client (its
+// Metadata stored too), its one secret (already a digest) and its grants. The IDs are kept as given, so
 // that clients moved from another server (Auth0) keep theirs.
 type ImportedClient struct {
 	Client Client

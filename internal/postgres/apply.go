@@ -14,7 +14,7 @@ import (
 var _ mint.Applier = (*Store)(nil)
 
 // How ApplyPlan holds off other writers. It takes EXCLUSIVE locks on the
-// three tables, which let plain reads (the token path) go on but make every
+// four tables (federated credentials too), which let plain reads (the token path) go on but make every
 // INSERT, UPDATE, DELETE and SELECT … FOR UPDATE / FOR KEY SHARE on them
 // wait until the plan commits. It never waits for one of those locks for
 // longer than lockWait while holding another: it gives all of them up and
@@ -23,7 +23,7 @@ var _ mint.Applier = (*Store)(nil)
 // after deadlock_timeout, one second by default): the plan is the one that
 // steps back, and an admin change is never refused because of an apply.
 const (
-	lockForPlan      = `LOCK TABLE clients, apis, grants IN EXCLUSIVE MODE`
+	lockForPlan      = `LOCK TABLE clients, apis, grants, federated_credentials IN EXCLUSIVE MODE`
 	lockWait         = `SET LOCAL lock_timeout = '100ms'`
 	lockWaitDone     = `SET LOCAL lock_timeout = 0`
 	lockAttempts     = 50
@@ -85,6 +85,17 @@ func applyPlanTx(ctx context.Context, tx pgx.Tx, expected string, changes []mint
 	return appendAudit(ctx, tx, records...)
 }
 
+var _ mint.RuleReader = (*Store)(nil)
+
+// EveryFederatedCredential reads every trust rule (see mint.RuleReader).
+func (s *Store) EveryFederatedCredential(ctx context.Context) ([]mint.FederatedCredential, error) {
+	rules, err := list(ctx, s.pool, scanFederated, selectFederated+` ORDER BY client_id, created_at, seq`)
+	if err != nil {
+		return nil, failed("postgres: list every federated credential: %w", err)
+	}
+	return rules, nil
+}
+
 func fingerprintTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	apis, err := list(ctx, tx, scanAPI, selectAPI)
 	if err != nil {
@@ -98,7 +109,11 @@ func fingerprintTx(ctx context.Context, tx pgx.Tx) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return mint.StateFingerprint(apis, clients, grants), nil
+	rules, err := list(ctx, tx, scanFederated, selectFederated)
+	if err != nil {
+		return "", err
+	}
+	return mint.StateFingerprint(apis, clients, grants, rules), nil
 }
 
 func applyChange(ctx context.Context, tx pgx.Tx, ch mint.Change) error {
@@ -109,6 +124,8 @@ func applyChange(ctx context.Context, tx pgx.Tx, ch mint.Change) error {
 		return applyClient(ctx, tx, ch.Op, *ch.Client, ch.Secret)
 	case ch.Grant != nil:
 		return applyGrant(ctx, tx, ch.Op, *ch.Grant)
+	case ch.Federated != nil:
+		return applyFederated(ctx, tx, ch.Op, *ch.Federated)
 	}
 	return fmt.Errorf("postgres: apply plan: a %s change names no resource", ch.Op)
 }
@@ -119,10 +136,11 @@ func applyAPI(ctx context.Context, tx pgx.Tx, op mint.ChangeOp, api mint.API) er
 	switch op {
 	case mint.OpCreate:
 		_, err = tx.Exec(ctx,
-			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at,
+			        token_binding)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			api.ID, api.Name, api.Audience, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
-			millis(api.CreatedAt), millis(api.UpdatedAt))
+			millis(api.CreatedAt), millis(api.UpdatedAt), api.TokenBinding)
 		if hasCode(err, uniqueViolation) {
 			return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
 		}
@@ -131,9 +149,11 @@ func applyAPI(ctx context.Context, tx pgx.Tx, op mint.ChangeOp, api mint.API) er
 		}
 	case mint.OpUpdate:
 		err = execOne(ctx, tx, notFound,
-			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, audit_issuance = $5, token_reuse = $6, updated_at = $7
+			`UPDATE apis SET name = $1, scopes = $2, token_lifetime_ns = $3, signing_alg = $4, audit_issuance = $5, token_reuse = $6, updated_at = $7,
+			        token_binding = $9
 			  WHERE id = $8`,
-			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt), api.ID)
+			api.Name, scopesArg(api.Scopes), int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt), api.ID,
+			api.TokenBinding)
 		if err == nil {
 			err = setAPIPolicy(ctx, tx, api, false)
 		}
@@ -154,10 +174,10 @@ func applyClient(ctx context.Context, tx pgx.Tx, op mint.ChangeOp, c mint.Client
 	case mint.OpUpdate:
 		err = execOne(ctx, tx, notFound,
 			`UPDATE clients SET name = $1, jwks = $2, introspect_all = $3, tokens_revoked_before = $4,
-			        tokens_per_hour = $5, tokens_per_day = $6, updated_at = $7
+			        tokens_per_hour = $5, tokens_per_day = $6, updated_at = $7, token_binding = $9
 			  WHERE id = $8`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
-			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), c.ID)
+			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), c.ID, c.TokenBinding)
 		if err == nil {
 			err = setClientPolicy(ctx, tx, c, false)
 		}
@@ -178,11 +198,11 @@ func createClientTx(ctx context.Context, tx pgx.Tx, c mint.Client, secret *mint.
 	}
 	_, err := tx.Exec(ctx,
 		`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-		        created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		        created_at, updated_at, token_binding)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.ID, c.Name, nullBytes(c.JWKS), c.IntrospectAll,
 		nullMillis(c.TokensRevokedBefore), c.TokensPerHour, c.TokensPerDay,
-		millis(c.CreatedAt), millis(c.UpdatedAt))
+		millis(c.CreatedAt), millis(c.UpdatedAt), c.TokenBinding)
 	if hasCode(err, uniqueViolation) {
 		return fmt.Errorf("client %q: %w", c.ID, mint.ErrConflict)
 	}
@@ -231,6 +251,45 @@ func createGrantTx(ctx context.Context, tx pgx.Tx, g mint.Grant) error {
 		g.ID, g.ClientID, g.Audience, scopesArg(g.Scopes), millis(g.CreatedAt), millis(g.UpdatedAt))
 	if hasCode(err, uniqueViolation) {
 		return fmt.Errorf("grant %q or grant of client %q for %q: %w", g.ID, g.ClientID, g.Audience, mint.ErrConflict)
+	}
+	return err
+}
+
+// applyFederated creates or deletes a trust rule as
+// CreateFederatedCredential and DeleteFederatedCredential do; the plan's
+// table locks stand in for their row lock.
+func applyFederated(ctx context.Context, tx pgx.Tx, op mint.ChangeOp, fc mint.FederatedCredential) error {
+	var err error
+	switch op {
+	case mint.OpCreate:
+		err = createFederatedTx(ctx, tx, fc)
+	case mint.OpDelete:
+		err = execOne(ctx, tx, fmt.Errorf("federated credential %q of client %q: %w", fc.ID, fc.ClientID, mint.ErrNotFound),
+			`DELETE FROM federated_credentials WHERE id = $1 AND client_id = $2`, fc.ID, fc.ClientID)
+	default:
+		err = fmt.Errorf("unknown operation %q", op)
+	}
+	return changeErr(err, op, "federated credential", fc.ID)
+}
+
+func createFederatedTx(ctx context.Context, tx pgx.Tx, fc mint.FederatedCredential) error {
+	if err := mustExist(ctx, tx, fmt.Errorf("client %q: %w", fc.ClientID, mint.ErrNotFound),
+		`SELECT 1 FROM clients WHERE id = $1`, fc.ClientID); err != nil {
+		return err
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM federated_credentials WHERE client_id = $1`, fc.ClientID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= mint.MaxFederatedCredentials {
+		return fmt.Errorf("client %q holds %d federated credentials: %w", fc.ClientID, n, mint.ErrConflict)
+	}
+	_, err := tx.Exec(ctx,
+		`INSERT INTO federated_credentials (id, client_id, issuer, subject, audience, claims, max_age_ms, jwks_uri, created_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		fc.ID, fc.ClientID, fc.Issuer, fc.Subject, fc.Audience, claimsArg(fc.Claims), fc.MaxAge.Milliseconds(), fc.JWKSURI, millis(fc.CreatedAt))
+	if hasCode(err, uniqueViolation) {
+		return fmt.Errorf("federated credential %q: %w", fc.ID, mint.ErrConflict)
 	}
 	return err
 }

@@ -94,8 +94,12 @@ func copyImport(ctx context.Context, tx pgx.Tx, batch []mint.ImportedClient) err
 	var grants [][]any
 	for _, ic := range batch {
 		c, sec := ic.Client, ic.Secret
+		md, err := encodeMetadata(c.Metadata)
+		if err != nil {
+			return err
+		}
 		clients = append(clients, []any{c.ID, c.Name, nullBytes(c.JWKS), c.IntrospectAll,
-			nullMillis(c.TokensRevokedBefore), c.TokensPerHour, c.TokensPerDay, millis(c.CreatedAt), millis(c.UpdatedAt)})
+			nullMillis(c.TokensRevokedBefore), c.TokensPerHour, c.TokensPerDay, millis(c.CreatedAt), millis(c.UpdatedAt), md})
 		secrets = append(secrets, []any{sec.ID, c.ID, bytesArg(sec.Digest), millis(sec.CreatedAt),
 			nullMillis(sec.ExpiresAt), nullMillis(sec.LastUsedAt)})
 		for _, g := range ic.Grants {
@@ -108,7 +112,7 @@ func copyImport(ctx context.Context, tx pgx.Tx, batch []mint.ImportedClient) err
 		rows    [][]any
 	}{
 		{"clients", []string{"id", "name", "jwks", "introspect_all", "tokens_revoked_before", "tokens_per_hour",
-			"tokens_per_day", "created_at", "updated_at"}, clients},
+			"tokens_per_day", "created_at", "updated_at", "metadata"}, clients},
 		{"secrets", []string{"id", "client_id", "digest", "created_at", "expires_at", "last_used_at"}, secrets},
 		{"grants", []string{"id", "client_id", "audience", "scopes", "created_at", "updated_at"}, grants},
 	}

@@ -17,7 +17,7 @@ var _ mint.Applier = (*Store)(nil)
 // between the fingerprint check and the commit.
 func (s *Store) ApplyPlan(ctx context.Context, expected string, changes []mint.Change) error {
 	// Whole tables: a plan may change any number of rows.
-	ctx, published := s.changingTables(ctx, tableAPIs, tableClients, tableGrants)
+	ctx, published := s.changingTables(ctx, tableAPIs, tableClients, tableGrants, tableFederated)
 	defer published()
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		got, err := fingerprintTx(ctx, tx)
@@ -41,6 +41,13 @@ func (s *Store) ApplyPlan(ctx context.Context, expected string, changes []mint.C
 	})
 }
 
+var _ mint.RuleReader = (*Store)(nil)
+
+// EveryFederatedCredential reads every trust rule (see mint.RuleReader).
+func (s *Store) EveryFederatedCredential(ctx context.Context) ([]mint.FederatedCredential, error) {
+	return queryFederated(ctx, s.read, selectFederated+` ORDER BY client_id, created_at, rowid`)
+}
+
 // fingerprintTx reads the state inside tx and returns its fingerprint.
 func fingerprintTx(ctx context.Context, tx *sql.Tx) (string, error) {
 	apis, err := listTx(ctx, tx, scanAPI, selectAPI)
@@ -55,7 +62,11 @@ func fingerprintTx(ctx context.Context, tx *sql.Tx) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return mint.StateFingerprint(apis, clients, grants), nil
+	rules, err := listTx(ctx, tx, scanFederated, selectFederated)
+	if err != nil {
+		return "", err
+	}
+	return mint.StateFingerprint(apis, clients, grants, rules), nil
 }
 
 func listTx[T any](ctx context.Context, tx *sql.Tx, scan func(rowScanner) (T, error), query string) ([]T, error) {
@@ -83,6 +94,8 @@ func applyChange(ctx context.Context, tx *sql.Tx, ch mint.Change) error {
 		return applyClient(ctx, tx, ch.Op, *ch.Client, ch.Secret)
 	case ch.Grant != nil:
 		return applyGrant(ctx, tx, ch.Op, *ch.Grant)
+	case ch.Federated != nil:
+		return applyFederated(ctx, tx, ch.Op, *ch.Federated)
 	}
 	return fmt.Errorf("sqlite: apply plan: a %s change names no resource", ch.Op)
 }
@@ -96,10 +109,11 @@ func applyAPI(ctx context.Context, tx *sql.Tx, op mint.ChangeOp, api mint.API) e
 	switch op {
 	case mint.OpCreate:
 		_, err = tx.ExecContext(ctx,
-			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO apis (id, name, audience, scopes, token_lifetime_ns, signing_alg, audit_issuance, token_reuse, created_at, updated_at,
+			        token_binding)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			api.ID, api.Name, api.Audience, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse,
-			millis(api.CreatedAt), millis(api.UpdatedAt))
+			millis(api.CreatedAt), millis(api.UpdatedAt), api.TokenBinding)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("api %q or audience %q: %w", api.ID, api.Audience, mint.ErrConflict)
 		}
@@ -108,9 +122,11 @@ func applyAPI(ctx context.Context, tx *sql.Tx, op mint.ChangeOp, api mint.API) e
 		}
 	case mint.OpUpdate:
 		err = execOne(ctx, tx, notFound,
-			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, audit_issuance = ?, token_reuse = ?, updated_at = ?
+			`UPDATE apis SET name = ?, scopes = ?, token_lifetime_ns = ?, signing_alg = ?, audit_issuance = ?, token_reuse = ?, updated_at = ?,
+			        token_binding = ?
 			  WHERE id = ?`,
-			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt), api.ID)
+			api.Name, scopes, int64(api.TokenLifetime), api.SigningAlg, api.AuditIssuance, api.TokenReuse, millis(api.UpdatedAt),
+			api.TokenBinding, api.ID)
 		if err == nil {
 			err = setAPIPolicy(ctx, tx, api, false)
 		}
@@ -131,10 +147,10 @@ func applyClient(ctx context.Context, tx *sql.Tx, op mint.ChangeOp, c mint.Clien
 	case mint.OpUpdate:
 		err = execOne(ctx, tx, notFound,
 			`UPDATE clients SET name = ?, jwks = ?, introspect_all = ?, tokens_revoked_before = ?,
-			        tokens_per_hour = ?, tokens_per_day = ?, updated_at = ?
+			        tokens_per_hour = ?, tokens_per_day = ?, updated_at = ?, token_binding = ?
 			  WHERE id = ?`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
-			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), c.ID)
+			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), c.TokenBinding, c.ID)
 		if err == nil {
 			err = setClientPolicy(ctx, tx, c, false)
 		}
@@ -164,11 +180,11 @@ func createClientTx(ctx context.Context, tx *sql.Tx, c mint.Client, secret *mint
 	}
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-		        created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		        created_at, updated_at, token_binding)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, nullBytes(c.JWKS), c.IntrospectAll,
 		nullMillis(c.TokensRevokedBefore), nullInt(c.TokensPerHour), nullInt(c.TokensPerDay),
-		millis(c.CreatedAt), millis(c.UpdatedAt))
+		millis(c.CreatedAt), millis(c.UpdatedAt), c.TokenBinding)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("client %q: %w", c.ID, mint.ErrConflict)
 	}
@@ -224,6 +240,52 @@ func createGrantTx(ctx context.Context, tx *sql.Tx, g mint.Grant, scopes string)
 		g.ID, g.ClientID, g.Audience, scopes, millis(g.CreatedAt), millis(g.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("grant %q or grant of client %q for %q: %w", g.ID, g.ClientID, g.Audience, mint.ErrConflict)
+	}
+	return err
+}
+
+// applyFederated creates or deletes a trust rule as
+// CreateFederatedCredential and DeleteFederatedCredential do, inside the
+// plan's transaction.
+func applyFederated(ctx context.Context, tx *sql.Tx, op mint.ChangeOp, fc mint.FederatedCredential) error {
+	var err error
+	switch op {
+	case mint.OpCreate:
+		err = createFederatedTx(ctx, tx, fc)
+	case mint.OpDelete:
+		err = execOne(ctx, tx, fmt.Errorf("federated credential %q of client %q: %w", fc.ID, fc.ClientID, mint.ErrNotFound),
+			`DELETE FROM federated_credentials WHERE id = ? AND client_id = ?`, fc.ID, fc.ClientID)
+	default:
+		err = fmt.Errorf("unknown operation %q", op)
+	}
+	return changeErr(err, op, "federated credential", fc.ID)
+}
+
+func createFederatedTx(ctx context.Context, tx *sql.Tx, fc mint.FederatedCredential) error {
+	claims, err := encodeClaims(fc.Claims)
+	if err != nil {
+		return err
+	}
+	var found bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM clients WHERE id = ?)`, fc.ClientID).Scan(&found); err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("client %q: %w", fc.ClientID, mint.ErrNotFound)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM federated_credentials WHERE client_id = ?`, fc.ClientID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= mint.MaxFederatedCredentials {
+		return fmt.Errorf("client %q holds %d federated credentials: %w", fc.ClientID, n, mint.ErrConflict)
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO federated_credentials (id, client_id, issuer, subject, audience, claims, max_age_ms, jwks_uri, created_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		fc.ID, fc.ClientID, fc.Issuer, fc.Subject, fc.Audience, claims, fc.MaxAge.Milliseconds(), fc.JWKSURI, millis(fc.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("federated credential %q: %w", fc.ID, mint.ErrConflict)
 	}
 	return err
 }

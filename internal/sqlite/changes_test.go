@@ -205,7 +205,7 @@ func TestApplyPlanIsHeardByOtherProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mint.db")
 	a, b := openTest(t, path), openTest(t, path)
 	heardB := watchInBackground(t, b)
-	empty := mint.StateFingerprint(nil, nil, nil)
+	empty := mint.StateFingerprint(nil, nil, nil, nil)
 	if err := a.ApplyPlan(ctx, empty, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -49,8 +49,8 @@ func prepareImport(ctx context.Context, tx *sql.Tx) (*importStatements, error) {
 	queries := []string{
 		`SELECT EXISTS (SELECT 1 FROM deleted_client_ids WHERE id = ?)`,
 		`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-		        created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		        created_at, updated_at, metadata)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		`INSERT INTO secrets (id, client_id, digest, created_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		`SELECT EXISTS (SELECT 1 FROM apis WHERE audience = ?)`,
 		`INSERT INTO grants (id, client_id, audience, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -86,9 +86,13 @@ func (ins *importStatements) insert(ctx context.Context, ic mint.ImportedClient)
 	if reused {
 		c = c.ReusingID()
 	}
-	_, err := ins.clients.ExecContext(ctx, c.ID, c.Name, nullBytes(c.JWKS), c.IntrospectAll,
+	md, err := encodeMetadata(c.Metadata)
+	if err != nil {
+		return err
+	}
+	_, err = ins.clients.ExecContext(ctx, c.ID, c.Name, nullBytes(c.JWKS), c.IntrospectAll,
 		nullMillis(c.TokensRevokedBefore), nullInt(c.TokensPerHour), nullInt(c.TokensPerDay),
-		millis(c.CreatedAt), millis(c.UpdatedAt))
+		millis(c.CreatedAt), millis(c.UpdatedAt), md)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("client %q: %w", c.ID, mint.ErrConflict)
 	}

@@ -24,6 +24,10 @@ var applyCases = []testCase{
 	{"ReusedClientIDKeepsTokensRevoked", testApplyReusedID},
 	{"RacingAdminChangeIsNeverLost", testApplyRace},
 	{"EmptyPlanChecksOnly", testApplyEmpty},
+	{"FederatedRulesCreatedAndDeleted", testApplyRules},
+	{"FederatedRulesBounded", testApplyRulesBound},
+	{"FederatedRuleChangeMakesPlanStale", testApplyStaleRule},
+	{"TokenBindingWritten", testApplyTokenBinding},
 }
 
 // applier returns s as a mint.Applier, failing the test if it is not one.
@@ -45,7 +49,15 @@ func fingerprint(t *testing.T, ctx context.Context, s mint.Store) string {
 	must(t, "ListClients", err)
 	grants, err := mint.EveryGrant(ctx, s)
 	must(t, "ListGrants", err)
-	return mint.StateFingerprint(apis, clients, grants)
+	var rules []mint.FederatedCredential
+	if fs, ok := s.(mint.FederatedStore); ok {
+		for _, c := range clients {
+			rs, err := fs.ListFederatedCredentials(ctx, c.ID)
+			must(t, "ListFederatedCredentials", err)
+			rules = append(rules, rs...)
+		}
+	}
+	return mint.StateFingerprint(apis, clients, grants, rules)
 }
 
 func auditOf(kind, subject string) mint.AuditRecord {

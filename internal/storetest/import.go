@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -68,7 +69,11 @@ func testImportRoundTrip(t *testing.T, ctx context.Context, s mint.Store) {
 	batch := []mint.ImportedClient{imported(1, api1, api2), imported(2), imported(3, api2)}
 	batch[1].Client.ID = "Auth0-Like_id.~9" // kept as given
 	batch[1].Secret.ID = "secret_auth0"
+	batch[2].Client.Metadata = map[string]string{"tier": "gold", "team": "billing"} // as Auth0's client_metadata
 	must(t, "ImportClients", importBatch(ctx, s, batch...))
+	if got, err := s.GetClient(ctx, batch[2].Client.ID); err != nil || !maps.Equal(got.Metadata, batch[2].Client.Metadata) {
+		t.Errorf("imported metadata = %v (%v), want %v", got.Metadata, err, batch[2].Client.Metadata)
+	}
 	for _, ic := range batch {
 		checkStoredClient(t, ctx, s, ic.Client)
 		sec := ic.Secret
