@@ -134,6 +134,8 @@ func (cfg *Config) checkReferences(ix index, prune bool) error {
 			report(&problems, a.problem("scopes", "the scopes of the built-in admin API cannot change: they are %s", strings.Join(stored.Scopes, " ")))
 		case a.V.Policy != "":
 			report(&problems, a.problem("policy", "the built-in admin API takes no issuance policy: one that refused would lock every admin out"))
+		case a.V.TokenBinding != "":
+			report(&problems, a.problem("token_binding", "the built-in admin API takes bearer tokens only: binding its tokens would lock every admin out"))
 		}
 	}
 	clients := map[string]bool{}
