@@ -39,6 +39,10 @@ type table[V any] struct {
 
 	hits, misses, bypassed, stale atomic.Uint64
 	reloads                       atomic.Uint64 // reads of the store past a kept answer (reload)
+	// refreshes are background reads of an expired answer still given
+	// (revalidate.go); refreshesSkipped, those not made because as many
+	// as maxRefreshes were already running.
+	refreshes, refreshesSkipped atomic.Uint64
 }
 
 type shard[V any] struct {
@@ -53,6 +57,9 @@ type entry[V any] struct {
 	val     V
 	expires int64        // unix ns
 	used    atomic.Int64 // last hit, in usedTick units
+	// refreshing is set while a background refresh of this entry runs:
+	// one per entry, whatever the hits waiting on it (revalidate.go).
+	refreshing atomic.Bool
 }
 
 // usedTick is the grain of entry.used: a key hit many times within one
@@ -106,7 +113,8 @@ func (t *table[V]) shardOfGroup(group string) *shard[V] {
 // stats returns the table's counters and size.
 func (t *table[V]) stats() KindStats {
 	s := KindStats{Kind: t.name, Hits: t.hits.Load(), Misses: t.misses.Load(), Stale: t.stale.Load(),
-		Bypassed: t.bypassed.Load(), Reloads: t.reloads.Load()}
+		Bypassed: t.bypassed.Load(), Reloads: t.reloads.Load(), Refreshes: t.refreshes.Load(),
+		RefreshesSkipped: t.refreshesSkipped.Load()}
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.RLock()
@@ -121,16 +129,24 @@ func (t *table[V]) stats() KindStats {
 // now (a caller answering from stale memory may still use it). It marks
 // the entry used.
 func (t *table[V]) get(sh *shard[V], key string, now int64) (val V, ok, expired bool) {
-	sh.mu.RLock()
-	e := sh.m[key]
-	sh.mu.RUnlock()
+	e := t.entryOf(sh, key, now)
 	if e == nil {
 		return val, false, false
 	}
-	if tick := now / usedTick; e.used.Load() != tick {
-		e.used.Store(tick)
-	}
 	return e.val, true, now >= e.expires
+}
+
+// entryOf returns the entry for key, or nil, marking it used.
+func (t *table[V]) entryOf(sh *shard[V], key string, now int64) *entry[V] {
+	sh.mu.RLock()
+	e := sh.m[key]
+	sh.mu.RUnlock()
+	if e != nil {
+		if tick := now / usedTick; e.used.Load() != tick {
+			e.used.Store(tick)
+		}
+	}
+	return e
 }
 
 // freshHit returns the unexpired answer for key, given as bytes (and not
