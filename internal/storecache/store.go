@@ -96,8 +96,8 @@ type Store struct {
 	// counts them, for Close to wait for.
 	refreshSlots chan struct{}
 	bg           sync.WaitGroup
-	now        func() time.Time
-	log        *slog.Logger
+	now          func() time.Time
+	log          *slog.Logger
 	// onChange is Options.OnChange, never nil.
 	onChange func(table string)
 	// observeLoad is Options.ObserveLoad, or nil.
@@ -220,8 +220,8 @@ type Stats struct {
 	// given meanwhile (Options.MaxAge); RefreshesSkipped, the expired
 	// answers given without one because too many were running.
 	Refreshes, RefreshesSkipped uint64
-	Entries     int  // entries held now, every kind together
-	Watching    bool // whether answers are kept: changes are heard, or no Notifier
+	Entries                     int  // entries held now, every kind together
+	Watching                    bool // whether answers are kept: changes are heard, or no Notifier
 	// DegradedSince is when the Notifier stopped listening, zero while it
 	// listens (or before it first did): answers given since may be up to
 	// the time since then out of date.
