@@ -320,3 +320,25 @@ func TestFeedLostNoRefresh(t *testing.T) {
 		t.Errorf("%d refreshes while the feed was lost", s.Refreshes)
 	}
 }
+
+// An expired entry answered while its refresh runs allocates nothing, as
+// a fresh hit does (TestHitsDoNotAllocate): only the hit that starts the
+// refresh pays for it.
+func TestExpiredHitsDoNotAllocate(t *testing.T) {
+	c, g, _ := expiredSetup(t, "sqlite", func(s mint.Store) *gatedStore { return newGated(s, "") },
+		storecache.Options{}, time.Second, "c1")
+	defer func() { close(g.gate); c.WaitRefreshes() }()
+	ctx := t.Context()
+	getName(t, c, "c1") // starts the refresh, held by the gate
+	var err error
+	allocs := testing.AllocsPerRun(100, func() { _, err = c.GetClient(ctx, "c1") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs > 0 {
+		t.Errorf("expired hit during a refresh: %.0f allocations; want none", allocs)
+	}
+	if s := c.Stats(); s.Refreshes != 1 {
+		t.Errorf("%d refreshes; want 1", s.Refreshes)
+	}
+}
