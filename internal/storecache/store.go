@@ -172,6 +172,10 @@ func New(store mint.Store, opts Options) *Store {
 		federated: newTable[[]mint.FederatedCredential]('d', "federated", "find_federated", n, nil),
 		watching:  make(chan struct{}),
 	}
+	for _, g := range []*int64{&c.clients.grace, &c.secrets.grace, &c.grants.grace, &c.grantFor.grace,
+		&c.apis.grace, &c.audiences.grace, &c.federated.grace} {
+		*g = grace
+	}
 	c.clients.adopt = c.adoptClient
 	c.secrets.adopt = adoptSecrets
 	c.grants.adopt = c.adoptGrants

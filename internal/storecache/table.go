@@ -35,7 +35,10 @@ type table[V any] struct {
 	seed      maphash.Seed
 	perShard  int
 	perAbsent int // "not found" keys each shard holds at most
-	shards    []shard[V]
+	// grace is Store.grace: an entry that long past its expiry is still
+	// answered, so eviction counts it as used, not as dead.
+	grace  int64
+	shards []shard[V]
 
 	hits, misses, bypassed, stale atomic.Uint64
 	reloads                       atomic.Uint64 // reads of the store past a kept answer (reload)
@@ -190,7 +193,7 @@ func (t *table[V]) put(sh *shard[V], key string, val V, now, expires int64, gen 
 	}
 	delete(sh.absent, key)
 	if e := sh.m[key]; e == nil && len(sh.m) >= t.perShard {
-		evictLRU(sh.m, now)
+		evictLRU(sh.m, now-t.grace)
 	}
 	if t.adopt != nil {
 		key, val = t.adopt(key, val)
@@ -206,16 +209,16 @@ func newEntry[V any](val V, now, expires int64) *entry[V] {
 	return e
 }
 
-// evictLRU deletes, of evictSample entries of m, an expired one or else
-// the least recently used. Go starts each map iteration at a random
+// evictLRU deletes, of evictSample entries of m, one expired at dead (no
+// longer answered: now less the grace) or else the least recently used. Go starts each map iteration at a random
 // place, which makes the sample.
-func evictLRU[V any](m map[string]*entry[V], now int64) {
+func evictLRU[V any](m map[string]*entry[V], dead int64) {
 	var victim string
 	oldest := int64(-1)
 	n := 0
 	for k, e := range m {
 		used := e.used.Load()
-		if now >= e.expires {
+		if dead >= e.expires {
 			used = -1 << 62
 		}
 		if oldest == -1 || used < oldest {
