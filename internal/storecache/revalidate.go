@@ -29,13 +29,13 @@ const maxRefreshes = 4
 // that keeps nothing clears e's mark, for a later hit to try again; one
 // that keeps its answer replaces e.
 func refresh[V any](c *Store, t *table[V], sh *shard[V], key string, e *entry[V], gen uint64, fetch fetcher[V]) {
-	if !e.refreshing.CompareAndSwap(false, true) {
+	if !e.startRefresh() {
 		return
 	}
 	select {
 	case c.refreshSlots <- struct{}{}:
 	default:
-		e.refreshing.Store(false)
+		e.endRefresh()
 		t.refreshesSkipped.Add(1)
 		return
 	}
@@ -49,6 +49,6 @@ func refresh[V any](c *Store, t *table[V], sh *shard[V], key string, e *entry[V]
 		now := c.now().UnixNano()
 		v, err := observed(ctx, c, t.op, key, fetch)
 		keep(t, sh, key, v, err, now, now+int64(c.ttl), gen)
-		e.refreshing.Store(false)
+		e.endRefresh()
 	})
 }
