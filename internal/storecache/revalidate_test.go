@@ -342,3 +342,65 @@ func TestExpiredHitsDoNotAllocate(t *testing.T) {
 		t.Errorf("%d refreshes; want 1", s.Refreshes)
 	}
 }
+
+// BenchmarkPassLongerThanTTL: the token reads of clients in rotation
+// where each pass over them takes longer than the TTL (the clock moves a
+// TTL at the start of each pass), the cliff of issue 16: "sync" reads an
+// expired entry before answering (MaxAge off, as before), "revalidate"
+// answers it and refreshes it in the background (the default). Each op is
+// one request's reads; the refreshes' own cost is not waited for, but
+// shares the CPU.
+func BenchmarkPassLongerThanTTL(b *testing.B) {
+	const clients = 1000
+	be := openBackend(b, "sqlite")
+	for i := range clients {
+		seed(b, be.Raw, fmt.Sprint("c", i))
+	}
+	for _, v := range []struct {
+		name   string
+		maxAge time.Duration
+	}{{"sync", -1}, {"revalidate", 0}} {
+		b.Run(v.name, func(b *testing.B) {
+			clk := &clock{}
+			clk.ns.Store(time.Now().UnixNano())
+			var loadNs, loadN atomic.Int64
+			c := storecache.New(keepOpen{be.Raw}, storecache.Options{Changes: be.Changes, TTL: revalidateTTL, MaxAge: v.maxAge, Now: clk.now,
+				ObserveLoad: func(op string, d time.Duration) { loadNs.Add(int64(d)); loadN.Add(1) }})
+			defer c.Close()
+			ctx := context.Background()
+			for i := range clients {
+				if err := requestReads(ctx, c, fmt.Sprint("c", i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ids := make([]string, clients)
+			for i := range ids {
+				ids[i] = fmt.Sprint("c", i)
+			}
+			before := c.Stats()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if i%clients == 0 {
+					clk.advance(revalidateTTL + time.Second)
+				}
+				if err := requestReads(ctx, c, ids[i%clients]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			s := c.Stats()
+			b.ReportMetric(float64(s.Misses-before.Misses)/float64(i), "misses/op")
+			b.ReportMetric(float64(s.Refreshes-before.Refreshes)/float64(i), "refreshes/op")
+			b.ReportMetric(float64(s.RefreshesSkipped-before.RefreshesSkipped)/float64(i), "skipped/op")
+			b.ReportMetric(float64(loadNs.Load())/float64(max(loadN.Load(), 1)), "ns/load")
+			c.WaitRefreshes()
+		})
+	}
+}
+
+// keepOpen is a store that a cache's Close leaves open, for the next
+// cache of a benchmark.
+type keepOpen struct{ mint.Store }
+
+func (keepOpen) Close() error { return nil }
