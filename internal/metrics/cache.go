@@ -14,6 +14,9 @@ var (
 		"Answers the store cache holds, by kind.", []string{"kind"}, nil)
 	cacheLoadsDesc = prometheus.NewDesc("mint_cache_loads_total",
 		"Reads of the store made to fill the cache; concurrent misses of one key share one.", nil, nil)
+	cacheRefreshesDesc = prometheus.NewDesc("mint_cache_refreshes_total",
+		"Background reads of expired answers given from memory meanwhile (changes heard), by kind: started, or skipped because too many were running (a later hit retries).",
+		[]string{"kind", "result"}, nil)
 	cacheFlushesDesc = prometheus.NewDesc("mint_cache_flushes_total",
 		"Times the cache was emptied because something changed.", nil, nil)
 )
@@ -28,6 +31,7 @@ func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- cacheEntriesDesc
 	ch <- cacheLoadsDesc
 	ch <- cacheFlushesDesc
+	ch <- cacheRefreshesDesc
 }
 
 func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
@@ -39,6 +43,8 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 		}{{"hit", k.Hits}, {"miss", k.Misses}, {"bypass", k.Bypassed}} {
 			ch <- prometheus.MustNewConstMetric(cacheRequestsDesc, prometheus.CounterValue, float64(r.n), k.Kind, r.result)
 		}
+		ch <- prometheus.MustNewConstMetric(cacheRefreshesDesc, prometheus.CounterValue, float64(k.Refreshes), k.Kind, "started")
+		ch <- prometheus.MustNewConstMetric(cacheRefreshesDesc, prometheus.CounterValue, float64(k.RefreshesSkipped), k.Kind, "skipped")
 		ch <- prometheus.MustNewConstMetric(cacheEntriesDesc, prometheus.GaugeValue, float64(k.Entries), k.Kind)
 	}
 	ch <- prometheus.MustNewConstMetric(cacheLoadsDesc, prometheus.CounterValue, float64(total.Loads))

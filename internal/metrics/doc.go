@@ -25,6 +25,9 @@
 //     mint_cache_entries{kind}, mint_cache_loads_total and
 //     mint_cache_flushes_total. Read from the cache's counters at scrape
 //     time: nothing is counted twice on the request path.
+//   - mint_cache_refreshes_total{kind, result}: counter, result started or
+//     skipped: background reads of expired answers given meanwhile
+//     (storecache Options.MaxAge, docs/scale-cache.md).
 //   - mint_tokens_per_lifetime{client_id, audience}: gauge, the tokens
 //     issued to the client for the API during the last token lifetime. A
 //     client that reuses its token until it expires stays at or under 1;

@@ -13,8 +13,11 @@
 // exist) and requests naming random clients push out only other unknown
 // names, never a client's answer. Each kind holds at most
 // Options.MaxEntries answers, in 64 shards each with its own lock; a full
-// shard pushes out the least recently used of a few sampled entries. Each
-// entry lives at most Options.TTL. Concurrent reads of one missing entry
+// shard pushes out the least recently used of a few sampled entries. An
+// entry is answered as read for Options.TTL; past it, while the Notifier
+// listens, it is still answered and read again in the background, at most
+// one read per entry and a few at once, up to Options.MaxAge (issue 16:
+// no cliff when a pass over the clients outlasts the TTL). Concurrent reads of one missing entry
 // share one read of the store. Answers are handed out shared, never
 // copied: callers must not change them (docs/scale-cache.md).
 //

@@ -25,6 +25,11 @@ const (
 	// active clients and a margin), about 720 bytes of live heap each,
 	// 86 MB at most (docs/scale-cache.md).
 	DefaultMaxEntries = 120_000
+	// DefaultMaxAgeTTLs is Options.MaxAge in TTLs: an entry whose
+	// background refreshes all failed (its shard invalidated while each
+	// read, the store failing, too many refreshes running) is read before
+	// it is answered once it is this many TTLs old.
+	DefaultMaxAgeTTLs = 3
 )
 
 // loadTimeout bounds one shared read of the store. A shared read does not
@@ -38,8 +43,17 @@ type Options struct {
 	// are Notifiers. Nil: changes made elsewhere are seen once the TTL has
 	// passed.
 	Changes Notifier
-	// TTL is the longest an entry is kept. Zero: DefaultTTL.
+	// TTL is how long an entry is answered as read. Past it, while the
+	// Notifier listens, the entry is still answered and read again in the
+	// background (revalidate.go), up to MaxAge; without a Notifier, or
+	// while it is not listening, an expired entry is read again before it
+	// is answered. Zero: DefaultTTL.
 	TTL time.Duration
+	// MaxAge is the longest an entry is answered after it was read, while
+	// the Notifier listens: past it the read waits for the store, as a
+	// miss does. Zero: DefaultMaxAgeTTLs × TTL. At most TTL (negative
+	// included): no answer past the TTL, no background refresh.
+	MaxAge time.Duration
 	// MaxEntries bounds the entries of each kind. Zero: DefaultMaxEntries.
 	MaxEntries int
 	// StaleBound: once the Notifier stops listening (the database or the
@@ -75,8 +89,15 @@ type Store struct {
 
 	ttl        time.Duration
 	staleBound time.Duration
-	now        func() time.Time
-	log        *slog.Logger
+	// grace is how long past its expiry an entry is still answered while
+	// the Notifier listens, refreshed in the background; 0: not at all.
+	grace int64
+	// refreshSlots bounds the background refreshes running at once; bg
+	// counts them, for Close to wait for.
+	refreshSlots chan struct{}
+	bg           sync.WaitGroup
+	now          func() time.Time
+	log          *slog.Logger
 	// onChange is Options.OnChange, never nil.
 	onChange func(table string)
 	// observeLoad is Options.ObserveLoad, or nil.
@@ -129,9 +150,18 @@ func New(store mint.Store, opts Options) *Store {
 	if opts.OnChange == nil {
 		opts.OnChange = func(string) {}
 	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = DefaultMaxAgeTTLs * opts.TTL
+	}
+	var grace int64
+	if opts.Changes != nil && opts.MaxAge > opts.TTL {
+		// Without a Notifier the TTL is how changes are seen: no grace.
+		grace = int64(opts.MaxAge - opts.TTL)
+	}
 	n := opts.MaxEntries
 	c := &Store{
 		ttl: opts.TTL, staleBound: max(opts.StaleBound, 0), now: opts.Now, log: opts.Log,
+		grace: grace, refreshSlots: make(chan struct{}, maxRefreshes),
 		onChange: opts.OnChange, observeLoad: opts.ObserveLoad,
 		clients:   newTable[compactClient]('c', "clients", "get_client", n, nil),
 		secrets:   newTable[[]mint.Secret]('s', "secrets", "list_secrets", n, nil),
@@ -141,6 +171,10 @@ func New(store mint.Store, opts Options) *Store {
 		audiences: newTable[mint.API]('u', "apis_by_audience", "get_api_by_audience", n, nil),
 		federated: newTable[[]mint.FederatedCredential]('d', "federated", "find_federated", n, nil),
 		watching:  make(chan struct{}),
+	}
+	for _, g := range []*int64{&c.clients.grace, &c.secrets.grace, &c.grants.grace, &c.grantFor.grace,
+		&c.apis.grace, &c.audiences.grace, &c.federated.grace} {
+		*g = grace
 	}
 	c.clients.adopt = c.adoptClient
 	c.secrets.adopt = adoptSecrets
@@ -169,6 +203,7 @@ func (c *Store) Close() error {
 	c.closeOnce.Do(func() {
 		c.stopWatch()
 		<-c.watching
+		c.bg.Wait()
 		c.closeErr = c.writes.Store.Close()
 	})
 	return c.closeErr
@@ -185,8 +220,12 @@ type Stats struct {
 	// Invalidated counts the keys invalidated one by one (a change that
 	// named the client it touched).
 	Invalidated uint64
-	Entries     int  // entries held now, every kind together
-	Watching    bool // whether answers are kept: changes are heard, or no Notifier
+	// Refreshes counts background reads of an expired answer that was
+	// given meanwhile (Options.MaxAge); RefreshesSkipped, the expired
+	// answers given without one because too many were running.
+	Refreshes, RefreshesSkipped uint64
+	Entries                     int  // entries held now, every kind together
+	Watching                    bool // whether answers are kept: changes are heard, or no Notifier
 	// DegradedSince is when the Notifier stopped listening, zero while it
 	// listens (or before it first did): answers given since may be up to
 	// the time since then out of date.
@@ -207,6 +246,8 @@ func (c *Store) Stats() Stats {
 		s.Misses += k.Misses
 		s.Bypassed += k.Bypassed
 		s.Entries += k.Entries
+		s.Refreshes += k.Refreshes
+		s.RefreshesSkipped += k.RefreshesSkipped
 	}
 	return s
 }
@@ -223,7 +264,9 @@ type KindStats struct {
 	// Reloads are reads of the store made past a kept answer
 	// (ReloadClient, ReloadSecrets).
 	Reloads uint64
-	Entries int
+	// Refreshes and RefreshesSkipped: as in Stats.
+	Refreshes, RefreshesSkipped uint64
+	Entries                     int
 }
 
 // KindStats returns the counters of each kind. It is safe to call at any
@@ -287,9 +330,16 @@ func lookup[V any](ctx context.Context, c *Store, t *table[V], key string, fetch
 		v, err := observed(ctx, c, t.op, key, fetch)
 		return v, false, err
 	}
-	if v, ok, expired := t.get(sh, key, now); ok && !expired {
-		t.hits.Add(1)
-		return v, true, nil
+	if e := t.entryOf(sh, key, now); e != nil {
+		if now < e.expires {
+			t.hits.Add(1)
+			return e.val, true, nil
+		}
+		if now < e.expires+c.grace {
+			t.hits.Add(1)
+			refresh(c, t, sh, key, e, gen, fetch)
+			return e.val, true, nil
+		}
 	}
 	if ok, expired := t.isAbsent(sh, key, now); ok && !expired {
 		t.hits.Add(1)

@@ -35,10 +35,17 @@ type table[V any] struct {
 	seed      maphash.Seed
 	perShard  int
 	perAbsent int // "not found" keys each shard holds at most
-	shards    []shard[V]
+	// grace is Store.grace: an entry that long past its expiry is still
+	// answered, so eviction counts it as used, not as dead.
+	grace  int64
+	shards []shard[V]
 
 	hits, misses, bypassed, stale atomic.Uint64
 	reloads                       atomic.Uint64 // reads of the store past a kept answer (reload)
+	// refreshes are background reads of an expired answer still given
+	// (revalidate.go); refreshesSkipped, those not made because as many
+	// as maxRefreshes were already running.
+	refreshes, refreshesSkipped atomic.Uint64
 }
 
 type shard[V any] struct {
@@ -51,8 +58,47 @@ type shard[V any] struct {
 
 type entry[V any] struct {
 	val     V
-	expires int64        // unix ns
-	used    atomic.Int64 // last hit, in usedTick units
+	expires int64 // unix ns
+	// state is the last hit in usedTick units, shifted left by one; its
+	// low bit is set while a background refresh of the entry runs (one
+	// per entry, revalidate.go). One word for both: a flag of its own
+	// made every entry 8 bytes bigger, 32 B a client.
+	state atomic.Int64
+}
+
+// used returns the tick of e's last hit.
+func (e *entry[V]) used() int64 { return e.state.Load() >> 1 }
+
+// touch marks e used at now: one store per tick at most. A touch that
+// loses its race (another touch, the refresh flag moving) is dropped: the
+// next hit makes it.
+func (e *entry[V]) touch(now int64) {
+	tick := now / usedTick
+	if s := e.state.Load(); s>>1 != tick {
+		e.state.CompareAndSwap(s, tick<<1|s&1)
+	}
+}
+
+// startRefresh sets e's refresh flag, reporting whether it was clear.
+func (e *entry[V]) startRefresh() bool {
+	for {
+		s := e.state.Load()
+		if s&1 != 0 {
+			return false
+		}
+		if e.state.CompareAndSwap(s, s|1) {
+			return true
+		}
+	}
+}
+
+// endRefresh clears e's refresh flag.
+func (e *entry[V]) endRefresh() {
+	for {
+		if s := e.state.Load(); e.state.CompareAndSwap(s, s&^1) {
+			return
+		}
+	}
 }
 
 // usedTick is the grain of entry.used: a key hit many times within one
@@ -106,7 +152,8 @@ func (t *table[V]) shardOfGroup(group string) *shard[V] {
 // stats returns the table's counters and size.
 func (t *table[V]) stats() KindStats {
 	s := KindStats{Kind: t.name, Hits: t.hits.Load(), Misses: t.misses.Load(), Stale: t.stale.Load(),
-		Bypassed: t.bypassed.Load(), Reloads: t.reloads.Load()}
+		Bypassed: t.bypassed.Load(), Reloads: t.reloads.Load(), Refreshes: t.refreshes.Load(),
+		RefreshesSkipped: t.refreshesSkipped.Load()}
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.RLock()
@@ -121,16 +168,22 @@ func (t *table[V]) stats() KindStats {
 // now (a caller answering from stale memory may still use it). It marks
 // the entry used.
 func (t *table[V]) get(sh *shard[V], key string, now int64) (val V, ok, expired bool) {
-	sh.mu.RLock()
-	e := sh.m[key]
-	sh.mu.RUnlock()
+	e := t.entryOf(sh, key, now)
 	if e == nil {
 		return val, false, false
 	}
-	if tick := now / usedTick; e.used.Load() != tick {
-		e.used.Store(tick)
-	}
 	return e.val, true, now >= e.expires
+}
+
+// entryOf returns the entry for key, or nil, marking it used.
+func (t *table[V]) entryOf(sh *shard[V], key string, now int64) *entry[V] {
+	sh.mu.RLock()
+	e := sh.m[key]
+	sh.mu.RUnlock()
+	if e != nil {
+		e.touch(now)
+	}
+	return e
 }
 
 // freshHit returns the unexpired answer for key, given as bytes (and not
@@ -145,9 +198,7 @@ func (t *table[V]) freshHit(group string, key []byte, now int64) (V, bool) {
 		var zero V
 		return zero, false
 	}
-	if tick := now / usedTick; e.used.Load() != tick {
-		e.used.Store(tick)
-	}
+	e.touch(now)
 	t.hits.Add(1)
 	return e.val, true
 }
@@ -174,7 +225,7 @@ func (t *table[V]) put(sh *shard[V], key string, val V, now, expires int64, gen 
 	}
 	delete(sh.absent, key)
 	if e := sh.m[key]; e == nil && len(sh.m) >= t.perShard {
-		evictLRU(sh.m, now)
+		evictLRU(sh.m, now-t.grace)
 	}
 	if t.adopt != nil {
 		key, val = t.adopt(key, val)
@@ -186,20 +237,21 @@ func (t *table[V]) put(sh *shard[V], key string, val V, now, expires int64, gen 
 
 func newEntry[V any](val V, now, expires int64) *entry[V] {
 	e := &entry[V]{val: val, expires: expires}
-	e.used.Store(now / usedTick)
+	e.state.Store(now / usedTick << 1)
 	return e
 }
 
-// evictLRU deletes, of evictSample entries of m, an expired one or else
-// the least recently used. Go starts each map iteration at a random
+// evictLRU deletes, of evictSample entries of m, one expired at dead (no
+// longer answered: now less the grace) or else the least recently used.
+// Go starts each map iteration at a random
 // place, which makes the sample.
-func evictLRU[V any](m map[string]*entry[V], now int64) {
+func evictLRU[V any](m map[string]*entry[V], dead int64) {
 	var victim string
 	oldest := int64(-1)
 	n := 0
 	for k, e := range m {
-		used := e.used.Load()
-		if now >= e.expires {
+		used := e.used()
+		if dead >= e.expires {
 			used = -1 << 62
 		}
 		if oldest == -1 || used < oldest {
