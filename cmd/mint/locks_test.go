@@ -38,7 +38,9 @@ func TestCommandsKeepTheServersLocks(t *testing.T) {
 			"MINT_BOOTSTRAP_CLIENT_SECRET": "locks-admin-secret-0123456789abcdef",
 		}[k]
 	}
-	go func() { served <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--db", db}, getenv, log) }()
+	go func() {
+		served <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--metrics-addr", "off", "--db", db}, getenv, log)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-served; code != 0 {

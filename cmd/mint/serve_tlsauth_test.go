@@ -26,7 +26,9 @@ func TestServeTLSClientAuthFlags(t *testing.T) {
 		{[]string{"--client-cert-header", "Client-Cert"}, "--trusted-proxy"},
 		{[]string{"--client-cert-header", "Client-Cert", "--trusted-proxy", "127.0.0.1", "--tls-client-ca", notPEM}, "client CAs"},
 	} {
-		args := append([]string{"serve", "--db", filepath.Join(t.TempDir(), "mint.db")}, tt.args...)
+		// No listener but the token server's own, on a free port: another
+		// process may hold the default metrics port.
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "off", "--db", filepath.Join(t.TempDir(), "mint.db")}, tt.args...)
 		out, err := exec.Command(mintBin, args...).CombinedOutput()
 		if code := exitCode(err); code == 0 || !strings.Contains(string(out), tt.want) {
 			t.Errorf("%v: exit %d, want non-zero naming %q\n%s", tt.args, code, tt.want, out)

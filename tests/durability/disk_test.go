@@ -130,7 +130,7 @@ func TestSQLiteReadOnlyDisk(t *testing.T) {
 	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
 		t.Fatalf("remount read-only: %v %s", err, out)
 	}
-	out, err := runMint(t, []string{"MINT_MASTER_KEY=" + masterKey}, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	out, err := runMint(t, []string{"MINT_MASTER_KEY=" + masterKey}, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "off", "--db", db)
 	if err == nil || !strings.Contains(out, "read-only file system") {
 		t.Fatalf("mint serve on a read-only disk: %v, want a refusal naming the read-only file system:\n%s", err, out)
 	}
