@@ -86,6 +86,7 @@ var _ mint.Store = (*Store)(nil)
 // use, by goroutines and by other processes sharing the schema.
 type Store struct {
 	pool *pgxpool.Pool
+	uses assertionUses // see UseAssertion
 
 	closeOnce sync.Once
 }

@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/usebatch"
 )
 
 // RevokeToken remembers a revoked token until it expires. Revoking one
@@ -35,19 +37,85 @@ func (s *Store) TokenRevoked(ctx context.Context, id string) (bool, error) {
 }
 
 // UseAssertion records the "jti" of a client's assertion until it expires.
-// ErrConflict: the client used it already. Of replicas inserting one ID at
-// once, PostgreSQL makes all but the first wait for it to commit, then
-// insert nothing.
+// ErrConflict: the client used it already. Uses arriving together are
+// written in one statement (package usebatch), each caller waiting for its
+// own. Of replicas inserting one ID at once, PostgreSQL makes all but the
+// first wait for it to commit, then insert nothing. A full queue or a
+// write that does not commit in time is mint.ErrUnavailable: never
+// recorded.
 func (s *Store) UseAssertion(ctx context.Context, clientID, id string, expiresAt time.Time) error {
-	conflict := fmt.Errorf("assertion %q of client %q used already: %w", id, clientID, mint.ErrConflict)
-	err := execOne(ctx, s.pool, conflict,
-		`INSERT INTO used_assertions (client_id, id, expires_at) VALUES ($1, $2, $3)
-		 ON CONFLICT (client_id, id) DO NOTHING`,
-		clientID, id, millis(expiresAt))
-	if err != nil && err != conflict {
+	err := s.uses.batcher(s.useAssertions).Use(ctx, clientID, id, expiresAt)
+	if err != nil && !errors.Is(err, mint.ErrConflict) {
 		return failed("postgres: use assertion %q of client %q: %w", id, clientID, err)
 	}
 	return err
+}
+
+// assertionUses is the Store's usebatch.Batcher, made on first use.
+type assertionUses struct {
+	once sync.Once
+	b    usebatch.Batcher
+}
+
+func (u *assertionUses) batcher(write usebatch.WriteFunc) *usebatch.Batcher {
+	u.once.Do(func() { u.b.Write = write })
+	return &u.b
+}
+
+// useAssertions writes a group of uses (usebatch.WriteFunc): one INSERT …
+// ON CONFLICT DO NOTHING RETURNING, a transaction of its own, the rows
+// returned being the ones recorded now. The rows go in the group's order
+// (sorted), so two replicas' groups that share IDs wait for each other in
+// the same order and never deadlock; a deadlock reported anyway (a single
+// UseAssertion of an older mint racing) is retried.
+func (s *Store) useAssertions(ctx context.Context, uses []usebatch.Use) ([]bool, error) {
+	clientIDs := make([]string, len(uses))
+	ids := make([]string, len(uses))
+	expires := make([]time.Time, len(uses))
+	for i, u := range uses {
+		clientIDs[i], ids[i], expires[i] = u.ClientID, u.ID, millis(u.ExpiresAt)
+	}
+	var inserted map[[2]string]struct{}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		inserted, err = s.insertUses(ctx, clientIDs, ids, expires)
+		if !hasCode(err, "40P01") { // deadlock_detected
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	fresh := make([]bool, len(uses))
+	for i, u := range uses {
+		_, fresh[i] = inserted[[2]string{u.ClientID, u.ID}]
+	}
+	return fresh, nil
+}
+
+// insertUses inserts the uses given as columns, in their order, and
+// returns those it inserted.
+func (s *Store) insertUses(ctx context.Context, clientIDs, ids []string, expires []time.Time) (map[[2]string]struct{}, error) {
+	rows, err := s.pool.Query(ctx,
+		`INSERT INTO used_assertions (client_id, id, expires_at)
+		 SELECT client_id, id, expires_at FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS u(client_id, id, expires_at, n)
+		 ORDER BY n
+		 ON CONFLICT (client_id, id) DO NOTHING
+		 RETURNING client_id, id`,
+		clientIDs, ids, expires)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := make(map[[2]string]struct{}, len(ids))
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			return nil, err
+		}
+		inserted[k] = struct{}{}
+	}
+	return inserted, rows.Err()
 }
 
 // PruneExpired forgets revoked tokens and assertion IDs that expired before

@@ -51,7 +51,8 @@ type Store struct {
 	write *sql.DB // one connection; every transaction BEGIN IMMEDIATE
 	read  *sql.DB // query_only connections
 
-	changes changeFeed // see WatchChanges
+	changes changeFeed    // see WatchChanges
+	uses    assertionUses // see UseAssertion
 
 	closeOnce sync.Once
 	closeErr  error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/mintauth/mint/internal/mint"
 )
@@ -77,6 +78,60 @@ var revocationCases = []testCase{
 		}
 		if used != 1 {
 			t.Errorf("%d racing uses of one assertion succeeded, want exactly 1", used)
+		}
+	}},
+	{"RacingAssertionUsesManyIDs", func(t *testing.T, ctx context.Context, s mint.Store) {
+		// Uses arriving together are written together (one group, one
+		// commit): each ID is still accepted exactly once, whether its
+		// duplicates share its group or come in the next, and whether the
+		// group expires soon (a DPoP proof's jti) or late.
+		const ids, copies = 24, 4
+		soon := time.Now().Add(time.Minute)
+		errs := concurrently(ids*copies, func(i int) error {
+			until := at(5)
+			if i%ids%2 == 0 {
+				until = soon
+			}
+			return s.UseAssertion(ctx, fmt.Sprintf("client_%d", i%3), fmt.Sprintf("jti_%d", i%ids), until)
+		})
+		used := make([]int, ids)
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				used[i%ids]++
+			case !errors.Is(err, mint.ErrConflict):
+				t.Errorf("UseAssertion #%d: error = %v, want nil or ErrConflict", i, err)
+			}
+		}
+		for id, n := range used {
+			if n != 1 {
+				t.Errorf("jti_%d: %d of %d racing uses succeeded, want exactly 1", id, n, copies)
+			}
+		}
+		for i := range ids {
+			wantErr(t, "UseAssertion replayed after the race", s.UseAssertion(ctx, fmt.Sprintf("client_%d", i%3), fmt.Sprintf("jti_%d", i), at(5)), mint.ErrConflict)
+		}
+	}},
+	{"UseAssertionAfterClose", func(t *testing.T, ctx context.Context, s mint.Store) {
+		// A store that cannot record a use must say so: an error that is
+		// neither success nor a replay.
+		must(t, "Close", s.Close())
+		err := s.UseAssertion(ctx, "client_1", "jti_1", at(5))
+		if err == nil || errors.Is(err, mint.ErrConflict) {
+			t.Fatalf("UseAssertion on a closed store: error = %v, want a failure", err)
+		}
+	}},
+	{"UseAssertionCancelled", func(t *testing.T, ctx context.Context, s mint.Store) {
+		// A caller that gave up is not told its use was recorded; whether
+		// it was is the store's business, and a retry is then a replay or
+		// a success, never an error.
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := s.UseAssertion(cancelled, "client_1", "jti_1", at(5)); err == nil {
+			t.Fatal("UseAssertion with a cancelled context: error = nil, want one")
+		}
+		if err := s.UseAssertion(ctx, "client_1", "jti_1", at(5)); err != nil && !errors.Is(err, mint.ErrConflict) {
+			t.Fatalf("UseAssertion retried: error = %v, want nil or ErrConflict", err)
 		}
 	}},
 	{"PruneExpired", func(t *testing.T, ctx context.Context, s mint.Store) {

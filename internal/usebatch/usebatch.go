@@ -1,0 +1,201 @@
+// Package usebatch records used "jti" values (Store.UseAssertion: client
+// assertions of RFC 7523 §3, DPoP proofs of RFC 9449 §11.1) in groups:
+// the uses that arrive while one group is being written are written
+// together next, in one statement and one commit. Each caller still waits
+// for its own group's commit and is told whether its use was the first:
+// acceptance is decided by the database every replica shares, not by this
+// process. A database that answers slowly makes callers wait at most
+// Batcher.Wait, and a full queue refuses at once; both are
+// mint.ErrUnavailable (503), never an acceptance.
+//
+// The backends (internal/sqlite, internal/postgres) each keep one Batcher
+// in front of their UseAssertion.
+package usebatch
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mintauth/mint/internal/mint"
+)
+
+// Use is one jti to record: the arguments of Store.UseAssertion.
+type Use struct {
+	ClientID, ID string
+	ExpiresAt    time.Time
+}
+
+// WriteFunc records uses, which are distinct and sorted by ClientID then
+// ID, in one transaction, and reports for each whether it was recorded now
+// (false: recorded before, by anyone). An error means none may be counted
+// as recorded. Writing in sorted order keeps two replicas' overlapping
+// groups from deadlocking on each other's rows.
+type WriteFunc func(ctx context.Context, uses []Use) (fresh []bool, err error)
+
+// Defaults of a Batcher.
+const (
+	DefaultMaxQueue     = 4096
+	DefaultMaxBatch     = 256
+	DefaultWait         = 5 * time.Second
+	DefaultWriteTimeout = 15 * time.Second
+)
+
+// Errors of Use besides the write's own: both are mint.ErrUnavailable.
+var (
+	ErrQueueFull = fmt.Errorf("usebatch: too many uses waiting to be recorded: %w", mint.ErrUnavailable)
+	ErrTimeout   = fmt.Errorf("usebatch: the use was not recorded in time: %w", mint.ErrUnavailable)
+)
+
+// Batcher groups uses for Write. Its zero value, with Write set, uses the
+// defaults. It keeps no goroutine while idle: one is started when a use
+// arrives and none is being written, and it ends once the queue is empty.
+// It is safe for concurrent use.
+type Batcher struct {
+	Write WriteFunc
+	// MaxQueue bounds the uses waiting (those being written included);
+	// beyond it Use answers ErrQueueFull.
+	MaxQueue int
+	// MaxBatch bounds one group (one statement's rows).
+	MaxBatch int
+	// Wait bounds how long Use waits for its group's commit.
+	Wait time.Duration
+	// WriteTimeout bounds one group's write.
+	WriteTimeout time.Duration
+
+	mu      sync.Mutex
+	queue   []*waiter
+	writing int // uses taken from the queue and being written
+	running bool
+}
+
+// waiter is one Use call waiting for its group.
+type waiter struct {
+	use  Use
+	done chan error // buffered: the writer never blocks on a caller gone
+}
+
+// Use records one use, waiting for the commit of the group it joins. It
+// returns nil when this was the first use of (clientID, id), an error
+// wrapping mint.ErrConflict when it was used before (here or at another
+// replica, or earlier in the same group), ErrQueueFull, ErrTimeout, ctx's
+// error, or the write's error. Only nil means recorded.
+func (b *Batcher) Use(ctx context.Context, clientID, id string, expiresAt time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("usebatch: %w", err)
+	}
+	w := &waiter{use: Use{ClientID: clientID, ID: id, ExpiresAt: expiresAt}, done: make(chan error, 1)}
+	if err := b.enqueue(w); err != nil {
+		return err
+	}
+	timer := time.NewTimer(orDefault(b.Wait, DefaultWait))
+	defer timer.Stop()
+	select {
+	case err := <-w.done:
+		return err
+	case <-timer.C:
+		return ErrTimeout
+	case <-ctx.Done():
+		return fmt.Errorf("usebatch: waiting for the use to be recorded: %w", ctx.Err())
+	}
+}
+
+// enqueue adds w, and starts the writer if none runs.
+func (b *Batcher) enqueue(w *waiter) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.queue)+b.writing >= orDefault(b.MaxQueue, DefaultMaxQueue) {
+		return ErrQueueFull
+	}
+	b.queue = append(b.queue, w)
+	if !b.running {
+		b.running = true
+		go b.run()
+	}
+	return nil
+}
+
+// run writes groups until the queue is empty.
+func (b *Batcher) run() {
+	for {
+		group := b.take()
+		if group == nil {
+			return
+		}
+		b.write(group)
+		b.mu.Lock()
+		b.writing -= len(group)
+		b.mu.Unlock()
+	}
+}
+
+// take removes the next group from the queue, or stops the writer (nil)
+// when there is none.
+func (b *Batcher) take() []*waiter {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := min(len(b.queue), orDefault(b.MaxBatch, DefaultMaxBatch))
+	if n == 0 {
+		b.running = false
+		b.queue = nil // let a burst's backing array go
+		return nil
+	}
+	group := slices.Clone(b.queue[:n])
+	clear(b.queue[:n])
+	b.queue = b.queue[n:]
+	b.writing += n
+	return group
+}
+
+// write records one group and tells each waiter its answer. A use named
+// twice in the group is written once: the first waiter gets the write's
+// answer, the others a conflict.
+func (b *Batcher) write(group []*waiter) {
+	slices.SortStableFunc(group, func(x, y *waiter) int {
+		return cmp.Or(cmp.Compare(x.use.ClientID, y.use.ClientID), cmp.Compare(x.use.ID, y.use.ID))
+	})
+	uses := make([]Use, 0, len(group))
+	first := make([]*waiter, 0, len(group)) // the waiter of uses[i]
+	for i, w := range group {
+		if i > 0 && sameUse(group[i-1].use, w.use) {
+			w.done <- conflict(w.use)
+			continue
+		}
+		uses = append(uses, w.use)
+		first = append(first, w)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), orDefault(b.WriteTimeout, DefaultWriteTimeout))
+	defer cancel()
+	fresh, err := b.Write(ctx, uses)
+	if err == nil && len(fresh) != len(uses) {
+		err = fmt.Errorf("usebatch: %d answers for %d uses", len(fresh), len(uses))
+	}
+	for i, w := range first {
+		switch {
+		case err != nil:
+			w.done <- err
+		case fresh[i]:
+			w.done <- nil
+		default:
+			w.done <- conflict(w.use)
+		}
+	}
+}
+
+func sameUse(a, b Use) bool { return a.ClientID == b.ClientID && a.ID == b.ID }
+
+// conflict is the error of a use seen before; it names no secret (a jti
+// is not one) and wraps mint.ErrConflict.
+func conflict(u Use) error {
+	return fmt.Errorf("assertion %q of client %q used already: %w", u.ID, u.ClientID, mint.ErrConflict)
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
