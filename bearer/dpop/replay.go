@@ -81,6 +81,17 @@ func (m *Memory) Use(_ context.Context, jkt, jti string, _ time.Time) error {
 	return nil
 }
 
+// Forget drops jkt and jti, so that the proof is taken again: for a
+// caller whose shared record of the proof failed, which must not leave
+// this replica refusing the client's retry as a replay.
+func (m *Memory) Forget(jkt, jti string) {
+	key := keyOf(jkt, jti)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.cur, key)
+	delete(m.prev, key)
+}
+
 // rotate drops the older generation once per Window; after twice the
 // Window of silence both go.
 func (m *Memory) rotate(now time.Time) {

@@ -31,25 +31,54 @@ var errCertRequired = oauth.ErrInvalidRequest.Describe(
 
 // NewDPoPChecker returns the token endpoint's proof checker: jti replay is
 // refused through store (UseAssertion, under a namespace of its own, so
-// that every replica sees every proof), and nonces, when nonces is set,
-// are required.
+// that every replica sees every proof), after a first look in this
+// process's memory, and nonces, when nonces is set, are required.
 func NewDPoPChecker(store mint.Store, nonces *dpop.Nonces, now func() time.Time) *dpop.Checker {
-	return &dpop.Checker{Replay: storeReplay{store}, Nonces: nonces, Now: now}
+	seen := dpop.NewMemory(replayMemory)
+	seen.Now = now
+	return &dpop.Checker{Replay: storeReplay{store: store, seen: seen}, Nonces: nonces, Now: now}
 }
+
+// replayMemory bounds the proofs the first look remembers per window
+// (about 60 bytes each: 4 MB per generation at most). Past it proofs go to
+// the store alone, which decides anyway.
+const replayMemory = 1 << 16
 
 // storeReplay is dpop.ReplayCache over the store's used assertions. The
 // "client" of a proof's jti is "dpop:" and the key's thumbprint, which no
 // assertion's jti shares a row with unless a client is named so; even
 // then the worst is a refused proof.
-type storeReplay struct{ store mint.Store }
+//
+// seen is a first look in memory: a proof this replica took already is
+// refused at once, without a write. It decides nothing else: a proof it
+// has not seen is accepted only once the store recorded it (the store
+// groups the writes of proofs arriving together into one commit), so a
+// proof sent to two replicas at once gets one token. A proof the store
+// could not record is forgotten again and answered 503, so that the
+// client's retry is not mistaken for a replay.
+type storeReplay struct {
+	store mint.Store
+	seen  *dpop.Memory
+}
 
 func (s storeReplay) Use(ctx context.Context, jkt, jti string, until time.Time) error {
+	if err := s.seen.Use(ctx, jkt, jti, until); errors.Is(err, dpop.ErrReplay) {
+		return err
+	} // else recorded here, or ErrBusy (full): the store decides
 	err := s.store.UseAssertion(ctx, "dpop:"+jkt, jti, until)
-	if errors.Is(err, mint.ErrConflict) {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mint.ErrConflict):
 		return dpop.ErrReplay
 	}
-	return err
+	s.seen.Forget(jkt, jti)
+	return errors.Join(errReplayUnrecorded, err)
 }
+
+// errReplayUnrecorded: the store did not record the proof (down, slow,
+// or too many waiting), so it is not accepted: 503, whatever the cause.
+var errReplayUnrecorded = errors.New("the DPoP proof's jti could not be recorded")
 
 // binding is what a token is bound to: a DPoP key (cnf.jkt) or a TLS
 // client certificate (cnf.x5t#S256); neither for a bearer token.
@@ -94,7 +123,7 @@ func (e *Endpoint) refuseProof(err error) error {
 	switch {
 	case errors.Is(err, dpop.ErrUseNonce):
 		return ErrUseDPoPNonce.WithHeader("DPoP-Nonce", e.DPoP.Nonces.Issue())
-	case errors.Is(err, dpop.ErrBusy):
+	case errors.Is(err, dpop.ErrBusy), errors.Is(err, errReplayUnrecorded):
 		return oauth.ErrUnavailable.WithCause(err)
 	}
 	for _, known := range proofErrors {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mintauth/mint/internal/mint"
@@ -38,10 +39,12 @@ type WriteFunc func(ctx context.Context, uses []Use) (fresh []bool, err error)
 
 // Defaults of a Batcher.
 const (
-	DefaultMaxQueue     = 4096
-	DefaultMaxBatch     = 256
-	DefaultWait         = 5 * time.Second
-	DefaultWriteTimeout = 15 * time.Second
+	DefaultMaxQueue = 4096
+	DefaultMaxBatch = 256
+	DefaultWait     = 5 * time.Second
+	// DefaultWriteTimeout is DefaultWait: a write that outlives every
+	// caller waiting for it would only burn their proofs.
+	DefaultWriteTimeout = DefaultWait
 )
 
 // Errors of Use besides the write's own: both are mint.ErrUnavailable.
@@ -57,7 +60,8 @@ var (
 type Batcher struct {
 	Write WriteFunc
 	// MaxQueue bounds the uses waiting (those being written included);
-	// beyond it Use answers ErrQueueFull.
+	// beyond it Use answers ErrQueueFull. Uses whose callers gave up
+	// leave the queue unwritten.
 	MaxQueue int
 	// MaxBatch bounds one group (one statement's rows).
 	MaxBatch int
@@ -76,6 +80,7 @@ type Batcher struct {
 type waiter struct {
 	use  Use
 	done chan error // buffered: the writer never blocks on a caller gone
+	gone atomic.Bool
 }
 
 // Use records one use, waiting for the commit of the group it joins. It
@@ -97,8 +102,10 @@ func (b *Batcher) Use(ctx context.Context, clientID, id string, expiresAt time.T
 	case err := <-w.done:
 		return err
 	case <-timer.C:
+		w.gone.Store(true)
 		return ErrTimeout
 	case <-ctx.Done():
+		w.gone.Store(true)
 		return fmt.Errorf("usebatch: waiting for the use to be recorded: %w", ctx.Err())
 	}
 }
@@ -107,8 +114,12 @@ func (b *Batcher) Use(ctx context.Context, clientID, id string, expiresAt time.T
 func (b *Batcher) enqueue(w *waiter) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.queue)+b.writing >= orDefault(b.MaxQueue, DefaultMaxQueue) {
-		return ErrQueueFull
+	limit := orDefault(b.MaxQueue, DefaultMaxQueue)
+	if len(b.queue)+b.writing >= limit {
+		b.queue = slices.DeleteFunc(b.queue, (*waiter).left)
+		if len(b.queue)+b.writing >= limit {
+			return ErrQueueFull
+		}
 	}
 	b.queue = append(b.queue, w)
 	if !b.running {
@@ -132,23 +143,32 @@ func (b *Batcher) run() {
 	}
 }
 
-// take removes the next group from the queue, or stops the writer (nil)
-// when there is none.
+// take removes the next group from the queue, leaving out the uses whose
+// callers gave up, or stops the writer (nil) when there is none.
 func (b *Batcher) take() []*waiter {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n := min(len(b.queue), orDefault(b.MaxBatch, DefaultMaxBatch))
-	if n == 0 {
+	size := orDefault(b.MaxBatch, DefaultMaxBatch)
+	var group []*waiter
+	for len(b.queue) > 0 && len(group) < size {
+		w := b.queue[0]
+		b.queue[0] = nil
+		b.queue = b.queue[1:]
+		if !w.left() {
+			group = append(group, w)
+		}
+	}
+	if len(group) == 0 {
 		b.running = false
 		b.queue = nil // let a burst's backing array go
 		return nil
 	}
-	group := slices.Clone(b.queue[:n])
-	clear(b.queue[:n])
-	b.queue = b.queue[n:]
-	b.writing += n
+	b.writing += len(group)
 	return group
 }
+
+// left reports whether w's caller stopped waiting.
+func (w *waiter) left() bool { return w.gone.Load() }
 
 // write records one group and tells each waiter its answer. A use named
 // twice in the group is written once: the first waiter gets the write's
