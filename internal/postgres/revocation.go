@@ -58,9 +58,15 @@ type assertionUses struct {
 }
 
 func (u *assertionUses) batcher(write usebatch.WriteFunc) *usebatch.Batcher {
-	u.once.Do(func() { u.b.Write = write })
+	u.once.Do(func() { u.b.Write, u.b.Writers = write, assertionWriters })
 	return &u.b
 }
+
+// assertionWriters is how many groups of uses are written at once:
+// PostgreSQL flushes the WAL of transactions committing together in one
+// fsync, so groups in flight together share it too. It leaves most of
+// the pool (8 connections at least) to the token path's reads.
+const assertionWriters = 3
 
 // useAssertions writes a group of uses (usebatch.WriteFunc): one INSERT …
 // ON CONFLICT DO NOTHING RETURNING, a transaction of its own, the rows

@@ -3,8 +3,11 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mintauth/mint/internal/mint"
 )
@@ -137,5 +140,42 @@ func SearchAcrossWindows(t *testing.T, s mint.Store, n int) {
 		if limit == mint.MaxPageLimit && empty == 0 && n > 2*mint.SearchScanLimit {
 			t.Errorf("no empty page: each page read more than one window")
 		}
+	}
+}
+
+// BenchUseAssertion measures recording fresh jti values, as the token
+// endpoint does for each DPoP proof (kept 80 s) and each private_key_jwt
+// assertion (kept up to 10.5 min): one at a time, and from 64 goroutines
+// at once, where a store that groups concurrent uses into one commit pays
+// one commit for many.
+func BenchUseAssertion(b *testing.B, s mint.Store) {
+	ctx := context.Background()
+	var seq atomic.Int64
+	prefix := mint.NewID("jti") // a store may be measured more than once
+	for _, kind := range []struct {
+		name     string
+		lifetime time.Duration
+	}{{"proof", 80 * time.Second}, {"assertion", 10 * time.Minute}} {
+		use := func() error {
+			return s.UseAssertion(ctx, "dpop:bench", fmt.Sprintf("%s-%d", prefix, seq.Add(1)), time.Now().Add(kind.lifetime))
+		}
+		b.Run(kind.name+"/serial", func(b *testing.B) {
+			for b.Loop() {
+				if err := use(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(kind.name+"/parallel64", func(b *testing.B) {
+			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := use(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

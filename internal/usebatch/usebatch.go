@@ -54,8 +54,9 @@ var (
 )
 
 // Batcher groups uses for Write. Its zero value, with Write set, uses the
-// defaults. It keeps no goroutine while idle: one is started when a use
-// arrives and none is being written, and it ends once the queue is empty.
+// defaults. It keeps no goroutine while idle: a writer is started when a
+// use arrives and fewer than Writers run, and it ends once the queue is
+// empty.
 // It is safe for concurrent use.
 type Batcher struct {
 	Write WriteFunc
@@ -69,11 +70,15 @@ type Batcher struct {
 	Wait time.Duration
 	// WriteTimeout bounds one group's write.
 	WriteTimeout time.Duration
+	// Writers bounds the groups being written at once; 0 means 1. More
+	// than one suits a database that commits several transactions in
+	// one flush (PostgreSQL), not one that has a single writer (SQLite).
+	Writers int
 
 	mu      sync.Mutex
 	queue   []*waiter
 	writing int // uses taken from the queue and being written
-	running bool
+	running int // writer goroutines
 }
 
 // waiter is one Use call waiting for its group.
@@ -122,8 +127,8 @@ func (b *Batcher) enqueue(w *waiter) error {
 		}
 	}
 	b.queue = append(b.queue, w)
-	if !b.running {
-		b.running = true
+	if b.running < orDefault(b.Writers, 1) {
+		b.running++
 		go b.run()
 	}
 	return nil
@@ -159,7 +164,7 @@ func (b *Batcher) take() []*waiter {
 		}
 	}
 	if len(group) == 0 {
-		b.running = false
+		b.running--
 		b.queue = nil // let a burst's backing array go
 		return nil
 	}

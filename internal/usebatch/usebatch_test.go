@@ -226,7 +226,7 @@ func TestIdleBatcherKeepsNoGoroutine(t *testing.T) {
 		b.mu.Lock()
 		running := b.running
 		b.mu.Unlock()
-		if !running {
+		if running == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
