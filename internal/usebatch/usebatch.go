@@ -54,9 +54,10 @@ var (
 )
 
 // Batcher groups uses for Write. Its zero value, with Write set, uses the
-// defaults. It keeps no goroutine while idle: a writer is started when a
-// use arrives and fewer than Writers run, and it ends once the queue is
-// empty.
+// defaults. It keeps no goroutine while idle: a use that arrives while
+// fewer than Writers write is written by its caller, with whatever joined
+// it, and a writer goroutine takes over the uses that arrived meanwhile,
+// until the queue is empty.
 // It is safe for concurrent use.
 type Batcher struct {
 	Write WriteFunc
@@ -68,7 +69,9 @@ type Batcher struct {
 	MaxBatch int
 	// Wait bounds how long Use waits for its group's commit.
 	Wait time.Duration
-	// WriteTimeout bounds one group's write.
+	// WriteTimeout bounds one group's write, and so does Wait: a write
+	// that outlives every caller waiting for it would only burn their
+	// proofs (the caller that writes its own group waits this long).
 	WriteTimeout time.Duration
 	// Writers bounds the groups being written at once; 0 means 1. More
 	// than one suits a database that commits several transactions in
@@ -98,8 +101,12 @@ func (b *Batcher) Use(ctx context.Context, clientID, id string, expiresAt time.T
 		return fmt.Errorf("usebatch: %w", err)
 	}
 	w := &waiter{use: Use{ClientID: clientID, ID: id, ExpiresAt: expiresAt}, done: make(chan error, 1)}
-	if err := b.enqueue(w); err != nil {
+	lead, err := b.enqueue(w)
+	if err != nil {
 		return err
+	}
+	if lead {
+		b.lead()
 	}
 	timer := time.NewTimer(orDefault(b.Wait, DefaultWait))
 	defer timer.Stop()
@@ -115,37 +122,61 @@ func (b *Batcher) Use(ctx context.Context, clientID, id string, expiresAt time.T
 	}
 }
 
-// enqueue adds w, and starts the writer if none runs.
-func (b *Batcher) enqueue(w *waiter) error {
+// enqueue adds w; lead reports that the caller is to write, fewer than
+// Writers writing now.
+func (b *Batcher) enqueue(w *waiter) (lead bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	limit := orDefault(b.MaxQueue, DefaultMaxQueue)
 	if len(b.queue)+b.writing >= limit {
 		b.queue = slices.DeleteFunc(b.queue, (*waiter).left)
 		if len(b.queue)+b.writing >= limit {
-			return ErrQueueFull
+			return false, ErrQueueFull
 		}
 	}
 	b.queue = append(b.queue, w)
 	if b.running < orDefault(b.Writers, 1) {
 		b.running++
-		go b.run()
+		return true, nil
 	}
-	return nil
+	return false, nil
+}
+
+// lead writes the next group in the caller's goroutine — a use that
+// arrives alone is written with no hand-over between goroutines — then
+// leaves what arrived meanwhile to a writer goroutine, so that the caller
+// answers as soon as its own group is written.
+func (b *Batcher) lead() {
+	if !b.writeNext() {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.queue) == 0 {
+		b.running--
+		return
+	}
+	go b.run()
 }
 
 // run writes groups until the queue is empty.
 func (b *Batcher) run() {
-	for {
-		group := b.take()
-		if group == nil {
-			return
-		}
-		b.write(group)
-		b.mu.Lock()
-		b.writing -= len(group)
-		b.mu.Unlock()
+	for b.writeNext() {
 	}
+}
+
+// writeNext writes the next group; false: there was none, and the writer
+// stopped (take).
+func (b *Batcher) writeNext() bool {
+	group := b.take()
+	if group == nil {
+		return false
+	}
+	b.write(group)
+	b.mu.Lock()
+	b.writing -= len(group)
+	b.mu.Unlock()
+	return true
 }
 
 // take removes the next group from the queue, leaving out the uses whose
@@ -192,9 +223,13 @@ func (b *Batcher) write(group []*waiter) {
 		uses = append(uses, w.use)
 		first = append(first, w)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), orDefault(b.WriteTimeout, DefaultWriteTimeout))
+	ctx, cancel := context.WithTimeout(context.Background(),
+		min(orDefault(b.WriteTimeout, DefaultWriteTimeout), orDefault(b.Wait, DefaultWait)))
 	defer cancel()
 	fresh, err := b.Write(ctx, uses)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
 	if err == nil && len(fresh) != len(uses) {
 		err = fmt.Errorf("usebatch: %d answers for %d uses", len(fresh), len(uses))
 	}
