@@ -324,7 +324,7 @@ func (s fullQueue) UseAssertion(ctx context.Context, clientID, id string, until 
 // answers at once, and the token endpoint says 503, not a token and not
 // a replay; the proof is not remembered as used, so the client's retry
 // once there is room gets its token. (Package usebatch tests the queue's
-// bound itself, the conformance suite the backends' use of it.)
+// bound itself, internal/sqlite's TestUseAssertionQueueFull a real store's.)
 func TestDPoPQueueFull(t *testing.T) {
 	r := newReplayRig(t, "sqlite")
 	var full atomic.Bool

@@ -122,6 +122,14 @@ func (b *Batcher) Use(ctx context.Context, clientID, id string, expiresAt time.T
 	}
 }
 
+// Waiting returns how many uses wait to be recorded, those being written
+// included.
+func (b *Batcher) Waiting() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue) + b.writing
+}
+
 // enqueue adds w; lead reports that the caller is to write, fewer than
 // Writers writing now.
 func (b *Batcher) enqueue(w *waiter) (lead bool, err error) {
