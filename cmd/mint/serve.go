@@ -191,14 +191,15 @@ func runServer(ctx context.Context, cfg server.Config, addrs listenAddrs, stderr
 			}
 		})
 	}
+	var mtlsErr error // read after wg.Wait
 	if mtlsLn != nil {
 		// Logged before "mint serving", which tells a watcher that every
 		// listener is open.
 		cfg.Log.Info("mTLS listener serving", "addr", mtlsLn.Addr().String(), "url", cfg.HTTP.MTLSURL)
 		wg.Go(func() {
 			if err := srv.ServeMTLS(ctx, mtlsLn); err != nil && !errors.Is(err, context.Canceled) {
-				cfg.Log.Error("mTLS listener stopped", "error", err)
-				stop()
+				mtlsErr = fmt.Errorf("mTLS listener: %w", err)
+				stop() // one listener down stops mint: a half-served mint is not healthy
 			}
 		})
 	}
@@ -211,7 +212,7 @@ func runServer(ctx context.Context, cfg server.Config, addrs listenAddrs, stderr
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	return nil
+	return mtlsErr
 }
 
 // defaultIssuer names the listener as clients on this machine reach it,
