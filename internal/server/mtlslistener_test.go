@@ -5,12 +5,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -201,4 +203,49 @@ func postForm(t *testing.T, hc *http.Client, u string, form url.Values) (int, []
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, body
+}
+
+// TestIntrospectionCertBehindProxy: behind a TLS-terminating proxy,
+// introspection and revocation take the client certificate from the
+// proxy's header as the token endpoint does: from a trusted proxy only.
+func TestIntrospectionCertBehindProxy(t *testing.T) {
+	ca := newTestCA(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert := ca.issue(t, x509.Certificate{Subject: pkix.Name{CommonName: "cargo"}})
+	header := ":" + base64.StdEncoding.EncodeToString(cert.Leaf.Raw) + ":"
+	for _, tt := range []struct {
+		name    string
+		proxies []netip.Prefix
+		status  int
+	}{
+		{"from the trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, 200},
+		{"forged, from an untrusted peer", []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32")}, 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ln := listen(t)
+			issuer := "http://" + ln.Addr().String()
+			srv := newServer(t, server.Config{DB: testdb.New(t, "sqlite"), MasterKey: keyring.NewMasterKey(), Issuer: issuer,
+				HTTP: server.HTTPConfig{TLSClientCAFile: caFile, ClientCertHeader: "Client-Cert", TrustedProxies: tt.proxies}})
+			startMint(t, srv, ln)
+			id := registerTLS(t, srv.Store(), mint.TLSAuth{Kind: mint.TLSAuthSubjectDN, Value: "CN=cargo"}, nil)
+			for _, path := range []string{"/oauth/introspect", "/oauth/revoke"} {
+				req, _ := http.NewRequest("POST", issuer+path, strings.NewReader(url.Values{"client_id": {id}, "token": {"not-a-token"}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Client-Cert", header)
+				req.Header.Set("X-Forwarded-For", "192.0.2.1")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != tt.status {
+					t.Errorf("%s: %d %s, want %d", path, resp.StatusCode, body, tt.status)
+				}
+			}
+		})
+	}
 }
