@@ -54,9 +54,31 @@ func (rs *responder) proofURL(r *http.Request) string {
 // WithDPoP checks DPoP proofs with c instead of the default checker: to
 // require server nonces (c.Nonces), or remember proofs in a store every
 // replica shares (c.Replay). By default the middleware checks proofs with
-// an in-memory replay cache of DefaultReplayMemory proofs per window.
+// an in-memory replay cache of DefaultReplayMemory proofs per window; so
+// does a c without Replay (a copy of c gets one, its window c's own):
+// jti replay is always checked.
 func WithDPoP(c *dpop.Checker) Option {
+	c = withReplay(c)
 	return func(r *responder) { r.dpop.checker = c }
+}
+
+// withReplay is c, or a copy of c with an in-memory replay cache when it
+// has none: a dpop.Checker's zero Replay checks no replay, and a caller
+// who set only Nonces (as the docs showed) would have none.
+func withReplay(c *dpop.Checker) *dpop.Checker {
+	if c == nil || c.Replay != nil {
+		return c
+	}
+	maxAge, leeway := c.MaxAge, c.Leeway
+	if maxAge <= 0 {
+		maxAge = dpop.DefaultMaxAge
+	}
+	if leeway <= 0 {
+		leeway = dpop.DefaultLeeway
+	}
+	own := *c
+	own.Replay = &dpop.Memory{Window: maxAge + 2*leeway, Max: DefaultReplayMemory, Now: c.Now}
+	return &own
 }
 
 // WithPublicOrigin names the scheme and host ("https://api.example.com")
