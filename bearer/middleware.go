@@ -123,6 +123,7 @@ func Middleware(v *Verifier, opts ...Option) func(http.Handler) http.Handler {
 				rs.refuseScheme(w, r.WithContext(ctx), err, "", scheme)
 				return
 			}
+			rs.certs.dropForged(r)
 			next.ServeHTTP(w, r.WithContext(WithClaims(ctx, claims)))
 		})
 	}
