@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -232,11 +233,15 @@ func TestMemoryBytes(t *testing.T) {
 	runtime.KeepAlive(m)
 }
 
-// legacyMemory is the replay cache before issue 19 (one SHA-256 key, one
-// bound for everyone), kept here to compare the cost per proof.
+// legacyMemory is Memory as it was before issue 19 (a SHA-256 key, one
+// bound for everyone, generations dropped by age), kept here to compare
+// the cost per proof.
 type legacyMemory struct {
-	mu  sync.Mutex
-	cur map[[16]byte]struct{}
+	window    time.Duration
+	now       func() time.Time
+	mu        sync.Mutex
+	cur, prev map[[16]byte]struct{}
+	rotated   time.Time
 }
 
 func (l *legacyMemory) Use(_ context.Context, jkt, jti string, _ time.Time) error {
@@ -246,9 +251,19 @@ func (l *legacyMemory) Use(_ context.Context, jkt, jti string, _ time.Time) erro
 	h.Write([]byte(jti))
 	var k [16]byte
 	copy(k[:], h.Sum(nil))
+	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	switch since := now.Sub(l.rotated); {
+	case l.cur == nil || since >= 2*l.window:
+		l.cur, l.prev, l.rotated = map[[16]byte]struct{}{}, map[[16]byte]struct{}{}, now
+	case since >= l.window:
+		l.prev, l.cur, l.rotated = l.cur, map[[16]byte]struct{}{}, now
+	}
 	if _, ok := l.cur[k]; ok {
+		return ErrReplay
+	}
+	if _, ok := l.prev[k]; ok {
 		return ErrReplay
 	}
 	l.cur[k] = struct{}{}
@@ -256,31 +271,39 @@ func (l *legacyMemory) Use(_ context.Context, jkt, jti string, _ time.Time) erro
 }
 
 // BenchmarkReplay compares, in one run, a proof's replay check before
-// issue 19 (legacy: SHA-256 key, no holders) and now (seeded hashes, a
-// holder's count).
+// issue 19 (legacy) and now (seeded hashes, a holder's count, until), in
+// a steady state: a proof a millisecond of a fake clock, a 64 s window,
+// so that each generation holds 64k proofs.
 func BenchmarkReplay(b *testing.B) {
 	const jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
 	const holder = "https://mint.example\x00cargo-client"
-	b.Run("legacy", func(b *testing.B) {
-		l := &legacyMemory{cur: map[[16]byte]struct{}{}}
+	const window = 64 * time.Second
+	run := func(b *testing.B, use func(now time.Time, jti string) error) {
+		now := testNow
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
 			i++
-			if err := l.Use(context.Background(), jkt, fmt.Sprint(i), time.Time{}); err != nil {
+			now = now.Add(time.Millisecond)
+			if err := use(now, strconv.Itoa(i)); err != nil {
 				b.Fatal(err)
 			}
 		}
+	}
+	b.Run("legacy", func(b *testing.B) {
+		var now time.Time
+		l := &legacyMemory{window: window, now: func() time.Time { return now }}
+		run(b, func(t time.Time, jti string) error {
+			now = t
+			return l.Use(context.Background(), jkt, jti, time.Time{})
+		})
 	})
 	b.Run("holders", func(b *testing.B) {
-		m := &Memory{Window: time.Hour, Max: 1 << 30, PerHolder: 1 << 30}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			i++
-			if err := m.UseFor(context.Background(), holder, jkt, fmt.Sprint(i), time.Time{}); err != nil {
-				b.Fatal(err)
-			}
-		}
+		var now time.Time
+		m := &Memory{Window: window, Max: 1 << 20, Now: func() time.Time { return now }}
+		run(b, func(t time.Time, jti string) error {
+			now = t
+			return m.UseFor(context.Background(), holder, jkt, jti, t.Add(window))
+		})
 	})
 }
