@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"sync"
 	"time"
 )
@@ -149,10 +150,11 @@ func (m *Memory) UseFor(_ context.Context, holder, jkt, jti string, until time.T
 }
 
 func (m *Memory) perHolder() int {
-	if m.PerHolder > 0 {
-		return m.PerHolder
+	n := m.PerHolder
+	if n <= 0 {
+		n = max(m.Max/8, 1)
 	}
-	return max(m.Max/8, 1)
+	return min(n, math.MaxInt32) // the count's type
 }
 
 // keyOf hashes jkt's length, jkt and jti with two seeds.
