@@ -42,8 +42,8 @@ type clientView struct {
 	TLSSANEmail   string       `json:"tls_client_auth_san_email"`
 	SelfSignedTLS bool         `json:"self_signed_tls_client_auth"`
 	Secrets       []secretView `json:"secrets"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
+	CreatedAt     time.Time    `json:"created_at"`
+	UpdatedAt     time.Time    `json:"updated_at"`
 }
 
 // LastUsed is the latest use of any of the client's secrets; nil if none
