@@ -69,10 +69,10 @@ type Memory struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
+	seedOnce  sync.Once
+	seeds     [3]maphash.Seed // two for proofs, one for holders
 	mu        sync.Mutex
 	cur, prev generation
-	seeds     [3]maphash.Seed
-	seeded    bool
 }
 
 // generation is the proofs of one Window and each holder's count of them.
@@ -121,13 +121,12 @@ func (m *Memory) UseFor(_ context.Context, holder, jkt, jti string, until time.T
 	if until.IsZero() {
 		until = t.Add(m.Window)
 	}
+	m.seedOnce.Do(func() {
+		m.seeds = [3]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed(), maphash.MakeSeed()}
+	})
+	key, who := m.keyOf(jkt, jti), maphash.String(m.seeds[2], holder)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.seeded {
-		m.seeds = [3]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed(), maphash.MakeSeed()}
-		m.seeded = true
-	}
-	key, who := m.keyOf(jkt, jti), maphash.String(m.seeds[2], holder)
 	m.rotate(t)
 	if _, ok := m.cur.seen[key]; ok {
 		return ErrReplay
