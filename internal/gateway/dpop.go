@@ -38,8 +38,9 @@ type DPoPConfig struct {
 	// CertHeader names the header in which a TLS-terminating proxy in
 	// front passes the client certificate (RFC 9440 form), for tokens
 	// bound to one (RFC 8705 §3, cnf.x5t#S256); it is believed only from
-	// CertProxies. The gateway serves plain HTTP, so without it a
-	// certificate-bound token is always refused.
+	// CertProxies. A certificate of the request's own TLS connection
+	// (Options.TLS) is used first; with neither, a certificate-bound
+	// token is always refused.
 	CertHeader  string
 	CertProxies []netip.Prefix
 }
