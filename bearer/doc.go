@@ -59,9 +59,14 @@
 //	401 DPoP required.               a bearer token with WithDPoPRequired
 //	401 Token not DPoP-bound.        the DPoP scheme with an unbound token
 //	401 Token certificate mismatch.  no or another client certificate
+//	429 Too many requests.           rate_limit_exceeded: the client's share of the replay memory is used, with Retry-After
+//	503 Token cannot be checked now. the replay memory is full (every share in use)
 //
-// with a "WWW-Authenticate: DPoP …, algs=…" challenge for DPoP refusals,
-// and both a Bearer and a DPoP challenge when no token came.
+// with a "WWW-Authenticate: DPoP …, algs=…" challenge for DPoP refusals
+// (none for 429 and 503), and both a Bearer and a DPoP challenge when no
+// token came. The default replay memory gives each token holder (issuer
+// and client) DefaultReplayMemory/8 proofs a window, so that one client
+// cannot fill it for the others.
 // ResourceMetadata serves RFC 9728 protected-resource metadata.
 //
 // WithErrorWriter replaces the body; Failure.OAuthError gives the RFC 6749

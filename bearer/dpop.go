@@ -11,9 +11,13 @@ import (
 )
 
 // DefaultReplayMemory is how many DPoP proofs the middleware's default
-// replay cache remembers per window (about a minute) before it refuses
-// new ones with 503: some 4,000 DPoP requests a second per process, in
-// about 16 MB per window at most.
+// replay cache remembers per window (80 s) before it refuses new ones with
+// 503: some 3,000 DPoP requests a second per process. One client (the
+// token's issuer and client_id, else sub) may fill an eighth of it
+// (DefaultReplayMemory/8 proofs a window, some 400 a second) before its
+// own proofs are refused with 429, so that one client flooding the API
+// cannot make it refuse the others'. The cache holds two windows, at most
+// about 40 MiB however it is used (docs/sender-constrained.md).
 const DefaultReplayMemory = 1 << 18
 
 // The ways a request's token and its binding disagree (RFC 9449 §7).
@@ -54,9 +58,31 @@ func (rs *responder) proofURL(r *http.Request) string {
 // WithDPoP checks DPoP proofs with c instead of the default checker: to
 // require server nonces (c.Nonces), or remember proofs in a store every
 // replica shares (c.Replay). By default the middleware checks proofs with
-// an in-memory replay cache of DefaultReplayMemory proofs per window.
+// an in-memory replay cache of DefaultReplayMemory proofs per window; so
+// does a c without Replay (a copy of c gets one, its window c's own):
+// jti replay is always checked.
 func WithDPoP(c *dpop.Checker) Option {
+	c = withReplay(c)
 	return func(r *responder) { r.dpop.checker = c }
+}
+
+// withReplay is c, or a copy of c with an in-memory replay cache when it
+// has none: a dpop.Checker's zero Replay checks no replay, and a caller
+// who set only Nonces (as the docs showed) would have none.
+func withReplay(c *dpop.Checker) *dpop.Checker {
+	if c == nil || c.Replay != nil {
+		return c
+	}
+	maxAge, leeway := c.MaxAge, c.Leeway
+	if maxAge <= 0 {
+		maxAge = dpop.DefaultMaxAge
+	}
+	if leeway <= 0 {
+		leeway = dpop.DefaultLeeway
+	}
+	own := *c
+	own.Replay = &dpop.Memory{Window: maxAge + 2*leeway, Max: DefaultReplayMemory, Now: c.Now}
+	return &own
 }
 
 // WithPublicOrigin names the scheme and host ("https://api.example.com")
@@ -144,11 +170,26 @@ func (rs *responder) authenticateRequest(ctx context.Context, v *Verifier, r *ht
 	case claims.JKT == "":
 		return nil, scheme, ErrNotBound
 	}
-	req := dpop.Request{Method: r.Method, URL: rs.proofURL(r), AccessToken: raw, JKT: claims.JKT}
+	req := dpop.Request{Method: r.Method, URL: rs.proofURL(r), AccessToken: raw, JKT: claims.JKT, Holder: holder(claims)}
 	if _, err := rs.dpop.checker.Check(ctx, r.Header, req); err != nil {
 		return nil, scheme, fmt.Errorf("%w: %w", ErrProof, err)
 	}
 	return claims, scheme, nil
+}
+
+// holder names who a DPoP-bound token was issued to, for the replay
+// cache's share per holder: its issuer and client (client_id or azp, else
+// sub). Every key a client binds tokens to shares the client's share, so
+// minting keys gains it nothing.
+func holder(c *Claims) string {
+	who := c.ClientID
+	if who == "" {
+		who = c.Subject
+	}
+	if who == "" {
+		return ""
+	}
+	return c.Issuer + "\x00" + who
 }
 
 // dpopFailures are the answers to DPoP refusals (RFC 9449 §7.1, §9).
@@ -158,6 +199,11 @@ var dpopFailures = []struct {
 }{
 	{dpop.ErrUseNonce, failureKind{401, "use_dpop_nonce", "DPoP nonce required.", "Resend the request with a DPoP proof carrying the nonce of the DPoP-Nonce header."}},
 	{dpop.ErrBusy, failureKind{503, "temporarily_unavailable", "Token cannot be checked now.", "Too many DPoP proofs to remember; try again."}},
+	// Not invalid_dpop_proof: the proof is fine, and a client told so
+	// would get a new token and try again at once. 429 with Retry-After
+	// (RFC 6585 §4) tells it to slow down; the code is mint's token
+	// endpoint's for its own limits.
+	{dpop.ErrTooMany, failureKind{429, "rate_limit_exceeded", "Too many requests.", "Too many DPoP proofs from this client within a minute; retry after the Retry-After seconds."}},
 	{ErrProof, failureKind{401, "invalid_dpop_proof", "DPoP proof invalid.", "The DPoP proof is missing or invalid."}},
 	{ErrBoundAsBearer, failureKind{401, "invalid_token", "Token is DPoP-bound.", "The access token is bound to a key: send it with the DPoP scheme and a proof."}},
 	{ErrBearerRefused, failureKind{401, "invalid_token", "DPoP required.", "This resource accepts DPoP-bound tokens only."}},
@@ -169,7 +215,7 @@ var dpopFailures = []struct {
 // request used (or DPoP for a DPoP refusal), and, when no token came,
 // every scheme the resource accepts (RFC 9449 §7.2).
 func (rs *responder) challenges(f *Failure, scheme string) []string {
-	if f.Status >= 500 {
+	if !f.challenged() {
 		return nil
 	}
 	dpopChallenge := func(g *Failure) string {

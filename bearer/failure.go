@@ -12,7 +12,7 @@ import (
 
 // Failure is a request the middleware refused, as an error writer gets it.
 type Failure struct {
-	// Status is the HTTP status: 401, 403, 400, 503 or 500.
+	// Status is the HTTP status: 401, 403, 400, 429, 503 or 500.
 	Status int
 	// Code is the RFC 6750 §3.1 error code ("invalid_token",
 	// "insufficient_scope", "invalid_request"), or the RFC 6749 code for a
@@ -101,7 +101,7 @@ func (f *Failure) OAuthError() *oauth.Error {
 // challenge is the RFC 6750 §3 WWW-Authenticate value for f, or "" for a
 // server-side failure, which no new token would fix.
 func (f *Failure) challenge(realm string) string {
-	if f.Status >= 500 {
+	if !f.challenged() {
 		return ""
 	}
 	params := f.params(realm)
@@ -109,6 +109,13 @@ func (f *Failure) challenge(realm string) string {
 		return "Bearer"
 	}
 	return "Bearer " + strings.Join(params, ", ")
+}
+
+// challenged reports whether f's answer carries a challenge: not a
+// server-side failure nor a rate limit (429), which no new token would
+// fix.
+func (f *Failure) challenged() bool {
+	return f.Status < 500 && f.Status != http.StatusTooManyRequests
 }
 
 // params are the challenge's auth-params (RFC 6750 §3, RFC 9449 §7.1).

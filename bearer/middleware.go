@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,6 +87,9 @@ func (rs *responder) refuseScheme(w http.ResponseWriter, r *http.Request, err er
 	if errors.Is(err, dpop.ErrUseNonce) && rs.dpop.checker.Nonces != nil {
 		w.Header().Set("DPoP-Nonce", rs.dpop.checker.Nonces.Issue())
 	}
+	if tm := (*dpop.TooManyError)(nil); errors.As(err, &tm) {
+		w.Header().Set("Retry-After", strconv.Itoa(int((tm.RetryAfter+time.Second-1)/time.Second)))
+	}
 	level := slog.LevelDebug
 	if f.Status >= 500 {
 		level = slog.LevelError
@@ -123,6 +127,7 @@ func Middleware(v *Verifier, opts ...Option) func(http.Handler) http.Handler {
 				rs.refuseScheme(w, r.WithContext(ctx), err, "", scheme)
 				return
 			}
+			rs.certs.dropForged(r)
 			next.ServeHTTP(w, r.WithContext(WithClaims(ctx, claims)))
 		})
 	}

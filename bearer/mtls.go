@@ -28,8 +28,14 @@ type certSource struct {
 // request comes from one of proxies (a TLS-terminating proxy that sets it,
 // and removes any the client sent): the RFC 9440 form ":BASE64-DER:", or
 // the base64 DER alone. From any other address the header is ignored, so
-// a forged one proves nothing. A certificate of the request's own TLS
-// connection is used first.
+// a forged one proves nothing, and it is removed before the request
+// reaches the handler, which could otherwise take it for the proxy's. A
+// certificate of the request's own TLS connection is used first.
+//
+// The proxy is recognised by r.RemoteAddr, which must then be the TCP
+// peer's address: a middleware that rewrites it from X-Forwarded-For
+// (chi's RealIP, gorilla's ProxyHeaders) placed before this one would let
+// any caller pass for the proxy and forge the certificate.
 func WithClientCertHeader(header string, proxies ...netip.Prefix) Option {
 	return func(r *responder) { r.certs = certSource{header: header, proxies: proxies} }
 }
@@ -64,6 +70,15 @@ func ProxiedClientCert(r *http.Request, header string, proxies []netip.Prefix) *
 		return nil
 	}
 	return cert
+}
+
+// dropForged removes the certificate header from a request that did not
+// come from a trusted proxy, so that what the handler reads is only ever
+// what a proxy set.
+func (s certSource) dropForged(r *http.Request) {
+	if s.header != "" && !s.fromProxy(r.RemoteAddr) {
+		r.Header.Del(s.header)
+	}
 }
 
 // fromProxy reports whether remote (host:port) is a trusted proxy's.

@@ -136,3 +136,47 @@ func TestCertificateHeaderTrustedProxyOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestForgedCertificateHeaderNeverReachesHandler: a certificate header
+// from an address that is not a trusted proxy is removed before the
+// handler runs, so that a handler reading it (to log the partner, say)
+// never reads a stranger's; the proxy's own goes through untouched.
+func TestForgedCertificateHeaderNeverReachesHandler(t *testing.T) {
+	key := newKey(t, jose.ES256)
+	iss := newIssuer(t, key)
+	v := newVerifier(t, iss, newClock())
+	tok := key.sign(t, iss.claims(nil))
+	header := ":" + base64.StdEncoding.EncodeToString(selfSigned(t, "someone").Leaf.Raw) + ":"
+	for _, tt := range []struct {
+		name    string
+		trusted netip.Prefix
+		want    string
+	}{
+		{"from the trusted proxy", netip.MustParsePrefix("127.0.0.0/8"), header},
+		{"forged from an untrusted address", netip.MustParsePrefix("10.0.0.0/8"), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := make(chan string, 1)
+			h := bearer.Middleware(v, bearer.WithClock(func() time.Time { return epoch }),
+				bearer.WithClientCertHeader("Client-Cert", tt.trusted))(
+				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen <- r.Header.Get("Client-Cert") }))
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			req, _ := http.NewRequest("GET", srv.URL+"/ws/rest/Cargo", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Client-Cert", header)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if got := <-seen; got != tt.want {
+				t.Fatalf("handler read Client-Cert %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -38,6 +38,9 @@ func newTokenCache(c *Config) *tokenCache {
 	cfg := *c
 	// Later changes to the caller's slice must not race with requests.
 	cfg.Scopes = append([]string(nil), c.Scopes...)
+	if cfg.Certificate != nil {
+		cfg.withCertificate()
+	}
 	return &tokenCache{cfg: cfg}
 }
 

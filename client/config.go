@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"net/http"
 	"strconv"
 	"time"
@@ -46,7 +47,10 @@ const DefaultMaxAttempts = 4
 type Config struct {
 	// TokenURL is the token endpoint, e.g. "https://auth.example.com/oauth/token".
 	TokenURL string
-	// ClientID and ClientSecret are the client's credentials.
+	// ClientID and ClientSecret are the client's credentials. A client
+	// without a secret sends only its client_id (never an empty secret or
+	// Basic header): it authenticates with its TLS client certificate
+	// (RFC 8705 §2, tls_client_auth or self_signed_tls_client_auth).
 	ClientID     string
 	ClientSecret string
 	// Audience names the API the token is for. It is left out of the
@@ -71,6 +75,20 @@ type Config struct {
 	// token request and every API request through Transport carries a
 	// proof, and the server's nonce challenges are answered (dpop.go).
 	DPoP *dpop.Prover
+	// Certificate, when set, is the TLS client certificate (with its
+	// private key) presented to the token endpoint and, through Client
+	// and Transport, to the APIs (RFC 8705): mint binds the tokens to it
+	// (cnf.x5t#S256), and without a ClientSecret the client authenticates
+	// with it. It is added to a copy of HTTPClient's transport, which must
+	// then be an *http.Transport (or nil, for http.DefaultTransport's
+	// settings); a transport of another kind must present the certificate
+	// itself, with Certificate left nil. The client stored in the context
+	// is not used for token requests then. See mtls.go.
+	Certificate *tls.Certificate
+
+	// certErr is why Certificate cannot be presented (mtls.go): every
+	// token request fails with it.
+	certErr error
 }
 
 // TokenSource returns a source of tokens for c that caches one token and
@@ -104,15 +122,20 @@ func (c *Config) TokenSource(ctx context.Context) oauth2.TokenSource {
 // hop and every later hop of the chain go without the token, and without
 // any Authorization header the caller set.
 func (c *Config) Transport(base http.RoundTripper) http.RoundTripper {
+	cache := newTokenCache(c)
+	if c.Certificate != nil {
+		base = cache.cfg.presenting(c, base)
+	}
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &bearerTransport{base: base, cache: newTokenCache(c)}
+	return &bearerTransport{base: base, cache: cache}
 }
 
 // Client returns an HTTP client whose requests carry c's token, as
 // Transport does, over the transport of the client that sends token
-// requests (see HTTPClient). ctx serves only to find that client.
+// requests (see HTTPClient), which presents Certificate when it is set.
+// ctx serves only to find that client.
 func (c *Config) Client(ctx context.Context) *http.Client {
 	return &http.Client{Transport: c.Transport(c.httpClient(ctx).Transport)}
 }

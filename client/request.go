@@ -15,7 +15,7 @@ import (
 type jsonTokenRequest struct {
 	GrantType    string `json:"grant_type"`
 	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
+	ClientSecret string `json:"client_secret,omitempty"` // none: a certificate authenticates
 	Audience     string `json:"audience,omitempty"`
 	Scope        string `json:"scope,omitempty"`
 }
@@ -25,6 +25,9 @@ type jsonTokenRequest struct {
 func (c *Config) newTokenRequest(ctx context.Context) (*http.Request, error) {
 	if c.TokenURL == "" {
 		return nil, errors.New("client: Config.TokenURL is empty")
+	}
+	if c.certErr != nil {
+		return nil, c.certErr
 	}
 	body, contentType, err := c.tokenRequestBody()
 	if err != nil {
@@ -36,7 +39,7 @@ func (c *Config) newTokenRequest(ctx context.Context) (*http.Request, error) {
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
-	if c.Style == StyleFormBasic {
+	if c.Style == StyleFormBasic && c.ClientSecret != "" {
 		// RFC 6749 §2.3.1: each part is form-urlencoded before the
 		// Basic encoding, which SetBasicAuth alone would not do.
 		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
@@ -59,7 +62,12 @@ func (c *Config) tokenRequestBody() ([]byte, string, error) {
 		return b, "application/json", err
 	case StyleFormPost, StyleFormBasic:
 		form := url.Values{"grant_type": {"client_credentials"}}
-		if c.Style == StyleFormPost {
+		switch {
+		case c.ClientSecret == "":
+			// RFC 8705 §2: the client names itself, its TLS client
+			// certificate authenticates it.
+			form.Set("client_id", c.ClientID)
+		case c.Style == StyleFormPost:
 			form.Set("client_id", c.ClientID)
 			form.Set("client_secret", c.ClientSecret)
 		}

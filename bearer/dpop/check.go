@@ -40,6 +40,10 @@ type Request struct {
 	AccessToken string
 	// JKT, when set, is the thumbprint the token is bound to (cnf.jkt).
 	JKT string
+	// Holder, when set, names who the token was issued to (its issuer and
+	// client), for a HolderCache that shares its memory among holders;
+	// empty, the proof's key is its holder.
+	Holder string
 }
 
 // Check parses the one proof of header h (the request's DPoP header
@@ -65,7 +69,13 @@ func (c *Checker) Check(ctx context.Context, h http.Header, req Request) (*Proof
 	}
 	if c.Replay != nil {
 		until := p.IssuedAt.Add(c.maxAge() + 2*c.leeway())
-		if err := c.Replay.Use(ctx, p.JKT, p.ID, until); err != nil {
+		var err error
+		if hc, ok := c.Replay.(HolderCache); ok && req.Holder != "" {
+			err = hc.UseFor(ctx, req.Holder, p.JKT, p.ID, until)
+		} else {
+			err = c.Replay.Use(ctx, p.JKT, p.ID, until)
+		}
+		if err != nil {
 			return p, err
 		}
 	}

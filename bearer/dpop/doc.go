@@ -26,7 +26,11 @@
 //     missing or old nonce is ErrUseNonce, answered with a fresh nonce in
 //     a DPoP-Nonce header.
 //   - jti is used once: a ReplayCache remembers it for as long as the proof
-//     could be accepted (MaxAge and twice the Leeway).
+//     could be accepted (MaxAge and twice the Leeway). Memory, the one in a
+//     process's memory, gives each token holder (Request.Holder; the
+//     middleware names the token's issuer and client) a share of its room,
+//     so that one holder sending fresh proofs without end is refused
+//     (ErrTooMany) while the others' are still accepted (HolderCache).
 //
 // The key's SHA-256 JWK thumbprint (RFC 7638) is Thumbprint.
 package dpop

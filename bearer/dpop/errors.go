@@ -25,4 +25,8 @@ var (
 	// ErrBusy: the replay cache is full of proofs still in their window;
 	// the request may be retried in a moment.
 	ErrBusy = errors.New("dpop: too many proofs to remember; try again")
+	// ErrTooMany: the token's holder sent more proofs within a window
+	// than its share of the replay cache (a *TooManyError says for how
+	// long); everyone else's are still accepted.
+	ErrTooMany = errors.New("dpop: too many proofs from this token holder; slow down")
 )

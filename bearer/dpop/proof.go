@@ -62,7 +62,10 @@ func Parse(raw string) (*Proof, error) {
 	if len(raw) > MaxProofLength || strings.Count(raw, ".") != 2 {
 		return nil, ErrMalformed
 	}
-	jws, err := jose.ParseSigned(raw, Algorithms)
+	// Compact only (RFC 9449 §4.2: a JWT): ParseSigned would take the
+	// JSON serialization too, with unprotected headers beside the
+	// protected ones.
+	jws, err := jose.ParseSignedCompact(raw, Algorithms)
 	if err != nil {
 		if strings.Contains(err.Error(), "algorithm") {
 			return nil, ErrAlgorithm

@@ -226,7 +226,7 @@ func TestCheckReplay(t *testing.T) {
 
 func TestMemoryBoundedAndForgets(t *testing.T) {
 	now := testNow
-	m := &Memory{Window: time.Minute, Max: 2, Now: func() time.Time { return now }}
+	m := &Memory{Window: time.Minute, Max: 2, PerHolder: 3, Now: func() time.Time { return now }}
 	ctx := context.Background()
 	for _, id := range []string{"a", "b"} {
 		if err := m.Use(ctx, "k", id, time.Time{}); err != nil {

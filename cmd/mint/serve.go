@@ -121,7 +121,7 @@ func startServer(ctx context.Context, getenv func(string) string, stderr io.Writ
 		return 2
 	}
 	defer stopTraces()
-	if err := runServer(ctx, cfg, *addr, metricsAddr, stderr); err != nil {
+	if err := runServer(ctx, cfg, listenAddrs{*addr, network.mtlsAddr, metricsAddr}, stderr); err != nil {
 		log.Error("mint serve stopped", "error", err)
 		return 1
 	}
@@ -140,21 +140,36 @@ func tokenPaths(given []string) []string {
 	return out
 }
 
-func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string, stderr io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
+// listenAddrs are the addresses mint serve listens on: the main one, the
+// mTLS listener's ("" for none) and the metrics' ("" for none).
+type listenAddrs struct{ main, mtls, metrics string }
+
+func runServer(ctx context.Context, cfg server.Config, addrs listenAddrs, stderr io.Writer) error {
+	ln, err := net.Listen("tcp", addrs.main)
 	if err != nil {
 		return err
 	}
 	var metricsLn net.Listener
-	if metricsAddr != "" {
-		if metricsLn, err = net.Listen("tcp", metricsAddr); err != nil {
+	if addrs.metrics != "" {
+		if metricsLn, err = net.Listen("tcp", addrs.metrics); err != nil {
 			ln.Close()
 			return fmt.Errorf("metrics address (--metrics-addr; off for none): %w", err)
 		}
 		defer metricsLn.Close()
 	}
+	var mtlsLn net.Listener
+	if addrs.mtls != "" {
+		if mtlsLn, err = net.Listen("tcp", addrs.mtls); err != nil {
+			ln.Close()
+			return fmt.Errorf("mTLS address (--mtls-addr): %w", err)
+		}
+		defer mtlsLn.Close()
+	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = defaultIssuer(ln.Addr().(*net.TCPAddr), cfg.HTTP.TLSCertFile != "")
+	}
+	if mtlsLn != nil && cfg.HTTP.MTLSURL == "" {
+		cfg.HTTP.MTLSURL = mtlsURL(cfg.Issuer, mtlsLn.Addr())
 	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -176,6 +191,18 @@ func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string,
 			}
 		})
 	}
+	var mtlsErr error // read after wg.Wait
+	if mtlsLn != nil {
+		// Logged before "mint serving", which tells a watcher that every
+		// listener is open.
+		cfg.Log.Info("mTLS listener serving", "addr", mtlsLn.Addr().String(), "url", cfg.HTTP.MTLSURL)
+		wg.Go(func() {
+			if err := srv.ServeMTLS(ctx, mtlsLn); err != nil && !errors.Is(err, context.Canceled) {
+				mtlsErr = fmt.Errorf("mTLS listener: %w", err)
+				stop() // one listener down stops mint: a half-served mint is not healthy
+			}
+		})
+	}
 	cfg.Log.Info("mint serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "console", server.ConsoleURL(cfg.Issuer),
 		"db", server.RedactDSN(cfg.DB), "token_paths", cfg.TokenPaths,
 		"version", buildinfo.Read().Version) // which build a journal's lines came from
@@ -185,7 +212,7 @@ func runServer(ctx context.Context, cfg server.Config, addr, metricsAddr string,
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	return nil
+	return mtlsErr
 }
 
 // defaultIssuer names the listener as clients on this machine reach it,

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/mintauth/mint/internal/server"
 )
@@ -19,6 +21,9 @@ type netFlags struct {
 	terminatedEnvBad error
 	clientCA         string
 	clientCertHeader string
+	// mtlsAddr and mtlsURL are the mTLS listener's address and the URL
+	// clients reach it at (runServer opens it).
+	mtlsAddr, mtlsURL string
 }
 
 func (n *netFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -33,6 +38,10 @@ func (n *netFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 		"PEM file of the CAs whose client certificates tls_client_auth accepts (RFC 8705 §2.1); asks TLS clients for a certificate (env MINT_TLS_CLIENT_CA)")
 	fs.StringVar(&n.clientCertHeader, "client-cert-header", getenv("MINT_CLIENT_CERT_HEADER"),
 		"header in which a TLS-terminating proxy (--trusted-proxy) passes the client certificate, e.g. Client-Cert (RFC 9440); ignored from other peers (env MINT_CLIENT_CERT_HEADER)")
+	fs.StringVar(&n.mtlsAddr, "mtls-addr", getenv("MINT_MTLS_ADDR"),
+		"listen address of an HTTPS listener of its own that asks clients for a certificate and serves the token, introspection and revocation endpoints (RFC 8705 §5); --addr then never asks (env MINT_MTLS_ADDR)")
+	fs.StringVar(&n.mtlsURL, "mtls-url", getenv("MINT_MTLS_URL"),
+		"base URL clients reach the mTLS endpoints at, for discovery's mtls_endpoint_aliases; default the issuer with --mtls-addr's port (env MINT_MTLS_URL)")
 	n.proxies = newListFlag(getenv("MINT_TRUSTED_PROXIES"))
 	fs.Var(n.proxies, "trusted-proxy", "IP or CIDR of a proxy whose X-Forwarded-For and X-Forwarded-Proto are honoured, repeatable (env MINT_TRUSTED_PROXIES, comma-separated)")
 }
@@ -65,7 +74,29 @@ func (n *netFlags) apply(cfg *server.Config, addr string) error {
 		return errors.New("--client-cert-header needs --trusted-proxy: the header is trusted from those addresses only")
 	}
 	cfg.HTTP.TLSClientCAFile, cfg.HTTP.ClientCertHeader = n.clientCA, n.clientCertHeader
+	if n.mtlsAddr != "" && n.cert == "" {
+		return errors.New("--mtls-addr needs --tls-cert and --tls-key: the mTLS listener serves TLS with them")
+	}
+	if n.mtlsURL != "" {
+		u, err := url.Parse(n.mtlsURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("--mtls-url %q: want https://host[:port]", n.mtlsURL)
+		}
+		cfg.HTTP.MTLSURL = strings.TrimSuffix(n.mtlsURL, "/")
+	}
+	cfg.HTTP.MTLSListener = n.mtlsAddr != ""
 	return nil
+}
+
+// mtlsURL is the mTLS listener's URL for discovery when --mtls-url names
+// none: the issuer's scheme and host with the listener's port.
+func mtlsURL(issuer string, ln net.Addr) string {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	_, port, _ := net.SplitHostPort(ln.String())
+	return "https://" + net.JoinHostPort(u.Hostname(), port)
 }
 
 // isLoopback reports whether a listen address binds loopback only.

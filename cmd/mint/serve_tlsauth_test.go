@@ -11,7 +11,8 @@ import (
 // TestServeTLSClientAuthFlags: the RFC 8705 flags refuse the
 // combinations that would silently do nothing or trust anyone: a client
 // CA with no way to see certificates, a certificate header without the
-// proxies it is trusted from, a CA file without a certificate.
+// proxies it is trusted from, a CA file without a certificate, an mTLS
+// listener without TLS, an mTLS URL that is not an https origin.
 func TestServeTLSClientAuthFlags(t *testing.T) {
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "ca.pem")
@@ -25,6 +26,9 @@ func TestServeTLSClientAuthFlags(t *testing.T) {
 		{[]string{"--tls-client-ca", notPEM}, "--tls-client-ca"},
 		{[]string{"--client-cert-header", "Client-Cert"}, "--trusted-proxy"},
 		{[]string{"--client-cert-header", "Client-Cert", "--trusted-proxy", "127.0.0.1", "--tls-client-ca", notPEM}, "client CAs"},
+		{[]string{"--mtls-addr", "127.0.0.1:0"}, "--mtls-addr needs --tls-cert"},
+		{[]string{"--mtls-url", "http://mtls.example"}, "--mtls-url"},
+		{[]string{"--mtls-url", "https://mtls.example/oauth"}, "--mtls-url"},
 	} {
 		// No listener but the token server's own, on a free port: another
 		// process may hold the default metrics port.

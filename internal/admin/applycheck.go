@@ -120,3 +120,36 @@ func StoredFederated(clientID string, r FederatedRule) mint.FederatedCredential 
 
 // CheckTokenBinding applies the admin API's rule to a token_binding value.
 func CheckTokenBinding(v string) error { return validTokenBinding(&v) }
+
+// CheckTLSAuth applies the admin API's rules to a client's RFC 8705 §2
+// registration given by its fields, the admin API's names
+// (tls_client_auth_subject_dn, …, by mint.TLSAuthKinds; an empty value is
+// none) and self_signed_tls_client_auth: at most one, a well-formed value,
+// and self-signed only with jwks (the client's stored key set). Its error
+// names the field at fault.
+func CheckTLSAuth(values map[string]string, selfSigned bool, jwks []byte) (mint.TLSAuth, error) {
+	var f tlsAuthFields
+	for kind, v := range values {
+		v := v
+		switch kind {
+		case mint.TLSAuthSubjectDN:
+			f.SubjectDN = &v
+		case mint.TLSAuthSANDNS:
+			f.SANDNS = &v
+		case mint.TLSAuthSANURI:
+			f.SANURI = &v
+		case mint.TLSAuthSANIP:
+			f.SANIP = &v
+		case mint.TLSAuthSANEmail:
+			f.SANEmail = &v
+		default:
+			return mint.TLSAuth{}, invalid(kind, "%s is no TLS client authentication field", kind)
+		}
+	}
+	f.SelfSigned = &selfSigned
+	reg, err := f.registration()
+	if err != nil {
+		return mint.TLSAuth{}, err
+	}
+	return reg, needsKeys(reg, jwks)
+}

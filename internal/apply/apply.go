@@ -154,9 +154,11 @@ func auditClient(c *mint.Client) any {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	_ = json.Unmarshal(c.JWKS, &set)
-	return map[string]any{"client_id": c.ID, "name": c.Name, "jwks_keys": len(set.Keys),
+	view := map[string]any{"client_id": c.ID, "name": c.Name, "jwks_keys": len(set.Keys),
 		"introspect_all": c.IntrospectAll, "tokens_per_hour": c.TokensPerHour, "tokens_per_day": c.TokensPerDay,
 		"metadata": c.Metadata, "policy": c.Policy, "token_binding": c.TokenBinding}
+	auditTLSAuth(view, c.TLSAuth)
+	return view
 }
 
 func auditGrant(g *mint.Grant) any {

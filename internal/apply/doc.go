@@ -19,8 +19,8 @@
 // Secrets never appear in a file: a client created by Apply gets a fresh
 // secret, handed to a SecretSink once. The format is versioned (version:
 // 1) and refuses what it does not know, so a field added later (as
-// federated_credentials and token_binding were) is refused by an older
-// mint rather than ignored.
+// federated_credentials, token_binding and the RFC 8705 registration
+// were) is refused by an older mint rather than ignored.
 // docs/config-as-code.md describes it for operators; its JSON Schema is
 // docs/mint-config.schema.json.
 package apply

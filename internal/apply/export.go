@@ -34,6 +34,7 @@ func Export(state State) ([]byte, error) {
 		v := Client{ID: c.ID, Name: c.Name, IntrospectAll: c.IntrospectAll,
 			TokensPerHour: c.TokensPerHour, TokensPerDay: c.TokensPerDay, Metadata: metadataOf(c.Metadata), Policy: c.Policy,
 			TokenBinding: c.TokenBinding, FederatedCredentials: exportRules(rules[c.ID])}
+		setTLSAuth(&v, c.TLSAuth)
 		if len(c.JWKS) > 0 {
 			if err := json.Unmarshal(c.JWKS, &v.JWKS); err != nil {
 				return nil, err

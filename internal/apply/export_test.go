@@ -53,6 +53,7 @@ func randomState(t *testing.T, ctx context.Context, s mint.Store, r *mrand.Rand)
 		if r.IntN(3) == 0 {
 			c.JWKS = randomJWKS(t)
 		}
+		c.TLSAuth = randomTLSAuth(r, c.JWKS != nil)
 		must(t, s.CreateClient(ctx, c, mint.Secret{ID: "sec_" + c.ID, ClientID: c.ID, Digest: []byte("d"), CreatedAt: now}))
 		clients = append(clients, c)
 		for j := range r.IntN(3) {
@@ -95,6 +96,26 @@ func randomRule(r *mrand.Rand, clientID, id string, now time.Time) mint.Federate
 		fc.JWKSURI = "https://idp.example.com/jwks"
 	}
 	return fc
+}
+
+// randomTLSAuth is an RFC 8705 registration the admin API accepts, with
+// values that trouble a YAML writer; self-signed only with keys.
+func randomTLSAuth(r *mrand.Rand, keys bool) mint.TLSAuth {
+	values := map[string][]string{
+		mint.TLSAuthSubjectDN: {`CN=null,O=Example\, Inc.,C=DE`, "CN=123", "CN=true+OU=x", `CN=x\2Cy,O=a\+b`, "UID=ünï,DC=example,DC=com"},
+		mint.TLSAuthSANDNS:    {"null", "true.example", "123.example.com"},
+		mint.TLSAuthSANURI:    {"spiffe://example.org/ns/null", "urn:a:b", "https://x.example/?q=#f"},
+		mint.TLSAuthSANIP:     {"2001:db8::1", "192.0.2.7", "::"},
+		mint.TLSAuthSANEmail:  {"null@example.com", "'q'@example.com"},
+	}
+	switch n := r.IntN(len(mint.TLSAuthKinds) + 2); {
+	case n < len(mint.TLSAuthKinds):
+		kind := mint.TLSAuthKinds[n]
+		return mint.TLSAuth{Kind: kind, Value: values[kind][r.IntN(len(values[kind]))]}
+	case n == len(mint.TLSAuthKinds) && keys:
+		return mint.TLSAuth{Kind: mint.TLSAuthSelfSigned}
+	}
+	return mint.TLSAuth{}
 }
 
 func randomQuota(r *mrand.Rand) *int64 {

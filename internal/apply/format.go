@@ -49,6 +49,15 @@ type Client struct {
 	// JWKS is the client's public JWK Set for private_key_jwt, as a YAML
 	// mapping of the JSON object ({keys: [...]}); absent, none.
 	JWKS map[string]any `yaml:"jwks,omitempty"`
+	// The client's RFC 8705 §2 registration, in the admin API's fields
+	// (docs/sender-constrained.md): at most one; absent, none.
+	// SelfSignedTLS takes the certificates whose keys are in JWKS.
+	TLSSubjectDN  string `yaml:"tls_client_auth_subject_dn,omitempty"`
+	TLSSANDNS     string `yaml:"tls_client_auth_san_dns,omitempty"`
+	TLSSANURI     string `yaml:"tls_client_auth_san_uri,omitempty"`
+	TLSSANIP      string `yaml:"tls_client_auth_san_ip,omitempty"`
+	TLSSANEmail   string `yaml:"tls_client_auth_san_email,omitempty"`
+	SelfSignedTLS bool   `yaml:"self_signed_tls_client_auth,omitempty"`
 	// Metadata are the string key/values policies read; Policy is the
 	// client's own issuance policy (docs/policies.md).
 	Metadata map[string]string `yaml:"metadata,omitempty"`

@@ -210,20 +210,30 @@ func (cfg *Config) checkClient(c at[Client], problems *Problems) {
 		report(problems, c.problem("token_binding", "%s", describe(err)))
 	}
 	checkRules(c, problems)
-	if v.JWKS == nil {
-		return
+	jwksOK := cfg.checkJWKS(c, problems)
+	if jwksOK || !v.SelfSignedTLS {
+		checkTLSAuth(c, cfg.jwks[v.ID], problems)
 	}
-	raw, err := json.Marshal(v.JWKS)
+}
+
+// checkJWKS checks the client's key set and keeps it as the store would;
+// false when it is refused.
+func (cfg *Config) checkJWKS(c at[Client], problems *Problems) bool {
+	if c.V.JWKS == nil {
+		return true
+	}
+	raw, err := json.Marshal(c.V.JWKS)
 	if err != nil {
 		report(problems, c.problem("jwks", "jwks cannot be read as JSON: %v", err))
-		return
+		return false
 	}
 	stored, err := admin.CheckJWKS(raw)
 	if err != nil {
 		report(problems, c.problem("jwks", "%s", describe(err)))
-		return
+		return false
 	}
-	cfg.jwks[v.ID] = stored
+	cfg.jwks[c.V.ID] = stored
+	return true
 }
 
 // desiredAPI is the API a file declares, as the store would keep it, with

@@ -279,6 +279,7 @@ func planClient(v Client, jwks []byte, ix index) (Step, bool) {
 	next.Name, next.IntrospectAll = v.Name, v.IntrospectAll
 	next.TokensPerHour, next.TokensPerDay = v.TokensPerHour, v.TokensPerDay
 	next.Metadata, next.Policy, next.TokenBinding = metadataOf(v.Metadata), v.Policy, v.TokenBinding
+	next.TLSAuth = tlsAuthOf(v)
 	if !bytes.Equal(canonicalJWKS(old.JWKS), jwks) {
 		next.JWKS = jwks
 	}
@@ -305,6 +306,7 @@ func clientFields(old, next mint.Client, create bool) []FieldChange {
 	f.metadata(old.Metadata, next.Metadata)
 	f.policy(old.Policy, next.Policy)
 	f.binding(old.TokenBinding, next.TokenBinding)
+	f.tlsAuth(old.TLSAuth, next.TLSAuth)
 	return f.fields
 }
 

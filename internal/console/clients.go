@@ -69,6 +69,8 @@ type clientData struct {
 	// TrustRules are the client's trust rules (docs/federation.md).
 	TrustRules []trustRuleView
 	Bindings   []tokenBindingChoice
+	// TLSChoices are the RFC 8705 registrations the client may have.
+	TLSChoices []tlsAuthChoice
 }
 
 // grantRow is a grant with its API's scopes, to tick.
@@ -186,8 +188,11 @@ func (c *Console) clientPage(w http.ResponseWriter, r *http.Request, sess *sessi
 	if forms["binding"] == nil {
 		forms["binding"] = &formState{Values: map[string]string{"token_binding": cl.TokenBinding}}
 	}
+	if forms["tls"] == nil {
+		forms["tls"] = tlsAuthForm(cl)
+	}
 	data := clientData{Client: cl, Grants: grantRows(grants, apis), Ungranted: ungranted(grants, apis), Forms: forms,
-		TTLs: ttlChoices, TrustRules: rules, Bindings: tokenBindingChoices}
+		TTLs: ttlChoices, TrustRules: rules, Bindings: tokenBindingChoices, TLSChoices: tlsAuthChoices}
 	fl := c.takeFlash(w, r, sess)
 	if fl != nil && fl.SecretClient == cl.ClientID {
 		data.Secret = fl.Secret

@@ -133,6 +133,7 @@ func (c *Console) routes() []route {
 		{"POST /console/clients/{id}/grants/{grant}", c.updateGrant},
 		{"POST /console/clients/{id}/grants/{grant}/delete", c.deleteGrant},
 		{"POST /console/clients/{id}/binding", c.updateClientBinding},
+		{"POST /console/clients/{id}/tls-auth", c.updateClientTLSAuth},
 		{"POST /console/clients/{id}/trust-rules", c.createTrustRule},
 		{"POST /console/clients/{id}/trust-rules/{rule}/delete", c.deleteTrustRule},
 		{"GET /console/keys", c.listKeys},

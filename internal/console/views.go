@@ -33,10 +33,17 @@ type clientView struct {
 	Metadata map[string]string `json:"metadata"`
 	Policy   string            `json:"policy"`
 	// TokenBinding: "" (any), "dpop" or "mtls" (docs/sender-constrained.md).
-	TokenBinding string       `json:"token_binding"`
-	Secrets      []secretView `json:"secrets"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
+	TokenBinding string `json:"token_binding"`
+	// The client's RFC 8705 §2 registration, at most one (see TLSAuth).
+	TLSSubjectDN  string       `json:"tls_client_auth_subject_dn"`
+	TLSSANDNS     string       `json:"tls_client_auth_san_dns"`
+	TLSSANURI     string       `json:"tls_client_auth_san_uri"`
+	TLSSANIP      string       `json:"tls_client_auth_san_ip"`
+	TLSSANEmail   string       `json:"tls_client_auth_san_email"`
+	SelfSignedTLS bool         `json:"self_signed_tls_client_auth"`
+	Secrets       []secretView `json:"secrets"`
+	CreatedAt     time.Time    `json:"created_at"`
+	UpdatedAt     time.Time    `json:"updated_at"`
 }
 
 // LastUsed is the latest use of any of the client's secrets; nil if none

@@ -87,16 +87,47 @@ func (e *egress) check(req *http.Request) error {
 }
 
 // noteProxy records the proxy the transport will dial for req, so that
-// dialing it is not refused: the operator configured it.
-func (e *egress) noteProxy(t *http.Transport, req *http.Request) {
+// dialing it is not refused: the operator configured it. It reports
+// whether req goes through one.
+func (e *egress) noteProxy(t *http.Transport, req *http.Request) bool {
 	if t.Proxy == nil {
-		return
+		return false
 	}
-	if p, err := t.Proxy(req); err == nil && p != nil {
-		e.mu.Lock()
-		e.proxy[hostPort(p.Scheme, p.Host)] = true
-		e.mu.Unlock()
+	p, err := t.Proxy(req)
+	if err != nil || p == nil {
+		return false
 	}
+	e.mu.Lock()
+	e.proxy[hostPort(p.Scheme, p.Host)] = true
+	e.mu.Unlock()
+	return true
+}
+
+// checkResolved refuses a request the proxy would make for mint to a host
+// the rule does not name whose DNS name resolves, here, to a non-public
+// address: through a proxy mint dials only the proxy, so the dial-time
+// check never sees where the proxy connects. A name that does not resolve
+// here is left to the proxy (behind an egress proxy, mint often resolves
+// no outside names at all); so is a name that resolves otherwise for the
+// proxy: the proxy's own rules are the last line there.
+func (e *egress) checkResolved(req *http.Request) error {
+	host := req.URL.Hostname()
+	if e.named[hostPort(req.URL.Scheme, req.URL.Host)] {
+		return nil
+	}
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return nil // a literal address: check has judged it
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(req.Context(), "ip", host)
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if !publicAddr(a) {
+			return fmt.Errorf("refused to fetch %s: a host the trust rule does not name, resolving to the non-public %s", req.URL.Redacted(), a)
+		}
+	}
+	return nil
 }
 
 // dial dials addr with next, refusing, for an address the rule does not
@@ -159,8 +190,10 @@ func (g egressGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := g.e.check(req); err != nil {
 		return nil, err
 	}
-	if g.transport != nil {
-		g.e.noteProxy(g.transport, req)
+	if g.transport != nil && g.e.noteProxy(g.transport, req) {
+		if err := g.e.checkResolved(req); err != nil {
+			return nil, err
+		}
 	}
 	return g.next.RoundTrip(req)
 }

@@ -27,14 +27,20 @@ type DPoPConfig struct {
 	// minute), per replica; 0 means bearer.DefaultReplayMemory. A proof
 	// replayed to another replica within its minute is not caught.
 	ReplayMemory int
+	// ReplayShare bounds the proofs one client (a token's issuer and
+	// client_id, else sub) may have remembered per window, so that one
+	// client flooding the gateway with fresh proofs is answered 429 while
+	// the others are still served; 0 means ReplayMemory/8.
+	ReplayShare int
 	// Metadata, when set, is served at bearer.ProtectedResourcePath
 	// (RFC 9728) without a token.
 	Metadata *bearer.ResourceMetadata
 	// CertHeader names the header in which a TLS-terminating proxy in
 	// front passes the client certificate (RFC 9440 form), for tokens
 	// bound to one (RFC 8705 §3, cnf.x5t#S256); it is believed only from
-	// CertProxies. The gateway serves plain HTTP, so without it a
-	// certificate-bound token is always refused.
+	// CertProxies. A certificate of the request's own TLS connection
+	// (Options.TLS) is used first; with neither, a certificate-bound
+	// token is always refused.
 	CertHeader  string
 	CertProxies []netip.Prefix
 }
@@ -44,7 +50,9 @@ func (c DPoPConfig) options() []bearer.Option {
 	if max <= 0 {
 		max = bearer.DefaultReplayMemory
 	}
-	checker := &dpop.Checker{Replay: dpop.NewMemory(max)}
+	mem := dpop.NewMemory(max)
+	mem.PerHolder = c.ReplayShare
+	checker := &dpop.Checker{Replay: mem}
 	if len(c.NonceKey) > 0 {
 		checker.Nonces = &dpop.Nonces{Key: c.NonceKey}
 	}

@@ -148,3 +148,56 @@ func clientCert(t *testing.T) *x509.Certificate {
 	}
 	return cert
 }
+
+// TestDPoPFloodOneClient: issue 19 at the gateway. One client sends fresh
+// proofs past its share of the replay memory and gets 429 with
+// Retry-After; another client's requests still reach the upstream.
+func TestDPoPFloodOneClient(t *testing.T) {
+	iss := newIssuer(t)
+	up, hits := headerEcho(t)
+	gw := startGatewayWith(t, iss, gateway.Config{DPoP: gateway.DPoPConfig{ReplayMemory: 100, ReplayShare: 5}}, up.URL, "/")
+	call := func(p *dpop.Prover, tok string) (int, string) {
+		proof, err := p.Proof("GET", gw.URL+"/ws/rest/Cargo", tok, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, _ := do(t, "GET", gw.URL+"/ws/rest/Cargo", map[string][]string{"Authorization": {"DPoP " + tok}, "Dpop": {proof}})
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	flooder, err := dpop.GenerateProver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.boundToken(t, flooder)
+	counts := map[int]int{}
+	for range 30 {
+		status, retry := call(flooder, tok)
+		counts[status]++
+		if status == 429 && retry == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	}
+	if counts[200] != 5 || counts[429] != 25 {
+		t.Fatalf("flooder's answers %v, want 5 × 200 and 25 × 429", counts)
+	}
+	other, err := dpop.GenerateProver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTok, err := jwt.Signed(iss.signer).Claims(map[string]any{
+		"iss": iss.srv.URL, "sub": "billing-client", "aud": audience, "client_id": "billing-client",
+		"scope": "read:cargo", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+		"cnf": map[string]string{"jkt": other.JKT()},
+	}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if status, _ := call(other, otherTok); status != 200 {
+			t.Fatalf("other client's request %d under the flood: %d", i, status)
+		}
+	}
+	if *hits != 10 {
+		t.Errorf("upstream hits %d, want 10", *hits)
+	}
+}

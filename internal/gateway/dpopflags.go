@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -33,6 +34,12 @@ func (o *Options) dpopFlags(fs *flag.FlagSet, getenv func(string) string) {
 		o.dpopErr = (&prefixesFlag{&o.DPoP.CertProxies}).setAll(strings.Split(v, ","))
 	}
 	fs.Var(&prefixesFlag{&o.DPoP.CertProxies}, "client-cert-proxy", "`IP or CIDR` of the proxy whose --client-cert-header is believed; repeatable (MINT_GATEWAY_CLIENT_CERT_PROXIES, comma-separated)")
+	share, err := strconv.Atoi(cmp.Or(getenv("MINT_GATEWAY_DPOP_REPLAY_SHARE"), "0"))
+	if (err != nil || share < 0) && o.dpopErr == nil {
+		o.dpopErr = errors.New("MINT_GATEWAY_DPOP_REPLAY_SHARE must be a count of proofs, 0 for the default")
+	}
+	fs.IntVar(&o.DPoP.ReplayShare, "dpop-replay-share", share,
+		"`proofs` one client may have remembered per window (80 s) before its DPoP requests get 429; 0: an eighth of the replay memory, 32768 (MINT_GATEWAY_DPOP_REPLAY_SHARE)")
 	fs.Var(nonceFlag{o}, "dpop-nonce", "require DPoP proofs to carry a nonce the gateway issued; replicas share MINT_GATEWAY_DPOP_NONCE_KEY (base64, 32+ bytes)")
 }
 

@@ -21,6 +21,7 @@ func TestDPoPFlags(t *testing.T) {
 		nonceKey []byte // nil: none; "random": any 32 bytes
 		random   bool
 		origin   string
+		share    int
 		runErr   string
 	}{
 		{name: "defaults"},
@@ -34,6 +35,9 @@ func TestDPoPFlags(t *testing.T) {
 		{name: "short key", env: map[string]string{"MINT_GATEWAY_DPOP_NONCE_KEY": base64.StdEncoding.EncodeToString(key[:16])}, runErr: "at least 32 bytes"},
 		{name: "not base64", env: map[string]string{"MINT_GATEWAY_DPOP_NONCE_KEY": "%%%"}, runErr: "MINT_GATEWAY_DPOP_NONCE_KEY"},
 		{name: "public origin", args: []string{"--public-origin", "https://api.example.com"}, origin: "https://api.example.com"},
+		{name: "replay share by env", env: map[string]string{"MINT_GATEWAY_DPOP_REPLAY_SHARE": "500"}, share: 500},
+		{name: "replay share by flag", env: map[string]string{"MINT_GATEWAY_DPOP_REPLAY_SHARE": "500"}, args: []string{"--dpop-replay-share", "9000"}, share: 9000},
+		{name: "bad replay share env", env: map[string]string{"MINT_GATEWAY_DPOP_REPLAY_SHARE": "lots"}, runErr: "MINT_GATEWAY_DPOP_REPLAY_SHARE"},
 		{name: "bad cert proxy env", env: map[string]string{"MINT_GATEWAY_CLIENT_CERT_PROXIES": "not-an-ip"}, runErr: "MINT_GATEWAY_CLIENT_CERT_PROXIES"},
 	}
 	for _, tt := range tests {
@@ -57,7 +61,7 @@ func TestDPoPFlags(t *testing.T) {
 				return
 			}
 			switch {
-			case o.DPoP.Required != tt.required, o.DPoP.PublicOrigin != tt.origin:
+			case o.DPoP.Required != tt.required, o.DPoP.PublicOrigin != tt.origin, o.DPoP.ReplayShare != tt.share:
 				t.Fatalf("DPoP = %+v", o.DPoP)
 			case tt.random && len(o.DPoP.NonceKey) != 32:
 				t.Fatalf("no key made: %d bytes", len(o.DPoP.NonceKey))

@@ -147,8 +147,9 @@ func (cfg *Config) fill() error {
 func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(g.cfg.Upstream)
 	h := pr.Out.Header
+	certProxy := g.fromCertProxy(pr.In.RemoteAddr)
 	for name := range h {
-		if g.spoofable(name) {
+		if g.spoofable(name, certProxy) {
 			delete(h, name)
 		}
 	}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"net"
 	"net/http/httputil"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -18,13 +19,43 @@ var spoofedHeaders = []string{
 	"x-original-url", "x-rewrite-url", "x-original-uri",
 }
 
+// certHeaders are the headers in which TLS-terminating proxies pass the
+// client certificate on (RFC 9440, nginx's and Apache's customary names,
+// IIS's). An upstream sees the gateway as the proxy in front of it and
+// may believe them: from a caller they would name any partner's
+// certificate (certificates are public). Only the configured
+// DPoPConfig.CertHeader, from one of CertProxies, is passed on.
+var certHeaders = []string{
+	"client-cert", "client-cert-chain", "x-client-cert", "x-ssl-client-cert", "ssl-client-cert",
+	"x-ssl-cert", "x-arr-clientcert", "x-client-certificate", "x-ssl-client-cert-chain",
+}
+
 // spoofable reports whether the caller's header name could pass for one
-// the gateway sets or vouches for.
-func (g *gateway) spoofable(name string) bool {
+// the gateway sets or vouches for. fromCertProxy: the request came from
+// a configured certificate proxy, whose certificate header goes on.
+func (g *gateway) spoofable(name string, fromCertProxy bool) bool {
 	n := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+	if fromCertProxy && strings.EqualFold(name, g.cfg.DPoP.CertHeader) {
+		return false
+	}
 	return strings.HasPrefix(n, "x-mint-") || strings.HasPrefix(n, "x-forwarded") ||
 		n == strings.ToLower(g.cfg.ClientIDHeader) || n == strings.ToLower(g.cfg.ScopesHeader) ||
-		slices.Contains(spoofedHeaders, n)
+		slices.Contains(spoofedHeaders, n) || slices.Contains(certHeaders, n) ||
+		(g.cfg.DPoP.CertHeader != "" && n == strings.ToLower(strings.ReplaceAll(g.cfg.DPoP.CertHeader, "_", "-")))
+}
+
+// fromCertProxy reports whether remote (host:port) is one of the
+// configured certificate proxies.
+func (g *gateway) fromCertProxy(remote string) bool {
+	if g.cfg.DPoP.CertHeader == "" {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return false
+	}
+	addr := ap.Addr().Unmap()
+	return slices.ContainsFunc(g.cfg.DPoP.CertProxies, func(p netip.Prefix) bool { return p.Contains(addr) })
 }
 
 // setOrigin tells the upstream where the request came from, as the gateway

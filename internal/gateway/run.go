@@ -32,6 +32,8 @@ type Options struct {
 	// DPoP: --dpop-required, --dpop-nonce (key MINT_GATEWAY_DPOP_NONCE_KEY),
 	// --public-origin (dpopflags.go).
 	DPoP DPoPConfig
+	// TLS: --tls-cert, --tls-key, --tls-client-certs (tls.go).
+	TLS TLSConfig
 	// Limits are not flags; zero fields take DefaultLimits.
 	Limits Limits
 	// Log is not a flag; default nothing is logged.
@@ -40,6 +42,7 @@ type Options struct {
 	rulesErr   error // a bad MINT_GATEWAY_RULES or MINT_GATEWAY_DEFAULT_DENY, reported by Run
 	dpopErr    error // a bad DPoP setting (dpopflags.go), reported by Run
 	issuersErr error // a bad MINT_GATEWAY_ISSUERS, reported by Run
+	tlsErr     error // a bad MINT_GATEWAY_TLS_CLIENT_CERTS (tls.go), reported by Run
 }
 
 // DefaultListen is where the gateway listens unless told otherwise.
@@ -75,6 +78,7 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) *Options {
 	}
 	fs.Var(denyFlag{o}, "default-deny", "refuse requests no rule matches (MINT_GATEWAY_DEFAULT_DENY); default true")
 	o.dpopFlags(fs, getenv)
+	o.tlsFlags(fs, getenv)
 	return o
 }
 
@@ -147,6 +151,10 @@ func Serve(ctx context.Context, ln net.Listener, o *Options) error {
 	if err != nil {
 		return err
 	}
+	tlsConfig, err := o.TLS.serverConfig()
+	if err != nil {
+		return err
+	}
 	limits := o.Limits
 	limits.fill()
 	srv := &http.Server{
@@ -157,11 +165,16 @@ func Serve(ctx context.Context, ln net.Listener, o *Options) error {
 		// are answered without reading their bodies (closeAfterRefusal).
 		IdleTimeout: limits.Idle,
 		ErrorLog:    slog.NewLogLogger(o.log().Handler(), slog.LevelWarn),
+		TLSConfig:   tlsConfig,
 	}
 	o.log().Info("mint gateway serving", "addr", ln.Addr().String(), "upstream", o.Upstream, "issuers", o.issuerURLs(), "audience", o.Audience,
-		"default_deny", !o.AllowUnmatched)
+		"default_deny", !o.AllowUnmatched, "tls", tlsConfig != nil, "client_certs", tlsConfig != nil && !o.TLS.NoClientCerts)
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	if tlsConfig != nil {
+		go func() { done <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { done <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-done:
 		return err
@@ -196,6 +209,12 @@ func (o *Options) check() error {
 	}
 	if o.dpopErr != nil {
 		return fmt.Errorf("gateway: %w", o.dpopErr)
+	}
+	if o.tlsErr != nil {
+		return fmt.Errorf("gateway: %w", o.tlsErr)
+	}
+	if err := o.TLS.check(); err != nil {
+		return fmt.Errorf("gateway: %w", err)
 	}
 	return o.checkIssuers()
 }

@@ -95,7 +95,7 @@ func StateFingerprint(apis []API, clients []Client, grants []Grant, rules []Fede
 		f.count(c.TokensPerHour)
 		f.count(c.TokensPerDay)
 		f.times(c.TokensRevokedBefore, c.CreatedAt, c.UpdatedAt)
-		f.str(c.Policy, c.TokenBinding)
+		f.str(c.Policy, c.TokenBinding, c.TLSAuth.Kind, c.TLSAuth.Value)
 		f.metadata(c.Metadata)
 	}
 	for _, g := range sortedBy(grants, func(g Grant) string { return g.ID }) {

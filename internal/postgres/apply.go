@@ -174,10 +174,11 @@ func applyClient(ctx context.Context, tx pgx.Tx, op mint.ChangeOp, c mint.Client
 	case mint.OpUpdate:
 		err = execOne(ctx, tx, notFound,
 			`UPDATE clients SET name = $1, jwks = $2, introspect_all = $3, tokens_revoked_before = $4,
-			        tokens_per_hour = $5, tokens_per_day = $6, updated_at = $7, token_binding = $9
+			        tokens_per_hour = $5, tokens_per_day = $6, updated_at = $7, token_binding = $9,
+			        tls_auth_kind = $10, tls_auth_value = $11
 			  WHERE id = $8`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
-			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), c.ID, c.TokenBinding)
+			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), c.ID, c.TokenBinding, c.TLSAuth.Kind, c.TLSAuth.Value)
 		if err == nil {
 			err = setClientPolicy(ctx, tx, c, false)
 		}
@@ -198,11 +199,11 @@ func createClientTx(ctx context.Context, tx pgx.Tx, c mint.Client, secret *mint.
 	}
 	_, err := tx.Exec(ctx,
 		`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-		        created_at, updated_at, token_binding)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		        created_at, updated_at, token_binding, tls_auth_kind, tls_auth_value)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.ID, c.Name, nullBytes(c.JWKS), c.IntrospectAll,
 		nullMillis(c.TokensRevokedBefore), c.TokensPerHour, c.TokensPerDay,
-		millis(c.CreatedAt), millis(c.UpdatedAt), c.TokenBinding)
+		millis(c.CreatedAt), millis(c.UpdatedAt), c.TokenBinding, c.TLSAuth.Kind, c.TLSAuth.Value)
 	if hasCode(err, uniqueViolation) {
 		return fmt.Errorf("client %q: %w", c.ID, mint.ErrConflict)
 	}

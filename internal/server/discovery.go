@@ -39,7 +39,8 @@ type metadata struct {
 	// (HTTPConfig.TLSClientCerts).
 	CertBoundTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	// RFC 8705 §5: where a client authenticating with its certificate
-	// sends token requests; the same endpoint (docs/sender-constrained.md).
+	// sends its requests: the mTLS listener's endpoints, or the same ones
+	// when there is none (docs/sender-constrained.md).
 	MTLSAliases map[string]string `json:"mtls_endpoint_aliases,omitempty"`
 }
 
@@ -76,8 +77,14 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) error {
 	m.DPoPSigningAlgs = dpopAlgs()
 	m.CertBoundTokens = s.seesClientCerts()
 	if m.CertBoundTokens {
-		m.TokenEndpointAuthMethods = append(slices.Clip(clientauth.Methods), clientauth.TLSMethods...)
-		m.MTLSAliases = map[string]string{"token_endpoint": m.TokenEndpoint}
+		withTLS := append(slices.Clip(clientauth.Methods), clientauth.TLSMethods...)
+		m.TokenEndpointAuthMethods, m.IntrospectionAuthMethods, m.RevocationAuthMethods = withTLS, withTLS, withTLS
+		base := s.mtlsBase()
+		m.MTLSAliases = map[string]string{
+			"token_endpoint":         endpointURL(base, s.cfg.TokenPaths[0]),
+			"introspection_endpoint": endpointURL(base, tokenstate.IntrospectionPath),
+			"revocation_endpoint":    endpointURL(base, tokenstate.RevocationPath),
+		}
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	oauth.WriteJSONCached(w, http.StatusOK, m)

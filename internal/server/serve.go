@@ -48,6 +48,17 @@ type HTTPConfig struct {
 	// in TrustedProxies passes the client certificate in (RFC 9440 form
 	// or base64 DER); from any other peer it is ignored.
 	ClientCertHeader string
+	// MTLSListener moves the asking for client certificates to a listener
+	// of its own (Server.ServeMTLS, mint serve --mtls-addr), which serves
+	// the token, introspection and revocation endpoints only: Serve's
+	// listener then never asks, whatever TLSClientCerts and
+	// TLSClientCAFile say, so browsers opening the console are never
+	// asked for a certificate. Needs TLSCertFile.
+	MTLSListener bool
+	// MTLSURL is the base URL (scheme://host[:port]) clients reach the
+	// mTLS listener at, named by discovery's mtls_endpoint_aliases
+	// (RFC 8705 §5); empty: the issuer.
+	MTLSURL string
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are honoured; from anyone else they are removed.
 	TrustedProxies []netip.Prefix
@@ -91,17 +102,25 @@ func httpServer(c HTTPConfig, h http.Handler, log *slog.Logger) *http.Server {
 // certificate configured it serves HTTPS (TLS 1.2 and up) on ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := httpServer(s.cfg.HTTP, s.handler, s.cfg.Log)
-	errc := make(chan error, 1)
 	if s.certs != nil {
 		hs.TLSConfig = s.certs.tlsConfig()
-		if s.cfg.HTTP.TLSClientCerts || s.cfg.HTTP.TLSClientCAFile != "" {
+		if s.asksClientCerts() {
 			hs.TLSConfig.ClientAuth = tls.RequestClientCert
 		}
+	}
+	defer s.runBackground(ctx)()
+	return s.serveUntil(ctx, hs, ln, s.certs != nil)
+}
+
+// serveUntil serves hs on ln, over TLS with hs.TLSConfig when useTLS,
+// until ctx ends, then shuts it down gracefully.
+func (s *Server) serveUntil(ctx context.Context, hs *http.Server, ln net.Listener, useTLS bool) error {
+	errc := make(chan error, 1)
+	if useTLS {
 		go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { errc <- hs.Serve(ln) }()
 	}
-	defer s.runBackground(ctx)()
 	select {
 	case err := <-errc:
 		return err

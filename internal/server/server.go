@@ -115,6 +115,9 @@ type Server struct {
 	certs *certificate
 	// clientCAs are tls_client_auth's CAs, nil without (internal/server/mtls.go).
 	clientCAs *x509.CertPool
+	// mtlsHandler serves the mTLS listener, nil without one
+	// (internal/server/mtls.go).
+	mtlsHandler http.Handler
 	// limits are the per-client limits and token reuse (internal/server/limits.go).
 	limits limits
 	// dash feeds the console dashboard (internal/server/dashboard.go).
@@ -142,6 +145,9 @@ func (s *Server) init(ctx context.Context) (err error) {
 	}
 	if s.clientCAs, err = loadClientCAs(s.cfg.HTTP.TLSClientCAFile); err != nil {
 		return fmt.Errorf("client CAs: %w", err)
+	}
+	if s.cfg.HTTP.MTLSListener && s.certs == nil {
+		return errMTLSNeedsTLS
 	}
 	if s.keys, err = s.openKeys(ctx); err != nil {
 		return err
@@ -225,9 +231,12 @@ func (s *Server) routes() http.Handler {
 	for _, p := range s.cfg.TokenPaths {
 		mux.Handle(p, endpoint)
 	}
-	state := tokenstate.Config{Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer, Auth: auth, Now: s.now, Log: log}
-	mux.Handle(tokenstate.IntrospectionPath, &tokenstate.Introspection{Config: state})
-	mux.Handle(tokenstate.RevocationPath, &tokenstate.Revocation{Config: state})
+	state := tokenstate.Config{Store: s.store, Keys: s.keys, Issuer: s.cfg.Issuer, Auth: auth, Now: s.now, Log: log,
+		ClientChain: endpoint.ClientChain}
+	introspection, revocation := &tokenstate.Introspection{Config: state}, &tokenstate.Revocation{Config: state}
+	mux.Handle(tokenstate.IntrospectionPath, introspection)
+	mux.Handle(tokenstate.RevocationPath, revocation)
+	s.mtlsRoutes(endpoint, introspection, revocation)
 	mux.HandleFunc("GET "+jwksPath, s.keys.ServeJWKS)
 	mux.Handle("GET /.well-known/oauth-authorization-server", oauth.Handle(log, s.serveMetadata))
 	mux.Handle("GET /.well-known/openid-configuration", oauth.Handle(log, s.serveMetadata))

@@ -147,10 +147,12 @@ func applyClient(ctx context.Context, tx *sql.Tx, op mint.ChangeOp, c mint.Clien
 	case mint.OpUpdate:
 		err = execOne(ctx, tx, notFound,
 			`UPDATE clients SET name = ?, jwks = ?, introspect_all = ?, tokens_revoked_before = ?,
-			        tokens_per_hour = ?, tokens_per_day = ?, updated_at = ?, token_binding = ?
+			        tokens_per_hour = ?, tokens_per_day = ?, updated_at = ?, token_binding = ?,
+			        tls_auth_kind = ?, tls_auth_value = ?
 			  WHERE id = ?`,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
-			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), c.TokenBinding, c.ID)
+			nullInt(c.TokensPerHour), nullInt(c.TokensPerDay), millis(c.UpdatedAt), c.TokenBinding,
+			c.TLSAuth.Kind, c.TLSAuth.Value, c.ID)
 		if err == nil {
 			err = setClientPolicy(ctx, tx, c, false)
 		}
@@ -180,11 +182,11 @@ func createClientTx(ctx context.Context, tx *sql.Tx, c mint.Client, secret *mint
 	}
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO clients (id, name, jwks, introspect_all, tokens_revoked_before, tokens_per_hour, tokens_per_day,
-		        created_at, updated_at, token_binding)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		        created_at, updated_at, token_binding, tls_auth_kind, tls_auth_value)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, nullBytes(c.JWKS), c.IntrospectAll,
 		nullMillis(c.TokensRevokedBefore), nullInt(c.TokensPerHour), nullInt(c.TokensPerDay),
-		millis(c.CreatedAt), millis(c.UpdatedAt), c.TokenBinding)
+		millis(c.CreatedAt), millis(c.UpdatedAt), c.TokenBinding, c.TLSAuth.Kind, c.TLSAuth.Value)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("client %q: %w", c.ID, mint.ErrConflict)
 	}

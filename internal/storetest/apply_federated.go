@@ -108,8 +108,9 @@ func testApplyStaleRule(t *testing.T, ctx context.Context, s mint.Store) {
 	wantErr(t, "GetAPI of the API a refused plan creates", err, mint.ErrNotFound)
 }
 
-// testApplyTokenBinding: a plan writes token_binding on create and update,
-// and the fingerprint covers it.
+// testApplyTokenBinding: a plan writes token_binding and a client's RFC
+// 8705 registration (TLSAuth) on create and update, and the fingerprint
+// covers them.
 func testApplyTokenBinding(t *testing.T, ctx context.Context, s mint.Store) {
 	api1, c1, _ := applyFixture(t, ctx, s)
 	api2, c2 := newAPI(2), newClient(2)
@@ -117,6 +118,8 @@ func testApplyTokenBinding(t *testing.T, ctx context.Context, s mint.Store) {
 	sec := firstSecret(c2)
 	api1.TokenBinding, api1.UpdatedAt = mint.BindingMTLS, at(9)
 	c1.TokenBinding, c1.UpdatedAt = mint.BindingDPoP, at(9)
+	c1.TLSAuth = mint.TLSAuth{Kind: mint.TLSAuthSANDNS, Value: "cargo.example"}
+	c2.TLSAuth = mint.TLSAuth{Kind: mint.TLSAuthSubjectDN, Value: "CN=cargo,O=Example"}
 	planned := fingerprint(t, ctx, s)
 	must(t, "ApplyPlan", applier(t, s).ApplyPlan(ctx, planned, []mint.Change{
 		{Op: mint.OpCreate, API: &api2, Audit: auditOf("admin.apis.create", api2.ID)},
@@ -134,8 +137,8 @@ func testApplyTokenBinding(t *testing.T, ctx context.Context, s mint.Store) {
 	for _, want := range []mint.Client{c1, c2} {
 		got, err := s.GetClient(ctx, want.ID)
 		must(t, "GetClient", err)
-		if got.TokenBinding != want.TokenBinding {
-			t.Fatalf("client %s token binding = %q, want %q", want.ID, got.TokenBinding, want.TokenBinding)
+		if got.TokenBinding != want.TokenBinding || got.TLSAuth != want.TLSAuth {
+			t.Fatalf("client %s token binding, TLS auth = %q, %+v; want %q, %+v", want.ID, got.TokenBinding, got.TLSAuth, want.TokenBinding, want.TLSAuth)
 		}
 	}
 	if fingerprint(t, ctx, s) == planned {

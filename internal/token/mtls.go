@@ -31,6 +31,12 @@ func (e *Endpoint) clientChain(r *http.Request) []*x509.Certificate {
 	return nil
 }
 
+// ClientChain is the chain the token endpoint sees on r (see clientChain),
+// for the introspection and revocation endpoints, which authenticate
+// clients with a certificate the same way (RFC 8705 §2, RFC 7662 §2.1,
+// RFC 7009 §2.1).
+func (e *Endpoint) ClientChain(r *http.Request) []*x509.Certificate { return e.clientChain(r) }
+
 // errTLSAuthDPoP: a client that authenticated with its certificate sent
 // a DPoP proof too, or its API wants DPoP-bound tokens.
 var errTLSAuthDPoP = oauth.ErrInvalidRequest.Describe(

@@ -2,8 +2,10 @@ package tokenstate
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/mintauth/mint/bearer"
@@ -32,6 +34,24 @@ type Config struct {
 	Now func() time.Time
 	// Log receives revocations at Info and failures; nil discards them.
 	Log *slog.Logger
+	// ClientChain, when set, returns the TLS client certificate chain of
+	// a request (leaf first, nil for none): the connection's, or one a
+	// trusted proxy passed on. A caller that presents one, names its
+	// client_id and sends no other credentials authenticates with it
+	// (RFC 8705 §2). Nil: only the request's own TLS connection is looked
+	// at.
+	ClientChain func(*http.Request) []*x509.Certificate
+}
+
+// chain is the request's client certificate chain (see ClientChain).
+func (c *Config) chain(r *http.Request) []*x509.Certificate {
+	if c.ClientChain != nil {
+		return c.ClientChain(r)
+	}
+	if r.TLS != nil {
+		return r.TLS.PeerCertificates
+	}
+	return nil
 }
 
 // verify checks that raw is a token mint signed and that has not expired,

@@ -54,7 +54,7 @@ func (e *Introspection) serve(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		return methodNotAllowed("introspection")
 	}
-	req, err := ParseRequest(r)
+	req, err := ParseRequestWithCert(r, e.chain(r))
 	if err != nil {
 		return err
 	}

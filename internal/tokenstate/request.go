@@ -1,6 +1,7 @@
 package tokenstate
 
 import (
+	"crypto/x509"
 	"net/http"
 
 	"github.com/mintauth/mint/internal/clientauth"
@@ -41,7 +42,13 @@ var errNoToken = oauth.ErrInvalidRequest.WithField(paramToken).Describe("token i
 
 // ParseRequest reads an introspection or revocation request. Every error
 // is a 4xx *oauth.Error. The caller checks the method.
-func ParseRequest(r *http.Request) (*Request, error) {
+func ParseRequest(r *http.Request) (*Request, error) { return ParseRequestWithCert(r, nil) }
+
+// ParseRequestWithCert is ParseRequest for a request that came with a TLS
+// client certificate chain (leaf first; nil for none): a caller that
+// names its client_id and sends no other credentials authenticates with
+// the certificate (RFC 8705 §2, clientauth.ParseWithCert).
+func ParseRequestWithCert(r *http.Request, chain []*x509.Certificate) (*Request, error) {
 	if err := clientauth.RefuseQuerySecret(r.URL); err != nil {
 		return nil, err
 	}
@@ -49,7 +56,7 @@ func ParseRequest(r *http.Request) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds, err := clientauth.Parse(r.Header.Values("Authorization"), p)
+	creds, err := clientauth.ParseWithCert(r.Header.Values("Authorization"), p, chain)
 	if err != nil {
 		return nil, err
 	}

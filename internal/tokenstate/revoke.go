@@ -28,7 +28,7 @@ func (e *Revocation) serve(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		return methodNotAllowed("revocation")
 	}
-	req, err := ParseRequest(r)
+	req, err := ParseRequestWithCert(r, e.chain(r))
 	if err != nil {
 		return err
 	}
