@@ -65,7 +65,7 @@ type storeReplay struct {
 func (s storeReplay) Use(ctx context.Context, jkt, jti string, until time.Time) error {
 	if err := s.seen.Use(ctx, jkt, jti, until); errors.Is(err, dpop.ErrReplay) {
 		return err
-	} // else recorded here, or ErrBusy (full): the store decides
+	} // else remembered here, or not (ErrBusy, ErrTooMany): the store decides
 	err := s.store.UseAssertion(ctx, "dpop:"+jkt, jti, until)
 	switch {
 	case err == nil:
