@@ -19,6 +19,14 @@ const (
 	// tableRevokedTokens: a token was revoked (the token reuse cache
 	// listens; the store cache holds nothing from it).
 	tableRevokedTokens = "revoked_tokens"
+	// tableClientsUpdate and tableAPIsUpdate: rows of clients or apis
+	// updated in place, which changes no secret and no grant (a client's
+	// or an API's deletion takes them along, and is told as "clients" or
+	// "apis"), so a cache drops the rows only (issue 16). A mint older
+	// than these names reads them from the log as a table it does not
+	// know, and drops everything.
+	tableClientsUpdate = "clients:update"
+	tableAPIsUpdate    = "apis:update"
 )
 
 // The change log (migration 00008) and how it is read and pruned.
@@ -58,7 +66,9 @@ const (
 // Failed writes may be reported in process, never from the log. Writes
 // that only record use (RecordSecretUse), pruning and assertion ids are
 // not reported, nor are tables changed by cascade: a deleted client is
-// reported as "clients", not also as "secrets" and "grants".
+// reported as "clients", not also as "secrets" and "grants". An update of
+// a client's or an API's row in place is reported as "clients:update" or
+// "apis:update": it changes no secret and no grant.
 //
 // onChange must be quick and must not call the Store; calls are made one
 // at a time.
