@@ -17,10 +17,9 @@ type Notifier interface {
 	// "apis:update" tell of rows of clients or apis updated in place,
 	// which changes nothing in other tables ("clients" and "apis" may
 	// also be deletions, which take secrets and grants with them). Once
-	// it is listening it first
-	// calls onChange("", nil) — "anything may have changed" — so that what
-	// was read before can be dropped. onChange is quick and called one
-	// call at a time.
+	// it is listening it first calls onChange("", nil) — "anything may
+	// have changed" — so that what was read before can be dropped.
+	// onChange is quick and called one call at a time.
 	WatchChanges(ctx context.Context, onChange func(table string, keys []string)) error
 }
 
