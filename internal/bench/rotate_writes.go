@@ -132,7 +132,8 @@ func (wr *writer) run(ctx context.Context, w window) {
 		wg.Go(func() {
 			defer func() { <-busy }()
 			if steps == 1 {
-				wr.made(ctx, w, "rename", wr.rename(ctx, k))
+				sent := time.Now()
+				wr.made(ctx, w, sent, "rename", wr.rename(ctx, k))
 				return
 			}
 			wr.lifecycle(ctx, w, k, at, every)
@@ -156,11 +157,10 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-// made counts a write that ended now, if it is in the measured window and
-// was not cut short by the run's end.
-func (wr *writer) made(ctx context.Context, w window, kind string, err error) {
-	now := time.Now()
-	if ctx.Err() != nil || now.Before(w.from) || !now.Before(w.to.Add(grace)) {
+// made counts a write sent at sent, if that is in the measured window and
+// it was not cut short by the run's end.
+func (wr *writer) made(ctx context.Context, w window, sent time.Time, kind string, err error) {
+	if ctx.Err() != nil || sent.Before(w.from) || !sent.Before(w.to) {
 		return
 	}
 	wr.mu.Lock()
@@ -187,22 +187,26 @@ func (wr *writer) rename(ctx context.Context, k int) error {
 // at: rename client k of the list, create a client, rotate its secret,
 // delete it (also when the run ends before, so that none is left).
 func (wr *writer) lifecycle(ctx context.Context, w window, k int, at time.Time, every time.Duration) {
-	wr.made(ctx, w, "rename", wr.rename(ctx, k))
+	sent := time.Now()
+	wr.made(ctx, w, sent, "rename", wr.rename(ctx, k))
 	if !sleepUntil(ctx, at.Add(every)) {
 		return
 	}
 	var c struct {
 		ClientID string `json:"client_id"`
 	}
+	sent = time.Now()
 	err := wr.admin.do(ctx, http.MethodPost, "/clients", map[string]any{"name": fmt.Sprintf("bench writes %s %d", wr.tag, k)}, &c)
-	wr.made(ctx, w, "create", err)
+	wr.made(ctx, w, sent, "create", err)
 	if err != nil || c.ClientID == "" {
 		return
 	}
 	path := "/clients/" + url.PathEscape(c.ClientID)
 	if sleepUntil(ctx, at.Add(2*every)) {
-		wr.made(ctx, w, "rotate", wr.admin.do(ctx, http.MethodPost, path+"/rotate-secret", map[string]any{}, nil))
+		sent = time.Now()
+		wr.made(ctx, w, sent, "rotate", wr.admin.do(ctx, http.MethodPost, path+"/rotate-secret", map[string]any{}, nil))
 	}
 	sleepUntil(ctx, at.Add(3*every))
-	wr.made(ctx, w, "delete", wr.admin.do(context.WithoutCancel(ctx), http.MethodDelete, path, nil, nil))
+	sent = time.Now()
+	wr.made(ctx, w, sent, "delete", wr.admin.do(context.WithoutCancel(ctx), http.MethodDelete, path, nil, nil))
 }
