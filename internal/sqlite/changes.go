@@ -224,6 +224,17 @@ func (s *Store) changingTables(ctx context.Context, tables ...string) (_ context
 type pendingChange struct {
 	table string
 	keys  []string
+	// later, when set, holds keys the write learns inside its
+	// transaction (changingLater); empty: the whole table.
+	later *[]string
+}
+
+// keysNow are the keys to log or tell.
+func (p pendingChange) keysNow() []string {
+	if p.later != nil {
+		return *p.later
+	}
+	return p.keys
 }
 
 type pendingChangesKey struct{}
@@ -233,16 +244,32 @@ type pendingChangesKey struct{}
 // write's transaction for other processes, and done, which the write
 // method defers, tells this process's watchers once the write has ended.
 func (s *Store) changing(ctx context.Context, table string, keys ...string) (_ context.Context, done func()) {
+	return s.announce(ctx, pendingChange{table: table, keys: keys})
+}
+
+// changingLater is changing for a write that knows its keys only once it
+// has read its row inside its transaction (a grant written by its ID):
+// the write sets *keys before its transaction ends; left empty, the
+// change is the whole table's, as with changing(ctx, table). Without it,
+// one grant's change emptied every client's grants in every process
+// (issue 16).
+func (s *Store) changingLater(ctx context.Context, table string) (_ context.Context, keys *[]string, done func()) {
+	keys = new([]string)
+	ctx, done = s.announce(ctx, pendingChange{table: table, later: keys})
+	return ctx, keys, done
+}
+
+func (s *Store) announce(ctx context.Context, p pendingChange) (_ context.Context, done func()) {
 	pending, _ := ctx.Value(pendingChangesKey{}).([]pendingChange)
-	pending = append(pending[:len(pending):len(pending)], pendingChange{table: table, keys: keys})
-	return context.WithValue(ctx, pendingChangesKey{}, pending), func() { s.changes.publish(table, keys...) }
+	pending = append(pending[:len(pending):len(pending)], p)
+	return context.WithValue(ctx, pendingChangesKey{}, pending), func() { s.changes.publish(p.table, p.keysNow()...) }
 }
 
 // logPending logs, in tx, the changes announced in ctx with changing.
 func (s *Store) logPending(ctx context.Context, tx *sql.Tx) error {
 	pending, _ := ctx.Value(pendingChangesKey{}).([]pendingChange)
 	for _, p := range pending {
-		if err := s.logChange(ctx, tx, p.table, p.keys...); err != nil {
+		if err := s.logChange(ctx, tx, p.table, p.keysNow()...); err != nil {
 			return err
 		}
 	}
