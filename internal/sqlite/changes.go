@@ -52,10 +52,11 @@ const (
 // may have changed the table commits, until ctx is done or reading the
 // change log fails; it then returns why. keys name the client whose row,
 // secrets or grants changed, or are nil: anything in the table may have
-// changed (APIs, and writes that know only a grant's ID). It first calls
-// onChange("", nil) — "anything may have changed" — once it is watching,
-// so a caller can drop what it read before; it calls it again when it
-// finds it missed changes (the log was pruned past what it had read).
+// changed (APIs, and a grant's write that failed before reading its
+// client). It first calls onChange("", nil) — "anything may have
+// changed" — once it is watching, so a caller can drop what it read
+// before; it calls it again when it finds it missed changes (the log was
+// pruned past what it had read).
 //
 // Writes through this Store are told in process: the call comes from the
 // writing goroutine before the write method returns, after the commit, so
