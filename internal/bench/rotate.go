@@ -32,6 +32,9 @@ type RotateConfig struct {
 	// MetricsURL, when set, is mint's /metrics: its audit drop counter is
 	// read before and after the run.
 	MetricsURL string
+	// Writes, when set, are admin writes made during the run (on another
+	// replica, typically).
+	Writes *AdminWrites
 }
 
 // RotateReport is what a rotating run measured.
@@ -45,6 +48,8 @@ type RotateReport struct {
 	AuditDropped int64 `json:"audit_dropped"`
 	// AuditNote says why AuditDropped is -1.
 	AuditNote string `json:"audit_note,omitempty"`
+	// Writes is what RotateConfig.Writes did, when set.
+	Writes *WritesReport `json:"admin_writes,omitempty"`
 }
 
 // Rotate sends token requests on cfg.Connections connections, each naming
@@ -63,12 +68,21 @@ func Rotate(ctx context.Context, cfg RotateConfig) (RotateReport, error) {
 		return RotateReport{}, fmt.Errorf("bad token URL %q", cfg.URL)
 	}
 	rep := RotateReport{Clients: len(cfg.Clients), Connections: max(cfg.Connections, 1), AuditDropped: -1}
+	var wr *writer
+	if cfg.Writes != nil {
+		if wr, err = newWriter(ctx, *cfg.Writes, cfg.Clients); err != nil {
+			return RotateReport{}, err
+		}
+	}
 	before, beforeErr := auditDropped(ctx, cfg.MetricsURL)
-	t, err := rotate(ctx, cfg, u)
+	t, err := rotate(ctx, cfg, u, wr)
 	if err != nil {
 		return RotateReport{}, err
 	}
 	rep.Result = t.result()
+	if wr != nil {
+		rep.Writes = &wr.rep
+	}
 	// Read even when ctx ended the run early: what it measured is reported.
 	after, afterErr := auditDropped(context.WithoutCancel(ctx), cfg.MetricsURL)
 	switch err := errors.Join(beforeErr, afterErr); {
@@ -82,7 +96,9 @@ func Rotate(ctx context.Context, cfg RotateConfig) (RotateReport, error) {
 	return rep, nil
 }
 
-func rotate(ctx context.Context, cfg RotateConfig, u *url.URL) (*tally, error) {
+// rotate drives the load, and wr's writes when wr is not nil, over the
+// same window.
+func rotate(ctx context.Context, cfg RotateConfig, u *url.URL, wr *writer) (*tally, error) {
 	conns := max(cfg.Connections, 1)
 	start := time.Now()
 	w := window{from: start.Add(cfg.Warmup), to: start.Add(cfg.Warmup + cfg.Duration)}
@@ -101,6 +117,11 @@ func rotate(ctx context.Context, cfg RotateConfig, u *url.URL) (*tally, error) {
 		wg.Go(func() {
 			driveRotating(ctx, wc, u, cfg.Clients, &next, deadline, w, tallies[i])
 		})
+	}
+	if wr != nil {
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		wg.Go(func() { wr.run(wctx, w) })
 	}
 	wg.Wait()
 	total := new(tally)

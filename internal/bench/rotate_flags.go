@@ -19,6 +19,11 @@ type RotateFlags struct {
 	ClientsFile string
 	Clients     int
 	MetricsURL  string
+	// WritesURL, AdminRate and AdminMix: admin writes made during the run
+	// (AdminWrites), on the server at WritesURL; none when it is empty.
+	WritesURL string
+	AdminRate float64
+	AdminMix  string
 }
 
 // Register defines the rotating mode's flags on fs.
@@ -29,6 +34,9 @@ func (f *RotateFlags) Register(fs *flag.FlagSet, getenv func(string) string) {
 	if def == "" {
 		def = "http://127.0.0.1:9464/metrics"
 	}
+	fs.StringVar(&f.WritesURL, "admin-writes", "", "during the rotating run, make admin writes on the mint at this base `URL` (another replica: http://host:port), with --client-id and MINT_CLIENT_SECRET as admin credentials")
+	fs.Float64Var(&f.AdminRate, "admin-rate", 10, "with --admin-writes, writes a `second`, from one keep-alive connection")
+	fs.StringVar(&f.AdminMix, "admin-mix", MixRename, "with --admin-writes: rename (a client of the rotation each write) or lifecycle (rename one, create one, rotate its secret, delete it)")
 	fs.StringVar(&f.MetricsURL, "metrics-url", def, "mint's /metrics `URL`, to count the audit records dropped during a rotating run; \"off\": none (env MINT_METRICS_URL)")
 }
 
@@ -60,6 +68,10 @@ func (f *RotateFlags) Main(ctx context.Context, r RotateRun) error {
 	cfg := RotateConfig{URL: r.TokenURL, Connections: r.Connections, Duration: r.Duration, Warmup: r.Warmup}
 	if f.MetricsURL != "off" {
 		cfg.MetricsURL = f.MetricsURL
+	}
+	if f.WritesURL != "" {
+		cfg.Writes = &AdminWrites{Server: f.WritesURL, ClientID: r.AdminID, ClientSecret: r.AdminSecret,
+			Rate: f.AdminRate, Mix: f.AdminMix}
 	}
 	if f.ClientsFile != "" {
 		clients, err := ReadClientsFile(f.ClientsFile)
@@ -139,6 +151,14 @@ func (r RotateReport) WriteTable(w io.Writer) error {
 		"tokens/s      %.0f\nrequests      %d (%d errors)\nlatency       p50 %v  p90 %v  p99 %v  max %v\naudit dropped %s\n",
 		r.Clients, r.Connections, res.Duration.Round(time.Millisecond), res.PerSecond, res.Requests, res.Errors,
 		res.P50, res.P90, res.P99, res.Max, dropped)
+	if wr := r.Writes; wr != nil && err == nil {
+		_, err = fmt.Fprintf(w, "admin writes  %d done, %d failed (%s, %g/s asked) %v\n", wr.Done, wr.Failed, wr.Mix, wr.Rate, wr.Kinds)
+		for _, s := range wr.ErrorSamples {
+			if err == nil {
+				_, err = fmt.Fprintf(w, "write error: %s\n", s)
+			}
+		}
+	}
 	for _, s := range res.ErrorSamples {
 		if err == nil {
 			_, err = fmt.Fprintf(w, "error: %s\n", s)

@@ -25,8 +25,12 @@ const (
 // WatchChanges calls onChange with a table's name ("apis", "clients",
 // "secrets", "grants", "signing_keys", "revoked_tokens") after each
 // committed statement that may have changed it, made by any process on
-// this schema, until ctx is done or the watch fails. For clients, secrets
-// and grants, keys name the clients whose rows changed (migration 00009);
+// this schema, until ctx is done or the watch fails. An UPDATE of clients
+// or apis is reported as "clients:update" or "apis:update" (migration
+// 00020): those rows changed in place, and nothing else did (a change to
+// secrets or grants is a statement of its own, reported as such). For
+// clients, secrets and grants, keys name the clients whose rows changed
+// (migration 00009);
 // nil keys mean anything in the table may have changed (other tables, a
 // statement touching over 100 clients, TRUNCATE). It first calls
 // onChange("", nil) — "anything may have changed" — once it is listening,
@@ -87,17 +91,24 @@ func nextChange(ctx context.Context, conn *pgx.Conn, schema string) (string, []s
 	return table, keys, nil
 }
 
-// keyedChange is the payload of migration 00009's notifications.
+// keyedChange is the payload of migration 00009's and 00020's
+// notifications.
 type keyedChange struct {
 	Schema string   `json:"schema"`
 	Table  string   `json:"table"`
+	Op     string   `json:"op"` // "update" (00020), or none: any change
 	Keys   []string `json:"keys"`
 }
 
+// updateTables are the tables whose UPDATE statements migration 00020
+// tells of as updates: they change those rows only, and are reported as
+// table + ":update" ("clients:update", "apis:update").
+var updateTables = map[string]bool{"clients": true, "apis": true}
+
 // parseChange returns the table and keys a notification's payload names,
-// "" if it is another schema's. Payloads are 00009's JSON or 00003's
-// "schema.table"; one not understood names "?" (a table no cache knows:
-// anything may have changed).
+// "" if it is another schema's. Payloads are 00009's or 00020's JSON or
+// 00003's "schema.table"; one not understood names "?" (a table no cache
+// knows: anything may have changed).
 func parseChange(payload, schema string) (string, []string) {
 	if strings.HasPrefix(payload, `{"`) {
 		var c keyedChange
@@ -106,6 +117,9 @@ func parseChange(payload, schema string) (string, []string) {
 		}
 		if c.Schema != schema {
 			return "", nil
+		}
+		if c.Op == "update" && updateTables[c.Table] {
+			return c.Table + ":update", c.Keys
 		}
 		return c.Table, c.Keys
 	}

@@ -6,7 +6,8 @@ import (
 )
 
 // Notification payloads: migration 00009's JSON with keys, without keys
-// (too many), 00003's "schema.table", other schemas', and garbage.
+// (too many), 00020's updates, 00003's "schema.table", other schemas', and
+// garbage.
 func TestParseChange(t *testing.T) {
 	for _, tc := range []struct {
 		name, payload string
@@ -16,6 +17,12 @@ func TestParseChange(t *testing.T) {
 		{"keyed", `{"schema" : "s1", "table" : "clients", "keys" : ["a","b.c"]}`, "clients", []string{"a", "b.c"}},
 		{"no keys", `{"schema" : "s1", "table" : "grants"}`, "grants", nil},
 		{"null keys", `{"schema":"s1","table":"grants","keys":null}`, "grants", nil},
+		{"client update", `{"schema":"s1","table":"clients","op":"update","keys":["a"]}`, "clients:update", []string{"a"}},
+		{"client update, no keys", `{"schema":"s1","table":"clients","op":"update"}`, "clients:update", nil},
+		{"API update", `{"schema":"s1","table":"apis","op":"update","keys":null}`, "apis:update", nil},
+		{"grant update stays grants", `{"schema":"s1","table":"grants","op":"update","keys":["a"]}`, "grants", []string{"a"}},
+		{"other op", `{"schema":"s1","table":"clients","op":"delete","keys":["a"]}`, "clients", []string{"a"}},
+		{"other schema update", `{"schema":"s2","table":"clients","op":"update","keys":["a"]}`, "", nil},
 		{"other schema keyed", `{"schema":"s2","table":"clients","keys":["a"]}`, "", nil},
 		{"table-level", "s1.apis", "apis", nil},
 		{"other schema", "s2.apis", "", nil},

@@ -114,16 +114,20 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Cl
 			return err
 		}
 		c.ID = id
-		if err := setClientPolicy(ctx, tx, c, false); err != nil {
-			return failed("postgres: update client %q: %w", id, err)
+		md, err := encodeMetadata(c.Metadata)
+		if err != nil {
+			return err
 		}
+		// One statement, policy and metadata included: one trigger, one
+		// notification to every replica, one round trip.
 		out, err = scanClient(tx.QueryRow(ctx,
 			`UPDATE clients SET name = $1, jwks = $2, introspect_all = $3, tokens_revoked_before = $4,
 			        tokens_per_hour = $5, tokens_per_day = $6, updated_at = $7, token_binding = $9,
-			        tls_auth_kind = $10, tls_auth_value = $11
+			        tls_auth_kind = $10, tls_auth_value = $11, policy = $12, metadata = $13
 			  WHERE id = $8 RETURNING `+clientColumns,
 			c.Name, nullBytes(c.JWKS), c.IntrospectAll, nullMillis(c.TokensRevokedBefore),
-			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), id, c.TokenBinding, c.TLSAuth.Kind, c.TLSAuth.Value))
+			c.TokensPerHour, c.TokensPerDay, millis(c.UpdatedAt), id, c.TokenBinding, c.TLSAuth.Kind, c.TLSAuth.Value,
+			c.Policy, md))
 		if err != nil {
 			return failed("postgres: update client %q: %w", id, err)
 		}

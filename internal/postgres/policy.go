@@ -11,8 +11,10 @@ import (
 
 // The columns of issuance policies (migration 00013) are written by a
 // statement of their own, in the same transaction as the row's insert or
-// update (before an update, so that its RETURNING sees them), so that the
-// statements of the other columns stay as they were.
+// an API's update (before an update, so that its RETURNING sees them), so
+// that the statements of the other columns stay as they were. A client's
+// update writes them in its one UPDATE: each statement on clients is a
+// notification to every replica (issue 16).
 
 // encodeMetadata stores no metadata as NULL, else a JSON object.
 func encodeMetadata(m map[string]string) (*string, error) {

@@ -102,7 +102,7 @@ func (s *Store) ListAPIs(ctx context.Context) ([]mint.API, error) {
 // UpdateAPI applies update to the API in one transaction. ErrNotFound. The
 // ID, audience and creation time are kept whatever update returns.
 func (s *Store) UpdateAPI(ctx context.Context, id string, update func(mint.API) (mint.API, error)) (mint.API, error) {
-	ctx, published := s.changing(ctx, tableAPIs)
+	ctx, published := s.changing(ctx, tableAPIsUpdate)
 	defer published()
 	var out mint.API
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

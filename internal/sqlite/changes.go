@@ -19,6 +19,14 @@ const (
 	// tableRevokedTokens: a token was revoked (the token reuse cache
 	// listens; the store cache holds nothing from it).
 	tableRevokedTokens = "revoked_tokens"
+	// tableClientsUpdate and tableAPIsUpdate: rows of clients or apis
+	// updated in place, which changes no secret and no grant (a client's
+	// or an API's deletion takes them along, and is told as "clients" or
+	// "apis"), so a cache drops the rows only (issue 16). A mint older
+	// than these names reads them from the log as a table it does not
+	// know, and drops everything.
+	tableClientsUpdate = "clients:update"
+	tableAPIsUpdate    = "apis:update"
 )
 
 // The change log (migration 00008) and how it is read and pruned.
@@ -44,10 +52,11 @@ const (
 // may have changed the table commits, until ctx is done or reading the
 // change log fails; it then returns why. keys name the client whose row,
 // secrets or grants changed, or are nil: anything in the table may have
-// changed (APIs, and writes that know only a grant's ID). It first calls
-// onChange("", nil) — "anything may have changed" — once it is watching,
-// so a caller can drop what it read before; it calls it again when it
-// finds it missed changes (the log was pruned past what it had read).
+// changed (APIs, and a grant's write that failed before reading its
+// client). It first calls onChange("", nil) — "anything may have
+// changed" — once it is watching, so a caller can drop what it read
+// before; it calls it again when it finds it missed changes (the log was
+// pruned past what it had read).
 //
 // Writes through this Store are told in process: the call comes from the
 // writing goroutine before the write method returns, after the commit, so
@@ -58,7 +67,9 @@ const (
 // Failed writes may be reported in process, never from the log. Writes
 // that only record use (RecordSecretUse), pruning and assertion ids are
 // not reported, nor are tables changed by cascade: a deleted client is
-// reported as "clients", not also as "secrets" and "grants".
+// reported as "clients", not also as "secrets" and "grants". An update of
+// a client's or an API's row in place is reported as "clients:update" or
+// "apis:update": it changes no secret and no grant.
 //
 // onChange must be quick and must not call the Store; calls are made one
 // at a time.
@@ -214,6 +225,17 @@ func (s *Store) changingTables(ctx context.Context, tables ...string) (_ context
 type pendingChange struct {
 	table string
 	keys  []string
+	// later, when set, holds keys the write learns inside its
+	// transaction (changingLater); empty: the whole table.
+	later *[]string
+}
+
+// keysNow are the keys to log or tell.
+func (p pendingChange) keysNow() []string {
+	if p.later != nil {
+		return *p.later
+	}
+	return p.keys
 }
 
 type pendingChangesKey struct{}
@@ -223,16 +245,32 @@ type pendingChangesKey struct{}
 // write's transaction for other processes, and done, which the write
 // method defers, tells this process's watchers once the write has ended.
 func (s *Store) changing(ctx context.Context, table string, keys ...string) (_ context.Context, done func()) {
+	return s.announce(ctx, pendingChange{table: table, keys: keys})
+}
+
+// changingLater is changing for a write that knows its keys only once it
+// has read its row inside its transaction (a grant written by its ID):
+// the write sets *keys before its transaction ends; left empty, the
+// change is the whole table's, as with changing(ctx, table). Without it,
+// one grant's change emptied every client's grants in every process
+// (issue 16).
+func (s *Store) changingLater(ctx context.Context, table string) (_ context.Context, keys *[]string, done func()) {
+	keys = new([]string)
+	ctx, done = s.announce(ctx, pendingChange{table: table, later: keys})
+	return ctx, keys, done
+}
+
+func (s *Store) announce(ctx context.Context, p pendingChange) (_ context.Context, done func()) {
 	pending, _ := ctx.Value(pendingChangesKey{}).([]pendingChange)
-	pending = append(pending[:len(pending):len(pending)], pendingChange{table: table, keys: keys})
-	return context.WithValue(ctx, pendingChangesKey{}, pending), func() { s.changes.publish(table, keys...) }
+	pending = append(pending[:len(pending):len(pending)], p)
+	return context.WithValue(ctx, pendingChangesKey{}, pending), func() { s.changes.publish(p.table, p.keysNow()...) }
 }
 
 // logPending logs, in tx, the changes announced in ctx with changing.
 func (s *Store) logPending(ctx context.Context, tx *sql.Tx) error {
 	pending, _ := ctx.Value(pendingChangesKey{}).([]pendingChange)
 	for _, p := range pending {
-		if err := s.logChange(ctx, tx, p.table, p.keys...); err != nil {
+		if err := s.logChange(ctx, tx, p.table, p.keysNow()...); err != nil {
 			return err
 		}
 	}

@@ -263,3 +263,58 @@ func TestWritesAnnounceChangesThroughTheLog(t *testing.T) {
 		}
 	}
 }
+
+// An update of a client's or an API's row is told as "clients:update" or
+// "apis:update" (issue 16: a cache then drops the row only, not the
+// client's secrets and grants, nor every grant), and a grant written by
+// its ID as its client's, in process and through the log alike; a
+// deletion is still "clients".
+func TestWatchChangesTellsUpdates(t *testing.T) {
+	ctx := testContext(t)
+	path := filepath.Join(t.TempDir(), "mint.db")
+	a, b := openTest(t, path), openTest(t, path)
+	heardA, heardB := watchInBackground(t, a), watchInBackground(t, b)
+
+	client, secret := testClient("client_u")
+	if err := a.CreateClient(ctx, client, secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.UpdateClient(ctx, "client_u", func(c mint.Client) (mint.Client, error) {
+		c.Name = "renamed"
+		return c, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreateAPI(ctx, mint.API{ID: "api_u", Audience: "https://u.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.UpdateAPI(ctx, "api_u", func(api mint.API) (mint.API, error) {
+		api.Name = "renamed"
+		return api, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A grant written by its ID alone names its client all the same.
+	if err := a.CreateGrant(ctx, mint.Grant{ID: "grant_u", ClientID: "client_u", Audience: "https://u.example.com",
+		Scopes: []string{}, CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.UpdateGrant(ctx, "grant_u", func(g mint.Grant) (mint.Grant, error) { return g, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteGrant(ctx, "grant_u"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteClient(ctx, "client_u"); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*heard{heardA, heardB} {
+		h.waitFor(t, "clients:update:client_u", 1)
+		h.waitFor(t, "apis:update:", 1)
+		h.waitFor(t, "grants:client_u", 3)  // create, update, delete
+		h.waitFor(t, "clients:client_u", 2) // its create and its deletion
+		if n := h.count("grants:"); n != 0 {
+			t.Errorf("told %d changes of every grant", n)
+		}
+	}
+}

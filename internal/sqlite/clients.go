@@ -92,7 +92,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (mint.Client, error) {
 // UpdateClient applies update to the client in one transaction. ErrNotFound.
 // The ID and creation time are kept whatever update returns.
 func (s *Store) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
-	ctx, published := s.changing(ctx, tableClients, id)
+	ctx, published := s.changing(ctx, tableClientsUpdate, id)
 	defer published()
 	var out mint.Client
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

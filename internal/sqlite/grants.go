@@ -119,7 +119,7 @@ func (s *Store) ListGrants(ctx context.Context, clientID string) ([]mint.Grant, 
 // The ID, client, audience and creation time are kept whatever update
 // returns.
 func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Grant) (mint.Grant, error)) (mint.Grant, error) {
-	ctx, published := s.changing(ctx, tableGrants)
+	ctx, keys, published := s.changingLater(ctx, tableGrants)
 	defer published()
 	var out mint.Grant
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -130,6 +130,7 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 		if err != nil {
 			return failed("sqlite: update grant %q: %w", id, err)
 		}
+		*keys = []string{old.ClientID} // a grant never changes client
 		g, err := update(old)
 		if err != nil {
 			return err
@@ -157,10 +158,20 @@ func (s *Store) UpdateGrant(ctx context.Context, id string, update func(mint.Gra
 
 // DeleteGrant deletes one grant. ErrNotFound.
 func (s *Store) DeleteGrant(ctx context.Context, id string) error {
-	ctx, published := s.changing(ctx, tableGrants)
+	ctx, keys, published := s.changingLater(ctx, tableGrants)
 	defer published()
 	notFound := fmt.Errorf("grant %q: %w", id, mint.ErrNotFound)
-	err := s.execOneInTx(ctx, notFound, `DELETE FROM grants WHERE id = ?`, id)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var clientID string
+		err := tx.QueryRowContext(ctx, `DELETE FROM grants WHERE id = ? RETURNING client_id`, id).Scan(&clientID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound
+		}
+		if err == nil {
+			*keys = []string{clientID}
+		}
+		return err
+	})
 	if err != nil && !errors.Is(err, mint.ErrNotFound) {
 		return failed("sqlite: delete grant %q: %w", id, err)
 	}

@@ -13,10 +13,13 @@ type Notifier interface {
 	// change to a table, until ctx is done or the watch fails, and returns
 	// why it ended (ctx.Err() when ctx is done). keys name the rows
 	// changed — by client ID for clients, secrets and grants — or are nil:
-	// anything in table may have changed. Once it is listening it first
-	// calls onChange("", nil) — "anything may have changed" — so that what
-	// was read before can be dropped. onChange is quick and called one
-	// call at a time.
+	// anything in table may have changed. "clients:update" and
+	// "apis:update" tell of rows of clients or apis updated in place,
+	// which changes nothing in other tables ("clients" and "apis" may
+	// also be deletions, which take secrets and grants with them). Once
+	// it is listening it first calls onChange("", nil) — "anything may
+	// have changed" — so that what was read before can be dropped.
+	// onChange is quick and called one call at a time.
 	WatchChanges(ctx context.Context, onChange func(table string, keys []string)) error
 }
 
@@ -82,6 +85,9 @@ func (c *Store) changed(table string, keys []string) {
 // secrets and grants with it. An API's change empties the API kinds and
 // the grants (a deleted API deletes its grants), which are few changes
 // for a whole reload of grants: APIs change far less often than clients.
+// "clients:update" and "apis:update" are updates of those rows in place
+// (see Notifier): only the kinds read from the rows themselves are
+// dropped, not the secrets and grants a deletion would take with them.
 func (c *Store) invalidate(table string, keys ...string) {
 	if ignoredTables[table] {
 		return
@@ -113,8 +119,20 @@ func (c *Store) invalidate(table string, keys ...string) {
 			c.grants.invalidate(k)
 			c.grantFor.invalidateGroup(k)
 		}
+	case "clients:update":
+		// Rows of clients changed in place: their secrets and grants did
+		// not (a change to those is told of as "secrets" or "grants").
+		if len(keys) == 0 {
+			c.flushKinds(c.clients.flush)
+		}
+		for _, k := range keys {
+			c.clients.invalidate(k)
+		}
 	case "apis":
 		c.flushKinds(c.apis.flush, c.audiences.flush, c.grants.flush, c.grantFor.flush)
+	case "apis:update":
+		// APIs changed in place: no grant was deleted with them.
+		c.flushKinds(c.apis.flush, c.audiences.flush)
 	case "federated_credentials":
 		// Kept by issuer and subject, not by client: a change empties the
 		// kind, which holds few answers and changes rarely.

@@ -26,7 +26,7 @@ func (w writes) CreateAPI(ctx context.Context, api mint.API) error {
 }
 
 func (w writes) UpdateAPI(ctx context.Context, id string, update func(mint.API) (mint.API, error)) (mint.API, error) {
-	defer w.cache.invalidate("apis")
+	defer w.cache.invalidate("apis:update")
 	return w.Store.UpdateAPI(ctx, id, update)
 }
 
@@ -41,7 +41,7 @@ func (w writes) CreateClient(ctx context.Context, client mint.Client, secret min
 }
 
 func (w writes) UpdateClient(ctx context.Context, id string, update func(mint.Client) (mint.Client, error)) (mint.Client, error) {
-	defer w.cache.invalidate("clients", id)
+	defer w.cache.invalidate("clients:update", id)
 	return w.Store.UpdateClient(ctx, id, update)
 }
 
