@@ -49,10 +49,10 @@ func appendAudit(ctx context.Context, tx pgx.Tx, records ...mint.AuditRecord) er
 // blocks (tests write issuances as rows, as mint did before blocks).
 func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord) error {
 	var (
-		seq  int64
-		prev []byte
+		seq, indexed, lastBlock int64
+		prev                    []byte
 	)
-	err := tx.QueryRow(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1 FOR UPDATE`).Scan(&seq, &prev)
+	err := tx.QueryRow(ctx, `SELECT head_seq, head_hash, block_index_seq FROM audit_chain WHERE id = 1 FOR UPDATE`).Scan(&seq, &prev, &indexed)
 	if err != nil {
 		return failed("postgres: audit append: %w", err)
 	}
@@ -63,6 +63,7 @@ func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecor
 		}
 		if inBlock {
 			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n])
+			lastBlock = seq
 		} else {
 			seq, prev, err = appendRows(ctx, tx, seq, prev, records[:n])
 		}
@@ -71,7 +72,14 @@ func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecor
 		}
 		records = records[n:]
 	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1`, seq, prev); err != nil {
+	// The blocks not yet in the side index go in together once they hold
+	// audit.IndexLag records (audit.IndexLag says why).
+	if lastBlock-indexed >= audit.IndexLag() {
+		if indexed, err = indexBlocks(ctx, tx, indexed); err != nil {
+			return failed("postgres: audit append: side index: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE audit_chain SET head_seq = $1, head_hash = $2, block_index_seq = $3 WHERE id = 1`, seq, prev, indexed); err != nil {
 		return failed("postgres: audit append: %w", err)
 	}
 	return nil
@@ -118,7 +126,13 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	if err != nil {
 		return nil, failed("postgres: list audit: %w", err)
 	}
-	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks)
+	var indexed int64
+	if f.ClientID != "" {
+		if indexed, err = s.indexedThrough(ctx); err != nil {
+			return nil, failed("postgres: list audit: %w", err)
+		}
+	}
+	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks, indexed)
 	if err != nil {
 		return nil, failed("postgres: list audit: %w", err)
 	}

@@ -18,8 +18,7 @@ import (
 // block holds, audit_block_client.
 
 // appendBlock chains records after (seq, prev) as one block and returns
-// the new head. The side index rows are copied in key order (Clients is
-// sorted).
+// the new head. Its clients go into the side index later (indexBlocks).
 func appendBlock(ctx context.Context, tx pgx.Tx, seq int64, prev []byte, records []mint.AuditRecord) (int64, []byte, error) {
 	b := audit.SealBlock(seq, prev, records)
 	_, err := tx.Exec(ctx, `INSERT INTO audit_block (first_seq, last_seq, time_min, time_max, prev_hash, payload)
@@ -28,14 +27,37 @@ func appendBlock(ctx context.Context, tx pgx.Tx, seq int64, prev []byte, records
 	if err != nil {
 		return 0, nil, err
 	}
-	rows := make([][]any, len(b.Clients))
-	for i, c := range b.Clients {
-		rows[i] = []any{c, b.First}
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_block_client"}, []string{"client_id", "first_seq"}, pgx.CopyFromRows(rows)); err != nil {
-		return 0, nil, err
-	}
 	return b.Last, b.Hash, nil
+}
+
+// indexBlocks copies the clients of the blocks after indexed into the side
+// index, in key order (audit.IndexRows), and returns the last seq of the
+// last of them, the chain's new block_index_seq (migration 00019).
+func indexBlocks(ctx context.Context, tx pgx.Tx, indexed int64) (int64, error) {
+	blocks, err := list(ctx, tx, scanBlock, `SELECT first_seq, last_seq, prev_hash, payload FROM audit_block WHERE first_seq > $1 ORDER BY first_seq`, indexed)
+	if err != nil || len(blocks) == 0 {
+		return indexed, err
+	}
+	index := audit.IndexRows(blocks)
+	// One row of values, refilled for each: COPY encodes a row before it
+	// asks for the next, and a slice per row was thousands of allocations.
+	row := make([]any, 2)
+	next := func(i int) ([]any, error) {
+		row[0], row[1] = index[i].ClientID, index[i].First
+		return row, nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_block_client"}, []string{"client_id", "first_seq"}, pgx.CopyFromSlice(len(index), next)); err != nil {
+		return 0, err
+	}
+	return blocks[len(blocks)-1].Last, nil
+}
+
+// indexedThrough reads the chain's block_index_seq for a query by client
+// (audit.ListBlocks).
+func (s *Store) indexedThrough(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT block_index_seq FROM audit_chain WHERE id = 1`).Scan(&n)
+	return n, err
 }
 
 func scanBlock(row pgx.Row) (audit.StoredBlock, error) {

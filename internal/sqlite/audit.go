@@ -68,10 +68,10 @@ func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) e
 // blocks (tests write issuances as rows, as mint did before blocks).
 func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord) error {
 	var (
-		seq  int64
-		prev []byte
+		seq, indexed, lastBlock int64
+		prev                    []byte
 	)
-	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1`).Scan(&seq, &prev); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash, block_index_seq FROM audit_chain WHERE id = 1`).Scan(&seq, &prev, &indexed); err != nil {
 		return failed("sqlite: audit append: %w", err)
 	}
 	for len(records) > 0 {
@@ -82,6 +82,7 @@ func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditReco
 		var err error
 		if inBlock {
 			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n])
+			lastBlock = seq
 		} else {
 			seq, prev, err = appendRows(ctx, tx, seq, prev, records[:n])
 		}
@@ -90,7 +91,15 @@ func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditReco
 		}
 		records = records[n:]
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1`, seq, prev)
+	// The blocks not yet in the side index go in together once they hold
+	// audit.IndexLag records (audit.IndexLag says why).
+	if lastBlock-indexed >= audit.IndexLag() {
+		var err error
+		if indexed, err = indexBlocks(ctx, tx, indexed); err != nil {
+			return failed("sqlite: audit append: side index: %w", err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ?, block_index_seq = ? WHERE id = 1`, seq, prev, indexed)
 	if err != nil {
 		return failed("sqlite: audit append: %w", err)
 	}
@@ -170,7 +179,13 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	if err := rows.Err(); err != nil {
 		return nil, failed("sqlite: list audit: %w", err)
 	}
-	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks)
+	var indexed int64
+	if f.ClientID != "" {
+		if indexed, err = s.indexedThrough(ctx); err != nil {
+			return nil, failed("sqlite: list audit: %w", err)
+		}
+	}
+	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks, indexed)
 	if err != nil {
 		return nil, failed("sqlite: list audit: %w", err)
 	}
