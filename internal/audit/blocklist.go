@@ -1,9 +1,7 @@
 package audit
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -252,28 +250,4 @@ func IndexLag() int64 {
 func SetIndexLag(n int64) (restore func()) {
 	old := indexLag.Swap(n)
 	return func() { indexLag.Store(old) }
-}
-
-// IndexRow is one row of the side index: a client (or actor) and the
-// first Seq of a block holding one of its records.
-type IndexRow struct {
-	ClientID string
-	First    int64
-}
-
-// IndexRows returns the side-index rows of blocks, sorted by client, then
-// Seq: the order of the index's key, so that the rows of one client go
-// into one place of it. A block that does not decode has none (a query by
-// client does not find it; verification does).
-func IndexRows(blocks []StoredBlock) []IndexRow {
-	var rows []IndexRow
-	for _, b := range blocks {
-		for _, c := range BlockClients(b) {
-			rows = append(rows, IndexRow{c, b.First})
-		}
-	}
-	slices.SortFunc(rows, func(a, b IndexRow) int {
-		return cmp.Or(cmp.Compare(a.ClientID, b.ClientID), cmp.Compare(a.First, b.First))
-	})
-	return rows
 }

@@ -35,19 +35,29 @@ func (s *Store) AppendAudit(ctx context.Context, records []mint.AuditRecord) err
 	if len(records) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error { return appendAudit(ctx, tx, records...) })
+	c := s.blockClients.Begin()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		c.Reset()
+		return appendChained(ctx, tx, audit.BlockRecord, records, c)
+	})
+	if err == nil {
+		c.Commit()
+	}
+	return err
 }
 
 // appendAudit locks the chain head, chains records after it and moves it.
 // Each run of token issuances is one block (audit_block.go); the other
 // records are rows.
 func appendAudit(ctx context.Context, tx pgx.Tx, records ...mint.AuditRecord) error {
-	return appendChained(ctx, tx, audit.BlockRecord, records)
+	return appendChained(ctx, tx, audit.BlockRecord, records, nil)
 }
 
 // appendChained is appendAudit with the choice of which records go in
-// blocks (tests write issuances as rows, as mint did before blocks).
-func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord) error {
+// blocks (tests write issuances as rows, as mint did before blocks), and
+// the transaction's view of the clients of blocks not yet indexed (nil:
+// none known).
+func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord, c *audit.CacheTx) error {
 	var (
 		seq, indexed, lastBlock int64
 		prev                    []byte
@@ -62,7 +72,7 @@ func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecor
 			n++
 		}
 		if inBlock {
-			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n])
+			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n], c)
 			lastBlock = seq
 		} else {
 			seq, prev, err = appendRows(ctx, tx, seq, prev, records[:n])
@@ -75,7 +85,7 @@ func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecor
 	// The blocks not yet in the side index go in together once they hold
 	// audit.IndexLag records (audit.IndexLag says why).
 	if lastBlock-indexed >= audit.IndexLag() {
-		if indexed, err = indexBlocks(ctx, tx, indexed); err != nil {
+		if indexed, err = indexBlocks(ctx, tx, indexed, c); err != nil {
 			return failed("postgres: audit append: side index: %w", err)
 		}
 	}

@@ -211,7 +211,7 @@ func appendFill(t *testing.T, s *Store, batch []mint.AuditRecord, asRows bool) {
 	if asRows {
 		inBlocks = func(mint.AuditRecord) bool { return false }
 	}
-	err := s.inTx(testContext(t), func(tx pgx.Tx) error { return appendChained(testContext(t), tx, inBlocks, batch) })
+	err := s.inTx(testContext(t), func(tx pgx.Tx) error { return appendChained(testContext(t), tx, inBlocks, batch, nil) })
 	if err != nil {
 		t.Fatal(err)
 	}

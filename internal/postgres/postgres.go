@@ -62,6 +62,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/mintauth/mint/internal/audit"
 	"io/fs"
 	"runtime"
 	"strings"
@@ -86,6 +87,8 @@ var _ mint.Store = (*Store)(nil)
 // use, by goroutines and by other processes sharing the schema.
 type Store struct {
 	pool *pgxpool.Pool
+
+	blockClients audit.BlockClientCache // see audit_block.go
 
 	closeOnce sync.Once
 }

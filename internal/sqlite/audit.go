@@ -34,7 +34,15 @@ func (s *Store) AppendAudit(ctx context.Context, records []mint.AuditRecord) err
 	if len(records) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error { return appendAudit(ctx, tx, records...) })
+	c := s.blockClients.Begin()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		c.Reset()
+		return appendChained(ctx, tx, audit.BlockRecord, records, c)
+	})
+	if err == nil {
+		c.Commit()
+	}
+	return err
 }
 
 // auditRowsPerInsert is how many records one INSERT writes: one statement
@@ -61,12 +69,14 @@ func insertAuditSQL(n int) string {
 // Each run of token issuances is one block (audit_block.go); the other
 // records are rows.
 func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) error {
-	return appendChained(ctx, tx, audit.BlockRecord, records)
+	return appendChained(ctx, tx, audit.BlockRecord, records, nil)
 }
 
 // appendChained is appendAudit with the choice of which records go in
-// blocks (tests write issuances as rows, as mint did before blocks).
-func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord) error {
+// blocks (tests write issuances as rows, as mint did before blocks), and
+// the transaction's view of the clients of blocks not yet indexed (nil:
+// none known).
+func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord, c *audit.CacheTx) error {
 	var (
 		seq, indexed, lastBlock int64
 		prev                    []byte
@@ -81,7 +91,7 @@ func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditReco
 		}
 		var err error
 		if inBlock {
-			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n])
+			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n], c)
 			lastBlock = seq
 		} else {
 			seq, prev, err = appendRows(ctx, tx, seq, prev, records[:n])
@@ -95,7 +105,7 @@ func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditReco
 	// audit.IndexLag records (audit.IndexLag says why).
 	if lastBlock-indexed >= audit.IndexLag() {
 		var err error
-		if indexed, err = indexBlocks(ctx, tx, indexed); err != nil {
+		if indexed, err = indexBlocks(ctx, tx, indexed, c); err != nil {
 			return failed("sqlite: audit append: side index: %w", err)
 		}
 	}

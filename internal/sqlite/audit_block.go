@@ -25,28 +25,34 @@ func insertClientSQL(n int) string {
 
 // appendBlock chains records after (seq, prev) as one block and returns
 // the new head. Its clients go into the side index later (indexBlocks).
-func appendBlock(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, records []mint.AuditRecord) (int64, []byte, error) {
+func appendBlock(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, records []mint.AuditRecord, c *audit.CacheTx) (int64, []byte, error) {
 	b := audit.SealBlock(seq, prev, records)
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_block (first_seq, last_seq, time_min, time_max, prev_hash, payload) VALUES (?, ?, ?, ?, ?, ?)`,
 		b.First, b.Last, b.TimeMin, b.TimeMax, b.PrevHash, b.Payload)
 	if err != nil {
 		return 0, nil, err
 	}
+	c.Wrote(b.First, b.Clients)
 	return b.Last, b.Hash, nil
 }
 
 // indexBlocks puts the clients of the blocks after indexed in the side
 // index, in key order (audit.IndexRows), and returns the last seq of the
-// last of them, the chain's new block_index_seq (migration 00017).
-func indexBlocks(ctx context.Context, tx *sql.Tx, indexed int64) (int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT first_seq, last_seq, prev_hash, payload FROM audit_block WHERE first_seq > ? ORDER BY first_seq`, indexed)
+// last of them, the chain's new block_index_seq (migration 00017). The
+// clients of a block this store wrote are known (c); the others' payloads
+// are read and decoded.
+func indexBlocks(ctx context.Context, tx *sql.Tx, indexed int64, c *audit.CacheTx) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT first_seq, last_seq FROM audit_block WHERE first_seq > ? ORDER BY first_seq`, indexed)
 	if err != nil {
 		return 0, err
 	}
-	var blocks []audit.StoredBlock
+	var (
+		blocks []audit.BlockIndex
+		last   int64
+	)
 	for rows.Next() {
-		var b audit.StoredBlock
-		if err := rows.Scan(&b.First, &b.Last, &b.PrevHash, &b.Payload); err != nil {
+		var b audit.BlockIndex
+		if err := rows.Scan(&b.First, &last); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -55,6 +61,19 @@ func indexBlocks(ctx context.Context, tx *sql.Tx, indexed int64) (int64, error) 
 	rows.Close()
 	if err := rows.Err(); err != nil || len(blocks) == 0 {
 		return indexed, err
+	}
+	for i := range blocks {
+		clients, ok := c.Clients(blocks[i].First)
+		if !ok {
+			var b audit.StoredBlock
+			err := tx.QueryRowContext(ctx, `SELECT first_seq, last_seq, prev_hash, payload FROM audit_block WHERE first_seq = ?`, blocks[i].First).
+				Scan(&b.First, &b.Last, &b.PrevHash, &b.Payload)
+			if err != nil {
+				return 0, err
+			}
+			clients = audit.BlockClients(b) // none if it does not decode: verification names it
+		}
+		blocks[i].Clients = clients
 	}
 	var stmt *sql.Stmt
 	defer func() {
@@ -85,7 +104,8 @@ func indexBlocks(ctx context.Context, tx *sql.Tx, indexed int64) (int64, error) 
 		}
 		index = index[n:]
 	}
-	return blocks[len(blocks)-1].Last, nil
+	c.Indexed(last)
+	return last, nil
 }
 
 // indexedThrough reads the chain's block_index_seq for a query by client

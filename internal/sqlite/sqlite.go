@@ -28,6 +28,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/mintauth/mint/internal/audit"
 	"io/fs"
 	"net/url"
 	"path/filepath"
@@ -52,6 +53,8 @@ type Store struct {
 	read  *sql.DB // query_only connections
 
 	changes changeFeed // see WatchChanges
+
+	blockClients audit.BlockClientCache // see audit_block.go
 
 	closeOnce sync.Once
 	closeErr  error
