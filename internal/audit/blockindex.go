@@ -63,11 +63,12 @@ func (t *CacheTx) Clients(first int64) ([]string, bool) {
 	return c, ok
 }
 
-// Indexed records that the transaction put the blocks through seq in the
-// side index.
+// Indexed records that the blocks through seq are in the side index: the
+// transaction found them there, or put them there. The cache keeps none of
+// them, and so holds at most about IndexLag records' clients.
 func (t *CacheTx) Indexed(seq int64) {
 	if t != nil {
-		t.indexed = seq
+		t.indexed = max(t.indexed, seq)
 	}
 }
 
@@ -90,8 +91,7 @@ func (t *CacheTx) Commit() {
 			delete(t.c.m, first)
 		}
 	}
-	// Bounded whatever happens: a cache that never sees its blocks indexed
-	// (another replica indexes them) is emptied.
+	// Bounded whatever happens (Indexed keeps it small).
 	if len(t.c.m) > maxCachedBlocks {
 		clear(t.c.m)
 	}

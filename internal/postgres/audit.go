@@ -66,6 +66,7 @@ func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecor
 	if err != nil {
 		return failed("postgres: audit append: %w", err)
 	}
+	c.Indexed(indexed) // what another replica indexed leaves the cache too
 	for len(records) > 0 {
 		n, inBlock := 1, inBlocks(records[0])
 		for n < len(records) && inBlocks(records[n]) == inBlock {

@@ -84,6 +84,7 @@ func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditReco
 	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash, block_index_seq FROM audit_chain WHERE id = 1`).Scan(&seq, &prev, &indexed); err != nil {
 		return failed("sqlite: audit append: %w", err)
 	}
+	c.Indexed(indexed) // what another replica indexed leaves the cache too
 	for len(records) > 0 {
 		n, inBlock := 1, inBlocks(records[0])
 		for n < len(records) && inBlocks(records[n]) == inBlock {
