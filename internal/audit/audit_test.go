@@ -254,3 +254,39 @@ func TestAddDoesNotWaitForAFlush(t *testing.T) {
 		t.Errorf("wrote %v, %d pending; want 110 issuances, 5 failures, none pending", next, a.Pending())
 	}
 }
+
+// TestAppenderCatchesUpInLargerBatches: a flush takes Batch records, or up
+// to MaxBatch when more than Batch wait; the queue's arrays, reused from
+// one batch to the next, lose, repeat or reorder no record.
+func TestAppenderCatchesUpInLargerBatches(t *testing.T) {
+	store := &memStore{}
+	app := &Appender{Store: store, Batch: 3, MaxBatch: 5}
+	n := 0
+	add := func(k int) {
+		for range k {
+			app.Add(mint.AuditRecord{Kind: mint.AuditTokenIssued, Subject: fmt.Sprint(n)})
+			n++
+		}
+	}
+	for _, step := range []struct{ add, want int }{
+		{3, 3}, // Batch waiting: one batch
+		{4, 4}, // more: all of them, up to MaxBatch
+		{7, 5}, {0, 2},
+		{2, 2}, {9, 5}, {1, 5}, {0, 0},
+	} {
+		add(step.add)
+		if got := app.Flush(context.Background()); got != step.want {
+			t.Fatalf("after adding %d: flushed %d, want %d", step.add, got, step.want)
+		}
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if len(store.records) != n {
+		t.Fatalf("%d records written, want %d", len(store.records), n)
+	}
+	for i, r := range store.records {
+		if r.Subject != fmt.Sprint(i) {
+			t.Fatalf("record %d is %q", i, r.Subject)
+		}
+	}
+}

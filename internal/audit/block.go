@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"time"
 
@@ -68,74 +69,159 @@ type Sealed struct {
 
 // SealBlock chains records after (seq, prev), numbering them seq+1, …,
 // and encodes them as a block. It leaves records as they were.
+//
+// It runs once per batch on the audit writer, which shares the machine
+// with signing: each string is interned once per block (the same kind,
+// client and source as the record before cost no map lookup), the
+// clients of the side index are the interned strings used as client or
+// actor, and every record's canonical encoding and hash go through one
+// reused buffer and digest.
 func SealBlock(seq int64, prev []byte, records []mint.AuditRecord) Sealed {
-	var (
-		strs  = map[string]uint64{}
-		table []string
-		body  = make([]byte, 0, len(records)*(HashSize+48))
-		enc   []byte
-		h     = sha256.New()
-		sum   [HashSize]byte
-		base  int64
-		s     = Sealed{Block: Block{First: seq + 1, PrevHash: append([]byte(nil), prev...)}}
-	)
-	intern := func(v string) uint64 {
-		i, ok := strs[v]
-		if !ok {
-			i = uint64(len(table))
-			strs[v], table = i, append(table, v)
-		}
-		return i
-	}
-	clients := map[string]struct{}{}
-	for i, r := range records {
-		r.Seq, r.Time = seq+1+int64(i), Truncate(r.Time)
-		us := r.Time.UnixMicro()
+	s := Sealed{Block: Block{First: seq + 1, PrevHash: append([]byte(nil), prev...)}}
+	var e sealer
+	e.init(len(records))
+	body := make([]byte, 0, len(records)*(HashSize+40))
+	var base int64
+	for i := range records {
+		r := &records[i]
+		t := Truncate(r.Time)
+		us := t.UnixMicro()
 		if i == 0 {
 			base, s.TimeMin, s.TimeMax = us, us, us
 		}
 		s.TimeMin, s.TimeMax = min(s.TimeMin, us), max(s.TimeMax, us)
-		clients[r.ClientID], clients[r.Actor] = struct{}{}, struct{}{}
 
-		enc = appendEncoded(enc[:0], r)
-		h.Reset()
-		h.Write(prev)
-		h.Write(enc)
-		h.Sum(sum[:0])
+		e.enc = appendEncodedAt(e.enc[:0], seq+1+int64(i), us, r)
+		e.h.Reset()
+		e.h.Write(prev)
+		e.h.Write(e.enc)
 
 		body = binary.AppendVarint(body, us-base)
-		for _, f := range [...]string{r.Kind, r.Actor, r.ClientID, r.Source} {
-			body = binary.AppendUvarint(body, intern(f))
-		}
+		body = binary.AppendUvarint(body, e.intern(slotKind, r.Kind))
+		body = binary.AppendUvarint(body, e.client(slotActor, r.Actor))
+		body = binary.AppendUvarint(body, e.client(slotClient, r.ClientID))
+		body = binary.AppendUvarint(body, e.intern(slotSource, r.Source))
 		body = appendBytes(body, r.Subject)
 		if k := bytes.LastIndex(r.Details, []byte(r.Subject)); r.Subject != "" && k >= 0 {
-			body = binary.AppendUvarint(body, 1+intern(string(r.Details[:k])))
-			body = binary.AppendUvarint(body, intern(string(r.Details[k+len(r.Subject):])))
+			body = binary.AppendUvarint(body, 1+e.internBytes(slotPre, r.Details[:k]))
+			body = binary.AppendUvarint(body, e.internBytes(slotPost, r.Details[k+len(r.Subject):]))
 		} else {
 			body = binary.AppendUvarint(body, 0)
 			body = appendBytes(body, string(r.Details))
 		}
 		start := len(body)
-		body = append(body, sum[:]...)
+		body = e.h.Sum(body)
 		prev = body[start:len(body):len(body)]
 	}
-	p := make([]byte, 0, len(body)+32+len(table)*16)
+	n := 1 + 3*binary.MaxVarintLen64
+	for _, v := range e.table {
+		n += binary.MaxVarintLen64 + len(v)
+	}
+	p := make([]byte, 0, n+len(body))
 	p = append(p, blockVersion)
 	p = binary.AppendUvarint(p, uint64(len(records)))
 	p = binary.AppendVarint(p, base)
-	p = binary.AppendUvarint(p, uint64(len(table)))
-	for _, v := range table {
+	p = binary.AppendUvarint(p, uint64(len(e.table)))
+	for _, v := range e.table {
 		p = appendBytes(p, v)
 	}
 	s.Payload = append(p, body...)
 	s.Last = seq + int64(len(records))
 	s.Hash = append([]byte(nil), prev...)
-	delete(clients, "")
-	for c := range clients {
-		s.Clients = append(s.Clients, c)
-	}
-	slices.Sort(s.Clients)
+	s.Clients = e.clients()
 	return s
+}
+
+// The fields SealBlock interns, each remembering the last string it saw.
+const (
+	slotKind = iota
+	slotActor
+	slotClient
+	slotSource
+	slotPre
+	slotPost
+	slots
+)
+
+// sealer is SealBlock's interning and hashing state for one block.
+type sealer struct {
+	strs     map[string]uint64
+	table    []string
+	isClient []bool // by table index: used as a client ID or actor
+	last     [slots]struct {
+		s string
+		i uint64
+		b []byte // the bytes of s, for internBytes
+	}
+	h   hash.Hash
+	enc []byte
+}
+
+func (e *sealer) init(n int) {
+	e.strs = make(map[string]uint64, min(n, 1024))
+	e.h = sha256.New()
+	e.enc = make([]byte, 0, 512)
+	for i := range e.last {
+		e.last[i].i = ^uint64(0) // nothing seen yet
+	}
+}
+
+// intern returns v's index in the table, adding it at the end if new.
+func (e *sealer) intern(slot int, v string) uint64 {
+	l := &e.last[slot]
+	if l.i != ^uint64(0) && l.s == v {
+		return l.i
+	}
+	i, ok := e.strs[v]
+	if !ok {
+		i = uint64(len(e.table))
+		e.strs[v], e.table, e.isClient = i, append(e.table, v), append(e.isClient, false)
+	}
+	l.s, l.i = v, i
+	return i
+}
+
+// internBytes is intern for a piece of a record's details.
+func (e *sealer) internBytes(slot int, v []byte) uint64 {
+	l := &e.last[slot]
+	if l.i != ^uint64(0) && bytes.Equal(l.b, v) {
+		return l.i
+	}
+	i, ok := e.strs[string(v)] // no allocation for the lookup
+	if !ok {
+		i = uint64(len(e.table))
+		s := string(v)
+		e.strs[s], e.table, e.isClient = i, append(e.table, s), append(e.isClient, false)
+	}
+	l.b, l.i = v, i
+	return i
+}
+
+// client interns a client ID or actor and marks it for the side index.
+func (e *sealer) client(slot int, v string) uint64 {
+	i := e.intern(slot, v)
+	if v != "" {
+		e.isClient[i] = true
+	}
+	return i
+}
+
+// clients returns the distinct client IDs and actors, sorted.
+func (e *sealer) clients() []string {
+	n := 0
+	for _, c := range e.isClient {
+		if c {
+			n++
+		}
+	}
+	out := make([]string, 0, n)
+	for i, c := range e.isClient {
+		if c {
+			out = append(out, e.table[i])
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func appendBytes(b []byte, s string) []byte {

@@ -48,12 +48,19 @@ func Encode(r mint.AuditRecord) []byte {
 
 // appendEncoded appends Encode(r) to b.
 func appendEncoded(b []byte, r mint.AuditRecord) []byte {
-	b = binary.BigEndian.AppendUint64(b, uint64(r.Seq))
-	b = binary.BigEndian.AppendUint64(b, uint64(r.Time.UnixMicro()))
-	for _, f := range [...]string{r.Kind, r.Actor, r.ClientID, r.Subject, r.Source} {
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
-	}
+	return appendEncodedAt(b, r.Seq, r.Time.UnixMicro(), &r)
+}
+
+// appendEncodedAt appends Encode(r) to b, with seq and the time us (Unix
+// microseconds) in place of r's.
+func appendEncodedAt(b []byte, seq, us int64, r *mint.AuditRecord) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(seq))
+	b = binary.BigEndian.AppendUint64(b, uint64(us))
+	b = appendBytes(b, r.Kind)
+	b = appendBytes(b, r.Actor)
+	b = appendBytes(b, r.ClientID)
+	b = appendBytes(b, r.Subject)
+	b = appendBytes(b, r.Source)
 	b = binary.AppendUvarint(b, uint64(len(r.Details)))
 	return append(b, r.Details...)
 }

@@ -35,34 +35,46 @@ func (s *Store) AppendAudit(ctx context.Context, records []mint.AuditRecord) err
 	if len(records) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error { return appendAudit(ctx, tx, records...) })
+	c := s.blockClients.Begin()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		c.Reset()
+		return appendChained(ctx, tx, audit.BlockRecord, records, c)
+	})
+	if err == nil {
+		c.Commit()
+	}
+	return err
 }
 
 // appendAudit locks the chain head, chains records after it and moves it.
 // Each run of token issuances is one block (audit_block.go); the other
 // records are rows.
 func appendAudit(ctx context.Context, tx pgx.Tx, records ...mint.AuditRecord) error {
-	return appendChained(ctx, tx, audit.BlockRecord, records)
+	return appendChained(ctx, tx, audit.BlockRecord, records, nil)
 }
 
 // appendChained is appendAudit with the choice of which records go in
-// blocks (tests write issuances as rows, as mint did before blocks).
-func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord) error {
+// blocks (tests write issuances as rows, as mint did before blocks), and
+// the transaction's view of the clients of blocks not yet indexed (nil:
+// none known).
+func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord, c *audit.CacheTx) error {
 	var (
-		seq  int64
-		prev []byte
+		seq, indexed, lastBlock int64
+		prev                    []byte
 	)
-	err := tx.QueryRow(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1 FOR UPDATE`).Scan(&seq, &prev)
+	err := tx.QueryRow(ctx, `SELECT head_seq, head_hash, block_index_seq FROM audit_chain WHERE id = 1 FOR UPDATE`).Scan(&seq, &prev, &indexed)
 	if err != nil {
 		return failed("postgres: audit append: %w", err)
 	}
+	c.Indexed(indexed) // what another replica indexed leaves the cache too
 	for len(records) > 0 {
 		n, inBlock := 1, inBlocks(records[0])
 		for n < len(records) && inBlocks(records[n]) == inBlock {
 			n++
 		}
 		if inBlock {
-			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n])
+			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n], c)
+			lastBlock = seq
 		} else {
 			seq, prev, err = appendRows(ctx, tx, seq, prev, records[:n])
 		}
@@ -71,7 +83,14 @@ func appendChained(ctx context.Context, tx pgx.Tx, inBlocks func(mint.AuditRecor
 		}
 		records = records[n:]
 	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1`, seq, prev); err != nil {
+	// The blocks not yet in the side index go in together once they hold
+	// audit.IndexLag records (audit.IndexLag says why).
+	if lastBlock-indexed >= audit.IndexLag() {
+		if indexed, err = indexBlocks(ctx, tx, indexed, c); err != nil {
+			return failed("postgres: audit append: side index: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE audit_chain SET head_seq = $1, head_hash = $2, block_index_seq = $3 WHERE id = 1`, seq, prev, indexed); err != nil {
 		return failed("postgres: audit append: %w", err)
 	}
 	return nil
@@ -118,7 +137,13 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	if err != nil {
 		return nil, failed("postgres: list audit: %w", err)
 	}
-	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks)
+	var indexed int64
+	if f.ClientID != "" {
+		if indexed, err = s.indexedThrough(ctx); err != nil {
+			return nil, failed("postgres: list audit: %w", err)
+		}
+	}
+	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks, indexed)
 	if err != nil {
 		return nil, failed("postgres: list audit: %w", err)
 	}

@@ -18,9 +18,8 @@ import (
 // block holds, audit_block_client.
 
 // appendBlock chains records after (seq, prev) as one block and returns
-// the new head. The side index rows are copied in key order (Clients is
-// sorted).
-func appendBlock(ctx context.Context, tx pgx.Tx, seq int64, prev []byte, records []mint.AuditRecord) (int64, []byte, error) {
+// the new head. Its clients go into the side index later (indexBlocks).
+func appendBlock(ctx context.Context, tx pgx.Tx, seq int64, prev []byte, records []mint.AuditRecord, c *audit.CacheTx) (int64, []byte, error) {
 	b := audit.SealBlock(seq, prev, records)
 	_, err := tx.Exec(ctx, `INSERT INTO audit_block (first_seq, last_seq, time_min, time_max, prev_hash, payload)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -28,14 +27,58 @@ func appendBlock(ctx context.Context, tx pgx.Tx, seq int64, prev []byte, records
 	if err != nil {
 		return 0, nil, err
 	}
-	rows := make([][]any, len(b.Clients))
-	for i, c := range b.Clients {
-		rows[i] = []any{c, b.First}
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_block_client"}, []string{"client_id", "first_seq"}, pgx.CopyFromRows(rows)); err != nil {
-		return 0, nil, err
-	}
+	c.Wrote(b.First, b.Clients)
 	return b.Last, b.Hash, nil
+}
+
+// indexBlocks copies the clients of the blocks after indexed into the side
+// index, in key order (audit.IndexRows), and returns the last seq of the
+// last of them, the chain's new block_index_seq (migration 00019). The
+// clients of a block this replica wrote are known (c); the others'
+// payloads are read and decoded.
+func indexBlocks(ctx context.Context, tx pgx.Tx, indexed int64, c *audit.CacheTx) (int64, error) {
+	type span struct{ first, last int64 }
+	spans, err := list(ctx, tx, func(row pgx.Row) (span, error) {
+		var s span
+		return s, row.Scan(&s.first, &s.last)
+	}, `SELECT first_seq, last_seq FROM audit_block WHERE first_seq > $1 ORDER BY first_seq`, indexed)
+	if err != nil || len(spans) == 0 {
+		return indexed, err
+	}
+	blocks := make([]audit.BlockIndex, len(spans))
+	for i, sp := range spans {
+		clients, ok := c.Clients(sp.first)
+		if !ok {
+			b, err := scanBlock(tx.QueryRow(ctx, `SELECT first_seq, last_seq, prev_hash, payload FROM audit_block WHERE first_seq = $1`, sp.first))
+			if err != nil {
+				return 0, err
+			}
+			clients = audit.BlockClients(b) // none if it does not decode: verification names it
+		}
+		blocks[i] = audit.BlockIndex{First: sp.first, Clients: clients}
+	}
+	index := audit.IndexRows(blocks)
+	// One row of values, refilled for each: COPY encodes a row before it
+	// asks for the next, and a slice per row was thousands of allocations.
+	row := make([]any, 2)
+	next := func(i int) ([]any, error) {
+		row[0], row[1] = index[i].ClientID, index[i].First
+		return row, nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_block_client"}, []string{"client_id", "first_seq"}, pgx.CopyFromSlice(len(index), next)); err != nil {
+		return 0, err
+	}
+	last := spans[len(spans)-1].last
+	c.Indexed(last)
+	return last, nil
+}
+
+// indexedThrough reads the chain's block_index_seq for a query by client
+// (audit.ListBlocks).
+func (s *Store) indexedThrough(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT block_index_seq FROM audit_chain WHERE id = 1`).Scan(&n)
+	return n, err
 }
 
 func scanBlock(row pgx.Row) (audit.StoredBlock, error) {

@@ -62,6 +62,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/mintauth/mint/internal/audit"
 	"io/fs"
 	"runtime"
 	"strings"
@@ -87,6 +88,8 @@ var _ mint.Store = (*Store)(nil)
 type Store struct {
 	pool *pgxpool.Pool
 	uses assertionUses // see UseAssertion
+
+	blockClients audit.BlockClientCache // see audit_block.go
 
 	closeOnce sync.Once
 }

@@ -34,7 +34,15 @@ func (s *Store) AppendAudit(ctx context.Context, records []mint.AuditRecord) err
 	if len(records) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error { return appendAudit(ctx, tx, records...) })
+	c := s.blockClients.Begin()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		c.Reset()
+		return appendChained(ctx, tx, audit.BlockRecord, records, c)
+	})
+	if err == nil {
+		c.Commit()
+	}
+	return err
 }
 
 // auditRowsPerInsert is how many records one INSERT writes: one statement
@@ -61,19 +69,22 @@ func insertAuditSQL(n int) string {
 // Each run of token issuances is one block (audit_block.go); the other
 // records are rows.
 func appendAudit(ctx context.Context, tx *sql.Tx, records ...mint.AuditRecord) error {
-	return appendChained(ctx, tx, audit.BlockRecord, records)
+	return appendChained(ctx, tx, audit.BlockRecord, records, nil)
 }
 
 // appendChained is appendAudit with the choice of which records go in
-// blocks (tests write issuances as rows, as mint did before blocks).
-func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord) error {
+// blocks (tests write issuances as rows, as mint did before blocks), and
+// the transaction's view of the clients of blocks not yet indexed (nil:
+// none known).
+func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditRecord) bool, records []mint.AuditRecord, c *audit.CacheTx) error {
 	var (
-		seq  int64
-		prev []byte
+		seq, indexed, lastBlock int64
+		prev                    []byte
 	)
-	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash FROM audit_chain WHERE id = 1`).Scan(&seq, &prev); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT head_seq, head_hash, block_index_seq FROM audit_chain WHERE id = 1`).Scan(&seq, &prev, &indexed); err != nil {
 		return failed("sqlite: audit append: %w", err)
 	}
+	c.Indexed(indexed) // what another replica indexed leaves the cache too
 	for len(records) > 0 {
 		n, inBlock := 1, inBlocks(records[0])
 		for n < len(records) && inBlocks(records[n]) == inBlock {
@@ -81,7 +92,8 @@ func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditReco
 		}
 		var err error
 		if inBlock {
-			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n])
+			seq, prev, err = appendBlock(ctx, tx, seq, prev, records[:n], c)
+			lastBlock = seq
 		} else {
 			seq, prev, err = appendRows(ctx, tx, seq, prev, records[:n])
 		}
@@ -90,7 +102,15 @@ func appendChained(ctx context.Context, tx *sql.Tx, inBlocks func(mint.AuditReco
 		}
 		records = records[n:]
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1`, seq, prev)
+	// The blocks not yet in the side index go in together once they hold
+	// audit.IndexLag records (audit.IndexLag says why).
+	if lastBlock-indexed >= audit.IndexLag() {
+		var err error
+		if indexed, err = indexBlocks(ctx, tx, indexed, c); err != nil {
+			return failed("sqlite: audit append: side index: %w", err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE audit_chain SET head_seq = ?, head_hash = ?, block_index_seq = ? WHERE id = 1`, seq, prev, indexed)
 	if err != nil {
 		return failed("sqlite: audit append: %w", err)
 	}
@@ -170,7 +190,13 @@ func (s *Store) ListAudit(ctx context.Context, f mint.AuditFilter) ([]mint.Audit
 	if err := rows.Err(); err != nil {
 		return nil, failed("sqlite: list audit: %w", err)
 	}
-	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks)
+	var indexed int64
+	if f.ClientID != "" {
+		if indexed, err = s.indexedThrough(ctx); err != nil {
+			return nil, failed("sqlite: list audit: %w", err)
+		}
+	}
+	blocks, err := audit.ListBlocks(ctx, f, s.readBlocks, indexed)
 	if err != nil {
 		return nil, failed("sqlite: list audit: %w", err)
 	}

@@ -24,14 +24,56 @@ func insertClientSQL(n int) string {
 }
 
 // appendBlock chains records after (seq, prev) as one block and returns
-// the new head. The side index rows go in in key order (Clients is
-// sorted): with 10,000 clients that is most of what a block costs.
-func appendBlock(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, records []mint.AuditRecord) (int64, []byte, error) {
+// the new head. Its clients go into the side index later (indexBlocks).
+func appendBlock(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, records []mint.AuditRecord, c *audit.CacheTx) (int64, []byte, error) {
 	b := audit.SealBlock(seq, prev, records)
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_block (first_seq, last_seq, time_min, time_max, prev_hash, payload) VALUES (?, ?, ?, ?, ?, ?)`,
 		b.First, b.Last, b.TimeMin, b.TimeMax, b.PrevHash, b.Payload)
 	if err != nil {
 		return 0, nil, err
+	}
+	c.Wrote(b.First, b.Clients)
+	return b.Last, b.Hash, nil
+}
+
+// indexBlocks puts the clients of the blocks after indexed in the side
+// index, in key order (audit.IndexRows), and returns the last seq of the
+// last of them, the chain's new block_index_seq (migration 00017). The
+// clients of a block this store wrote are known (c); the others' payloads
+// are read and decoded.
+func indexBlocks(ctx context.Context, tx *sql.Tx, indexed int64, c *audit.CacheTx) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT first_seq, last_seq FROM audit_block WHERE first_seq > ? ORDER BY first_seq`, indexed)
+	if err != nil {
+		return 0, err
+	}
+	var (
+		blocks []audit.BlockIndex
+		last   int64
+	)
+	for rows.Next() {
+		var b audit.BlockIndex
+		if err := rows.Scan(&b.First, &last); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		blocks = append(blocks, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(blocks) == 0 {
+		return indexed, err
+	}
+	for i := range blocks {
+		clients, ok := c.Clients(blocks[i].First)
+		if !ok {
+			var b audit.StoredBlock
+			err := tx.QueryRowContext(ctx, `SELECT first_seq, last_seq, prev_hash, payload FROM audit_block WHERE first_seq = ?`, blocks[i].First).
+				Scan(&b.First, &b.Last, &b.PrevHash, &b.Payload)
+			if err != nil {
+				return 0, err
+			}
+			clients = audit.BlockClients(b) // none if it does not decode: verification names it
+		}
+		blocks[i].Clients = clients
 	}
 	var stmt *sql.Stmt
 	defer func() {
@@ -39,12 +81,13 @@ func appendBlock(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, record
 			stmt.Close()
 		}
 	}()
-	args := make([]any, 0, 2*min(len(b.Clients), clientRowsPerInsert))
-	for clients := b.Clients; len(clients) > 0; {
-		n := min(len(clients), clientRowsPerInsert)
+	index := audit.IndexRows(blocks)
+	args := make([]any, 0, 2*min(len(index), clientRowsPerInsert))
+	for len(index) > 0 {
+		n := min(len(index), clientRowsPerInsert)
 		args = args[:0]
-		for _, c := range clients[:n] {
-			args = append(args, c, b.First)
+		for _, r := range index[:n] {
+			args = append(args, r.ClientID, r.First)
 		}
 		switch {
 		case n < clientRowsPerInsert:
@@ -57,11 +100,20 @@ func appendBlock(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, record
 			_, err = stmt.ExecContext(ctx, args...)
 		}
 		if err != nil {
-			return 0, nil, err
+			return 0, err
 		}
-		clients = clients[n:]
+		index = index[n:]
 	}
-	return b.Last, b.Hash, nil
+	c.Indexed(last)
+	return last, nil
+}
+
+// indexedThrough reads the chain's block_index_seq for a query by client
+// (audit.ListBlocks).
+func (s *Store) indexedThrough(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT block_index_seq FROM audit_chain WHERE id = 1`).Scan(&n)
+	return n, err
 }
 
 // readBlocks is ListAudit's audit.BlockReader. Each bound is an index

@@ -26,7 +26,7 @@ func TestAuditTamper(t *testing.T) {
 		},
 		AppendRows: func(t *testing.T, s mint.Store, records []mint.AuditRecord) {
 			err := s.(*Store).inTx(testContext(t), func(tx *sql.Tx) error {
-				return appendChained(testContext(t), tx, func(mint.AuditRecord) bool { return false }, records)
+				return appendChained(testContext(t), tx, func(mint.AuditRecord) bool { return false }, records, nil)
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -28,6 +28,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/mintauth/mint/internal/audit"
 	"io/fs"
 	"net/url"
 	"path/filepath"
@@ -53,6 +54,8 @@ type Store struct {
 
 	changes changeFeed    // see WatchChanges
 	uses    assertionUses // see UseAssertion
+
+	blockClients audit.BlockClientCache // see audit_block.go
 
 	closeOnce sync.Once
 	closeErr  error

@@ -40,6 +40,22 @@ var auditCases = []testCase{
 	{"APIAuditIssuance", testAPIAuditIssuance},
 	{"LargeBatchesStayChained", testAuditLargeBatches},
 	{"BlocksListLikeRows", testAuditBlocksListLikeRows},
+	// The side index of blocks is written audit.IndexLag records behind
+	// the blocks: above, no block is in it yet (a log's newest blocks);
+	// below, every block is as soon as written (an older log's), or some.
+	{"BlocksListLikeRowsIndexed", withIndexLag(1, testAuditBlocksListLikeRows)},
+	{"BlocksListLikeRowsPartlyIndexed", withIndexLag(30, testAuditBlocksListLikeRows)},
+	{"FiltersIndexed", withIndexLag(1, testAuditFilters)},
+	{"ByClientAsActorIndexed", withIndexLag(1, testAuditByClientAsActor)},
+	{"PruneIndexed", withIndexLag(1, testAuditPrune)},
+}
+
+// withIndexLag runs test with audit.IndexLag set to lag.
+func withIndexLag(lag int64, test func(*testing.T, context.Context, mint.Store)) func(*testing.T, context.Context, mint.Store) {
+	return func(t *testing.T, ctx context.Context, s mint.Store) {
+		t.Cleanup(audit.SetIndexLag(lag))
+		test(t, ctx, s)
+	}
 }
 
 func rec(n int, kind, client string) mint.AuditRecord {
