@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // interner hands out one shared copy of the strings and scope lists that
@@ -18,8 +19,13 @@ import (
 type interner struct {
 	mu      sync.Mutex
 	strs    map[string]string
-	scopes  map[string][]string
+	scopes  map[string]uint32 // joined list → its index in lists
 	scratch []byte
+	// lists holds the shared scope lists by index, which a slab record
+	// names (codec.go) as it cannot hold a pointer: set once, and each
+	// element written once under mu before its index is handed out.
+	lists atomic.Pointer[[maxInterned][]string]
+	n     uint32 // lists used
 }
 
 const maxInterned = 4096
@@ -42,10 +48,23 @@ func (in *interner) str(s string) string {
 
 // scopeList returns the shared copy of scopes: a list equal to it, element
 // by element. An empty or nil list is returned as it is, so that the
-// answer stays what the store gave.
+// answer stays what the store gave, and so is a list past the bound.
 func (in *interner) scopeList(scopes []string) []string {
+	if i, ok := in.scopeIndex(scopes); ok {
+		return in.list(i)
+	}
+	return scopes
+}
+
+// list returns the shared list of index i (from scopeIndex).
+func (in *interner) list(i uint32) []string { return in.lists.Load()[i] }
+
+// scopeIndex returns the index of the shared copy of scopes, made if it
+// is new and the bound allows; false for an empty list, or a new one past
+// the bound.
+func (in *interner) scopeIndex(scopes []string) (uint32, bool) {
 	if len(scopes) == 0 {
-		return scopes
+		return 0, false
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -58,14 +77,17 @@ func (in *interner) scopeList(scopes []string) []string {
 		in.scratch = append(in.scratch, s...)
 		in.scratch = append(in.scratch, 0)
 	}
-	if v, ok := in.scopes[string(in.scratch)]; ok && slices.Equal(v, scopes) {
-		return v
+	lists := in.lists.Load()
+	if i, ok := in.scopes[string(in.scratch)]; ok && slices.Equal(lists[i], scopes) {
+		return i, true
+	}
+	if in.n >= maxInterned {
+		return 0, false
 	}
 	if in.scopes == nil {
-		in.scopes = make(map[string][]string)
-	}
-	if len(in.scopes) >= maxInterned {
-		return scopes
+		in.scopes = make(map[string]uint32)
+		lists = new([maxInterned][]string)
+		in.lists.Store(lists)
 	}
 	own := make([]string, len(scopes))
 	for i, s := range scopes {
@@ -75,6 +97,9 @@ func (in *interner) scopeList(scopes []string) []string {
 			own[i] = strings.Clone(s)
 		}
 	}
-	in.scopes[string(in.scratch)] = own
-	return own
+	i := in.n
+	lists[i] = own
+	in.n++
+	in.scopes[string(in.scratch)] = i
+	return i, true
 }

@@ -8,16 +8,18 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-// Packed answers equal the store's, nil and empty stay apart, and an
-// append to a packed digest (which callers must not do, but might) cannot
-// write over the next secret's ID.
-func TestAdoptSecretsPacksOneAllocation(t *testing.T) {
+// Secrets read back from a slab equal the store's, nil and empty stay
+// apart, and an append to a digest (which callers must not do, but might)
+// cannot write over the next secret's ID.
+func TestSecretsThroughSlab(t *testing.T) {
 	t0 := time.UnixMilli(1_780_000_000_000).UTC()
 	for _, tc := range []struct {
 		name    string
 		secrets []mint.Secret
 	}{
 		{"none", []mint.Secret{}},
+		{"nil", nil},
+		{"a time in a location (kept whole)", []mint.Secret{{ID: "sec_1", ClientID: "client-1", Digest: []byte("d"), CreatedAt: t0.In(time.FixedZone("X", 3600))}}},
 		{"one", []mint.Secret{{ID: "sec_1", ClientID: "client-1", Digest: []byte("0123456789abcdef0123456789abcdef"), CreatedAt: t0}}},
 		{"two, rotating", []mint.Secret{
 			{ID: "sec_1", ClientID: "client-1", Digest: []byte("old-digest"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)},
@@ -26,7 +28,10 @@ func TestAdoptSecretsPacksOneAllocation(t *testing.T) {
 		{"a row of another client (a store's bug)", []mint.Secret{{ID: "x", ClientID: "client-2", Digest: []byte("d")}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := make([]mint.Secret, len(tc.secrets))
+			var want []mint.Secret
+			if tc.secrets != nil {
+				want = make([]mint.Secret, len(tc.secrets))
+			}
 			for i, s := range tc.secrets {
 				s.Digest = append([]byte(nil), s.Digest...)
 				if tc.secrets[i].Digest != nil && len(tc.secrets[i].Digest) == 0 {
@@ -34,10 +39,7 @@ func TestAdoptSecretsPacksOneAllocation(t *testing.T) {
 				}
 				want[i] = s
 			}
-			key, got := adoptSecrets("client-1", tc.secrets)
-			if key != "client-1" {
-				t.Errorf("key %q", key)
-			}
+			got, _ := throughSlab(t, secretsCodec, "client-1", tc.secrets)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("packed\n %#v\nwant\n %#v", got, want)
 			}
