@@ -113,7 +113,7 @@ type Store struct {
 	clients   *table[mint.Client]
 	secrets   *table[[]mint.Secret]
 	grants    *table[[]mint.Grant] // a client's, by client ID
-	grantFor  *table[mint.Grant] // by pairKey(client ID, audience)
+	grantFor  *table[mint.Grant]   // by pairKey(client ID, audience)
 	apis      *table[mint.API]     // by ID
 	audiences *table[mint.API]     // by audience
 	// federated holds the trust rules by pairKey(issuer, subject).

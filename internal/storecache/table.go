@@ -61,6 +61,7 @@ type table[V any] struct {
 	// (revalidate.go); refreshesSkipped, those not made because as many
 	// as maxRefreshes were already running.
 	refreshes, refreshesSkipped atomic.Uint64
+	compactions                 atomic.Uint64 // shards' slabs rewritten (compact)
 }
 
 type shard[V any] struct {
@@ -363,6 +364,7 @@ func (t *table[V]) remove(sh *shard[V], p int) {
 // not copied as bytes, since a record may hold pointers into its own slab
 // (see putRaw).
 func (t *table[V]) compact(sh *shard[V]) {
+	t.compactions.Add(1)
 	old := sh.arena
 	sh.arena = arena{}
 	for i := range sh.slots {
@@ -536,4 +538,16 @@ func splitPair(key string) (string, string) {
 		return key, ""
 	}
 	return key[i+1 : i+1+n], key[i+1+n:]
+}
+
+// slabBytes returns the bytes of the table's slabs.
+func (t *table[V]) slabBytes() int {
+	n := 0
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		n += sh.arena.bytes()
+		sh.mu.RUnlock()
+	}
+	return n
 }
