@@ -315,7 +315,7 @@ func cached[V any](ctx context.Context, c *Store, t *table[V], key string, fetch
 
 // lookup is cached that also says whether the answer came from memory.
 func lookup[V any](ctx context.Context, c *Store, t *table[V], key string, fetch fetcher[V]) (V, bool, error) {
-	sh := t.shardOf(key)
+	sh, h := t.locate(key)
 	gen := sh.gen.Load() // before live: see deaf
 	now := c.now().UnixNano()
 	if !c.live.Load() {
@@ -333,7 +333,7 @@ func lookup[V any](ctx context.Context, c *Store, t *table[V], key string, fetch
 		v, err := observed(ctx, c, t.op, key, fetch)
 		return v, false, err
 	}
-	if v, expires, ok := t.get(sh, key, now); ok {
+	if v, expires, ok := t.getHashed(sh, h, key, now); ok {
 		if now < expires {
 			t.hits.Add(1)
 			return v, true, nil

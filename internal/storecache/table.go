@@ -214,10 +214,24 @@ func (t *table[V]) stats() KindStats {
 	return s
 }
 
+// locate returns the shard holding key and key's hash: one hash for a
+// kind without groups, whose shard is chosen by the same hash.
+func (t *table[V]) locate(key string) (*shard[V], uint64) {
+	if t.groupOf != nil {
+		return t.shardOf(key), t.hashOf(key)
+	}
+	h := t.hashOf(key)
+	return &t.shards[h&uint64(len(t.shards)-1)], h
+}
+
 // get returns the answer for key and when it expires (a caller may still
 // use it after), marking it used.
 func (t *table[V]) get(sh *shard[V], key string, now int64) (val V, expires int64, ok bool) {
-	h := t.hashOf(key)
+	return t.getHashed(sh, t.hashOf(key), key, now)
+}
+
+// getHashed is get of a key whose hash is h.
+func (t *table[V]) getHashed(sh *shard[V], h uint64, key string, now int64) (val V, expires int64, ok bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	s := sh.find(h, key)
