@@ -29,7 +29,7 @@ import (
 // hash are never confused: the later one replaces the earlier (a seeded
 // hash: a stranger cannot choose keys that collide). A kind without a
 // codec, and an answer its codec declines, keep the value in a map of the
-// shard (wholes) and only the key in the slab.
+// shard (wholes) and the key and the value's index there in the slab.
 //
 // Each shard has its own generation: invalidating a key moves the
 // generation of the key's shard, so a read of a key in flight when the key
@@ -70,7 +70,8 @@ type shard[V any] struct {
 	index  map[uint64]uint32 // hash of a key → its slot
 	slots  []slot
 	arena  arena
-	wholes map[uint64]V     // values kept whole, by their key's hash
+	wholes []V              // values kept whole, by the index their record holds
+	free   []uint32         // indexes of wholes not in use
 	absent map[string]int64 // key → when "not found" expires (unix ns)
 	_      [64]byte         // keeps shards' locks on separate cache lines
 }
@@ -150,7 +151,6 @@ func newTable[V any](kind byte, name, op string, size int, groupOf func(string) 
 		perShard: size / n, perAbsent: max(min(size, maxAbsent)/n, 1), shards: make([]shard[V], n)}
 	for i := range t.shards {
 		t.shards[i].index = make(map[uint64]uint32)
-		t.shards[i].wholes = make(map[uint64]V)
 		t.shards[i].absent = make(map[string]int64)
 	}
 	return t
@@ -191,10 +191,10 @@ func (sh *shard[V]) find(h uint64, key string) *slot {
 }
 
 // value decodes the answer of s. The caller holds sh.mu.
-func (t *table[V]) value(sh *shard[V], h uint64, s *slot) V {
+func (t *table[V]) value(sh *shard[V], s *slot) V {
 	rec := sh.arena.record(s.ref)
 	if recordWhole(rec) {
-		return sh.wholes[h]
+		return sh.wholes[wholeIndex(rec)]
 	}
 	return t.codec.decode(recordKey(rec), recordValue(rec))
 }
@@ -239,7 +239,7 @@ func (t *table[V]) getHashed(sh *shard[V], h uint64, key string, now int64) (val
 		return val, 0, false
 	}
 	s.touch(now)
-	return t.value(sh, h, s), s.expires, true
+	return t.value(sh, s), s.expires, true
 }
 
 // freshHit returns the unexpired answer for key, given as bytes (and not
@@ -258,7 +258,7 @@ func (t *table[V]) freshHit(group string, key []byte, now int64) (V, bool) {
 	}
 	s.touch(now)
 	t.hits.Add(1)
-	return t.value(sh, h, s), true
+	return t.value(sh, s), true
 }
 
 // startRefresh sets the refresh flag of key's entry, reporting whether
@@ -307,7 +307,7 @@ func (t *table[V]) put(sh *shard[V], key string, val V, now, expires int64, gen 
 	delete(sh.absent, key)
 	p, ok := sh.index[h]
 	if ok {
-		t.release(sh, h, p) // the key's earlier answer, or another key of the same hash
+		t.release(sh, p) // the key's earlier answer, or another key of the same hash
 	} else {
 		if len(sh.slots) >= t.perShard {
 			t.remove(sh, evictLRU(sh.slots, now-t.grace, rand.IntN))
@@ -316,45 +316,64 @@ func (t *table[V]) put(sh *shard[V], key string, val V, now, expires int64, gen 
 		sh.slots = append(sh.slots, slot{})
 		sh.index[h] = p
 	}
-	sh.slots[p] = slot{ref: t.write(sh, &sh.arena, h, key, val, false), expires: expires, state: now / usedTick << 1}
+	sh.slots[p] = slot{ref: t.write(sh, &sh.arena, key, val, -1), expires: expires, state: now / usedTick << 1}
 	if sh.arena.compactDue() {
 		t.compact(sh)
 	}
 }
 
 // write writes a record of key and val into a: val encoded by the codec,
-// or else kept whole in sh.wholes (adopted first). kept: the value is in
-// sh.wholes already, write only the key (compact).
-func (t *table[V]) write(sh *shard[V], a *arena, h uint64, key string, val V, kept bool) ref {
+// or else kept whole in sh.wholes (adopted first), the record holding its
+// index. kept ≥ 0: the value is sh.wholes[kept] already, write only the
+// key and the index (compact).
+func (t *table[V]) write(sh *shard[V], a *arena, key string, val V, kept int) ref {
 	n := -1
-	if t.codec != nil && !kept {
+	if t.codec != nil && kept < 0 {
 		n = t.codec.size(key, val)
 	}
-	kl := uint32(len(key))
+	kl, size := uint32(len(key)), n
 	if n < 0 {
 		kl |= wholeBit
+		size = 4
 	}
-	r, rec := a.alloc(recordHeader + align8(len(key)) + align8(max(n, 0)))
+	r, rec := a.alloc(recordHeader + align8(len(key)) + align8(size))
 	binary.LittleEndian.PutUint32(rec, uint32(len(rec)))
 	binary.LittleEndian.PutUint32(rec[4:], kl)
 	copy(rec[recordHeader:], key)
-	if n >= 0 {
+	switch {
+	case n >= 0:
 		t.codec.encode(recordValue(rec), recordKey(rec), val)
-	} else if !kept {
+	case kept >= 0:
+		binary.LittleEndian.PutUint32(recordValue(rec), uint32(kept))
+	default:
 		if t.adopt != nil {
 			val = t.adopt(recordKey(rec), val)
 		}
-		sh.wholes[h] = val
+		var i uint32
+		if k := len(sh.free); k > 0 {
+			i, sh.free = sh.free[k-1], sh.free[:k-1]
+			sh.wholes[i] = val
+		} else {
+			i = uint32(len(sh.wholes))
+			sh.wholes = append(sh.wholes, val)
+		}
+		binary.LittleEndian.PutUint32(recordValue(rec), i)
 	}
 	return r
 }
 
+// wholeIndex returns the index in wholes of a record's value kept whole.
+func wholeIndex(rec []byte) uint32 { return binary.LittleEndian.Uint32(recordValue(rec)) }
+
 // release counts the record of slot p as dead and drops a value kept
 // whole; the slot stays, for the caller to fill or remove.
-func (t *table[V]) release(sh *shard[V], h uint64, p uint32) {
+func (t *table[V]) release(sh *shard[V], p uint32) {
 	r := sh.slots[p].ref
-	if recordWhole(sh.arena.record(r)) {
-		delete(sh.wholes, h)
+	if rec := sh.arena.record(r); recordWhole(rec) {
+		i := wholeIndex(rec)
+		var zero V
+		sh.wholes[i] = zero // lets the collector have it
+		sh.free = append(sh.free, i)
 	}
 	sh.arena.free(r)
 }
@@ -362,7 +381,7 @@ func (t *table[V]) release(sh *shard[V], h uint64, p uint32) {
 // remove drops the entry of slot p: the last slot takes its place.
 func (t *table[V]) remove(sh *shard[V], p int) {
 	h := t.hashOf(sh.arena.key(sh.slots[p].ref))
-	t.release(sh, h, uint32(p))
+	t.release(sh, uint32(p))
 	delete(sh.index, h)
 	last := len(sh.slots) - 1
 	if p != last {
@@ -385,13 +404,11 @@ func (t *table[V]) compact(sh *shard[V]) {
 		s := &sh.slots[i]
 		rec := old.record(s.ref)
 		key := recordKey(rec)
-		h := t.hashOf(key)
-		var v V
-		whole := recordWhole(rec)
-		if !whole {
-			v = t.codec.decode(key, recordValue(rec))
+		if recordWhole(rec) {
+			s.ref = t.write(sh, &sh.arena, key, *new(V), int(wholeIndex(rec)))
+		} else {
+			s.ref = t.write(sh, &sh.arena, key, t.codec.decode(key, recordValue(rec)), -1)
 		}
-		s.ref = t.write(sh, &sh.arena, h, key, v, whole)
 	}
 }
 
@@ -505,7 +522,7 @@ func (t *table[V]) flush(drop bool) {
 		if drop {
 			sh.mu.Lock()
 			clear(sh.index)
-			clear(sh.wholes)
+			sh.wholes, sh.free = nil, nil
 			clear(sh.absent)
 			sh.slots = nil
 			sh.arena = arena{}
