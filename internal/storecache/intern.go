@@ -7,18 +7,17 @@ import (
 	"sync/atomic"
 )
 
-// interner hands out one shared copy of the strings and scope lists that
-// many clients' rows repeat: every grant of an API names its audience and,
-// most often, the same scopes. The store reads each row's copy apart (an
-// audience and two scopes cost ~80 bytes a grant, 100k grants ~8 MB), so
-// the cache keeps the first copy and drops the others.
+// interner hands out one shared copy of the scope lists that many
+// clients' grants repeat: every grant of an API most often has the same
+// scopes. The store reads each row's copy apart (two scopes cost ~50 bytes
+// a grant), so the cache keeps the first copy and a grant by audience
+// names it by index (codec.go).
 //
-// Audiences and scopes are what admins wrote, not what a stranger sends,
-// but the interner is bounded anyway: past maxInterned values it keeps
-// what it has and hands back new values unshared.
+// Scopes are what admins wrote, not what a stranger sends, but the
+// interner is bounded anyway: past maxInterned lists it keeps what it has
+// and the lists are written into each record instead.
 type interner struct {
 	mu      sync.Mutex
-	strs    map[string]string
 	scopes  map[string]uint32 // joined list → its index in lists
 	scratch []byte
 	// lists holds the shared scope lists by index, which a slab record
@@ -29,22 +28,6 @@ type interner struct {
 }
 
 const maxInterned = 4096
-
-// str returns the shared copy of s.
-func (in *interner) str(s string) string {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if v, ok := in.strs[s]; ok {
-		return v
-	}
-	if in.strs == nil {
-		in.strs = make(map[string]string)
-	}
-	if len(in.strs) < maxInterned {
-		in.strs[s] = s
-	}
-	return s
-}
 
 // scopeList returns the shared copy of scopes: a list equal to it, element
 // by element. An empty or nil list is returned as it is, so that the
@@ -91,11 +74,7 @@ func (in *interner) scopeIndex(scopes []string) (uint32, bool) {
 	}
 	own := make([]string, len(scopes))
 	for i, s := range scopes {
-		if v, ok := in.strs[s]; ok {
-			own[i] = v
-		} else {
-			own[i] = strings.Clone(s)
-		}
+		own[i] = strings.Clone(s)
 	}
 	i := in.n
 	lists[i] = own

@@ -54,3 +54,34 @@ func TestSecretsThroughSlab(t *testing.T) {
 		})
 	}
 }
+
+// A client's grants read back from a slab equal the store's: nil and
+// empty lists and scope lists stay apart, a row naming another client
+// keeps its own ID, and a time in a location is kept whole.
+func TestGrantsThroughSlab(t *testing.T) {
+	t0 := time.UnixMilli(1_780_000_000_000).UTC()
+	for _, tc := range []struct {
+		name   string
+		grants []mint.Grant
+		whole  bool
+	}{
+		{"nil", nil, false},
+		{"none", []mint.Grant{}, false},
+		{"two", []mint.Grant{
+			{ID: "g1", ClientID: "client-1", Audience: "https://a", Scopes: []string{"read", "write"}, CreatedAt: t0, UpdatedAt: t0},
+			{ID: "g2", ClientID: "client-1", Audience: "https://b", Scopes: []string{""}, CreatedAt: t0}}, false},
+		{"nil and empty scopes", []mint.Grant{{ID: "g1", ClientID: "client-1"}, {ID: "g2", ClientID: "client-1", Scopes: []string{}}}, false},
+		{"a row of another client", []mint.Grant{{ID: "g1", ClientID: "client-2", Audience: "https://a"}}, false},
+		{"a time in a location", []mint.Grant{{ID: "g1", ClientID: "client-1", CreatedAt: t0.In(time.FixedZone("X", 3600))}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, whole := throughSlab(t, grantsCodec, "client-1", tc.grants)
+			if whole != tc.whole {
+				t.Errorf("kept whole = %v, want %v", whole, tc.whole)
+			}
+			if !reflect.DeepEqual(got, tc.grants) {
+				t.Errorf("back from the slab\n %#v\nwant\n %#v", got, tc.grants)
+			}
+		})
+	}
+}

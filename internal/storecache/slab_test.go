@@ -44,6 +44,14 @@ func (s *churning) FindGrant(_ context.Context, id, aud string) (mint.Grant, err
 		Scopes: []string{fmt.Sprint("read", n), "write"}, CreatedAt: slabT0, UpdatedAt: slabT0}, nil
 }
 
+func (s *churning) ListGrants(_ context.Context, id string) ([]mint.Grant, error) {
+	n := s.loads.Add(1)
+	return []mint.Grant{
+		{ID: fmt.Sprint("grt_a", n), ClientID: id, Audience: fmt.Sprint("https://a", n), Scopes: []string{fmt.Sprint("read", n), "write"}, CreatedAt: slabT0, UpdatedAt: slabT0},
+		{ID: fmt.Sprint("grt_b", n), ClientID: id, Audience: "https://b", Scopes: []string{}, CreatedAt: slabT0, UpdatedAt: slabT0},
+	}, nil
+}
+
 func (*churning) Close() error { return nil }
 
 // deepClient and the others copy an answer's bytes out of the slab, to
@@ -98,6 +106,8 @@ func TestViewsOutliveCompaction(t *testing.T) {
 				client        mint.Client
 				secrets       []mint.Secret
 				grant         mint.Grant
+				grants        []mint.Grant
+				wantGs        []mint.Grant
 				wantC         mint.Client
 				wantS         []mint.Secret
 				wantG         mint.Grant
@@ -108,10 +118,16 @@ func TestViewsOutliveCompaction(t *testing.T) {
 				cl, err1 := c.GetClient(ctx, id)
 				ss, err2 := c.ListSecrets(ctx, id)
 				g, err3 := c.FindGrant(ctx, id, aud)
-				if err1 != nil || err2 != nil || err3 != nil {
-					t.Fatal(err1, err2, err3)
+				gs, err4 := c.ListGrants(ctx, id)
+				if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+					t.Fatal(err1, err2, err3, err4)
 				}
-				return held{client: cl, secrets: ss, grant: g, wantC: deepClient(cl), wantS: deepSecrets(ss), wantG: deepGrant(g)}
+				wantGs := make([]mint.Grant, len(gs))
+				for i, g := range gs {
+					wantGs[i] = deepGrant(g)
+				}
+				return held{client: cl, secrets: ss, grant: g, grants: gs, wantC: deepClient(cl), wantS: deepSecrets(ss),
+					wantG: deepGrant(g), wantGs: wantGs}
 			}
 			var garbage [][]byte
 			for round := range 40 {
@@ -127,7 +143,7 @@ func TestViewsOutliveCompaction(t *testing.T) {
 				garbage = append(garbage[:0], bytes.Repeat([]byte{0xAA}, 1<<20))
 			}
 			runtime.KeepAlive(garbage)
-			if n := c.clients.compactions.Load() + c.secrets.compactions.Load() + c.grantFor.compactions.Load(); n < 10 {
+			if n := c.clients.compactions.Load() + c.secrets.compactions.Load() + c.grantFor.compactions.Load() + c.grants.compactions.Load(); n < 10 {
 				t.Fatalf("%d compactions; the churn was meant to make many", n)
 			}
 			for i, v := range views {
@@ -140,9 +156,15 @@ func TestViewsOutliveCompaction(t *testing.T) {
 				if !equalGrant(v.grant, v.wantG) {
 					t.Errorf("view %d: grant %#v, was %#v", i, v.grant, v.wantG)
 				}
+				for j := range v.wantGs {
+					if len(v.grants) != len(v.wantGs) || !equalGrant(v.grants[j], v.wantGs[j]) {
+						t.Errorf("view %d: grants %#v, were %#v", i, v.grants, v.wantGs)
+						break
+					}
+				}
 			}
 			// What the shards hold stays bounded: dead records are dropped.
-			for _, tab := range []interface{ slabBytes() int }{c.clients, c.secrets, c.grantFor} {
+			for _, tab := range []interface{ slabBytes() int }{c.clients, c.secrets, c.grantFor, c.grants} {
 				if n := tab.slabBytes(); n > 64<<10 {
 					t.Errorf("%d bytes of slabs for %d clients", n, clients)
 				}

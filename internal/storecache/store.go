@@ -182,7 +182,7 @@ func New(store mint.Store, opts Options) *Store {
 	c.clients.codec = clientCodec
 	c.secrets.codec = secretsCodec
 	c.grantFor.codec = grantCodec(&c.intern)
-	c.grants.adopt = c.adoptGrants
+	c.grants.codec = grantsCodec
 	c.writes = writes{Store: store, cache: c}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stopWatch = cancel

@@ -43,10 +43,7 @@ type table[V any] struct {
 	// invalidateGroup names; nil: the whole key.
 	groupOf func(key string) string
 	// codec, when set, writes answers into the slabs (codec.go).
-	codec *codec[V]
-	// adopt, when set, is given an answer kept whole before it is stored,
-	// with the slab's copy of its key, which the answer may share.
-	adopt     func(key string, v V) V
+	codec     *codec[V]
 	seed      maphash.Seed
 	perShard  int
 	perAbsent int // "not found" keys each shard holds at most
@@ -323,7 +320,7 @@ func (t *table[V]) put(sh *shard[V], key string, val V, now, expires int64, gen 
 }
 
 // write writes a record of key and val into a: val encoded by the codec,
-// or else kept whole in sh.wholes (adopted first), the record holding its
+// or else kept whole in sh.wholes, the record holding its
 // index. kept ≥ 0: the value is sh.wholes[kept] already, write only the
 // key and the index (compact).
 func (t *table[V]) write(sh *shard[V], a *arena, key string, val V, kept int) ref {
@@ -346,9 +343,6 @@ func (t *table[V]) write(sh *shard[V], a *arena, key string, val V, kept int) re
 	case kept >= 0:
 		binary.LittleEndian.PutUint32(recordValue(rec), uint32(kept))
 	default:
-		if t.adopt != nil {
-			val = t.adopt(recordKey(rec), val)
-		}
 		var i uint32
 		if k := len(sh.free); k > 0 {
 			i, sh.free = sh.free[k-1], sh.free[:k-1]
