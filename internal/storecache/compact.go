@@ -14,7 +14,7 @@ import (
 //
 // A row whose times an instant cannot give back exactly (a location other
 // than UTC, a monotonic reading, a year outside 1678–2262) is kept whole
-// instead (table.wholes); the stores give UTC times to the millisecond.
+// instead (shard.wholes); the stores give UTC times to the millisecond.
 
 // instant is a time.Time as nanoseconds since 1970 UTC; noInstant is the
 // zero time.

@@ -22,10 +22,10 @@ import (
 // them remains (compact).
 //
 // A record: its length (uint32), its key's length (uint32, top bit: the
-// value is kept whole, in the shard's wholes map, not in the slab), the
-// key, padded to 8 bytes, then the value as the kind's codec wrote it.
-// Records start 8-byte aligned, so a codec may lay out int64s and Go
-// structs in them.
+// value is kept whole, in the shard's wholes, and the record holds its
+// index there), the key, padded to 8 bytes, then the value as the kind's
+// codec wrote it. Records start 8-byte aligned, so a codec may lay out
+// int64s and Go structs in them.
 type arena struct {
 	slabs [][]byte // each slab's length is what is written of it
 	// live and dead count the bytes of the records in use and of those

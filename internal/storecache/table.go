@@ -28,8 +28,9 @@ import (
 // record's key is compared with the key asked for, so two keys of one
 // hash are never confused: the later one replaces the earlier (a seeded
 // hash: a stranger cannot choose keys that collide). A kind without a
-// codec, and an answer its codec declines, keep the value in a map of the
-// shard (wholes) and the key and the value's index there in the slab.
+// codec, and an answer its codec declines, keep the value on the heap in
+// a slice of the shard (wholes), and the key and the value's index there
+// in the slab.
 //
 // Each shard has its own generation: invalidating a key moves the
 // generation of the key's shard, so a read of a key in flight when the key
