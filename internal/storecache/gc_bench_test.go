@@ -36,7 +36,8 @@ func gcPercentFor(live uint64) int {
 // holds 1 or 100k clients and each operation makes a token request's
 // reads (hits) and allocates what a token request allocates, with the
 // collector's target mint serve sets. gc-% is the collector's CPU over
-// the collector's and the program's (runtime/metrics estimates).
+// the collector's and the program's (runtime/metrics estimates);
+// gc-busy-% leaves out the marking done on otherwise idle processors.
 func BenchmarkGCShare(b *testing.B) {
 	for _, n := range []int{1, 100_000} {
 		var ids []string
@@ -50,9 +51,10 @@ func BenchmarkGCShare(b *testing.B) {
 			}
 			live := liveHeap()
 			defer debug.SetGCPercent(debug.SetGCPercent(gcPercentFor(live)))
-			s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/user:cpu-seconds"}}
+			s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/user:cpu-seconds"},
+				{Name: "/cpu/classes/gc/mark/idle:cpu-seconds"}}
 			metrics.Read(s)
-			gc0, user0 := s[0].Value.Float64(), s[1].Value.Float64()
+			gc0, user0, idle0 := s[0].Value.Float64(), s[1].Value.Float64(), s[2].Value.Float64()
 			var gcs0 runtime.MemStats
 			runtime.ReadMemStats(&gcs0)
 			b.ReportAllocs()
@@ -71,10 +73,11 @@ func BenchmarkGCShare(b *testing.B) {
 			})
 			b.StopTimer()
 			metrics.Read(s) // as of the last cycle's end: one cycle late at most
-			gc, user := s[0].Value.Float64()-gc0, s[1].Value.Float64()-user0
+			gc, user, idle := s[0].Value.Float64()-gc0, s[1].Value.Float64()-user0, s[2].Value.Float64()-idle0
 			var gcs runtime.MemStats
 			runtime.ReadMemStats(&gcs)
 			b.ReportMetric(100*gc/(gc+user), "gc-%")
+			b.ReportMetric(100*(gc-idle)/(gc-idle+user), "gc-busy-%")
 			b.ReportMetric(float64(gcs.NumGC-gcs0.NumGC), "GCs")
 			b.ReportMetric(float64(live)/(1<<20), "live-MiB")
 		})
