@@ -43,33 +43,38 @@ func TestCompactGivesBackTheStoresValue(t *testing.T) {
 			}
 			c := mint.Client{ID: "c1", Name: "n", JWKS: []byte(`{"keys":[]}`), IntrospectAll: true,
 				TokensRevokedBefore: tc.t, TokensPerHour: &hour, CreatedAt: ms, UpdatedAt: tc.t}
-			k := compactClientOf(c)
-			if (k.whole == nil) != tc.exact {
-				t.Errorf("client kept whole = %v, want %v", k.whole != nil, !tc.exact)
+			got, whole := throughSlab(t, clientCodec, c.ID, c)
+			if whole != !tc.exact {
+				t.Errorf("client kept whole = %v, want %v", whole, !tc.exact)
 			}
-			if got := k.client(); !reflect.DeepEqual(got, c) {
+			if !reflect.DeepEqual(got, c) {
 				t.Errorf("client back:\n got %#v\nwant %#v", got, c)
 			}
 			g := mint.Grant{ID: "g1", ClientID: "c1", Audience: "https://a", Scopes: []string{"read"}, CreatedAt: tc.t, UpdatedAt: ms}
-			kg := compactGrantOf(g)
-			if (kg.whole == nil) != tc.exact {
-				t.Errorf("grant kept whole = %v, want %v", kg.whole != nil, !tc.exact)
+			gotG, whole := throughSlab(t, grantCodec(new(interner)), pairKey(g.ClientID, g.Audience), g)
+			if whole != !tc.exact {
+				t.Errorf("grant kept whole = %v, want %v", whole, !tc.exact)
 			}
-			if got := kg.grant(); !reflect.DeepEqual(got, g) {
+			if got := gotG; !reflect.DeepEqual(got, g) {
 				t.Errorf("grant back:\n got %#v\nwant %#v", got, g)
 			}
 		})
 	}
 }
 
-// An error gives the zero value, not a client dated 1970.
-func TestCompactErrorGivesZero(t *testing.T) {
-	if c, err := clientOf(compactClient{}, mint.ErrNotFound); err == nil || !reflect.DeepEqual(c, mint.Client{}) {
-		t.Errorf("clientOf(error) = %#v, %v", c, err)
+// throughSlab keeps v under key in a table of codec cd, as the cache
+// does, and returns what a hit reads back, and whether v was kept whole.
+func throughSlab[V any](tb testing.TB, cd *codec[V], key string, v V) (V, bool) {
+	tb.Helper()
+	tab := newTable[V]('x', "x", "x", 10, nil)
+	tab.codec = cd
+	sh := tab.shardOf(key)
+	tab.put(sh, key, v, 0, 1, sh.gen.Load())
+	got, _, ok := tab.get(sh, key, 0)
+	if !ok {
+		tb.Fatalf("%q not kept", key)
 	}
-	if g, err := grantOf(compactGrant{}, mint.ErrNotFound); err == nil || !reflect.DeepEqual(g, mint.Grant{}) {
-		t.Errorf("grantOf(error) = %#v, %v", g, err)
-	}
+	return got, len(sh.wholes)-len(sh.free) == 1
 }
 
 // Grants of one scope list share it; lists beyond the bound are kept
@@ -98,10 +103,9 @@ func TestInternerSharesAndIsBounded(t *testing.T) {
 	}
 	for i := range 2 * maxInterned {
 		in.scopeList([]string{string(rune('a' + i%26)), time.Duration(i).String()})
-		in.str(time.Duration(i).String())
 	}
-	if len(in.scopes) > maxInterned || len(in.strs) > maxInterned {
-		t.Errorf("interner holds %d lists and %d strings; bound %d", len(in.scopes), len(in.strs), maxInterned)
+	if len(in.scopes) > maxInterned || in.n > maxInterned {
+		t.Errorf("interner holds %d lists (%d keys); bound %d", in.n, len(in.scopes), maxInterned)
 	}
 }
 
@@ -123,12 +127,24 @@ func TestCompactKeepsEveryField(t *testing.T) {
 		}
 	}
 	check(t, reflect.TypeFor[mint.Client](), func(v reflect.Value) any {
-		k := compactClientOf(v.Interface().(mint.Client))
-		return k.client()
+		c := v.Interface().(mint.Client)
+		got, _ := throughSlab(t, clientCodec, c.ID, c)
+		return got
 	})
 	check(t, reflect.TypeFor[mint.Grant](), func(v reflect.Value) any {
-		k := compactGrantOf(v.Interface().(mint.Grant))
-		return k.grant()
+		g := v.Interface().(mint.Grant)
+		got, _ := throughSlab(t, grantCodec(new(interner)), pairKey(g.ClientID, g.Audience), g)
+		return got
+	})
+	check(t, reflect.TypeFor[mint.Grant](), func(v reflect.Value) any {
+		g := v.Interface().(mint.Grant)
+		got, _ := throughSlab(t, grantsCodec, g.ClientID, []mint.Grant{g})
+		return got[0]
+	})
+	check(t, reflect.TypeFor[mint.Secret](), func(v reflect.Value) any {
+		s := v.Interface().(mint.Secret)
+		got, _ := throughSlab(t, secretsCodec, s.ClientID, []mint.Secret{s})
+		return got[0]
 	})
 }
 

@@ -19,7 +19,12 @@
 // one read per entry and a few at once, up to Options.MaxAge (issue 16:
 // no cliff when a pass over the clients outlasts the TTL). Concurrent reads of one missing entry
 // share one read of the store. Answers are handed out shared, never
-// copied: callers must not change them (docs/scale-cache.md).
+// copied: callers must not change them (docs/scale-cache.md). The
+// clients, secrets and grants (by audience and a client's list) are kept
+// as records in byte slabs that hold no pointer the collector follows
+// (slab.go), so that a collection need not mark each cached client: what
+// a hit hands out are views of those slabs, and a pointer written into
+// one would be hidden from the collector.
 //
 // A change the store reports (through a Notifier) drops what it touched:
 // the named clients' rows, secrets and grants, or the kinds read from a

@@ -8,16 +8,18 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 )
 
-// Packed answers equal the store's, nil and empty stay apart, and an
-// append to a packed digest (which callers must not do, but might) cannot
-// write over the next secret's ID.
-func TestAdoptSecretsPacksOneAllocation(t *testing.T) {
+// Secrets read back from a slab equal the store's, nil and empty stay
+// apart, and an append to a digest (which callers must not do, but might)
+// cannot write over the next secret's ID.
+func TestSecretsThroughSlab(t *testing.T) {
 	t0 := time.UnixMilli(1_780_000_000_000).UTC()
 	for _, tc := range []struct {
 		name    string
 		secrets []mint.Secret
 	}{
 		{"none", []mint.Secret{}},
+		{"nil", nil},
+		{"a time in a location (kept whole)", []mint.Secret{{ID: "sec_1", ClientID: "client-1", Digest: []byte("d"), CreatedAt: t0.In(time.FixedZone("X", 3600))}}},
 		{"one", []mint.Secret{{ID: "sec_1", ClientID: "client-1", Digest: []byte("0123456789abcdef0123456789abcdef"), CreatedAt: t0}}},
 		{"two, rotating", []mint.Secret{
 			{ID: "sec_1", ClientID: "client-1", Digest: []byte("old-digest"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)},
@@ -26,7 +28,10 @@ func TestAdoptSecretsPacksOneAllocation(t *testing.T) {
 		{"a row of another client (a store's bug)", []mint.Secret{{ID: "x", ClientID: "client-2", Digest: []byte("d")}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := make([]mint.Secret, len(tc.secrets))
+			var want []mint.Secret
+			if tc.secrets != nil {
+				want = make([]mint.Secret, len(tc.secrets))
+			}
 			for i, s := range tc.secrets {
 				s.Digest = append([]byte(nil), s.Digest...)
 				if tc.secrets[i].Digest != nil && len(tc.secrets[i].Digest) == 0 {
@@ -34,10 +39,7 @@ func TestAdoptSecretsPacksOneAllocation(t *testing.T) {
 				}
 				want[i] = s
 			}
-			key, got := adoptSecrets("client-1", tc.secrets)
-			if key != "client-1" {
-				t.Errorf("key %q", key)
-			}
+			got, _ := throughSlab(t, secretsCodec, "client-1", tc.secrets)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("packed\n %#v\nwant\n %#v", got, want)
 			}
@@ -48,6 +50,37 @@ func TestAdoptSecretsPacksOneAllocation(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("an append to a digest changed the answer:\n %#v", got)
+			}
+		})
+	}
+}
+
+// A client's grants read back from a slab equal the store's: nil and
+// empty lists and scope lists stay apart, a row naming another client
+// keeps its own ID, and a time in a location is kept whole.
+func TestGrantsThroughSlab(t *testing.T) {
+	t0 := time.UnixMilli(1_780_000_000_000).UTC()
+	for _, tc := range []struct {
+		name   string
+		grants []mint.Grant
+		whole  bool
+	}{
+		{"nil", nil, false},
+		{"none", []mint.Grant{}, false},
+		{"two", []mint.Grant{
+			{ID: "g1", ClientID: "client-1", Audience: "https://a", Scopes: []string{"read", "write"}, CreatedAt: t0, UpdatedAt: t0},
+			{ID: "g2", ClientID: "client-1", Audience: "https://b", Scopes: []string{""}, CreatedAt: t0}}, false},
+		{"nil and empty scopes", []mint.Grant{{ID: "g1", ClientID: "client-1"}, {ID: "g2", ClientID: "client-1", Scopes: []string{}}}, false},
+		{"a row of another client", []mint.Grant{{ID: "g1", ClientID: "client-2", Audience: "https://a"}}, false},
+		{"a time in a location", []mint.Grant{{ID: "g1", ClientID: "client-1", CreatedAt: t0.In(time.FixedZone("X", 3600))}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, whole := throughSlab(t, grantsCodec, "client-1", tc.grants)
+			if whole != tc.whole {
+				t.Errorf("kept whole = %v, want %v", whole, tc.whole)
+			}
+			if !reflect.DeepEqual(got, tc.grants) {
+				t.Errorf("back from the slab\n %#v\nwant\n %#v", got, tc.grants)
 			}
 		})
 	}

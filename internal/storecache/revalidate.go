@@ -21,21 +21,21 @@ import (
 // Past it an expired entry is answered and refreshed on a later hit.
 const maxRefreshes = 4
 
-// refresh reads key again in the background, unless a refresh of entry e
+// refresh reads key again in the background, unless a refresh of its entry
 // is running already or maxRefreshes are. gen is the shard's generation
-// loaded before e was read: a change heard since (or the Notifier lost)
-// moves it, and the refresh's answer is then not kept (table.put), so a
-// refresh racing a change never overwrites the invalidation. A refresh
-// that keeps nothing clears e's mark, for a later hit to try again; one
-// that keeps its answer replaces e.
-func refresh[V any](c *Store, t *table[V], sh *shard[V], key string, e *entry[V], gen uint64, fetch fetcher[V]) {
-	if !e.startRefresh() {
+// loaded before the entry was read: a change heard since (or the Notifier
+// lost) moves it, and the refresh's answer is then not kept (table.put),
+// so a refresh racing a change never overwrites the invalidation. A
+// refresh that keeps nothing clears the entry's mark, for a later hit to
+// try again; one that keeps its answer replaces the entry.
+func refresh[V any](c *Store, t *table[V], sh *shard[V], key string, gen uint64, fetch fetcher[V]) {
+	if !t.startRefresh(sh, key) {
 		return
 	}
 	select {
 	case c.refreshSlots <- struct{}{}:
 	default:
-		e.endRefresh()
+		t.endRefresh(sh, key)
 		t.refreshesSkipped.Add(1)
 		return
 	}
@@ -49,6 +49,6 @@ func refresh[V any](c *Store, t *table[V], sh *shard[V], key string, e *entry[V]
 		now := c.now().UnixNano()
 		v, err := observed(ctx, c, t.op, key, fetch)
 		keep(t, sh, key, v, err, now, now+int64(c.ttl), gen)
-		e.endRefresh()
+		t.endRefresh(sh, key)
 	})
 }
