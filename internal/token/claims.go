@@ -3,6 +3,8 @@ package token
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/mintauth/mint/internal/verbatim"
 )
 
 // AppendJSON appends c as json.Marshal writes it (HTML escaping on, field
@@ -59,11 +61,9 @@ func (c *claims) AppendJSON(b []byte) []byte {
 // escaping (HTML's <, >, &, control bytes, non-ASCII that encoding/json may
 // rewrite) goes through encoding/json.
 func appendJSONStringHTML(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			quoted, _ := json.Marshal(s) // a string always encodes
-			return append(b, quoted...)
-		}
+	if !verbatim.JSONHTML(s) {
+		quoted, _ := json.Marshal(s) // a string always encodes
+		return append(b, quoted...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
