@@ -47,6 +47,10 @@ type Response struct {
 	Scope       string `json:"scope,omitempty"`
 	// jkt is the thumbprint the token is bound to; empty for Bearer.
 	jkt string
+	// signed: AccessToken is a compact JWS the key ring made, base64url
+	// and dots with nothing to escape, which AppendJSON writes without
+	// reading it byte by byte (TestSignedTokensNeedNoEscaping).
+	signed bool
 }
 
 // Issue authenticates the client of a parsed request, checks what it asks
@@ -130,7 +134,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		e.keepForReuse(gen, c, signed)
 	}
 	resp := Response{AccessToken: signed, TokenType: "Bearer",
-		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope, jkt: bound.jkt}
+		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope, jkt: bound.jkt, signed: true}
 	if bound.jkt != "" {
 		resp.TokenType = "DPoP" // RFC 9449 §5
 	}

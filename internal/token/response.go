@@ -14,7 +14,13 @@ import (
 // every token answer.
 func (r *Response) AppendJSON(b []byte) []byte {
 	b = append(b, `{"access_token":`...)
-	b = appendJSONString(b, r.AccessToken)
+	if r.signed {
+		b = append(b, '"')
+		b = append(b, r.AccessToken...)
+		b = append(b, '"')
+	} else {
+		b = appendJSONString(b, r.AccessToken)
+	}
 	b = append(b, `,"token_type":`...)
 	b = appendJSONString(b, r.TokenType)
 	b = append(b, `,"expires_in":`...)

@@ -2,12 +2,15 @@ package token
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"testing"
 
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/verbatim"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -61,5 +64,26 @@ func TestWriteAnswerHeaders(t *testing.T) {
 	writeAnswer(again, body)
 	if v := again.Header().Values("Cache-Control"); !reflect.DeepEqual(v, []string{"no-store"}) {
 		t.Fatalf("after an Add to an earlier answer's header, Cache-Control is %q", v)
+	}
+}
+
+// TestSignedTokensNeedNoEscaping: the tokens the key ring signs, of every
+// algorithm, are what AppendJSON writes unread for an issued token
+// (Response.signed): nothing in them needs escaping, and the answer is
+// encoding/json's.
+func TestSignedTokensNeedNoEscaping(t *testing.T) {
+	f := newFixture(t)
+	for _, alg := range mint.SigningAlgorithms {
+		tok, err := f.ring.Sign(context.Background(), alg, []byte(`{"sub":"x","scope":"a\"<&>\\ é"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !verbatim.JSON(tok) {
+			t.Errorf("%s token %q needs escaping", alg, tok)
+		}
+		r := Response{AccessToken: tok, TokenType: "Bearer", ExpiresIn: 60, signed: true}
+		if got, want := r.AppendJSON(nil), encodingJSON(&r); !bytes.Equal(got, want) {
+			t.Errorf("%s: AppendJSON\n got %s\nwant %s", alg, got, want)
+		}
 	}
 }
