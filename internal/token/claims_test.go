@@ -2,7 +2,9 @@ package token
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"sync"
 	"testing"
 )
 
@@ -76,4 +78,31 @@ func BenchmarkClaimsPayload(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTokenIDs: token IDs are 16 bytes in base64url, and none repeats
+// over several blocks of entropy taken from many goroutines at once.
+func TestTokenIDs(t *testing.T) {
+	const goroutines, each = 8, 3 * entropyBlock / 16
+	ids := make(chan string, goroutines*each)
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range each {
+				ids <- newTokenID()
+			}
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if raw, err := base64.RawURLEncoding.DecodeString(id); err != nil || len(raw) != 16 {
+			t.Fatalf("token ID %q: %d bytes, %v", id, len(raw), err)
+		}
+		if seen[id] {
+			t.Fatalf("token ID %q issued twice", id)
+		}
+		seen[id] = true
+	}
 }

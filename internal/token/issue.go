@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mintauth/mint/internal/mint"
@@ -206,11 +207,38 @@ func lifetimeSeconds(api mint.API) int64 {
 	return int64(mint.DefaultTokenLifetime / time.Second)
 }
 
-// newTokenID returns a "jti": 128 random bits, base64url.
+// newTokenID returns a "jti": 128 random bits from crypto/rand, base64url.
 func newTokenID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	e := tokenIDEntropy.Get().(*entropy)
+	e.take(b[:])
+	tokenIDEntropy.Put(e)
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// tokenIDEntropy holds blocks of crypto/rand's bytes for token IDs: one
+// read per 64 IDs rather than one per token, which was a getrandom system
+// call per token where the kernel has no vDSO for it. Each byte is handed
+// out once and cleared.
+var tokenIDEntropy = sync.Pool{New: func() any { return &entropy{next: entropyBlock} }}
+
+const entropyBlock = 1024
+
+// entropy is a block of crypto/rand's bytes, used from next on.
+type entropy struct {
+	buf  [entropyBlock]byte
+	next int
+}
+
+// take fills b (at most a block) with bytes not handed out before.
+func (e *entropy) take(b []byte) {
+	if e.next+len(b) > len(e.buf) {
+		rand.Read(e.buf[:]) // never fails (crypto/rand)
+		e.next = 0
+	}
+	copy(b, e.buf[e.next:])
+	clear(e.buf[e.next : e.next+len(b)])
+	e.next += len(b)
 }
 
 // timedSign is sign, timing the signature into o.Signing when the
