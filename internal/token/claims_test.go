@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -26,7 +27,18 @@ func TestClaimsAppendJSON(t *testing.T) {
 		if got := c.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Errorf("AppendJSON(%+v)\n got %s\nwant %s", c, got, want)
 		}
+		if l := asScopeList(c); !bytes.Equal(l.AppendJSON(nil), want) {
+			got := l.AppendJSON(nil)
+			t.Errorf("AppendJSON(%+v) with the scope as a list\n got %s\nwant %s", c, got, want)
+		}
 	}
+}
+
+// asScopeList is c with its scope as the list issue gives (Scopes), the
+// same claim.
+func asScopeList(c claims) claims {
+	c.Scopes, c.Scope = strings.Split(c.Scope, " "), ""
+	return c
 }
 
 func FuzzClaimsAppendJSON(f *testing.F) {
@@ -39,6 +51,10 @@ func FuzzClaimsAppendJSON(f *testing.F) {
 		want := marshalClaims(t, c)
 		if got := c.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Fatalf("AppendJSON(%+v)\n got %q\nwant %q", c, got, want)
+		}
+		if l := asScopeList(c); !bytes.Equal(l.AppendJSON(nil), want) {
+			got := l.AppendJSON(nil)
+			t.Fatalf("AppendJSON(%+v) with the scope as a list\n got %q\nwant %q", c, got, want)
 		}
 	})
 }

@@ -30,6 +30,9 @@ type claims struct {
 	AZP       string `json:"azp"`
 	GrantType string `json:"gty"`
 	Scope     string `json:"scope,omitempty"`
+	// Scopes, when Scope is empty, are the scope claim's tokens, which
+	// AppendJSON writes joined by spaces: issue's, which joins none.
+	Scopes []string `json:"-"`
 	// Extra are the claims issuance policies added, as the members of a
 	// JSON object without its braces (policy.Decision.Claims); nil for
 	// none.
@@ -46,6 +49,9 @@ type Response struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+	// scopes, when Scope is empty, are the scope's tokens, which AppendJSON
+	// writes joined by spaces.
+	scopes []string
 	// jkt is the thumbprint the token is bound to; empty for Bearer.
 	jkt string
 	// signed: AccessToken is a compact JWS the key ring made, base64url
@@ -62,6 +68,9 @@ func (e *Endpoint) Issue(ctx context.Context, req *Request) (*Response, error) {
 	resp, err := e.issue(ctx, req, new(Outcome))
 	if err != nil {
 		return nil, err
+	}
+	if resp.Scope == "" {
+		resp.Scope = strings.Join(resp.scopes, " ")
 	}
 	return &resp, nil
 }
@@ -90,7 +99,6 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	if err != nil {
 		return Response{}, err
 	}
-	scope := strings.Join(scopes, " ")
 	bound, err := e.bind(ctx, req, client, api)
 	if err != nil {
 		return Response{}, err
@@ -105,8 +113,10 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	// nor is one with claims a policy added, which may differ from one
 	// request to the next.
 	reuse := e.Reuse != nil && api.TokenReuse && bound == binding{} && extra == nil
+	var scope string // joined: the reuse cache's key; the token's claims and answer join none
 	if reuse {
-		if resp, ok := e.reused(ctx, client, api, scope, o); ok {
+		scope = strings.Join(scopes, " ")
+		if resp, ok := e.reused(ctx, client, api, scope, scopes, o); ok {
 			return resp, nil
 		}
 	}
@@ -115,10 +125,10 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 			return Response{}, err
 		}
 	}
-	c := e.claims(client, api, scope)
+	c := e.claims(client, api, scopes)
 	c.Extra = extra
 	c.JKT, c.X5T = bound.jkt, bound.x5t
-	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
+	o.Alg, o.Lifetime, o.Scopes, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, scopes, c.ID
 	sctx, span := e.startSpan(ctx, spanSign)
 	signed, err := e.timedSign(sctx, o, c)
 	endSpan(span, err)
@@ -132,10 +142,10 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		span.End()
 	}
 	if reuse {
-		e.keepForReuse(gen, c, signed)
+		e.keepForReuse(gen, c, scope, signed)
 	}
 	resp := Response{AccessToken: signed, TokenType: "Bearer",
-		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope, jkt: bound.jkt, signed: true}
+		ExpiresIn: c.Expiry - c.IssuedAt, scopes: scopes, jkt: bound.jkt, signed: true}
 	if bound.jkt != "" {
 		resp.TokenType = "DPoP" // RFC 9449 §5
 	}
@@ -158,7 +168,7 @@ func (e *Endpoint) resolveGrant(ctx context.Context, req *Request, o *Outcome) (
 	return grant, api, scopes, err
 }
 
-func (e *Endpoint) claims(client mint.Client, api mint.API, scope string) claims {
+func (e *Endpoint) claims(client mint.Client, api mint.API, scopes []string) claims {
 	clientID := client.ID
 	now := issuedAt(e.now(), client.TokensRevokedBefore)
 	return claims{
@@ -170,7 +180,7 @@ func (e *Endpoint) claims(client mint.Client, api mint.API, scope string) claims
 		ClientID:  clientID,
 		AZP:       clientID,
 		GrantType: GrantTypeClaim,
-		Scope:     scope,
+		Scopes:    scopes,
 	}
 }
 

@@ -25,9 +25,13 @@ func (r *Response) AppendJSON(b []byte) []byte {
 	b = appendJSONString(b, r.TokenType)
 	b = append(b, `,"expires_in":`...)
 	b = strconv.AppendInt(b, r.ExpiresIn, 10)
-	if r.Scope != "" {
+	switch {
+	case r.Scope != "":
 		b = append(b, `,"scope":`...)
 		b = appendJSONString(b, r.Scope)
+	case joinedLen(r.scopes) > 0:
+		b = append(b, `,"scope":`...)
+		b = appendJoined(b, r.scopes, false)
 	}
 	return append(b, "}\n"...)
 }

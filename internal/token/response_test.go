@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/mintauth/mint/internal/mint"
@@ -29,10 +30,22 @@ func TestResponseAppendJSON(t *testing.T) {
 		{AccessToken: "a.b.c", TokenType: "Bearer", ExpiresIn: 1, Scope: "read:orders write:orders"},
 		{AccessToken: "", TokenType: "", ExpiresIn: -5, Scope: `quote" back\ <html> & tab	 nul` + "\x00 é \u2028 \xff"},
 	} {
-		if got, want := r.AppendJSON(nil), encodingJSON(&r); !bytes.Equal(got, want) {
+		want := encodingJSON(&r)
+		if got := r.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Errorf("AppendJSON(%+v)\n got %s\nwant %s", r, got, want)
 		}
+		if l := withScopeList(r); !bytes.Equal(l.AppendJSON(nil), want) {
+			got := l.AppendJSON(nil)
+			t.Errorf("AppendJSON(%+v) with the scope as a list\n got %s\nwant %s", r, got, want)
+		}
 	}
+}
+
+// withScopeList is r with its scope as the list issue gives, the same
+// answer.
+func withScopeList(r Response) Response {
+	r.scopes, r.Scope = strings.Split(r.Scope, " "), ""
+	return r
 }
 
 func FuzzResponseAppendJSON(f *testing.F) {
@@ -40,8 +53,13 @@ func FuzzResponseAppendJSON(f *testing.F) {
 	f.Add("", "", int64(0), "\"\\\x01\u2028\xff<>&")
 	f.Fuzz(func(t *testing.T, token, typ string, expires int64, scope string) {
 		r := Response{AccessToken: token, TokenType: typ, ExpiresIn: expires, Scope: scope}
-		if got, want := r.AppendJSON(nil), encodingJSON(&r); !bytes.Equal(got, want) {
+		want := encodingJSON(&r)
+		if got := r.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Fatalf("AppendJSON(%+v)\n got %q\nwant %q", r, got, want)
+		}
+		if l := withScopeList(r); !bytes.Equal(l.AppendJSON(nil), want) {
+			got := l.AppendJSON(nil)
+			t.Fatalf("AppendJSON(%+v) with the scope as a list\n got %q\nwant %q", r, got, want)
 		}
 	})
 }
