@@ -3,6 +3,8 @@ package logline
 import (
 	"strings"
 	"time"
+
+	"github.com/mintauth/mint/internal/verbatim"
 )
 
 // appendLine appends the token-issued line as slog's JSON or text handler
@@ -98,18 +100,4 @@ func appendText(b []byte, s string) []byte {
 // plain reports whether s is written the same, unescaped, by both of
 // slog's handlers (quoted in text when it holds a space, if spaces are
 // allowed): non-empty printable ASCII without '"', '\\' or '='.
-func plain(s string, spaces bool) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == ' ' && spaces {
-			continue
-		}
-		if c <= ' ' || c >= 0x7f || c == '"' || c == '\\' || c == '=' {
-			return false
-		}
-	}
-	return true
-}
+func plain(s string, spaces bool) bool { return verbatim.Log(s, spaces) }

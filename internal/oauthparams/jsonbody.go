@@ -1,7 +1,9 @@
 package oauthparams
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"unicode/utf8"
 	"unsafe"
 
@@ -75,7 +77,14 @@ func (s Spec) decodeMember(p Params, sc *jsonScanner) error {
 	}
 	sc.i++
 	sc.next()
-	start := sc.i
+	if sc.i < len(sc.b) && sc.b[sc.i] == '"' && s.Known(name) {
+		// A read member, as it should be: its string read once.
+		value, ok := sc.str()
+		if !ok {
+			return errNotJSONObject
+		}
+		return s.keep(p, name, value)
+	}
 	if !sc.value() {
 		return errNotJSONObject
 	}
@@ -83,14 +92,15 @@ func (s Spec) decodeMember(p Params, sc *jsonScanner) error {
 		return nil
 	}
 	name = intern(name) // it may be kept (an error's field) and shares the body
-	if sc.b[start] != '"' {
-		return oauth.ErrInvalidRequest.WithField(name).Describe("%s must be a JSON string", name)
-	}
-	sc.i = start
-	value, _ := sc.str()
-	// Values outlive the request (a client_id in a throttle key or an
-	// audit record) and share the body's reused buffer: copy them.
-	return s.add(p, name, internValue(value))
+	return oauth.ErrInvalidRequest.WithField(name).Describe("%s must be a JSON string", name)
+}
+
+// keep adds a read member's value, both cut from the body.
+func (s Spec) keep(p Params, name, value string) error {
+	// The name may be kept (an error's field), and values outlive the
+	// request (a client_id in a throttle key or an audit record); both
+	// share the body's reused buffer: copy them.
+	return s.add(p, intern(name), internValue(value))
 }
 
 // jsonScanner walks a JSON text in valid UTF-8.
@@ -134,6 +144,10 @@ func (sc *jsonScanner) str() (string, bool) {
 func (sc *jsonScanner) skipString() (escaped, ok bool) {
 	b := sc.b
 	for i := sc.i + 1; i < len(b); i++ {
+		i = plainRun(b, i)
+		if i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			sc.i = i + 1
@@ -159,6 +173,28 @@ func (sc *jsonScanner) skipString() (escaped, ok bool) {
 		}
 	}
 	return false, false
+}
+
+// plainRun returns the index of the first byte of b from i on that ends
+// or escapes a string, or is a control character ('"', '\\' or below
+// 0x20), reading eight bytes at a time; len(b) rounded down to a word
+// boundary from i when the words hold none (the caller's loop reads the
+// rest byte by byte). Credentials and audiences are tens of bytes of such
+// plain bytes, read once per member.
+func plainRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// y - ones sets the high bit of a byte of y that is 0 (and maybe
+		// of bytes above it, which borrow), &^ y keeps only bytes that
+		// had no high bit: the lowest byte flagged is the first match.
+		q, bs := w^(ones*'"'), w^(ones*'\\')
+		m := ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w) & highs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	return i
 }
 
 func isHex(c byte) bool {

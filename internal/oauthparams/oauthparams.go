@@ -11,11 +11,13 @@
 package oauthparams
 
 import (
+	"bytes"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"unsafe"
 
 	"github.com/mintauth/mint/oauth"
 )
@@ -146,7 +148,76 @@ func (s Spec) readBody(r *http.Request, buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
+// decodeForm reads a form body: plain ones, as clients send them, by
+// decodeFormPlain; anything else as url.ParseQuery reads it.
 func (s Spec) decodeForm(p Params, body []byte) error {
+	if !s.decodeFormPlain(p, body) {
+		clear(p)
+		return s.decodeFormGeneral(p, body)
+	}
+	if len(p) == 0 && jsonSentAsForm(body) {
+		return errJSONAsForm
+	}
+	return nil
+}
+
+// maxPlainPairs bounds the pairs decodeFormPlain reads: a body with more
+// goes to url.ParseQuery, which applies Go's own limit (urlmaxqueryparams).
+const maxPlainPairs = 64
+
+// decodeFormPlain reads body into p as url.ParseQuery and decodeFormGeneral
+// would, without ParseQuery's copy of the body, its map and a slice per
+// value, and without unescaping what has no escape in it; false, with p
+// partly filled, leaves the body to decodeFormGeneral: a ';', an escape
+// that does not decode, more than maxPlainPairs pairs or a repeated
+// parameter, whose answers are decodeFormGeneral's to give. Names and
+// values are cut from body and copied (intern, internValue) before p keeps
+// them.
+func (s Spec) decodeFormPlain(p Params, body []byte) bool {
+	if bytes.Count(body, []byte("&")) >= maxPlainPairs {
+		return false
+	}
+	rest := unsafe.String(unsafe.SliceData(body), len(body))
+	for rest != "" {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if strings.IndexByte(pair, ';') >= 0 {
+			return false
+		}
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		name, ok := unescapeForm(name)
+		if !ok {
+			return false
+		}
+		if value, ok = unescapeForm(value); !ok {
+			return false
+		}
+		if !s.Known(name) {
+			continue
+		}
+		if _, dup := p[name]; dup {
+			return false
+		}
+		p[intern(name)] = internValue(value)
+	}
+	return true
+}
+
+// unescapeForm is url.QueryUnescape, with s itself for an s with nothing
+// to unescape.
+func unescapeForm(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, true
+	}
+	u, err := url.QueryUnescape(s)
+	return u, err == nil
+}
+
+// decodeFormGeneral reads a form body through url.ParseQuery.
+func (s Spec) decodeFormGeneral(p Params, body []byte) error {
 	values, err := url.ParseQuery(string(body)) // a copy: nothing refers to body
 	if err != nil {
 		if jsonSentAsForm(body) {

@@ -3,6 +3,9 @@ package token
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
+
+	"github.com/mintauth/mint/internal/verbatim"
 )
 
 // AppendJSON appends c as json.Marshal writes it (HTML escaping on, field
@@ -32,9 +35,13 @@ func (c *claims) AppendJSON(b []byte) []byte {
 	b = appendJSONStringHTML(b, c.AZP)
 	b = append(b, `,"gty":`...)
 	b = appendJSONStringHTML(b, c.GrantType)
-	if c.Scope != "" {
+	switch {
+	case c.Scope != "":
 		b = append(b, `,"scope":`...)
 		b = appendJSONStringHTML(b, c.Scope)
+	case joinedLen(c.Scopes) > 0:
+		b = append(b, `,"scope":`...)
+		b = appendJoined(b, c.Scopes, true)
 	}
 	switch {
 	case c.JKT != "":
@@ -53,17 +60,51 @@ func (c *claims) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// joinedLen is len(strings.Join(list, " ")).
+func joinedLen(list []string) int {
+	if len(list) == 0 {
+		return 0
+	}
+	n := len(list) - 1
+	for _, s := range list {
+		n += len(s)
+	}
+	return n
+}
+
+// appendJoined appends strings.Join(list, " ") quoted as json.Marshal
+// quotes it (html) or as encoding/json's Encoder with HTML escaping off,
+// without joining when no element needs escaping (then neither does the
+// whole: a space needs none). Direct calls, not function values: b would
+// escape through one, and sign's stack buffer with it.
+func appendJoined(b []byte, list []string, html bool) []byte {
+	for _, s := range list {
+		switch {
+		case html && !verbatim.JSONHTML(s):
+			return appendJSONStringHTML(b, strings.Join(list, " "))
+		case !html && !verbatim.JSON(s):
+			return appendJSONString(b, strings.Join(list, " "))
+		}
+	}
+	b = append(b, '"')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, s...)
+	}
+	return append(b, '"')
+}
+
 // appendJSONStringHTML appends s quoted as json.Marshal quotes it. Issuers,
 // client IDs, audiences and scopes are printable ASCII with nothing to
 // escape but for the rare "&" of a URL's query; anything that needs
 // escaping (HTML's <, >, &, control bytes, non-ASCII that encoding/json may
 // rewrite) goes through encoding/json.
 func appendJSONStringHTML(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			quoted, _ := json.Marshal(s) // a string always encodes
-			return append(b, quoted...)
-		}
+	if !verbatim.JSONHTML(s) {
+		quoted, _ := json.Marshal(s) // a string always encodes
+		return append(b, quoted...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)

@@ -2,7 +2,10 @@ package token
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -24,7 +27,18 @@ func TestClaimsAppendJSON(t *testing.T) {
 		if got := c.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Errorf("AppendJSON(%+v)\n got %s\nwant %s", c, got, want)
 		}
+		if l := asScopeList(c); !bytes.Equal(l.AppendJSON(nil), want) {
+			got := l.AppendJSON(nil)
+			t.Errorf("AppendJSON(%+v) with the scope as a list\n got %s\nwant %s", c, got, want)
+		}
 	}
+}
+
+// asScopeList is c with its scope as the list issue gives (Scopes), the
+// same claim.
+func asScopeList(c claims) claims {
+	c.Scopes, c.Scope = strings.Split(c.Scope, " "), ""
+	return c
 }
 
 func FuzzClaimsAppendJSON(f *testing.F) {
@@ -37,6 +51,10 @@ func FuzzClaimsAppendJSON(f *testing.F) {
 		want := marshalClaims(t, c)
 		if got := c.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Fatalf("AppendJSON(%+v)\n got %q\nwant %q", c, got, want)
+		}
+		if l := asScopeList(c); !bytes.Equal(l.AppendJSON(nil), want) {
+			got := l.AppendJSON(nil)
+			t.Fatalf("AppendJSON(%+v) with the scope as a list\n got %q\nwant %q", c, got, want)
 		}
 	})
 }
@@ -76,4 +94,31 @@ func BenchmarkClaimsPayload(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTokenIDs: token IDs are 16 bytes in base64url, and none repeats
+// over several blocks of entropy taken from many goroutines at once.
+func TestTokenIDs(t *testing.T) {
+	const goroutines, each = 8, 3 * entropyBlock / 16
+	ids := make(chan string, goroutines*each)
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range each {
+				ids <- newTokenID()
+			}
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if raw, err := base64.RawURLEncoding.DecodeString(id); err != nil || len(raw) != 16 {
+			t.Fatalf("token ID %q: %d bytes, %v", id, len(raw), err)
+		}
+		if seen[id] {
+			t.Fatalf("token ID %q issued twice", id)
+		}
+		seen[id] = true
+	}
 }

@@ -83,10 +83,11 @@ type Outcome struct {
 	// Reused: the token answered was one issued before (Endpoint.Reuse);
 	// Alg and Signing are then empty, Lifetime is what remains of it.
 	Reused bool
-	// Of the token issued: its algorithm, lifetime, scope and "jti".
+	// Of the token issued: its algorithm, lifetime, scope tokens (read
+	// only: they may be the API's own list) and "jti".
 	Alg      string
 	Lifetime time.Duration
-	Scope    string
+	Scopes   []string
 	TokenID  string
 	// Signing is the time the signature took; Duration, the whole request
 	// from reading the body to writing the answer.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mintauth/mint/internal/mint"
@@ -29,6 +30,9 @@ type claims struct {
 	AZP       string `json:"azp"`
 	GrantType string `json:"gty"`
 	Scope     string `json:"scope,omitempty"`
+	// Scopes, when Scope is empty, are the scope claim's tokens, which
+	// AppendJSON writes joined by spaces: issue's, which joins none.
+	Scopes []string `json:"-"`
 	// Extra are the claims issuance policies added, as the members of a
 	// JSON object without its braces (policy.Decision.Claims); nil for
 	// none.
@@ -45,8 +49,15 @@ type Response struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+	// scopes, when Scope is empty, are the scope's tokens, which AppendJSON
+	// writes joined by spaces.
+	scopes []string
 	// jkt is the thumbprint the token is bound to; empty for Bearer.
 	jkt string
+	// signed: AccessToken is a compact JWS the key ring made, base64url
+	// and dots with nothing to escape, which AppendJSON writes without
+	// reading it byte by byte (TestSignedTokensNeedNoEscaping).
+	signed bool
 }
 
 // Issue authenticates the client of a parsed request, checks what it asks
@@ -57,6 +68,9 @@ func (e *Endpoint) Issue(ctx context.Context, req *Request) (*Response, error) {
 	resp, err := e.issue(ctx, req, new(Outcome))
 	if err != nil {
 		return nil, err
+	}
+	if resp.Scope == "" {
+		resp.Scope = strings.Join(resp.scopes, " ")
 	}
 	return &resp, nil
 }
@@ -85,7 +99,6 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	if err != nil {
 		return Response{}, err
 	}
-	scope := strings.Join(scopes, " ")
 	bound, err := e.bind(ctx, req, client, api)
 	if err != nil {
 		return Response{}, err
@@ -100,8 +113,10 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	// nor is one with claims a policy added, which may differ from one
 	// request to the next.
 	reuse := e.Reuse != nil && api.TokenReuse && bound == binding{} && extra == nil
+	var scope string // joined: the reuse cache's key; the token's claims and answer join none
 	if reuse {
-		if resp, ok := e.reused(ctx, client, api, scope, o); ok {
+		scope = strings.Join(scopes, " ")
+		if resp, ok := e.reused(ctx, client, api, scope, scopes, o); ok {
 			return resp, nil
 		}
 	}
@@ -110,10 +125,10 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 			return Response{}, err
 		}
 	}
-	c := e.claims(client, api, scope)
+	c := e.claims(client, api, scopes)
 	c.Extra = extra
 	c.JKT, c.X5T = bound.jkt, bound.x5t
-	o.Alg, o.Lifetime, o.Scope, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, c.Scope, c.ID
+	o.Alg, o.Lifetime, o.Scopes, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, scopes, c.ID
 	sctx, span := e.startSpan(ctx, spanSign)
 	signed, err := e.timedSign(sctx, o, c)
 	endSpan(span, err)
@@ -127,10 +142,10 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 		span.End()
 	}
 	if reuse {
-		e.keepForReuse(gen, c, signed)
+		e.keepForReuse(gen, c, scope, signed)
 	}
 	resp := Response{AccessToken: signed, TokenType: "Bearer",
-		ExpiresIn: c.Expiry - c.IssuedAt, Scope: c.Scope, jkt: bound.jkt}
+		ExpiresIn: c.Expiry - c.IssuedAt, scopes: scopes, jkt: bound.jkt, signed: true}
 	if bound.jkt != "" {
 		resp.TokenType = "DPoP" // RFC 9449 §5
 	}
@@ -153,7 +168,7 @@ func (e *Endpoint) resolveGrant(ctx context.Context, req *Request, o *Outcome) (
 	return grant, api, scopes, err
 }
 
-func (e *Endpoint) claims(client mint.Client, api mint.API, scope string) claims {
+func (e *Endpoint) claims(client mint.Client, api mint.API, scopes []string) claims {
 	clientID := client.ID
 	now := issuedAt(e.now(), client.TokensRevokedBefore)
 	return claims{
@@ -165,7 +180,7 @@ func (e *Endpoint) claims(client mint.Client, api mint.API, scope string) claims
 		ClientID:  clientID,
 		AZP:       clientID,
 		GrantType: GrantTypeClaim,
-		Scope:     scope,
+		Scopes:    scopes,
 	}
 }
 
@@ -202,11 +217,38 @@ func lifetimeSeconds(api mint.API) int64 {
 	return int64(mint.DefaultTokenLifetime / time.Second)
 }
 
-// newTokenID returns a "jti": 128 random bits, base64url.
+// newTokenID returns a "jti": 128 random bits from crypto/rand, base64url.
 func newTokenID() string {
 	var b [16]byte
-	rand.Read(b[:])
+	e := tokenIDEntropy.Get().(*entropy)
+	e.take(b[:])
+	tokenIDEntropy.Put(e)
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// tokenIDEntropy holds blocks of crypto/rand's bytes for token IDs: one
+// read per 64 IDs rather than one per token, which was a getrandom system
+// call per token where the kernel has no vDSO for it. Each byte is handed
+// out once and cleared.
+var tokenIDEntropy = sync.Pool{New: func() any { return &entropy{next: entropyBlock} }}
+
+const entropyBlock = 1024
+
+// entropy is a block of crypto/rand's bytes, used from next on.
+type entropy struct {
+	buf  [entropyBlock]byte
+	next int
+}
+
+// take fills b (at most a block) with bytes not handed out before.
+func (e *entropy) take(b []byte) {
+	if e.next+len(b) > len(e.buf) {
+		rand.Read(e.buf[:]) // never fails (crypto/rand)
+		e.next = 0
+	}
+	copy(b, e.buf[e.next:])
+	clear(e.buf[e.next : e.next+len(b)])
+	e.next += len(b)
 }
 
 // timedSign is sign, timing the signature into o.Signing when the

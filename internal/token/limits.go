@@ -27,23 +27,23 @@ var _ Limits = (*ratelimit.Limiter)(nil)
 // reused answers with the token kept for the client, audience and scope,
 // if there is one to reuse: its own expires_in (what remains), no new
 // signature, no audit record (it is not a new issuance).
-func (e *Endpoint) reused(ctx context.Context, client mint.Client, api mint.API, scope string, o *Outcome) (Response, bool) {
+func (e *Endpoint) reused(ctx context.Context, client mint.Client, api mint.API, scope string, scopes []string, o *Outcome) (Response, bool) {
 	now := e.now()
 	t, ok := e.Reuse.Get(client.ID, api.Audience, scope, now, client.TokensRevokedBefore)
 	if !ok {
 		return Response{}, false
 	}
 	left := int64(t.Expiry.Sub(now) / time.Second)
-	o.Reused, o.Lifetime, o.Scope, o.TokenID = true, time.Duration(left)*time.Second, scope, t.ID
+	o.Reused, o.Lifetime, o.Scopes, o.TokenID = true, time.Duration(left)*time.Second, scopes, t.ID
 	e.log().LogAttrs(ctx, slog.LevelInfo, "token reused", slog.String("client_id", client.ID),
 		slog.String("audience", api.Audience), slog.String("scope", scope), slog.String("jti", t.ID))
 	return Response{AccessToken: t.AccessToken, TokenType: "Bearer", ExpiresIn: left, Scope: scope}, true
 }
 
-// keepForReuse keeps a token just issued for the next request, unless the
-// reuse cache was emptied since gen.
-func (e *Endpoint) keepForReuse(gen uint64, c claims, signed string) {
-	e.Reuse.Put(gen, c.ClientID, c.Audience, c.Scope, ratelimit.Token{
+// keepForReuse keeps a token just issued, with its scope joined, for the
+// next request, unless the reuse cache was emptied since gen.
+func (e *Endpoint) keepForReuse(gen uint64, c claims, scope, signed string) {
+	e.Reuse.Put(gen, c.ClientID, c.Audience, scope, ratelimit.Token{
 		AccessToken: signed, ID: c.ID,
 		IssuedAt: time.Unix(c.IssuedAt, 0), Expiry: time.Unix(c.Expiry, 0),
 	}, e.now())

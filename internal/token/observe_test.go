@@ -54,7 +54,7 @@ func TestObserve(t *testing.T) {
 			}
 			body, _ := io.ReadAll(w.Body)
 			if c.code == "" && (o.Alg != "RS256" || o.Lifetime != c.lifetime || o.TokenID == "" || o.Signing <= 0 ||
-				!strings.Contains(string(body), o.Scope)) {
+				!strings.Contains(string(body), strings.Join(o.Scopes, " "))) {
 				t.Errorf("issued outcome %+v for %s", o, body)
 			}
 		})

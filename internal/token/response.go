@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/mintauth/mint/internal/verbatim"
 )
 
 // AppendJSON appends r as encoding/json's Encoder writes it with HTML
@@ -12,14 +14,24 @@ import (
 // every token answer.
 func (r *Response) AppendJSON(b []byte) []byte {
 	b = append(b, `{"access_token":`...)
-	b = appendJSONString(b, r.AccessToken)
+	if r.signed {
+		b = append(b, '"')
+		b = append(b, r.AccessToken...)
+		b = append(b, '"')
+	} else {
+		b = appendJSONString(b, r.AccessToken)
+	}
 	b = append(b, `,"token_type":`...)
 	b = appendJSONString(b, r.TokenType)
 	b = append(b, `,"expires_in":`...)
 	b = strconv.AppendInt(b, r.ExpiresIn, 10)
-	if r.Scope != "" {
+	switch {
+	case r.Scope != "":
 		b = append(b, `,"scope":`...)
 		b = appendJSONString(b, r.Scope)
+	case joinedLen(r.scopes) > 0:
+		b = append(b, `,"scope":`...)
+		b = appendJoined(b, r.scopes, false)
 	}
 	return append(b, "}\n"...)
 }
@@ -27,14 +39,12 @@ func (r *Response) AppendJSON(b []byte) []byte {
 // appendJSONString appends s quoted. Tokens and scopes are printable ASCII
 // with nothing to escape; anything else goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			_ = enc.Encode(s) // a string always encodes
-			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
-		}
+	if !verbatim.JSON(s) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s) // a string always encodes
+		return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)

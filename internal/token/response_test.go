@@ -2,12 +2,16 @@ package token
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/verbatim"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -26,10 +30,22 @@ func TestResponseAppendJSON(t *testing.T) {
 		{AccessToken: "a.b.c", TokenType: "Bearer", ExpiresIn: 1, Scope: "read:orders write:orders"},
 		{AccessToken: "", TokenType: "", ExpiresIn: -5, Scope: `quote" back\ <html> & tab	 nul` + "\x00 é \u2028 \xff"},
 	} {
-		if got, want := r.AppendJSON(nil), encodingJSON(&r); !bytes.Equal(got, want) {
+		want := encodingJSON(&r)
+		if got := r.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Errorf("AppendJSON(%+v)\n got %s\nwant %s", r, got, want)
 		}
+		if l := withScopeList(r); !bytes.Equal(l.AppendJSON(nil), want) {
+			got := l.AppendJSON(nil)
+			t.Errorf("AppendJSON(%+v) with the scope as a list\n got %s\nwant %s", r, got, want)
+		}
 	}
+}
+
+// withScopeList is r with its scope as the list issue gives, the same
+// answer.
+func withScopeList(r Response) Response {
+	r.scopes, r.Scope = strings.Split(r.Scope, " "), ""
+	return r
 }
 
 func FuzzResponseAppendJSON(f *testing.F) {
@@ -37,8 +53,13 @@ func FuzzResponseAppendJSON(f *testing.F) {
 	f.Add("", "", int64(0), "\"\\\x01\u2028\xff<>&")
 	f.Fuzz(func(t *testing.T, token, typ string, expires int64, scope string) {
 		r := Response{AccessToken: token, TokenType: typ, ExpiresIn: expires, Scope: scope}
-		if got, want := r.AppendJSON(nil), encodingJSON(&r); !bytes.Equal(got, want) {
+		want := encodingJSON(&r)
+		if got := r.AppendJSON(nil); !bytes.Equal(got, want) {
 			t.Fatalf("AppendJSON(%+v)\n got %q\nwant %q", r, got, want)
+		}
+		if l := withScopeList(r); !bytes.Equal(l.AppendJSON(nil), want) {
+			got := l.AppendJSON(nil)
+			t.Fatalf("AppendJSON(%+v) with the scope as a list\n got %q\nwant %q", r, got, want)
 		}
 	})
 }
@@ -61,5 +82,26 @@ func TestWriteAnswerHeaders(t *testing.T) {
 	writeAnswer(again, body)
 	if v := again.Header().Values("Cache-Control"); !reflect.DeepEqual(v, []string{"no-store"}) {
 		t.Fatalf("after an Add to an earlier answer's header, Cache-Control is %q", v)
+	}
+}
+
+// TestSignedTokensNeedNoEscaping: the tokens the key ring signs, of every
+// algorithm, are what AppendJSON writes unread for an issued token
+// (Response.signed): nothing in them needs escaping, and the answer is
+// encoding/json's.
+func TestSignedTokensNeedNoEscaping(t *testing.T) {
+	f := newFixture(t)
+	for _, alg := range mint.SigningAlgorithms {
+		tok, err := f.ring.Sign(context.Background(), alg, []byte(`{"sub":"x","scope":"a\"<&>\\ é"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !verbatim.JSON(tok) {
+			t.Errorf("%s token %q needs escaping", alg, tok)
+		}
+		r := Response{AccessToken: tok, TokenType: "Bearer", ExpiresIn: 60, signed: true}
+		if got, want := r.AppendJSON(nil), encodingJSON(&r); !bytes.Equal(got, want) {
+			t.Errorf("%s: AppendJSON\n got %s\nwant %s", alg, got, want)
+		}
 	}
 }
