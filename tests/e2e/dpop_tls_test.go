@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/tls"
@@ -9,10 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,13 +33,15 @@ import (
 // with the real binaries: `mint serve` over HTTPS with --dpop-nonce, the
 // partner's client registered with token_binding "dpop"; `mint gateway`
 // over HTTPS with --dpop-nonce in front of an upstream that echoes what
-// it got; the example cargo API behind the Go middleware, over TLS. The
+// it got; the example cargo API behind the Go middleware, over TLS, and
+// the same middleware in front of a counting handler, logging. The
 // partner is the Go SDK with Config.DPoP, answering both nonce challenges
 // on its own. The token is bound to the partner's key (cnf.jkt). Then, as
 // an attacker holding the token, every way of using it without a fresh
 // proof of that key is refused, at the gateway and at the middleware,
-// with 401 and the error code in the WWW-Authenticate challenge, and the
-// upstream sees none of them.
+// with 401 and the error code in the WWW-Authenticate challenge; the
+// upstream and the counting handler see none of them, and the gateway's
+// and the middleware's logs name the check that refused each.
 func TestDPoPFullLoopTLS(t *testing.T) {
 	bin := buildPrograms(t)
 	pki := newPKI(t)
@@ -87,6 +93,20 @@ func TestDPoPFullLoopTLS(t *testing.T) {
 	api.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}}
 	api.StartTLS()
 	t.Cleanup(api.Close)
+
+	// The same middleware as the example's, in front of a handler that
+	// counts what reaches it, logging each refusal's reason.
+	var mwLog memLog
+	var mwHits atomic.Int64
+	mw := bearer.Middleware(&bearer.Verifier{Issuer: issuer, Audiences: []string{prodAudience}, Keys: keys},
+		bearer.WithLogger(slog.New(slog.NewJSONHandler(&mwLog, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	logged := httptest.NewUnstartedServer(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mwHits.Add(1)
+		io.WriteString(w, "ok")
+	})))
+	logged.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}}
+	logged.StartTLS()
+	t.Cleanup(logged.Close)
 
 	partner := client.Config{TokenURL: issuer + "/oauth/token", ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
 		Audience: prodAudience, HTTPClient: &http.Client{Transport: trusting.Clone(), Timeout: 30 * time.Second}}
@@ -161,10 +181,12 @@ func TestDPoPFullLoopTLS(t *testing.T) {
 		Audience: prodAudience, HTTPClient: hc, DPoP: mustProver(t, other)})
 	for _, target := range []struct {
 		name, url, elsewhere, nonce string
-		log                         *program // where the reason of each refusal is logged; nil: not read
+		log                         refusalLog    // where the reason of each refusal is logged; nil: not read
+		hits                        *atomic.Int64 // what reached the handler behind; nil: not counted
 	}{
-		{"gateway", gw + "/echo", gw + "/download", prover.Nonce(gw), gwProc},
-		{"middleware", api.URL + seedQuery, api.URL + "/ws/rest/Vessel", "", nil},
+		{"gateway", gw + "/echo", gw + "/download", prover.Nonce(gw), gwProc, hits},
+		{"example API", api.URL + seedQuery, api.URL + "/ws/rest/Vessel", "", nil, nil},
+		{"middleware", logged.URL + "/cargo?x=1", logged.URL + "/vessels", "", &mwLog, &mwHits},
 	} {
 		proof := func(p *dpop.Prover, method, u, token string) string {
 			raw, err := p.Proof(method, u, token, target.nonce)
@@ -178,7 +200,10 @@ func TestDPoPFullLoopTLS(t *testing.T) {
 		if status, challenge := callOver(t, hc, "GET", u, "DPoP "+tok, used); status != 200 {
 			t.Fatalf("%s: a fresh proof: %d %q", target.name, status, challenge)
 		}
-		before := hits.Load()
+		var before int64
+		if target.hits != nil {
+			before = target.hits.Load()
+		}
 		for _, tt := range []struct {
 			name, auth, proof, code string
 			reason                  error
@@ -205,12 +230,14 @@ func TestDPoPFullLoopTLS(t *testing.T) {
 				// The answer says invalid_dpop_proof whatever the reason;
 				// the gateway's debug log says which check refused it.
 				if target.log != nil && !target.log.waitLog(logged, "request refused", tt.reason.Error()) {
-					t.Errorf("the gateway logged no refusal for %q", tt.reason)
+					t.Errorf("the %s logged no refusal for %q", target.name, tt.reason)
 				}
 			})
 		}
-		if n := hits.Load() - before; n != 0 {
-			t.Errorf("%s: %d refused requests reached the upstream", target.name, n)
+		if target.hits != nil {
+			if n := target.hits.Load() - before; n != 0 {
+				t.Errorf("%s: %d refused requests reached the handler behind", target.name, n)
+			}
 		}
 	}
 	t.Run("control: the other token with its own key's proof passes the gateway", func(t *testing.T) {
@@ -269,6 +296,43 @@ func jktOf(t *testing.T, tok string) string {
 		t.Fatal(err)
 	}
 	return claims.Cnf["jkt"]
+}
+
+// refusalLog is a log the reasons of refusals are read from.
+type refusalLog interface {
+	logLen() int
+	waitLog(since int, subs ...string) bool
+}
+
+// memLog is a log in memory, for a handler in the test.
+type memLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *memLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *memLog) logLen() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Len()
+}
+
+// waitLog: the middleware logs before it answers, so there is nothing
+// to wait for.
+func (l *memLog) waitLog(since int, subs ...string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.Split(l.buf.String()[since:], "\n") {
+		if containsAll(line, subs) {
+			return true
+		}
+	}
+	return false
 }
 
 // logLen is how much of its log the program has written so far.
