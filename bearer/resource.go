@@ -25,6 +25,13 @@ type ResourceMetadata struct {
 	// DPoPBoundRequired whether bearer tokens are refused (RFC 9728 §2).
 	DPoPSigningAlgs   []string `json:"dpop_signing_alg_values_supported"`
 	DPoPBoundRequired bool     `json:"dpop_bound_access_tokens_required"`
+	// TLSCertificateBound says the API supports certificate-bound tokens
+	// (RFC 8705, cnf.x5t#S256): it sees the caller's TLS client
+	// certificate, on its own connection or from a trusted proxy, and
+	// checks the token against it. RFC 9728 §2 makes it a statement of
+	// support, not a requirement, and absent means false; it is written
+	// either way, as dpop_bound_access_tokens_required is.
+	TLSCertificateBound bool `json:"tls_client_certificate_bound_access_tokens"`
 }
 
 // NewResourceMetadata fills in what mint's middleware supports for an API
@@ -32,6 +39,14 @@ type ResourceMetadata struct {
 func NewResourceMetadata(resource string, issuers []string, dpopRequired bool) ResourceMetadata {
 	return ResourceMetadata{Resource: resource, AuthorizationServers: issuers,
 		BearerMethodsSupported: []string{"header"}, DPoPSigningAlgs: dpopAlgList(), DPoPBoundRequired: dpopRequired}
+}
+
+// WithCertificateBound returns m saying whether the API supports
+// certificate-bound tokens: true when it serves TLS asking for client
+// certificates or believes a TLS proxy's client-certificate header.
+func (m ResourceMetadata) WithCertificateBound(supported bool) ResourceMetadata {
+	m.TLSCertificateBound = supported
+	return m
 }
 
 // ServeHTTP serves m as JSON, cacheable for five minutes (RFC 9728 §3.2).

@@ -119,10 +119,21 @@ func (f *prefixesFlag) setAll(values []string) error {
 }
 
 // dpopConfig is the gateway's DPoP settings with its RFC 9728 metadata:
-// the audience as the resource, the trusted issuers as its servers.
+// the audience as the resource, the trusted issuers as its servers, and
+// certificate-bound tokens supported when the gateway can see a client
+// certificate to check them against.
 func (o *Options) dpopConfig() DPoPConfig {
 	c := o.DPoP
-	m := bearer.NewResourceMetadata(o.Audience, o.issuerURLs(), c.Required)
+	m := bearer.NewResourceMetadata(o.Audience, o.issuerURLs(), c.Required).WithCertificateBound(o.seesClientCerts())
 	c.Metadata = &m
 	return c
+}
+
+// seesClientCerts is whether a certificate-bound token can pass: the
+// gateway serves TLS and asks for client certificates, or believes a
+// proxy's certificate header from some address.
+func (o *Options) seesClientCerts() bool {
+	ownTLS := o.TLS.CertFile != "" && !o.TLS.NoClientCerts
+	proxied := o.DPoP.CertHeader != "" && len(o.DPoP.CertProxies) > 0
+	return ownTLS || proxied
 }

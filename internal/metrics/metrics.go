@@ -13,6 +13,7 @@ import (
 	"github.com/mintauth/mint/internal/mint"
 	"github.com/mintauth/mint/internal/storecache"
 	"github.com/mintauth/mint/internal/token"
+	"github.com/mintauth/mint/internal/usebatch"
 )
 
 // Outcome and label values.
@@ -32,6 +33,9 @@ var (
 type Options struct {
 	// Cache, when set, is read at every scrape for the cache series.
 	Cache func() ([]storecache.KindStats, storecache.Stats)
+	// Uses, when set, is read at every scrape for the replay group
+	// commit's series (mint_replay_uses_*).
+	Uses func() usebatch.Stats
 	// Now is the clock of the lifetime windows; nil means time.Now.
 	Now func() time.Time
 	// MaxWindow bounds the window of mint_tokens_per_lifetime; zero means
@@ -105,6 +109,9 @@ func New(opts Options) *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if opts.Cache != nil {
 		m.registry.MustRegister(&cacheCollector{read: opts.Cache})
+	}
+	if opts.Uses != nil {
+		m.registry.MustRegister(&usesCollector{read: opts.Uses})
 	}
 	return m
 }

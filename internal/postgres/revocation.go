@@ -51,6 +51,10 @@ func (s *Store) UseAssertion(ctx context.Context, clientID, id string, expiresAt
 	return err
 }
 
+// UseStats reports the group commit of used jti values, for the metrics
+// (usebatch.Reporter).
+func (s *Store) UseStats() usebatch.Stats { return s.uses.b.Stats() }
+
 // assertionUses is the Store's usebatch.Batcher, made on first use.
 type assertionUses struct {
 	once sync.Once

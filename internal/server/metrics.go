@@ -10,6 +10,7 @@ import (
 
 	"github.com/mintauth/mint/internal/metrics"
 	"github.com/mintauth/mint/internal/storecache"
+	"github.com/mintauth/mint/internal/usebatch"
 	"github.com/mintauth/mint/oauth"
 )
 
@@ -24,14 +25,19 @@ const (
 const readyTimeout = time.Second
 
 // newMetrics makes the server's Prometheus metrics; the cache series read
-// the store cache's counters at scrape time.
+// the store cache's counters at scrape time, and the replay series the
+// group commit of the store under it (s.store before useCache wraps it).
 func (s *Server) newMetrics() *metrics.Metrics {
-	return metrics.New(metrics.Options{Now: s.now, MaxClients: s.cfg.MetricsMaxClients, Cache: func() ([]storecache.KindStats, storecache.Stats) {
+	opts := metrics.Options{Now: s.now, MaxClients: s.cfg.MetricsMaxClients, Cache: func() ([]storecache.KindStats, storecache.Stats) {
 		if c, ok := s.store.(*storecache.Store); ok {
 			return c.KindStats(), c.Stats()
 		}
 		return nil, storecache.Stats{}
-	}})
+	}}
+	if uses, ok := s.store.(usebatch.Reporter); ok {
+		opts.Uses = uses.UseStats
+	}
+	return metrics.New(opts)
 }
 
 // MetricsHandler serves the Prometheus metrics, as ServeMetrics does.

@@ -15,6 +15,7 @@ package usebatch
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -82,6 +83,29 @@ type Batcher struct {
 	queue   []*waiter
 	writing int // uses taken from the queue and being written
 	running int // writer goroutines
+
+	full, timedOut atomic.Uint64 // Use calls answered ErrQueueFull, ErrTimeout
+}
+
+// Stats are a Batcher's figures, for the metrics.
+type Stats struct {
+	// Waiting is Waiting().
+	Waiting int
+	// QueueFull and Timeouts count the Use calls answered ErrQueueFull
+	// and ErrTimeout (the wait ran out, or the group's write did): uses
+	// refused, never recorded, since the Batcher was made.
+	QueueFull, Timeouts uint64
+}
+
+// Reporter is a store that records uses through a Batcher and tells its
+// Stats (internal/sqlite, internal/postgres).
+type Reporter interface {
+	UseStats() Stats
+}
+
+// Stats returns b's figures now. The zero Batcher's are zero.
+func (b *Batcher) Stats() Stats {
+	return Stats{Waiting: b.Waiting(), QueueFull: b.full.Load(), Timeouts: b.timedOut.Load()}
 }
 
 // waiter is one Use call waiting for its group.
@@ -103,6 +127,7 @@ func (b *Batcher) Use(ctx context.Context, clientID, id string, expiresAt time.T
 	w := &waiter{use: Use{ClientID: clientID, ID: id, ExpiresAt: expiresAt}, done: make(chan error, 1)}
 	lead, err := b.enqueue(w)
 	if err != nil {
+		b.full.Add(1)
 		return err
 	}
 	if lead {
@@ -112,9 +137,13 @@ func (b *Batcher) Use(ctx context.Context, clientID, id string, expiresAt time.T
 	defer timer.Stop()
 	select {
 	case err := <-w.done:
+		if err != nil && errors.Is(err, ErrTimeout) {
+			b.timedOut.Add(1)
+		}
 		return err
 	case <-timer.C:
 		w.gone.Store(true)
+		b.timedOut.Add(1)
 		return ErrTimeout
 	case <-ctx.Done():
 		w.gone.Store(true)

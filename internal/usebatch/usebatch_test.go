@@ -275,3 +275,64 @@ func TestCallersWhoGaveUpLeaveTheQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsCountRefusals: Stats says how many uses wait and counts each
+// Use answered ErrQueueFull or ErrTimeout once; an acceptance, a
+// conflict, a failed write and a caller gone count as neither.
+func TestStatsCountRefusals(t *testing.T) {
+	if got := (&Batcher{}).Stats(); got != (Stats{}) {
+		t.Fatalf("zero Batcher: %+v", got)
+	}
+	table := newTable()
+	b := &Batcher{Write: table.write, MaxQueue: 3}
+	ctx := context.Background()
+	if err := b.Use(ctx, "c", "a", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Use(ctx, "c", "a", time.Now()); !errors.Is(err, mint.ErrConflict) {
+		t.Fatalf("replay: %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	b.Use(cancelled, "c", "x", time.Now())
+	table.mu.Lock()
+	table.fail = fmt.Errorf("connection refused: %w", mint.ErrUnavailable)
+	table.mu.Unlock()
+	if err := b.Use(ctx, "c", "y", time.Now()); err == nil || errors.Is(err, ErrTimeout) {
+		t.Fatalf("failed write: %v", err)
+	}
+	if got := b.Stats(); got != (Stats{}) {
+		t.Fatalf("after an acceptance, a conflict, a caller gone and a failed write: %+v, want zeros", got)
+	}
+	table.mu.Lock()
+	table.fail = nil
+	table.hold = make(chan struct{})
+	table.mu.Unlock()
+	var r results
+	r.use(b, "c", "b")
+	table.waitEntered(t, 4) // the three writes above, and this one
+	r.use(b, "c", "c")
+	r.use(b, "c", "d")
+	queued(t, b, 2)
+	for range 2 {
+		if err := b.Use(ctx, "c", "e", time.Now()); !errors.Is(err, ErrQueueFull) {
+			t.Fatalf("queue full: %v", err)
+		}
+	}
+	if got := b.Stats(); got != (Stats{Waiting: 3, QueueFull: 2}) {
+		t.Fatalf("queue full: %+v, want 3 waiting, 2 refused", got)
+	}
+	close(table.hold)
+	r.wg.Wait()
+
+	slow := newTable()
+	slow.hold = make(chan struct{})
+	defer close(slow.hold)
+	sb := &Batcher{Write: slow.write, Wait: 50 * time.Millisecond}
+	if err := sb.Use(ctx, "c", "a", time.Now()); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("slow write: %v", err)
+	}
+	if got := sb.Stats(); got.Timeouts != 1 || got.QueueFull != 0 {
+		t.Fatalf("slow write: %+v, want 1 timeout", got)
+	}
+}
