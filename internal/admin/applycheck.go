@@ -130,19 +130,7 @@ func CheckTokenBinding(v string) error { return validTokenBinding(&v) }
 func CheckTLSAuth(values map[string]string, selfSigned bool, jwks []byte) (mint.TLSAuth, error) {
 	var f tlsAuthFields
 	for kind, v := range values {
-		v := v
-		switch kind {
-		case mint.TLSAuthSubjectDN:
-			f.SubjectDN = &v
-		case mint.TLSAuthSANDNS:
-			f.SANDNS = &v
-		case mint.TLSAuthSANURI:
-			f.SANURI = &v
-		case mint.TLSAuthSANIP:
-			f.SANIP = &v
-		case mint.TLSAuthSANEmail:
-			f.SANEmail = &v
-		default:
+		if !f.set(kind, v) {
 			return mint.TLSAuth{}, invalid(kind, "%s is no TLS client authentication field", kind)
 		}
 	}

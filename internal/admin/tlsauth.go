@@ -58,8 +58,19 @@ func needsKeys(reg mint.TLSAuth, jwks []byte) error {
 // viewTLSAuth shows reg by its registration field; nothing for none.
 func viewTLSAuth(reg mint.TLSAuth) tlsAuthFields {
 	var f tlsAuthFields
-	v := reg.Value
-	switch reg.Kind {
+	if reg.Kind == mint.TLSAuthSelfSigned {
+		t := true
+		f.SelfSigned = &t
+	} else {
+		f.set(reg.Kind, reg.Value)
+	}
+	return f
+}
+
+// set sets the field of a name-matching kind (mint.TLSAuthKinds) to v,
+// reporting false for any other kind.
+func (f *tlsAuthFields) set(kind, v string) bool {
+	switch kind {
 	case mint.TLSAuthSubjectDN:
 		f.SubjectDN = &v
 	case mint.TLSAuthSANDNS:
@@ -70,9 +81,8 @@ func viewTLSAuth(reg mint.TLSAuth) tlsAuthFields {
 		f.SANIP = &v
 	case mint.TLSAuthSANEmail:
 		f.SANEmail = &v
-	case mint.TLSAuthSelfSigned:
-		t := true
-		f.SelfSigned = &t
+	default:
+		return false
 	}
-	return f
+	return true
 }

@@ -1,18 +1,13 @@
 package server_test
 
 import (
-	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/mintauth/mint/bearer/dpop"
 	"github.com/mintauth/mint/internal/keyring"
@@ -65,7 +60,7 @@ func TestReplayUseMetrics(t *testing.T) {
 			}
 			want("at rest", map[string]float64{waiting: 0, queueFull: 0, timeout: 0})
 
-			release := lockUsedAssertions(t, backend, dsn)
+			release := testdb.LockUsedAssertions(t, backend, dsn)
 			// The use waits 5 s: the gauge is watched meanwhile.
 			stop, seen := make(chan struct{}), make(chan bool, 1)
 			go func() { seen <- watchSeries(mts.URL+server.MetricsPath, waiting, 1, stop) }()
@@ -121,56 +116,4 @@ func watchSeries(url, series string, v float64, stop <-chan struct{}) bool {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-}
-
-// lockUsedAssertions keeps used_assertions from being written until
-// release is called (or the test ends): SQLite's write lock held by
-// another connection (longer than the batcher waits, shorter than
-// busy_timeout), or PostgreSQL's EXCLUSIVE lock on the table, which lets
-// reads through.
-func lockUsedAssertions(t *testing.T, backend, dsn string) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	var once sync.Once
-	switch backend {
-	case "sqlite":
-		db, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-			t.Fatal(err)
-		}
-		release = func() {
-			once.Do(func() {
-				conn.ExecContext(ctx, "ROLLBACK")
-				conn.Close()
-				db.Close()
-			})
-		}
-	case "postgres":
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, "LOCK TABLE used_assertions IN EXCLUSIVE MODE"); err != nil {
-			t.Fatal(err)
-		}
-		release = func() {
-			once.Do(func() {
-				tx.Rollback(ctx)
-				conn.Close(ctx)
-			})
-		}
-	}
-	t.Cleanup(release)
-	return release
 }

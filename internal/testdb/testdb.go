@@ -9,11 +9,13 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -123,4 +125,56 @@ func withSearchPath(tb testing.TB, dsn, schema string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// LockUsedAssertions keeps used_assertions from being written until
+// release is called (or the test ends), as a database that is down for
+// writes would: SQLite's write lock held by another connection (longer
+// than the batcher waits, shorter than busy_timeout), or PostgreSQL's
+// EXCLUSIVE lock on the table, which lets reads through.
+func LockUsedAssertions(t *testing.T, backend, dsn string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	var once sync.Once
+	switch backend {
+	case "sqlite":
+		db, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			t.Fatal(err)
+		}
+		release = func() {
+			once.Do(func() {
+				conn.ExecContext(ctx, "ROLLBACK")
+				conn.Close()
+				db.Close()
+			})
+		}
+	case "postgres":
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "LOCK TABLE used_assertions IN EXCLUSIVE MODE"); err != nil {
+			t.Fatal(err)
+		}
+		release = func() {
+			once.Do(func() {
+				tx.Rollback(ctx)
+				conn.Close(ctx)
+			})
+		}
+	}
+	t.Cleanup(release)
+	return release
 }

@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,8 +14,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/mintauth/mint/bearer/dpop"
 	"github.com/mintauth/mint/internal/keyring"
@@ -241,7 +238,7 @@ func TestDPoPStoreCannotRecord(t *testing.T) {
 			if a := tokenRequest(base, r.client, proofFor(t, p, "POST", dpopTokenURL, "")); !a.issued() {
 				t.Fatalf("before the lock: %v", a)
 			}
-			release := lockUsedAssertions(t, backend, r.dsn)
+			release := testdb.LockUsedAssertions(t, backend, r.dsn)
 			a := tokenRequest(base, r.client, proofFor(t, p, "POST", dpopTokenURL, ""))
 			release()
 			if !a.unavailable() {
@@ -252,58 +249,6 @@ func TestDPoPStoreCannotRecord(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockUsedAssertions keeps used_assertions from being written until
-// release is called (or the test ends), as a database that is down for
-// writes would: SQLite's write lock held by another connection (longer
-// than the batcher waits, shorter than busy_timeout), or PostgreSQL's
-// EXCLUSIVE lock on the table, which lets reads through.
-func lockUsedAssertions(t *testing.T, backend, dsn string) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	var once sync.Once
-	switch backend {
-	case "sqlite":
-		db, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-			t.Fatal(err)
-		}
-		release = func() {
-			once.Do(func() {
-				conn.ExecContext(ctx, "ROLLBACK")
-				conn.Close()
-				db.Close()
-			})
-		}
-	case "postgres":
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, "LOCK TABLE used_assertions IN EXCLUSIVE MODE"); err != nil {
-			t.Fatal(err)
-		}
-		release = func() {
-			once.Do(func() {
-				tx.Rollback(ctx)
-				conn.Close(ctx)
-			})
-		}
-	}
-	t.Cleanup(release)
-	return release
 }
 
 // fullQueue is a store whose uses are refused as by a full batcher queue
