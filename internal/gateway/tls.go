@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+
+	"github.com/mintauth/mint/internal/tlspolicy"
 )
 
 // TLSConfig is the gateway's own TLS: with a certificate it serves HTTPS,
@@ -71,20 +73,9 @@ func (c TLSConfig) serverConfig() (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: TLS certificate: %w", err)
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aeadSuites, Certificates: []tls.Certificate{cert}}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: tlspolicy.Suites, Certificates: []tls.Certificate{cert}}
 	if !c.NoClientCerts {
 		cfg.ClientAuth = tls.RequestClientCert
 	}
 	return cfg, nil
-}
-
-// aeadSuites are the TLS 1.2 suites served, as mint serve's: ECDHE and an
-// AEAD only (Go's defaults still hold CBC suites with SHA-1 MACs).
-var aeadSuites = []uint16{
-	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint/internal/keycheck"
+	"github.com/mintauth/mint/internal/tlspolicy"
 )
 
 // certCheckInterval is how often, at most, a TLS handshake looks at the
@@ -47,23 +48,9 @@ func loadCertificate(certFile, keyFile string, log *slog.Logger) (*certificate, 
 	return c, nil
 }
 
-// aeadSuites are the only TLS 1.2 cipher suites mint serves: ECDHE for
-// forward secrecy, an AEAD for integrity. Go's default list still holds
-// CBC suites with SHA-1 MACs (Lucky13-style padding oracles, no AEAD).
-// TLS 1.3, whose suites are all AEAD and not configurable, is preferred
-// by any client that speaks it.
-var aeadSuites = []uint16{
-	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-}
-
-// tlsConfig serves c's certificate: TLS 1.3, or TLS 1.2 with aeadSuites.
+// tlsConfig serves c's certificate: TLS 1.3, or TLS 1.2 with tlspolicy.Suites.
 func (c *certificate) tlsConfig() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aeadSuites, GetCertificate: c.get}
+	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: tlspolicy.Suites, GetCertificate: c.get}
 }
 
 func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mintauth/mint/internal/tlspolicy"
 )
 
 // writeCertWithKey writes a self-signed certificate for 127.0.0.1 with
@@ -162,7 +164,7 @@ func TestTLSOffersOnlyModernSuites(t *testing.T) {
 	if _, err := dial(&tls.Config{MaxVersion: tls.VersionTLS12, CipherSuites: cbcSuites}); err == nil {
 		t.Error("a client offering only CBC suites was served")
 	}
-	for _, suite := range aeadSuites {
+	for _, suite := range tlspolicy.Suites {
 		if strings.Contains(tls.CipherSuiteName(suite), "_RSA_") {
 			continue // the test certificate is ECDSA
 		}
