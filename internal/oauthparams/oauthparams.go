@@ -188,11 +188,12 @@ func (s Spec) decodeFormPlain(p Params, body []byte) bool {
 			continue
 		}
 		name, value, _ := strings.Cut(pair, "=")
-		name, ok := unescapeForm(name)
+		name, _, ok := unescapeForm(name)
 		if !ok {
 			return false
 		}
-		if value, ok = unescapeForm(value); !ok {
+		value, fresh, ok := unescapeForm(value)
+		if !ok {
 			return false
 		}
 		if !s.Known(name) {
@@ -201,19 +202,24 @@ func (s Spec) decodeFormPlain(p Params, body []byte) bool {
 		if _, dup := p[name]; dup {
 			return false
 		}
-		p[intern(name)] = internValue(value)
+		if !fresh { // still the body's bytes: copy before p keeps it
+			value = internValue(value)
+		}
+		p[intern(name)] = value
 	}
 	return true
 }
 
 // unescapeForm is url.QueryUnescape, with s itself for an s with nothing
-// to unescape.
-func unescapeForm(s string) (string, bool) {
+// to unescape. fresh says the result is a new string, not s: an unescaped
+// value (an audience URL's %3A%2F%2F, a scope's %3A, as url.Values.Encode
+// writes them) needs no second copy (internValue) before it is kept.
+func unescapeForm(s string) (u string, fresh, ok bool) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s, true
+		return s, false, true
 	}
 	u, err := url.QueryUnescape(s)
-	return u, err == nil
+	return u, true, err == nil
 }
 
 // decodeFormGeneral reads a form body through url.ParseQuery.
