@@ -19,6 +19,11 @@ func parseScope(param string) ([]string, error) {
 		// One scope, the usual narrowing: no split, no set of seen ones.
 		return []string{param}, nil
 	}
+	return parseScopeList(param)
+}
+
+// parseScopeList is parseScope's general reading, of any parameter.
+func parseScopeList(param string) ([]string, error) {
 	var scopes []string
 	seen := map[string]bool{}
 	for tok := range strings.SplitSeq(param, " ") {
