@@ -212,8 +212,14 @@ func (a *Appender) Flush(ctx context.Context) int {
 	nk := min(len(a.kept), limit)
 	nd := min(len(a.dropped), limit-nk)
 	kept, dropped := a.kept[:nk:nk], a.dropped[:nd:nd]
+	// whole is the queue's array: recycled whole, not only the batch's
+	// part of it, once the queue has moved to the spare and nothing but
+	// the batch uses it.
+	var whole []mint.AuditRecord
+	queue := a.dropped
 	a.kept, a.dropped = a.kept[nk:], a.dropped[nd:]
 	if len(a.dropped) == 0 && a.spare != nil {
+		whole = queue[:0]
 		a.dropped, a.spare = a.spare, nil
 	}
 	a.inflight = [2]int{nk, nd}
@@ -226,8 +232,10 @@ func (a *Appender) Flush(ctx context.Context) int {
 	}
 	batch := inIndexOrder(kept, dropped)
 	err := a.Store.AppendAudit(ctx, batch)
+	var spare []mint.AuditRecord
 	if err == nil {
 		clear(dropped) // the strings it holds are the collector's again
+		spare = a.nextSpare(dropped, whole)
 	}
 	a.mu.Lock()
 	a.inflight = [2]int{}
@@ -236,8 +244,8 @@ func (a *Appender) Flush(ctx context.Context) int {
 		a.dropped = append(dropped, a.dropped...)
 		a.spillDropped() // spill hook
 	} else {
-		if cap(dropped) >= a.batch() && cap(dropped) > cap(a.spare) {
-			a.spare = dropped[:0]
+		if cap(spare) > cap(a.spare) {
+			a.spare = spare
 		}
 		close(a.room)
 		a.room = make(chan struct{})
@@ -248,6 +256,28 @@ func (a *Appender) Flush(ctx context.Context) int {
 		return 0
 	}
 	return nk + nd
+}
+
+// nextSpare is the empty array the queue of droppable records moves to at
+// the next Flush, so that Add, on every token request, appends into room
+// made in advance rather than growing the queue (a growslice copying the
+// records waiting, and clearing the new array, on some request). It wants
+// room for twice the records just written, up to a batch: the written
+// batch's whole array when nothing else uses it, else the batch's part of
+// it, else a new one, made here, off the request path and outside the
+// lock. dropped is cleared; whole beyond it holds no record (every batch
+// written is cleared).
+func (a *Appender) nextSpare(dropped, whole []mint.AuditRecord) []mint.AuditRecord {
+	want := min(2*len(dropped), a.batch())
+	switch {
+	case cap(whole) > 0 && cap(whole) >= want:
+		return whole
+	case cap(dropped) > 0 && cap(dropped) >= want:
+		return dropped[:0]
+	case want == 0:
+		return nil
+	}
+	return make([]mint.AuditRecord, 0, want)
 }
 
 // Pending returns how many records wait to be written, or are being.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/verbatim"
 )
 
 // Issuances is the hook of the token endpoint (token.Endpoint.Audit): it
@@ -105,11 +106,9 @@ func issuedDetails(audience string, scopes []string, jti string, sample int) []b
 // &, control bytes, non-ASCII that encoding/json may rewrite) goes through
 // encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			quoted, _ := json.Marshal(s) // a string always encodes
-			return append(b, quoted...)
-		}
+	if !verbatim.JSONHTML(s) { // eight bytes at a time
+		quoted, _ := json.Marshal(s) // a string always encodes
+		return append(b, quoted...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)

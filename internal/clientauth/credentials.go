@@ -159,7 +159,10 @@ func parseBasic(header string) (id, sec string, ok bool) {
 	if !found || !strings.EqualFold(scheme, "Basic") {
 		return "", "", false
 	}
-	decoded, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
+	if len(encoded) > 0 && (untrimmed(encoded[0]) || untrimmed(encoded[len(encoded)-1])) {
+		encoded = strings.TrimSpace(encoded) // rare: TrimSpace's Unicode scan only then
+	}
+	decoded, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil {
 		return "", "", false
 	}
@@ -169,12 +172,28 @@ func parseBasic(header string) (id, sec string, ok bool) {
 	if !found {
 		return "", "", false
 	}
-	id, errID := url.QueryUnescape(rawID)
-	sec, errSecret := url.QueryUnescape(rawSecret)
-	if errID != nil || errSecret != nil || id == "" || sec == "" {
+	id, okID := unescapeCredential(rawID)
+	sec, okSecret := unescapeCredential(rawSecret)
+	if !okID || !okSecret || id == "" || sec == "" {
 		return "", "", false
 	}
 	return id, sec, true
+}
+
+// untrimmed reports whether an end byte of Basic's base64 may be space
+// strings.TrimSpace removes: ASCII space or control, or the first byte of
+// a multi-byte rune (U+0085, U+00A0 …). Base64 is neither.
+func untrimmed(c byte) bool { return c <= ' ' || c >= 0x80 }
+
+// unescapeCredential is url.QueryUnescape, returning s itself without
+// url's scan of it when s has nothing to unescape: mint's client IDs and
+// secrets are base64url, which form-urlencoding leaves as they are.
+func unescapeCredential(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, true
+	}
+	u, err := url.QueryUnescape(s)
+	return u, err == nil
 }
 
 // RefuseQuerySecret refuses a request that put the client secret in the

@@ -2,6 +2,7 @@ package logline
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mintauth/mint/internal/verbatim"
@@ -12,7 +13,7 @@ import (
 func (h *Handler) appendLine(b []byte, t time.Time, msg, clientID, audience string, scopes []string, jti string) []byte {
 	if h.json {
 		b = append(b, `{"time":"`...)
-		b = t.AppendFormat(b, time.RFC3339Nano)
+		b = appendNano(b, t)
 		b = append(b, `","level":"INFO","msg":"`...)
 		b = append(b, msg...)
 		b = append(b, `","client_id":"`...)
@@ -44,7 +45,58 @@ func (h *Handler) appendLine(b []byte, t time.Time, msg, clientID, audience stri
 // RFC 3339 with exactly three digits of a second, truncated. (Its JSON
 // handler writes time.RFC3339Nano.)
 func appendMillis(b []byte, t time.Time) []byte {
-	return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	s := stampOf(t)
+	b = append(b, s.date[:]...)
+	ms := t.Nanosecond() / 1e6
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, s.zone...)
+}
+
+// appendNano appends t as time.RFC3339Nano writes it: the fraction of a
+// second without its trailing zeros, none at all when it is zero.
+func appendNano(b []byte, t time.Time) []byte {
+	s := stampOf(t)
+	b = append(b, s.date[:]...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(frac)
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, s.zone...)
+}
+
+// stamp is what a line's time writes the same for a whole second: the
+// date and clock, and the zone. Formatting them with time.AppendFormat
+// for every token was most of the issuance line's cost; they are
+// formatted once a second instead (a line's second, in its location).
+type stamp struct {
+	sec  int64
+	loc  *time.Location
+	date [len("2006-01-02T15:04:05")]byte
+	zone []byte // "Z" or "±hh:mm"
+}
+
+var stamps atomic.Pointer[stamp]
+
+// stampOf is t's stamp, the last one made when t is in its second and
+// location (a location's offset is the same throughout a second).
+func stampOf(t time.Time) *stamp {
+	sec, loc := t.Unix(), t.Location()
+	if s := stamps.Load(); s != nil && s.sec == sec && s.loc == loc {
+		return s
+	}
+	s := &stamp{sec: sec, loc: loc, zone: t.AppendFormat(nil, "Z07:00")}
+	t.AppendFormat(s.date[:0], "2006-01-02T15:04:05")
+	stamps.Store(s)
+	return s
 }
 
 // appendJSONList appends list as encoding/json encodes a []string: null

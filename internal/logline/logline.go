@@ -80,6 +80,12 @@ const maxPooled = 4 << 10
 // escaping or quoting, or the options are ones the fast path does not
 // follow. A level that drops Info lines is "written" (true, nothing out).
 func (h *Handler) TokenIssued(ctx context.Context, msg, clientID, audience string, scopes []string, jti string) bool {
+	return h.TokenIssuedAt(ctx, time.Time{}, msg, clientID, audience, scopes, jti)
+}
+
+// TokenIssuedAt is TokenIssued with the line's time, t, read by the caller
+// (the token endpoint reads the clock once per token); zero: now.
+func (h *Handler) TokenIssuedAt(ctx context.Context, t time.Time, msg, clientID, audience string, scopes []string, jti string) bool {
 	if !h.fast || !plain(msg, true) || !plain(clientID, false) || !plain(audience, false) || !plain(jti, false) {
 		return false
 	}
@@ -91,7 +97,9 @@ func (h *Handler) TokenIssued(ctx context.Context, msg, clientID, audience strin
 	if !h.Handler.Enabled(ctx, slog.LevelInfo) {
 		return true
 	}
-	t := time.Now()
+	if t.IsZero() {
+		t = time.Now()
+	}
 	if y := t.Year(); y < 0 || y > 9999 {
 		return false // slog's JSON handler refuses such a time: let it say so
 	}

@@ -227,3 +227,21 @@ func FuzzFastLineMatchesSlog(f *testing.F) {
 		}
 	})
 }
+
+// TestStampFollowsTheSecond: the once-a-second formatted part of a line's
+// time (stampOf) is never reused for another second or location, across
+// seconds, a minute's and a year's turn and back again.
+func TestStampFollowsTheSecond(t *testing.T) {
+	base := time.Date(2026, 12, 31, 23, 59, 58, 0, time.UTC)
+	for _, loc := range []*time.Location{time.UTC, time.Local, time.FixedZone("", -(3*3600 + 30*60))} {
+		for i, step := range []time.Duration{0, 250, 500, 750, 1000, 1250, 1999, 2000, 2001, 250, 3500} {
+			tm := base.Add(step*time.Millisecond + time.Duration(i)*time.Nanosecond).In(loc)
+			if got, want := string(appendNano(nil, tm)), tm.Format(time.RFC3339Nano); got != want {
+				t.Errorf("appendNano(%v) = %s, want %s", tm, got, want)
+			}
+			if got, want := string(appendMillis(nil, tm)), tm.Format("2006-01-02T15:04:05.000Z07:00"); got != want {
+				t.Errorf("appendMillis(%v) = %s, want %s", tm, got, want)
+			}
+		}
+	}
+}

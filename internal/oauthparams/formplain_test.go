@@ -2,6 +2,7 @@ package oauthparams
 
 import (
 	"maps"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -40,6 +41,22 @@ func FuzzDecodeFormPlain(f *testing.F) {
 			if !maps.Equal(kept, want) {
 				t.Fatalf("body %q: after the body was overwritten, %q; want %q", body, kept, want)
 			}
+		}
+	})
+}
+
+// FuzzUnescapeForm: unescapeForm's reading of a value, on the stack, is
+// url.QueryUnescape's: the same string, or an error for the same values.
+func FuzzUnescapeForm(f *testing.F) {
+	for _, s := range []string{"", "a", "+", "%", "%4", "%41", "%4G", "%zz", "a+b%20c", "https%3A%2F%2Fapi.test%2Fv1",
+		"read%3Aorders+write%3Aorders", "%e2%82%AC", "%%41", "x%4", strings.Repeat("%41", 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, _, ok := unescapeForm(s)
+		want, err := url.QueryUnescape(s)
+		if ok != (err == nil) || ok && got != want {
+			t.Fatalf("unescapeForm(%q) = %q, %v; url.QueryUnescape: %q, %v", s, got, ok, want, err)
 		}
 	})
 }

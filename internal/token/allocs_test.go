@@ -29,8 +29,8 @@ var issueAllocs = map[string]float64{
 // issueFormAllocs is issueAllocs for a form body with HTTP Basic and a
 // scope, BenchmarkIssue's form_basic.
 var issueFormAllocs = map[string]float64{
-	mint.AlgEdDSA: 10,
-	mint.AlgES256: 70,
+	mint.AlgEdDSA: 8,
+	mint.AlgES256: 68,
 }
 
 // TestIssueAllocations: the hot path allocates no more than issueAllocs.

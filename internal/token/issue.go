@@ -125,7 +125,8 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 			return Response{}, err
 		}
 	}
-	c := e.claims(client, api, scopes)
+	issued := e.now() // read once: the claims' iat and the issuance line's time
+	c := e.claims(client, api, scopes, issued)
 	c.Extra = extra
 	c.JKT, c.X5T = bound.jkt, bound.x5t
 	o.Alg, o.Lifetime, o.Scopes, o.TokenID = api.Alg(), time.Duration(c.Expiry-c.IssuedAt)*time.Second, scopes, c.ID
@@ -135,7 +136,7 @@ func (e *Endpoint) issue(ctx context.Context, req *Request, o *Outcome) (Respons
 	if err != nil {
 		return Response{}, err
 	}
-	e.logIssued(ctx, &c, scopes)
+	e.logIssued(ctx, &c, scopes, issued)
 	if e.Audit != nil {
 		actx, span := e.startSpan(ctx, spanAudit)
 		e.Audit.TokenIssued(actx, api, c.ClientID, scopes, c.ID)
@@ -168,9 +169,9 @@ func (e *Endpoint) resolveGrant(ctx context.Context, req *Request, o *Outcome) (
 	return grant, api, scopes, err
 }
 
-func (e *Endpoint) claims(client mint.Client, api mint.API, scopes []string) claims {
+func (e *Endpoint) claims(client mint.Client, api mint.API, scopes []string, issued time.Time) claims {
 	clientID := client.ID
-	now := issuedAt(e.now(), client.TokensRevokedBefore)
+	now := issuedAt(issued, client.TokensRevokedBefore)
 	return claims{
 		Issuer:    e.Issuer,
 		Audience:  api.Audience,

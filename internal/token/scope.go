@@ -12,6 +12,18 @@ import (
 // NQCHAR separated by spaces. Repeated tokens are collapsed; runs of spaces
 // are tolerated. An empty parameter asks for no particular scope: nil.
 func parseScope(param string) ([]string, error) {
+	if param == "" {
+		return nil, nil
+	}
+	if strings.IndexByte(param, ' ') < 0 && validScopeToken(param) {
+		// One scope, the usual narrowing: no split, no set of seen ones.
+		return []string{param}, nil
+	}
+	return parseScopeList(param)
+}
+
+// parseScopeList is parseScope's general reading, of any parameter.
+func parseScopeList(param string) ([]string, error) {
 	var scopes []string
 	seen := map[string]bool{}
 	for tok := range strings.SplitSeq(param, " ") {

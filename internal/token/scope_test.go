@@ -64,3 +64,20 @@ func TestGrantedScopesNarrowing(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseScope: parseScope's one-scope fast path reads a parameter as
+// the general reading (parseScopeList) does: the same scopes or the same
+// refusal.
+func FuzzParseScope(f *testing.F) {
+	for _, s := range []string{"", " ", "read:orders", "a b", "a  a", "\"", "a\\", "é", "\x7f", " a", "a "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, param string) {
+		got, errGot := parseScope(param)
+		want, errWant := parseScopeList(param)
+		if !slices.Equal(got, want) || (errGot == nil) != (errWant == nil) ||
+			errGot != nil && errGot.Error() != errWant.Error() {
+			t.Fatalf("parseScope(%q) = %q, %v; parseScopeList: %q, %v", param, got, errGot, want, errWant)
+		}
+	})
+}
