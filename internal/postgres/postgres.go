@@ -76,6 +76,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/usebatch"
 )
 
 //go:embed migrations/*.sql
@@ -87,7 +88,7 @@ var _ mint.Store = (*Store)(nil)
 // use, by goroutines and by other processes sharing the schema.
 type Store struct {
 	pool *pgxpool.Pool
-	uses assertionUses // see UseAssertion
+	uses usebatch.Lazy // see UseAssertion
 
 	blockClients audit.BlockClientCache // see audit_block.go
 

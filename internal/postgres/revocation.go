@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,7 +43,7 @@ func (s *Store) TokenRevoked(ctx context.Context, id string) (bool, error) {
 // write that does not commit in time is mint.ErrUnavailable: never
 // recorded.
 func (s *Store) UseAssertion(ctx context.Context, clientID, id string, expiresAt time.Time) error {
-	err := s.uses.batcher(s.useAssertions).Use(ctx, clientID, id, expiresAt)
+	err := s.uses.Batcher(s.useAssertions, assertionWriters).Use(ctx, clientID, id, expiresAt)
 	if err != nil && !errors.Is(err, mint.ErrConflict) {
 		return failed("postgres: use assertion %q of client %q: %w", id, clientID, err)
 	}
@@ -53,18 +52,7 @@ func (s *Store) UseAssertion(ctx context.Context, clientID, id string, expiresAt
 
 // UseStats reports the group commit of used jti values, for the metrics
 // (usebatch.Reporter).
-func (s *Store) UseStats() usebatch.Stats { return s.uses.b.Stats() }
-
-// assertionUses is the Store's usebatch.Batcher, made on first use.
-type assertionUses struct {
-	once sync.Once
-	b    usebatch.Batcher
-}
-
-func (u *assertionUses) batcher(write usebatch.WriteFunc) *usebatch.Batcher {
-	u.once.Do(func() { u.b.Write, u.b.Writers = write, assertionWriters })
-	return &u.b
-}
+func (s *Store) UseStats() usebatch.Stats { return s.uses.Stats() }
 
 // assertionWriters is how many groups of uses are written at once:
 // PostgreSQL flushes the WAL of transactions committing together in one
@@ -96,11 +84,7 @@ func (s *Store) useAssertions(ctx context.Context, uses []usebatch.Use) ([]bool,
 	if err != nil {
 		return nil, err
 	}
-	fresh := make([]bool, len(uses))
-	for i, u := range uses {
-		_, fresh[i] = inserted[[2]string{u.ClientID, u.ID}]
-	}
-	return fresh, nil
+	return usebatch.Recorded(uses, inserted), nil
 }
 
 // insertUses inserts the uses given as columns, in their order, and

@@ -45,7 +45,7 @@ func (s oneByOne) UseAssertion(ctx context.Context, clientID, id string, expires
 func TestUseAssertionQueueFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mint.db")
 	s := openTest(t, path)
-	b := s.uses.batcher(s.useAssertions)
+	b := s.uses.Batcher(s.useAssertions, 0)
 	b.MaxQueue = 3
 	ctx := testContext(t)
 	other, err := sql.Open("sqlite", dsn(path, writePragmas, ""))

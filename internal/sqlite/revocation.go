@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mintauth/mint/internal/mint"
@@ -49,7 +48,7 @@ func (s *Store) TokenRevoked(ctx context.Context, id string) (bool, error) {
 // insert one step for every process on the file. A full queue or a write
 // that does not commit in time is mint.ErrUnavailable: never recorded.
 func (s *Store) UseAssertion(ctx context.Context, clientID, id string, expiresAt time.Time) error {
-	err := s.uses.batcher(s.useAssertions).Use(ctx, clientID, id, expiresAt)
+	err := s.uses.Batcher(s.useAssertions, 0).Use(ctx, clientID, id, expiresAt)
 	if err != nil && !errors.Is(err, mint.ErrConflict) {
 		return failed("sqlite: use assertion %q of client %q: %w", id, clientID, err)
 	}
@@ -58,18 +57,7 @@ func (s *Store) UseAssertion(ctx context.Context, clientID, id string, expiresAt
 
 // UseStats reports the group commit of used jti values, for the metrics
 // (usebatch.Reporter).
-func (s *Store) UseStats() usebatch.Stats { return s.uses.b.Stats() }
-
-// assertionUses is the Store's usebatch.Batcher, made on first use.
-type assertionUses struct {
-	once sync.Once
-	b    usebatch.Batcher
-}
-
-func (u *assertionUses) batcher(write usebatch.WriteFunc) *usebatch.Batcher {
-	u.once.Do(func() { u.b.Write = write })
-	return &u.b
-}
+func (s *Store) UseStats() usebatch.Stats { return s.uses.Stats() }
 
 // shortLived is how soon every use of a group must expire for its commit
 // to skip the fsync (synchronous=NORMAL): a DPoP proof's jti is kept 80 s,
@@ -107,11 +95,7 @@ func (s *Store) useAssertions(ctx context.Context, uses []usebatch.Use) ([]bool,
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	fresh := make([]bool, len(uses))
-	for i, u := range uses {
-		_, fresh[i] = inserted[[2]string{u.ClientID, u.ID}]
-	}
-	return fresh, nil
+	return usebatch.Recorded(uses, inserted), nil
 }
 
 // insertUses inserts uses and returns those it inserted.

@@ -40,6 +40,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mintauth/mint/internal/mint"
+	"github.com/mintauth/mint/internal/usebatch"
 )
 
 //go:embed migrations/*.sql
@@ -53,7 +54,7 @@ type Store struct {
 	read  *sql.DB // query_only connections
 
 	changes changeFeed    // see WatchChanges
-	uses    assertionUses // see UseAssertion
+	uses    usebatch.Lazy // see UseAssertion
 
 	blockClients audit.BlockClientCache // see audit_block.go
 

@@ -296,3 +296,31 @@ func orDefault[T int | time.Duration](v, def T) T {
 	}
 	return v
 }
+
+// Lazy is a Batcher made on its first use, so that a store can hold one
+// by value and wire its write method in only when a use comes.
+type Lazy struct {
+	once sync.Once
+	b    Batcher
+}
+
+// Batcher returns the Batcher, made on the first call with write and
+// writers (Batcher.Writers).
+func (l *Lazy) Batcher(write WriteFunc, writers int) *Batcher {
+	l.once.Do(func() { l.b.Write, l.b.Writers = write, writers })
+	return &l.b
+}
+
+// Stats is the Batcher's Stats (zero before its first use).
+func (l *Lazy) Stats() Stats { return l.b.Stats() }
+
+// Recorded returns, for each use, whether a write recorded it: whether
+// its client and ID are among inserted, the rows the write's RETURNING
+// gave back.
+func Recorded(uses []Use, inserted map[[2]string]struct{}) []bool {
+	fresh := make([]bool, len(uses))
+	for i, u := range uses {
+		_, fresh[i] = inserted[[2]string{u.ClientID, u.ID}]
+	}
+	return fresh
+}
